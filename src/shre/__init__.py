@@ -1,0 +1,3 @@
+"""shre: employee data & document management for HR teams."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from shre.cli import main
+
+main()

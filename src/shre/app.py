@@ -1,0 +1,123 @@
+"""The application factory: `create_app(settings)` wires every backend in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from shre import __version__
+from shre.auth.passwords import PasswordHasher
+from shre.auth.router import router as auth_router
+from shre.auth.service import Authenticator
+from shre.auth.throttle import LoginThrottler
+from shre.auth.tokens import TokenCodec
+from shre.db import create_engine, create_sessionmaker, ping
+from shre.kit.deps import RuntimeDep
+from shre.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from shre.kit.problems import install_problem_handlers, problem
+from shre.kit.runtime import Runtime
+from shre.observability.logging import configure_logging
+from shre.settings import Settings, load_settings
+from shre.users.router import router as users_router
+
+log = structlog.get_logger("shre.app")
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = create_engine(settings)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        auth=Authenticator(
+            hasher=PasswordHasher.from_settings(settings),
+            codec=TokenCodec(
+                settings.jwt_key(), timedelta(seconds=settings.access_token_ttl_seconds)
+            ),
+            throttler=LoginThrottler(
+                per_account=settings.login_max_failures_per_account,
+                per_address=settings.login_max_failures_per_address,
+                window=timedelta(seconds=settings.login_failure_window_seconds),
+            ),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        ),
+    )
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@health.get("/readyz", response_model=None)
+async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
+    """Readiness: every backend the app needs answers."""
+    checks: dict[str, str] = {}
+    try:
+        await ping(runtime.engine)
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readyz.database_down", error_type=type(exc).__name__)
+        checks["database"] = "down"
+    if all(v == "ok" for v in checks.values()):
+        return {"status": "ok", "checks": checks}
+    down = ", ".join(name for name, state in checks.items() if state != "ok")
+    return problem(503, f"A backend is down: {down}", code="not_ready", extra={"checks": checks})
+
+
+def create_app(settings: Settings) -> FastAPI:
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings)
+        app.state.runtime = runtime
+        log.info(
+            "app.started",
+            env=settings.shre_env,
+            database=runtime.engine.dialect.name,
+            dev_secrets=list(settings.dev_secrets_generated),
+        )
+        try:
+            yield
+        finally:
+            await runtime.engine.dispose()
+            log.info("app.stopped")
+
+    app = FastAPI(
+        title="shre",
+        version=__version__,
+        summary="Employee data & document management",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_problem_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth_router)
+    api.include_router(users_router)
+    app.include_router(api)
+    app.include_router(health)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_json_body_kb * 1024,
+        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024)],
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory` (used by `shre serve` with several workers)."""
+    return create_app(load_settings())

@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, throttling) and authorization (roles, policy)."""

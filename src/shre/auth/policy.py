@@ -1,0 +1,39 @@
+"""Who may do what. Every router and service asks here instead of checking roles by hand."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    HR = "hr"
+    MANAGER = "manager"
+    EMPLOYEE = "employee"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of a request, as loaded from the database."""
+
+    id: uuid.UUID
+    email: str
+    role: Role
+    employee_id: uuid.UUID | None
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+# The permission matrix of DESIGN.md §4, as data. Later domains add their rows here.
+MANAGE_USERS: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def may_manage_users(principal: Principal) -> bool:
+    return principal.role in MANAGE_USERS

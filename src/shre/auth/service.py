@@ -1,0 +1,146 @@
+"""Sign-in, token refresh and rotation, logout, and resolving a bearer token to a Principal."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre.auth.models import RefreshToken
+from shre.auth.passwords import PasswordHasher
+from shre.auth.policy import Principal, Role
+from shre.auth.repository import RefreshTokenRepository
+from shre.auth.throttle import LoginThrottler
+from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
+from shre.db import utcnow
+from shre.kit.errors import TooManyRequests, Unauthorized
+from shre.users.models import User
+from shre.users.repository import UserRepository
+
+log = structlog.get_logger("shre.auth")
+BAD_CREDENTIALS = "Invalid email or password"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticator:
+    """The long-lived parts of authentication, built once per app from settings."""
+
+    hasher: PasswordHasher
+    codec: TokenCodec
+    throttler: LoginThrottler
+    refresh_ttl: timedelta
+
+
+class AuthService:
+    def __init__(self, session: AsyncSession, auth: Authenticator) -> None:
+        self.session = session
+        self.auth = auth
+        self.users = UserRepository(session)
+        self.tokens = RefreshTokenRepository(session)
+
+    async def login(self, email: str, password: str, address: str) -> TokenPair:
+        throttler = self.auth.throttler
+        wait = await throttler.retry_after(self.session, email, address)
+        if wait is not None:
+            log.warning("auth.login_throttled", client_ip=address)
+            raise TooManyRequests(
+                "Too many failed sign-in attempts; try again later",
+                retry_after=wait,
+                code="login_throttled",
+            )
+        user = await self.users.get_by_email(email)
+        if user is None:
+            self.auth.hasher.verify_dummy(password)
+            ok = False
+        else:
+            ok = self.auth.hasher.verify(user.password_hash, password) and user.is_active
+        if user is None or not ok:
+            await throttler.record_failure(self.session, email, address)
+            log.info("auth.login_failed", user_id=str(user.id) if user else None, client_ip=address)
+            raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials", keep_changes=True)
+
+        await throttler.clear_account(self.session, email)
+        now = utcnow()
+        if self.auth.hasher.needs_rehash(user.password_hash):
+            user.password_hash = self.auth.hasher.hash(password)
+            log.info("auth.password_rehashed", user_id=str(user.id))
+        user.last_login_at = now
+        pair = await self._issue(user, family_id=uuid.uuid4(), now=now)
+        log.info("auth.login", user_id=str(user.id), client_ip=address)
+        return pair
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        now = utcnow()
+        row = await self.tokens.by_hash(hash_refresh_token(refresh_token))
+        if row is None:
+            raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
+        if row.used_at is not None or row.revoked_at is not None:
+            await self._revoke_reused_family(row, now)
+        if row.expires_at <= now:
+            raise Unauthorized("Refresh token expired", code="refresh_token_expired")
+        user = await self.users.get(row.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("Account is not active", code="inactive_account")
+        if not await self.tokens.spend(row.id, now):
+            # A concurrent request spent it first: the same token was used twice.
+            await self._revoke_reused_family(row, now)
+        return await self._issue(user, family_id=row.family_id, now=now)
+
+    async def logout(self, refresh_token: str) -> None:
+        row = await self.tokens.by_hash(hash_refresh_token(refresh_token))
+        if row is not None:
+            await self.tokens.revoke_family(row.family_id, utcnow())
+            log.info("auth.logout", user_id=str(row.user_id))
+
+    async def principal_for(self, access_token: str) -> Principal:
+        try:
+            claims = self.auth.codec.decode_access(access_token)
+        except InvalidToken as exc:
+            raise Unauthorized(f"Invalid access token: {exc}", code="invalid_token") from None
+        user = await self.users.get(claims.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("Account is not active", code="inactive_account")
+        # Tokens issued before the last password change are dead (iat has 1 s resolution).
+        changed = math.floor(user.password_changed_at.timestamp())
+        if claims.issued_at.timestamp() < changed:
+            raise Unauthorized("Access token revoked", code="token_revoked")
+        return Principal(
+            id=user.id, email=user.email, role=Role(user.role), employee_id=user.employee_id
+        )
+
+    async def _revoke_reused_family(self, row: RefreshToken, now: datetime) -> None:
+        await self.tokens.revoke_family(row.family_id, now)
+        log.warning("auth.refresh_token_reused", user_id=str(row.user_id))
+        raise Unauthorized(
+            "Refresh token already used; the session has been revoked",
+            code="refresh_token_reused",
+            keep_changes=True,
+        )
+
+    async def _issue(self, user: User, *, family_id: uuid.UUID, now: datetime) -> TokenPair:
+        refresh = new_refresh_token()
+        await self.tokens.add(
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=hash_refresh_token(refresh),
+                created_at=now,
+                expires_at=now + self.auth.refresh_ttl,
+            )
+        )
+        return TokenPair(
+            access_token=self.auth.codec.issue_access(user.id, now),
+            refresh_token=refresh,
+            expires_in=int(self.auth.codec.access_ttl.total_seconds()),
+        )

@@ -1,0 +1,220 @@
+"""The `shre` command line: serve, migrate, create-admin, ensure-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre import __version__
+from shre.auth.passwords import password_problems
+from shre.kit.errors import DomainError
+from shre.kit.runtime import Runtime
+from shre.observability.logging import configure_logging
+from shre.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="shre",
+    help="shre: employee data & document management for HR teams.\n\n"
+    "Configuration comes from the environment and .env (see .env.example).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    typer.echo(f"shre: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        fail(f"invalid setting {exc}")
+        raise AssertionError("unreachable") from None
+    configure_logging(settings)
+    for name in settings.dev_secrets_generated:
+        typer.echo(
+            f"shre: WARNING: {name} is not set; using a development key from "
+            f"{settings.keys_dir} (never do this in production)",
+            err=True,
+        )
+    return settings
+
+
+async def with_session(
+    settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[T]]
+) -> T:
+    """Run `work` in one transaction (committed on success), outside any web request."""
+    from shre.app import build_runtime
+
+    runtime = build_runtime(settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            try:
+                result = await work(runtime, session)
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+            return result
+    finally:
+        await runtime.engine.dispose()
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"shre {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """shre: employee data & document management for HR teams."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [default: SHRE_HOST]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: SHRE_PORT]")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes [default: SHRE_WORKERS]")
+    ] = None,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Serve the API and web UI (run `shre migrate` first)."""
+    settings = settings_or_exit()
+    bind_host = host or settings.shre_host
+    bind_port = port or settings.shre_port
+    n_workers = workers or settings.shre_workers
+    typer.echo(f"shre: serving on http://{bind_host}:{bind_port} ({n_workers} worker(s))", err=True)
+    options = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_config": None,
+        "server_header": False,
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": 20,
+    }
+    if n_workers > 1 or reload:
+        uvicorn.run(
+            "shre.app:create_app_from_env",
+            factory=True,
+            workers=n_workers,
+            reload=reload,
+            **options,  # type: ignore[arg-type]
+        )
+    else:
+        from shre.app import create_app
+
+        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="Target revision")] = "head",
+    downgrade: Annotated[bool, typer.Option(help="Go down to REVISION instead of up.")] = False,
+) -> None:
+    """Apply database migrations (idempotent: does nothing when up to date)."""
+    from shre import migrate as migrations
+
+    settings = settings_or_exit()
+    if downgrade:
+        asyncio.run(migrations.downgrade(settings, revision))
+    else:
+        asyncio.run(migrations.upgrade(settings, revision))
+    current = asyncio.run(migrations.current_revision(settings))
+    typer.echo(f"shre: database at revision {current}", err=True)
+
+
+async def _create_admin(
+    settings: Settings, email: str, password: str, full_name: str, reset: bool
+) -> str:
+    from shre.users.service import UserService
+
+    async def work(runtime: Runtime, session: AsyncSession) -> str:
+        service = UserService(session, runtime.auth.hasher)
+        user, created = await service.create_or_reset_admin(email, password, full_name, reset=reset)
+        return f"{'created' if created else 'reset'} admin {user.email}"
+
+    return await with_session(settings, work)
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="The admin's sign-in email.")],
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password (at least 12 characters); asked for when omitted."),
+    ] = None,
+    full_name: Annotated[str, typer.Option(help="Display name.")] = "Administrator",
+    force: Annotated[
+        bool, typer.Option(help="Reset the password and admin role of an existing user.")
+    ] = False,
+) -> None:
+    """Create an administrator account (or reset one with --force)."""
+    settings = settings_or_exit()
+    if password is None:
+        if not sys.stdin.isatty():
+            fail("--password is required when not run interactively")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        message = asyncio.run(_create_admin(settings, email, password, full_name, force))
+    except DomainError as exc:
+        fail(exc.detail, code=1)
+        return
+    typer.echo(f"shre: {message}")
+
+
+@app.command("ensure-admin")
+def ensure_admin() -> None:
+    """Create the first admin (SHRE_ADMIN_EMAIL / SHRE_ADMIN_PASSWORD) if there is none.
+
+    Without SHRE_ADMIN_PASSWORD a password is generated and printed once.
+    """
+    from shre.users.repository import UserRepository
+
+    settings = settings_or_exit()
+
+    async def count(runtime: Runtime, session: AsyncSession) -> int:
+        return await UserRepository(session).count_admins()
+
+    if asyncio.run(with_session(settings, count)) > 0:
+        typer.echo("shre: an admin account exists; sign in with its credentials", err=True)
+        return
+    email = settings.shre_admin_email
+    given = settings.shre_admin_password
+    password = given.get_secret_value() if given else _generate_password(email)
+    try:
+        asyncio.run(_create_admin(settings, email, password, "Administrator", False))
+    except DomainError as exc:
+        fail(f"cannot create the admin {email}: {exc.detail}", code=1)
+    typer.echo(f"shre: created admin {email}")
+    if given is None:
+        typer.echo(f"shre: its generated password (shown once): {password}")
+
+
+def _generate_password(email: str) -> str:
+    while True:
+        candidate = secrets.token_urlsafe(18)
+        if not password_problems(candidate, email):
+            return candidate
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,92 @@
+"""List paging and sorting as the contract defines them: page, page_size, sort."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, SQLColumnExpression, UnaryExpression, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre.kit.errors import InvalidInput
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageParams:
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort: str | None = None
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 500)")
+    ] = DEFAULT_PAGE_SIZE,
+    sort: Annotated[
+        str | None,
+        Query(max_length=64, pattern=r"^-?[a-z_]+$", description="`field` or `-field`"),
+    ] = None,
+) -> PageParams:
+    return PageParams(page=page, page_size=page_size, sort=sort)
+
+
+PageQuery = Annotated[PageParams, Depends(page_params)]
+
+
+def ordering(
+    sort: str | None,
+    allowed: Mapping[str, SQLColumnExpression[Any]],
+    default: str,
+    tiebreaker: SQLColumnExpression[Any],
+) -> list[UnaryExpression[Any]]:
+    """ORDER BY for `field` / `-field`, refusing fields that are not sortable (422)."""
+    spec = sort or default
+    descending = spec.startswith("-")
+    name = spec.lstrip("-")
+    column = allowed.get(name)
+    if column is None:
+        raise InvalidInput(
+            f"Cannot sort by '{name}'; sortable fields: {', '.join(sorted(allowed))}",
+            code="invalid_sort",
+            errors=[{"field": "sort", "location": "query", "message": "unknown sort field"}],
+        )
+    primary = column.desc() if descending else column.asc()
+    tie = tiebreaker.desc() if descending else tiebreaker.asc()
+    return [primary, tie]
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    params: PageParams,
+    order: Sequence[UnaryExpression[Any]],
+) -> tuple[list[Any], int]:
+    """Rows of one page and the total count (two queries, both on indexes when filtered)."""
+    total = (
+        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ).scalar_one()
+    rows = (
+        (await session.execute(stmt.order_by(*order).offset(params.offset).limit(params.page_size)))
+        .scalars()
+        .all()
+    )
+    return list(rows), int(total)

@@ -1,0 +1,115 @@
+"""RFC 9457 problem+json rendering for every error the app can produce."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shre.kit.errors import DomainError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("shre.errors")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    code: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if code:
+        body["code"] = code
+    if errors is not None:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    # ("body", "email") -> "email"; ("query", "page") -> "page"; keep nested paths dotted.
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """The fields and reasons, never the submitted values (they may be passwords)."""
+    out: list[dict[str, Any]] = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        out.append(
+            {
+                "field": _field_name(loc),
+                "location": str(loc[0]) if loc else "body",
+                "message": str(err.get("msg", "invalid")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
+    return out
+
+
+async def _domain_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, DomainError)  # noqa: S101 - registered for DomainError only
+    return problem(
+        exc.status,
+        exc.detail,
+        title=exc.title,
+        code=exc.code,
+        errors=[dict(e) for e in exc.errors] if exc.errors else None,
+        headers=exc.headers or None,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    errors = validation_errors(exc)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem(
+            422, "The request body is not valid JSON", code="invalid_json", errors=errors
+        )
+    fields = ", ".join(sorted({e["field"] for e in errors}))
+    return problem(422, f"Invalid input: {fields}", code="validation_error", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    status = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}"
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(status, detail, headers=headers)
+
+
+async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
+    # The traceback goes to the log (SQL parameters are hidden by the engine); the client
+    # learns nothing about the internals.
+    log.error("request.unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    return problem(500, "An internal error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,62 @@
+"""Apply Alembic migrations programmatically (`shre migrate`, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from shre.db import create_engine
+from shre.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(settings: Settings, revision: str = "head") -> None:
+    await _run(settings, lambda cfg: command.upgrade(cfg, revision))
+
+
+async def downgrade(settings: Settings, revision: str) -> None:
+    await _run(settings, lambda cfg: command.downgrade(cfg, revision))
+
+
+async def current_revision(settings: Settings) -> str | None:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+
+            def _current(connection: Connection) -> str | None:
+                return MigrationContext.configure(connection).get_current_revision()
+
+            return await conn.run_sync(_current)
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings, action: object) -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as conn:
+
+            def _apply(connection: Connection) -> None:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = connection
+                action(cfg)  # type: ignore[operator]
+
+            await conn.run_sync(_apply)
+    finally:
+        await engine.dispose()

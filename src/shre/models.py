@@ -1,0 +1,9 @@
+"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+
+from shre.auth import models as auth_models
+from shre.db import Base
+from shre.users import models as user_models
+
+metadata = Base.metadata
+
+__all__ = ["auth_models", "metadata", "user_models"]

@@ -1,0 +1,1 @@
+"""Logs (structlog, ECS-style JSON) and, later, metrics and error tracking."""

@@ -1,0 +1,268 @@
+"""All configuration of shre: one pydantic-settings class, read once and passed down.
+
+Every variable of DESIGN.md §3 lives here (and in `.env.example`). Invalid values stop
+the start with a one-line message naming the variable (see `SettingsError`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Values shipped in .env.example or docs: never acceptable in production.
+DEV_PLACEHOLDER_SECRETS = frozenset(
+    {
+        "",
+        "change-me",
+        "changeme",
+        "dev",
+        "dev-secret",
+        "secret",
+        "change-me-to-a-long-random-string",
+    }
+)
+MIN_JWT_SECRET_LENGTH = 32
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message is one line naming the variable."""
+
+
+def decode_master_key(value: str) -> bytes:
+    """Decode a 32-byte base64 master key, refusing short, malformed or all-zero keys."""
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("must be base64 (generate one with: openssl rand -base64 32)") from exc
+    if len(raw) != 32:
+        raise ValueError(
+            f"must decode to 32 bytes, got {len(raw)} (generate one with: openssl rand -base64 32)"
+        )
+    if raw == bytes(32):
+        raise ValueError("must not be all zero bytes")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        validate_default=True,
+    )
+
+    # --- service ---
+    shre_env: Literal["development", "production"] = "development"
+    shre_host: str = "127.0.0.1"
+    shre_port: int = Field(default=8000, ge=1, le=65535)
+    shre_workers: int = Field(default=1, ge=1, le=64)
+    shre_var_dir: Path = Path("var")
+    shre_admin_email: str = "admin@example.com"
+    shre_admin_password: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    sentry_dsn: SecretStr | None = None
+
+    # --- database ---
+    database_url: str = "sqlite+aiosqlite:///var/shre.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_echo: bool = False
+
+    # --- cache (seed variables) ---
+    redis_enabled: bool = False
+    redis_host: str = "localhost"
+    redis_port: int = Field(default=6379, ge=1, le=65535)
+    redis_password: SecretStr | None = None
+    redis_db: int = Field(default=0, ge=0, le=15)
+    cache_ttl: int = Field(default=3600, ge=1)
+
+    # --- files (seed variables + additions) ---
+    s3_enabled: bool = False
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_sse: Literal["AES256", "aws:kms"] = "AES256"
+    s3_kms_key_id: str | None = None
+    upload_dir: Path = Path("var/uploads")
+    max_upload_mb: int = Field(default=50, ge=1, le=10240)
+
+    # --- secrets ---
+    encryption_key: SecretStr | None = None
+    encryption_old_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    jwt_secret: SecretStr | None = None
+
+    # --- auth ---
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600)
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_failure_window_seconds: int = Field(default=15 * 60, ge=1)
+    argon2_time_cost: int = Field(default=ARGON2_MIN_TIME_COST, ge=ARGON2_MIN_TIME_COST)
+    argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
+    argon2_parallelism: int = Field(default=1, ge=1, le=16)
+    max_json_body_kb: int = Field(default=1024, ge=1, le=65536)
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _check_master_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip():
+            decode_master_key(value.get_secret_value())
+            return value
+        return None
+
+    @field_validator("encryption_old_keys", mode="before")
+    @classmethod
+    def _split_old_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("encryption_old_keys")
+    @classmethod
+    def _check_old_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for key in value:
+            decode_master_key(key.get_secret_value())
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _check_jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_JWT_SECRET_LENGTH} characters")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                "(e.g. postgresql+asyncpg://user@host:5432/db)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        if self.s3_enabled and not self.s3_bucket:
+            raise ValueError("S3_BUCKET: must be set when S3_ENABLED=true")
+        if self.s3_sse == "aws:kms" and self.s3_enabled and not self.s3_kms_key_id:
+            raise ValueError("S3_KMS_KEY_ID: must be set when S3_SSE=aws:kms")
+        if self.shre_env == "production":
+            self._check_production()
+        return self
+
+    def _check_production(self) -> None:
+        if self.encryption_key is None:
+            raise ValueError(
+                "ENCRYPTION_KEY: must be set in production (generate: openssl rand -base64 32)"
+            )
+        jwt = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+        if jwt.lower() in DEV_PLACEHOLDER_SECRETS:
+            raise ValueError("JWT_SECRET: must be set to a random secret in production")
+        if self.shre_admin_password is not None and self.shre_admin_password.get_secret_value() in (
+            DEV_PLACEHOLDER_SECRETS | {"admin", "password", "admin12345678"}
+        ):
+            raise ValueError("SHRE_ADMIN_PASSWORD: a placeholder password is refused in production")
+
+    _dev_secrets: tuple[str, ...] = PrivateAttr(default=())
+
+    # --- derived values ---
+    @property
+    def dev_secrets_generated(self) -> tuple[str, ...]:
+        """Which secrets load_settings filled in from var/keys (development only)."""
+        return self._dev_secrets
+
+    @property
+    def is_production(self) -> bool:
+        return self.shre_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.shre_var_dir / "keys"
+
+    def master_key(self) -> bytes:
+        if self.encryption_key is None:
+            raise SettingsError("ENCRYPTION_KEY: not set")
+        return decode_master_key(self.encryption_key.get_secret_value())
+
+    def jwt_key(self) -> str:
+        if self.jwt_secret is None:
+            raise SettingsError("JWT_SECRET: not set")
+        return self.jwt_secret.get_secret_value()
+
+
+def _field_env_name(loc: tuple[int | str, ...]) -> str:
+    return str(loc[0]).upper() if loc else "settings"
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line naming the first bad variable, never echoing its value (it may be a secret)."""
+    first = exc.errors(include_input=False, include_url=False)[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["loc"]:
+        return f"{_field_env_name(first['loc'])}: {message}"
+    return message
+
+
+def _dev_secret(path: Path, make: str) -> str:
+    """Read or create (0600) a development secret under var/keys."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(make + "\n")
+    return make
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings from the environment and `.env`; raise SettingsError on bad input.
+
+    In development, missing secrets are generated once into `var/keys` (mode 0600) so the
+    embedded setup works with no configuration; `dev_secrets_generated` lists them.
+    """
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(format_validation_error(exc)) from None
+    generated: list[str] = []
+    if settings.encryption_key is None and not settings.is_production:
+        key = base64.b64encode(secrets.token_bytes(32)).decode()
+        value = _dev_secret(settings.keys_dir / "encryption_key", key)
+        try:
+            decode_master_key(value)
+        except ValueError as exc:
+            raise SettingsError(f"ENCRYPTION_KEY (from {settings.keys_dir}): {exc}") from None
+        settings.encryption_key = SecretStr(value)
+        generated.append("ENCRYPTION_KEY")
+    if settings.jwt_secret is None and not settings.is_production:
+        value = _dev_secret(settings.keys_dir / "jwt_secret", secrets.token_urlsafe(48))
+        settings.jwt_secret = SecretStr(value)
+        generated.append("JWT_SECRET")
+    settings._dev_secrets = tuple(generated)
+    return settings

@@ -1,0 +1,1 @@
+"""User accounts: who can sign in to shre, and with which role."""

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from shre.auth.policy import Role
+from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
+from shre.kit.errors import NotFound
+from shre.kit.http import etag_for
+from shre.kit.pagination import Page, PageQuery
+from shre.users.repository import UserRepository
+from shre.users.schemas import UserCreate, UserOut, UserUpdate
+from shre.users.service import UserService
+
+router = APIRouter(tags=["users"])
+IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+
+
+def _service(session: DbSession, runtime: RuntimeDep) -> UserService:
+    return UserService(session, runtime.auth.hasher)
+
+
+@router.get("/me")
+async def me(principal: CurrentUser, session: DbSession, response: Response) -> UserOut:
+    """The signed-in user."""
+    user = await UserRepository(session).get(principal.id)
+    if user is None:  # deleted between authentication and now
+        raise NotFound("No such user", code="user_not_found")
+    response.headers["ETag"] = etag_for(user.version)
+    return UserOut.model_validate(user)
+
+
+@router.get("/users")
+async def list_users(
+    principal: CurrentUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    paging: PageQuery,
+    q: Annotated[str | None, Query(max_length=200, description="Email or name contains")] = None,
+    role: Role | None = None,
+    is_active: bool | None = None,
+) -> Page[UserOut]:
+    users, total = await _service(session, runtime).list(
+        principal, paging, q=q, role=role, is_active=is_active
+    )
+    return Page(
+        items=[UserOut.model_validate(u) for u in users],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED)
+async def create_user(
+    body: UserCreate,
+    principal: CurrentUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    response: Response,
+) -> UserOut:
+    user = await _service(session, runtime).create(principal, body)
+    response.headers["ETag"] = etag_for(user.version)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    return UserOut.model_validate(user)
+
+
+@router.get("/users/{user_id}")
+async def get_user(
+    user_id: uuid.UUID,
+    principal: CurrentUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    response: Response,
+) -> UserOut:
+    user = await _service(session, runtime).get(principal, user_id)
+    response.headers["ETag"] = etag_for(user.version)
+    return UserOut.model_validate(user)
+
+
+@router.patch("/users/{user_id}", responses={412: {"description": "Stale If-Match"}})
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    principal: CurrentUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> UserOut:
+    user = await _service(session, runtime).update(principal, user_id, body, if_match)
+    response.headers["ETag"] = etag_for(user.version)
+    return UserOut.model_validate(user)
+
+
+@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_user(
+    user_id: uuid.UUID,
+    principal: CurrentUser,
+    session: DbSession,
+    runtime: RuntimeDep,
+    if_match: IfMatch = None,
+) -> Response:
+    await _service(session, runtime).delete(principal, user_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
