@@ -105,27 +105,39 @@ class BodyLimitMiddleware:
                 return
 
         received = 0
+        exceeded = False
         response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
+            # The framework may turn the failed read into its own error response (a 400);
+            # whatever it sends after the limit was hit is replaced by one 413.
             nonlocal response_started
             if message["type"] == "http.response.start":
+                if response_started:
+                    return
                 response_started = True
+                if exceeded:
+                    await _send_413(send, limit)
+                    return
+            elif exceeded:
+                return
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not response_started:
+                response_started = True
                 await _send_413(send, limit)
 
 

@@ -1,0 +1,126 @@
+"""The app's edges: health, OpenAPI, and problem+json for every kind of error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from shre.app import create_app
+from shre.kit.deps import DbSession
+from tests.conftest import Account, assert_problem, base_settings
+
+
+async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port: int) -> None:
+    settings = base_settings(
+        tmp_path, f"postgresql+asyncpg://nobody@127.0.0.1:{free_port}/none"
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.get("/readyz")
+    body = assert_problem(response, 503, "not_ready")
+    assert body["checks"] == {"database": "down"}
+    assert "nobody" not in response.text
+
+
+async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+                 "/api/v1/me", "/api/v1/users", "/api/v1/users/{user_id}"]:
+        assert path in spec["paths"], path
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "swagger" in docs.text.lower()
+
+
+async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:
+    body = assert_problem(await client.get("/api/v1/nothing-here"), 404)
+    assert "/api/v1/nothing-here" in body["detail"]
+
+
+async def test_wrong_method_is_a_405_problem(client: httpx.AsyncClient) -> None:
+    assert_problem(await client.put("/healthz"), 405)
+
+
+async def test_validation_errors_list_the_fields(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/login", json={"password": "x" * 20})
+    body = assert_problem(response, 422, "validation_error")
+    assert [e["field"] for e in body["errors"]] == ["email"]
+    assert "x" * 20 not in response.text
+
+
+async def test_malformed_json_is_a_422_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=b'{"email": "a@b.c", "password": ',
+        headers={"content-type": "application/json"},
+    )
+    assert_problem(response, 422, "invalid_json")
+
+
+async def test_oversized_body_is_refused_before_it_is_read(client: httpx.AsyncClient) -> None:
+    big = b'{"email": "a@example.com", "password": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    assert_problem(
+        await client.post(
+            "/api/v1/auth/login", content=big, headers={"content-type": "application/json"}
+        ),
+        413,
+        "body_too_large",
+    )
+
+
+async def test_oversized_streamed_body_without_length_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"email": "a@example.com", "password": "'
+        for _ in range(20):
+            yield b"x" * (256 * 1024)
+        yield b'"}'
+
+    response = await client.post(
+        "/api/v1/auth/login", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert_problem(response, 413, "body_too_large")
+
+
+async def test_unhandled_errors_are_500_without_internals(
+    app: FastAPI, client: httpx.AsyncClient, admin: Account, capfd: pytest.CaptureFixture[str]
+) -> None:
+    secret_value = "4111-1111-1111-1111"
+
+    async def explode(session: DbSession) -> None:
+        await session.execute(
+            text("SELECT * FROM no_such_table WHERE secret = :v"), {"v": secret_value}
+        )
+
+    app.add_api_route("/boom", explode)
+    response = await client.get("/boom")
+    body = assert_problem(response, 500)
+    assert "no_such_table" not in response.text
+    assert "Traceback" not in response.text
+    assert secret_value not in response.text
+    assert secret_value not in capfd.readouterr().err
+    assert body["detail"] == "An internal error occurred; it has been logged."
+
+
+async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> None:
+    given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    hostile = await client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
+    assert hostile.headers["x-request-id"] != "bad id"
+    assert len(hostile.headers["x-request-id"]) == 32

@@ -1,0 +1,190 @@
+"""The `shre` command line and a real server started the way `make run` starts it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shre.settings import Settings
+
+pytestmark = pytest.mark.server
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    names = {f.upper() for f in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in names}
+    env.update(extra)
+    return env
+
+
+def shre(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shre", *args],
+        cwd=cwd,
+        env=env or clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_help_explains_each_command(tmp_path: Path) -> None:
+    result = shre(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ["serve", "migrate", "create-admin", "ensure-admin"]:
+        assert re.search(rf"{command}\s+\S", result.stdout), command
+    for command in ["serve", "migrate", "create-admin"]:
+        sub = shre(tmp_path, command, "--help")
+        assert sub.returncode == 0
+        assert "Usage" in sub.stdout
+
+
+def test_create_admin(tmp_path: Path) -> None:
+    assert shre(tmp_path, "migrate").returncode == 0
+    created = shre(
+        tmp_path, "create-admin", "--email", "Boss@Example.com", "--password", "a long passphrase 1"
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created admin boss@example.com" in created.stdout
+    again = shre(
+        tmp_path, "create-admin", "--email", "boss@example.com", "--password", "a long passphrase 1"
+    )
+    assert again.returncode == 1
+    assert "exists" in again.stderr
+    weak = shre(tmp_path, "create-admin", "--email", "x@example.com", "--password", "short")
+    assert weak.returncode == 1
+    assert "at least 12" in weak.stderr
+    bad_email = shre(tmp_path, "create-admin", "--email", "nope", "--password", "a long passphrase 1")
+    assert bad_email.returncode == 1
+    assert "email" in bad_email.stderr
+    no_password = shre(tmp_path, "create-admin", "--email", "y@example.com")
+    assert no_password.returncode == 2
+    assert "--password is required" in no_password.stderr
+    reset = shre(
+        tmp_path, "create-admin", "--email", "boss@example.com", "--password",
+        "another passphrase 2", "--force",
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert "reset admin" in reset.stdout
+
+
+class Server:
+    def __init__(self, cwd: Path, port: int, env: dict[str, str]) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        raise AssertionError("server did not start")
+
+    def stop(self) -> str:
+        """SIGTERM, as an orchestrator sends it; returns the server's log."""
+        self.process.send_signal(signal.SIGTERM)
+        output, _ = self.process.communicate(timeout=30)
+        return output
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+def test_first_run_flow_is_idempotent_and_keeps_data(workdir: Path, free_port: int) -> None:
+    """What `make run` does, twice: migrate, ensure an admin (password printed once), serve."""
+    env = clean_env(SHRE_PORT=str(free_port))
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    first = shre(workdir, "ensure-admin", env=env)
+    assert first.returncode == 0, first.stderr
+    match = re.search(r"generated password \(shown once\): (\S+)", first.stdout)
+    assert match, first.stdout
+    password = match.group(1)
+    assert (workdir / "var" / "shre.db").exists()
+
+    server = Server(workdir, free_port, env)
+    try:
+        login = httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "admin@example.com", "password": password},
+        )
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        assert httpx.get(server.url + "/api/v1/me", headers=headers).json()["role"] == "admin"
+        created = httpx.post(
+            server.url + "/api/v1/users",
+            headers=headers,
+            json={
+                "email": "hr@example.com",
+                "password": "hr pass phrase 123",
+                "full_name": "Hedda R",
+                "role": "hr",
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "hr@example.com", "password": "hr pass phrase 123"},
+        ).status_code == 200
+    finally:
+        log = server.stop()
+    assert '"message": "app.stopped"' in log  # shut down cleanly, engine disposed
+    assert password not in log
+
+    # Second run: nothing regenerated, nothing lost.
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    second = shre(workdir, "ensure-admin", env=env)
+    assert second.returncode == 0
+    assert "generated password" not in second.stdout
+    server = Server(workdir, free_port, env)
+    try:
+        login = httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "hr@example.com", "password": "hr pass phrase 123"},
+        )
+        assert login.status_code == 200
+        assert httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "admin@example.com", "password": password},
+        ).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_ensure_admin_uses_the_configured_credentials(workdir: Path) -> None:
+    env = clean_env(SHRE_ADMIN_EMAIL="ops@example.org", SHRE_ADMIN_PASSWORD="Quartz river 9042")
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    result = shre(workdir, "ensure-admin", env=env)
+    assert result.returncode == 0
+    assert "created admin ops@example.org" in result.stdout
+    assert "Quartz river 9042" not in result.stdout + result.stderr
+
+
+def test_settings_from_the_environment_win(workdir: Path, free_port: int) -> None:
+    db = workdir / "elsewhere" / "custom.db"
+    env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{db}", SHRE_VAR_DIR=str(workdir / "state"))
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    assert db.exists()
+    assert not (workdir / "var" / "shre.db").exists()
+    assert (workdir / "state" / "keys" / "jwt_secret").exists()
