@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import Account, assert_problem
+
+
+async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient, admin: Account) -> None:
+    response = await client.get("/api/v1/me", headers=admin.headers)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["email"] == admin.email
+    assert body["role"] == "admin"
+    assert body["id"] == str(admin.id)
+    assert set(body) == {
+        "id", "email", "full_name", "role", "is_active", "employee_id", "created_at",
+        "last_login_at",
+    }
+    assert body["last_login_at"] is not None
+    assert "ETag" in response.headers
+
+
+async def test_me_without_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/me")
+    assert_problem(response, 401, "missing_token")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
