@@ -26,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-PASSWORD = "bench pass phrase 2026"
+PASSWORD = "latency probe phrase 2026"
 
 
 def free_port() -> int:
