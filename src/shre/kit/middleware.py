@@ -74,6 +74,8 @@ class BodyLimitMiddleware:
     """Refuses request bodies over a limit with 413, without reading them into memory.
 
     `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
+    FastAPI's own `max_body_size` is not used because it answers an over-long declared
+    Content-Length with a text/plain 413, outside the problem+json contract.
     """
 
     def __init__(
