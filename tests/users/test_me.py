@@ -13,7 +13,13 @@ async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient, admin: A
     assert body["role"] == "admin"
     assert body["id"] == str(admin.id)
     assert set(body) == {
-        "id", "email", "full_name", "role", "is_active", "employee_id", "created_at",
+        "id",
+        "email",
+        "full_name",
+        "role",
+        "is_active",
+        "employee_id",
+        "created_at",
         "last_login_at",
     }
     assert body["last_login_at"] is not None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +26,12 @@ class ThrottleRule:
     scope: str
     limit: int
     window: timedelta
+
+
+def _insert(session: AsyncSession) -> Any:
+    """INSERT with ON CONFLICT for the session's database."""
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def account_key(email: str) -> str:
@@ -45,24 +52,48 @@ class LoginThrottler:
         return {account_key(email): self.per_account, address_key(address): self.per_address}
 
     async def retry_after(self, session: AsyncSession, email: str, address: str) -> int | None:
-        """Seconds until the caller may try again, or None when not throttled."""
+        """Seconds until the caller may try again, or None when not throttled.
+
+        Locks the caller's counter rows (creating them at zero) until the transaction ends, so
+        concurrent attempts on one account or from one address are decided one after another:
+        none passes this check while an earlier attempt's failure is still uncounted.
+        """
         limits = self._limits(email, address)
         now = utcnow()
-        rows = (
-            await session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(list(limits))))
-        ).scalars()
-        waits = [
-            (row.window_started_at + self.window - now).total_seconds()
-            for row in rows
-            if row.failures >= limits[row.key] and row.window_started_at + self.window > now
-        ]
+        waits = []
+        # Always the same lock order, so two logins cannot deadlock on each other's rows.
+        for key in sorted(limits):
+            failures, started = await self._lock(session, key, now)
+            if failures >= limits[key] and started + self.window > now:
+                waits.append((started + self.window - now).total_seconds())
         return math.ceil(max(waits)) if waits else None
+
+    async def _lock(self, session: AsyncSession, key: str, now: datetime) -> tuple[int, datetime]:
+        """Lock the counter row of `key` (a new window when the old one is over); its
+        failures and window start."""
+        expired = LoginThrottle.window_started_at <= now - self.window
+        stmt = (
+            _insert(session)(LoginThrottle)
+            .values(key=key, failures=0, window_started_at=now)
+            .on_conflict_do_update(
+                index_elements=[LoginThrottle.key],
+                set_={
+                    "failures": case((expired, 0), else_=LoginThrottle.failures),
+                    "window_started_at": case(
+                        (expired, literal(now, UTCDateTime())),
+                        else_=LoginThrottle.window_started_at,
+                    ),
+                },
+            )
+            .returning(LoginThrottle.failures, LoginThrottle.window_started_at)
+        )
+        failures, started = (await session.execute(stmt)).one()
+        return int(failures), started
 
     async def record_failure(self, session: AsyncSession, email: str, address: str) -> None:
         now = utcnow()
         cutoff = now - self.window
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = _insert(session)
         now_value = literal(now, UTCDateTime())
         for key in self._limits(email, address):
             expired = LoginThrottle.window_started_at <= cutoff
@@ -77,10 +108,14 @@ class LoginThrottler:
                 },
             )
             await session.execute(stmt)
-        # Old windows are worthless; keep the table small.
-        await session.execute(
-            delete(LoginThrottle).where(LoginThrottle.window_started_at <= cutoff)
+        # Old windows are worthless; keep the table small. Rows another login holds locked
+        # are skipped (PostgreSQL): waiting for them could deadlock with that login.
+        old = (
+            select(LoginThrottle.key)
+            .where(LoginThrottle.window_started_at <= cutoff)
+            .with_for_update(skip_locked=True)
         )
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(old)))
 
     async def clear_account(self, session: AsyncSession, email: str) -> None:
         await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(email)))

@@ -13,7 +13,8 @@ def check_if_match(if_match: str | None, version: int) -> None:
     """Raise 412 when the client's If-Match names another version (no header: last write wins)."""
     if if_match is None:
         return
-    candidates = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    # If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
+    candidates = {tag.strip() for tag in if_match.split(",")}
     if "*" in candidates or etag_for(version) in candidates:
         return
     raise PreconditionFailed(

@@ -10,6 +10,7 @@ from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
 from shre.kit.errors import NotFound
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
+from shre.kit.text import SearchText
 from shre.users.repository import UserRepository
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
@@ -38,7 +39,7 @@ async def list_users(
     session: DbSession,
     runtime: RuntimeDep,
     paging: PageQuery,
-    q: Annotated[str | None, Query(max_length=200, description="Email or name contains")] = None,
+    q: Annotated[SearchText | None, Query(description="Email or name contains")] = None,
     role: Role | None = None,
     is_active: bool | None = None,
 ) -> Page[UserOut]:

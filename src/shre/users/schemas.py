@@ -11,24 +11,19 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
-    model_validator,
+    field_validator,
 )
 
 from shre.auth.policy import Role
+from shre.kit.text import no_control_chars
 
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
-
-
-def _no_control_chars(value: str) -> str:
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise ValueError("must not contain control characters")
-    return value
 
 
 FullName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_control_chars),
+    AfterValidator(no_control_chars),
 ]
 Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(str.lower)]
 
@@ -52,12 +47,13 @@ class UserUpdate(StrictModel):
     password: Password | None = None
     employee_id: uuid.UUID | None = None
 
-    @model_validator(mode="after")
-    def _only_employee_id_nullable(self) -> UserUpdate:
-        for name in self.model_fields_set - {"employee_id"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
-        return self
+    @field_validator("full_name", "role", "is_active", "password", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Only employee_id may be null (unlink); a field-level error names the field.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
 
 
 class UserOut(BaseModel):

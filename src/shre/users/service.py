@@ -147,20 +147,31 @@ class UserService:
             # A new password or a deactivation ends every session of the account.
             await RefreshTokenRepository(self.session).revoke_user(user.id, now)
         await self._flush(user)
+        if losing_admin:
+            await self._an_admin_remains("demote or deactivate")
         log.info("user.updated", user_id=str(user.id), fields=sorted(changes), by=_who(actor))
         return user
 
     async def delete(self, actor: Principal, user_id: uuid.UUID, if_match: str | None) -> None:
         user = await self.get(actor, user_id)
         check_if_match(if_match, user.version)
-        if user.role == Role.ADMIN and user.is_active:
+        losing_admin = user.role == Role.ADMIN and user.is_active
+        if losing_admin:
             await self._keep_one_admin(user, "delete")
         await self.repo.delete(user)
+        if losing_admin:
+            await self._an_admin_remains("delete")
         log.info("user.deleted", user_id=str(user_id), by=_who(actor))
 
     async def _keep_one_admin(self, user: User, verb: str) -> None:
         admins = await self.repo.lock_active_admins()
         if [a for a in admins if a != user.id] == []:
+            raise Conflict(f"Cannot {verb} the last active administrator", code="last_admin")
+
+    async def _an_admin_remains(self, verb: str) -> None:
+        # Checked again after our own write: SQLite ignores FOR UPDATE and takes its write
+        # lock only at the write, so a concurrent removal becomes visible only now.
+        if not await self.repo.lock_active_admins():
             raise Conflict(f"Cannot {verb} the last active administrator", code="last_admin")
 
     async def _flush(self, user: User) -> None:

@@ -1,0 +1,19 @@
+"""Validated text types shared by every domain's schemas and query parameters."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+
+def no_control_chars(value: str) -> str:
+    # Category Cc: C0 (incl. NUL), DEL and the C1 range (U+0080-U+009F, e.g. CSI).
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# A list's `q`: NUL is refused by PostgreSQL and ends the LIKE pattern early on SQLite.
+SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control_chars)]

@@ -1,0 +1,78 @@
+"""Passwords are stored as argon2id at no less than the agreed cost, and rehashed on login
+when the configured cost changes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import argon2
+import httpx
+from fastapi import FastAPI
+
+from shre.auth.passwords import PasswordHasher
+from shre.kit.runtime import Runtime
+from tests.auth.helpers import login, new_user, stored_user
+from tests.conftest import Accounts
+
+
+def parameters(password_hash: str) -> argon2.Parameters:
+    return argon2.extract_parameters(password_hash)
+
+
+async def test_stored_hash_is_argon2id_at_the_minimum_cost_or_more(
+    client: httpx.AsyncClient, runtime: Runtime, accounts: Accounts
+) -> None:
+    user = await new_user(accounts)
+    stored = (await stored_user(runtime, user.id)).password_hash
+
+    assert stored.startswith("$argon2id$")
+    assert user.password not in stored
+    params = parameters(stored)
+    assert params.type is argon2.Type.ID
+    assert params.memory_cost >= 19456
+    assert params.time_cost >= 2
+    assert params.parallelism >= 1
+    assert argon2.PasswordHasher().verify(stored, user.password)
+
+    # Logging in with unchanged parameters leaves the hash alone.
+    assert (await login(client, user.email, user.password)).status_code == 200
+    assert (await stored_user(runtime, user.id)).password_hash == stored
+
+
+async def test_same_password_gets_a_different_salt(runtime: Runtime, accounts: Accounts) -> None:
+    first, second = await new_user(accounts), await new_user(accounts)
+    assert first.password == second.password
+    first_hash = (await stored_user(runtime, first.id)).password_hash
+    second_hash = (await stored_user(runtime, second.id)).password_hash
+    assert first_hash != second_hash
+
+
+async def test_login_rehashes_when_the_cost_changes(
+    app: FastAPI, client: httpx.AsyncClient, runtime: Runtime, accounts: Accounts
+) -> None:
+    user = await new_user(accounts)
+    old = (await stored_user(runtime, user.id)).password_hash
+    assert parameters(old).time_cost == runtime.settings.argon2_time_cost == 2
+
+    stronger = PasswordHasher(
+        time_cost=3,
+        memory_kib=runtime.settings.argon2_memory_kib,
+        parallelism=runtime.settings.argon2_parallelism,
+    )
+    app.state.runtime.auth = dataclasses.replace(runtime.auth, hasher=stronger)
+
+    # A failed login must not rehash (it does not know the password).
+    assert (await login(client, user.email, "not the password at all")).status_code == 401
+    assert (await stored_user(runtime, user.id)).password_hash == old
+
+    assert (await login(client, user.email, user.password)).status_code == 200
+    new = (await stored_user(runtime, user.id)).password_hash
+    assert new != old
+    assert new.startswith("$argon2id$")
+    assert parameters(new).time_cost == 3
+    assert parameters(new).memory_cost == parameters(old).memory_cost
+    assert argon2.PasswordHasher().verify(new, user.password)
+
+    # The new hash is stable under the new cost, and the password still signs in.
+    assert (await login(client, user.email, user.password)).status_code == 200
+    assert (await stored_user(runtime, user.id)).password_hash == new
