@@ -75,7 +75,7 @@ async def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
     name = f"shre_test_{uuid.uuid4().hex[:10]}"
     try:
         await asyncio.wait_for(_pg_admin(f'CREATE DATABASE "{name}"'), timeout=10)
-    except (OSError, TimeoutError, Exception) as exc:  # noqa: BLE001 - any failure = no server
+    except (OSError, TimeoutError, Exception) as exc:
         unavailable(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {type(exc).__name__}: {exc}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     await migrate.upgrade(base_settings(tmp_path_factory.mktemp("pg"), url))
@@ -216,7 +216,9 @@ async def admin(accounts: Accounts) -> Account:
     return await accounts.signed_in(Role.ADMIN, "admin@example.com")
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     """The response is an RFC 9457 problem with this status (and code)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -235,4 +237,4 @@ def free_port() -> Iterator[int]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    yield port
+    return port

@@ -26,7 +26,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def shre(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def shre(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "shre", *args],
         cwd=cwd,
@@ -65,15 +67,22 @@ def test_create_admin(tmp_path: Path) -> None:
     weak = shre(tmp_path, "create-admin", "--email", "x@example.com", "--password", "short")
     assert weak.returncode == 1
     assert "at least 12" in weak.stderr
-    bad_email = shre(tmp_path, "create-admin", "--email", "nope", "--password", "a long passphrase 1")
+    bad_email = shre(
+        tmp_path, "create-admin", "--email", "nope", "--password", "a long passphrase 1"
+    )
     assert bad_email.returncode == 1
     assert "email" in bad_email.stderr
     no_password = shre(tmp_path, "create-admin", "--email", "y@example.com")
     assert no_password.returncode == 2
     assert "--password is required" in no_password.stderr
     reset = shre(
-        tmp_path, "create-admin", "--email", "boss@example.com", "--password",
-        "another passphrase 2", "--force",
+        tmp_path,
+        "create-admin",
+        "--email",
+        "boss@example.com",
+        "--password",
+        "another passphrase 2",
+        "--force",
     )
     assert reset.returncode == 0, reset.stderr
     assert "reset admin" in reset.stdout
@@ -82,7 +91,7 @@ def test_create_admin(tmp_path: Path) -> None:
 class Server:
     def __init__(self, cwd: Path, port: int, env: dict[str, str]) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [sys.executable, "-m", "shre", "serve", "--port", str(port)],
             cwd=cwd,
             env=env,
@@ -109,7 +118,7 @@ class Server:
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
+    return tmp_path
 
 
 def test_first_run_flow_is_idempotent_and_keeps_data(workdir: Path, free_port: int) -> None:
@@ -143,10 +152,13 @@ def test_first_run_flow_is_idempotent_and_keeps_data(workdir: Path, free_port: i
             },
         )
         assert created.status_code == 201, created.text
-        assert httpx.post(
-            server.url + "/api/v1/auth/login",
-            json={"email": "hr@example.com", "password": "hr pass phrase 123"},
-        ).status_code == 200
+        assert (
+            httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": "hr@example.com", "password": "hr pass phrase 123"},
+            ).status_code
+            == 200
+        )
     finally:
         log = server.stop()
     assert '"message": "app.stopped"' in log  # shut down cleanly, engine disposed
@@ -164,10 +176,13 @@ def test_first_run_flow_is_idempotent_and_keeps_data(workdir: Path, free_port: i
             json={"email": "hr@example.com", "password": "hr pass phrase 123"},
         )
         assert login.status_code == 200
-        assert httpx.post(
-            server.url + "/api/v1/auth/login",
-            json={"email": "admin@example.com", "password": password},
-        ).status_code == 200
+        assert (
+            httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": "admin@example.com", "password": password},
+            ).status_code
+            == 200
+        )
     finally:
         server.stop()
 

@@ -57,9 +57,7 @@ def test_seed_variables_keep_their_names_and_defaults(clean_env: Path) -> None:
     assert (settings.shre_host, settings.shre_port) == ("127.0.0.1", 8000)
 
 
-def test_environment_and_dotenv_are_read(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_environment_and_dotenv_are_read(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (clean_env / ".env").write_text("REDIS_PORT=6380\nS3_REGION=eu-west-1\n")
     monkeypatch.setenv("S3_REGION", "eu-central-1")
     settings = load_settings()
@@ -122,13 +120,13 @@ def test_production_refuses_missing_and_placeholder_secrets(
     clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHRE_ENV", "production")
-    with pytest.raises(SettingsError, match="^ENCRYPTION_KEY:"):
+    with pytest.raises(SettingsError, match=r"^ENCRYPTION_KEY:"):
         load_settings()
     monkeypatch.setenv("ENCRYPTION_KEY", GOOD_KEY)
-    with pytest.raises(SettingsError, match="^JWT_SECRET:"):
+    with pytest.raises(SettingsError, match=r"^JWT_SECRET:"):
         load_settings()
     monkeypatch.setenv("JWT_SECRET", "change-me-to-a-long-random-string")
-    with pytest.raises(SettingsError, match="^JWT_SECRET:"):
+    with pytest.raises(SettingsError, match=r"^JWT_SECRET:"):
         load_settings()
     monkeypatch.setenv("JWT_SECRET", GOOD_JWT)
     settings = load_settings()
@@ -146,8 +144,11 @@ def test_env_example_documents_every_setting() -> None:
 
 
 def test_cli_stops_with_one_line_naming_the_variable(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k.upper() not in {
-        f.upper() for f in Settings.model_fields}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.upper() not in {f.upper() for f in Settings.model_fields}
+    }
     env["ENCRYPTION_KEY"] = "c2hvcnQ="
     result = subprocess.run(
         [sys.executable, "-m", "shre", "migrate"],

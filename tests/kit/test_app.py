@@ -23,9 +23,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
 
 
 async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port: int) -> None:
-    settings = base_settings(
-        tmp_path, f"postgresql+asyncpg://nobody@127.0.0.1:{free_port}/none"
-    )
+    settings = base_settings(tmp_path, f"postgresql+asyncpg://nobody@127.0.0.1:{free_port}/none")
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -38,8 +36,14 @@ async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port
 
 async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
-    for path in ["/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
-                 "/api/v1/me", "/api/v1/users", "/api/v1/users/{user_id}"]:
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/users",
+        "/api/v1/users/{user_id}",
+    ]:
         assert path in spec["paths"], path
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
     docs = await client.get("/docs")
