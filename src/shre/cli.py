@@ -109,6 +109,7 @@ def serve(
         "log_config": None,
         "server_header": False,
         "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 20,
     }
     if n_workers > 1 or reload:

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     shre_host: str = "127.0.0.1"
     shre_port: int = Field(default=8000, ge=1, le=65535)
     shre_workers: int = Field(default=1, ge=1, le=64)
+    # Proxies whose X-Forwarded-For / -Proto are trusted for the client address (comma list,
+    # or * behind a trusted ingress). Others' headers are ignored.
+    forwarded_allow_ips: str = "127.0.0.1"
     shre_var_dir: Path = Path("var")
     shre_admin_email: str = "admin@example.com"
     shre_admin_password: SecretStr | None = None

@@ -179,3 +179,25 @@ async def test_a_password_change_kills_older_tokens(
     assert (await refresh(client, fresh["refresh_token"])).status_code == 200
     # An admin's other activity is not disturbed by it.
     assert (await client.get(ME, headers=admin.headers)).status_code == 200
+
+
+async def test_reactivation_does_not_revive_old_tokens(
+    client: httpx.AsyncClient, accounts: Accounts, admin: Account
+) -> None:
+    user = await new_user(accounts)
+    pair = await tokens(client, user)
+    await asyncio.sleep(1.05 - time.time() % 1)  # iat has whole seconds
+    for active in (False, True):
+        response = await client.patch(
+            f"{USERS}/{user.id}", json={"is_active": active}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    assert_unauthorized(
+        await client.get(ME, headers=bearer(pair["access_token"])), "access", "token_revoked"
+    )
+    assert_unauthorized(
+        await refresh(client, pair["refresh_token"]), "refresh", "refresh_token_revoked"
+    )
+    fresh = await tokens(client, user)
+    assert (await client.get(ME, headers=bearer(fresh["access_token"]))).status_code == 200

@@ -61,10 +61,10 @@ class AuthService:
             )
         user = await self.users.get_by_email(email)
         if user is None:
-            self.auth.hasher.verify_dummy(password)
+            await self.auth.hasher.verify_dummy(password)
             ok = False
         else:
-            ok = self.auth.hasher.verify(user.password_hash, password) and user.is_active
+            ok = await self.auth.hasher.verify(user.password_hash, password) and user.is_active
         if user is None or not ok:
             await throttler.record_failure(self.session, email, address)
             log.info("auth.login_failed", user_id=str(user.id) if user else None, client_ip=address)
@@ -73,7 +73,7 @@ class AuthService:
         await throttler.clear_account(self.session, email)
         now = utcnow()
         if self.auth.hasher.needs_rehash(user.password_hash):
-            user.password_hash = self.auth.hasher.hash(password)
+            user.password_hash = await self.auth.hasher.hash(password)
             log.info("auth.password_rehashed", user_id=str(user.id))
         user.last_login_at = now
         pair = await self._issue(user, family_id=uuid.uuid4(), now=now)
@@ -85,8 +85,10 @@ class AuthService:
         row = await self.tokens.by_hash(hash_refresh_token(refresh_token))
         if row is None:
             raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
-        if row.used_at is not None or row.revoked_at is not None:
+        if row.used_at is not None:
             await self._revoke_reused_family(row, now)
+        if row.revoked_at is not None:
+            raise Unauthorized("Refresh token revoked", code="refresh_token_revoked")
         if row.expires_at <= now:
             raise Unauthorized("Refresh token expired", code="refresh_token_expired")
         user = await self.users.get(row.user_id)
@@ -111,9 +113,9 @@ class AuthService:
         user = await self.users.get(claims.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("Account is not active", code="inactive_account")
-        # Tokens issued before the last password change are dead (iat has 1 s resolution).
-        changed = math.floor(user.password_changed_at.timestamp())
-        if claims.issued_at.timestamp() < changed:
+        # Tokens issued before the last password change or deactivation are dead, also after
+        # a reactivation (iat has 1 s resolution).
+        if claims.issued_at.timestamp() < math.floor(user.tokens_valid_after.timestamp()):
             raise Unauthorized("Access token revoked", code="token_revoked")
         return Principal(
             id=user.id, email=user.email, role=Role(user.role), employee_id=user.employee_id

@@ -29,6 +29,8 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     employee_id: Mapped[uuid.UUID | None] = mapped_column(unique=True, default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Access tokens issued before this instant are refused (password change, deactivation).
+    tokens_valid_after: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -75,7 +75,7 @@ class UserService:
             raise Conflict("That employee already has a user account", code="employee_linked")
         user = User(
             email=data.email,
-            password_hash=self.hasher.hash(data.password),
+            password_hash=await self.hasher.hash(data.password),
             full_name=data.full_name,
             role=data.role.value,
             is_active=True,
@@ -104,8 +104,8 @@ class UserService:
                 code="email_taken",
             )
         check_password(password, existing.email)
-        existing.password_hash = self.hasher.hash(password)
-        existing.password_changed_at = utcnow()
+        existing.password_hash = await self.hasher.hash(password)
+        existing.password_changed_at = existing.tokens_valid_after = utcnow()
         existing.role = Role.ADMIN.value
         existing.is_active = True
         await RefreshTokenRepository(self.session).revoke_user(existing.id, utcnow())
@@ -129,8 +129,8 @@ class UserService:
         now = utcnow()
         if "password" in changes:
             check_password(changes["password"], user.email)
-            user.password_hash = self.hasher.hash(changes["password"])
-            user.password_changed_at = now
+            user.password_hash = await self.hasher.hash(changes["password"])
+            user.password_changed_at = user.tokens_valid_after = now
         if "employee_id" in changes and changes["employee_id"] != user.employee_id:
             if changes["employee_id"] and await self.repo.employee_linked(
                 changes["employee_id"], other_than=user.id
@@ -144,7 +144,9 @@ class UserService:
         if "is_active" in changes:
             user.is_active = changes["is_active"]
         if "password" in changes or changes.get("is_active") is False:
-            # A new password or a deactivation ends every session of the account.
+            # A new password or a deactivation ends every session of the account, for good:
+            # reactivating it does not bring the old tokens back.
+            user.tokens_valid_after = now
             await RefreshTokenRepository(self.session).revoke_user(user.id, now)
         await self._flush(user)
         if losing_admin:

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("employee_id", sa.Uuid(), nullable=True),
         sa.Column("last_login_at", TZ, nullable=True),
         sa.Column("password_changed_at", TZ, nullable=False),
+        sa.Column("tokens_valid_after", TZ, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", TZ, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", TZ, server_default=sa.func.now(), nullable=False),
