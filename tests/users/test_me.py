@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Account, assert_problem
+from tests.users.helpers import USER_FIELDS
 
 
 async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient, admin: Account) -> None:
@@ -12,16 +13,7 @@ async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient, admin: A
     assert body["email"] == admin.email
     assert body["role"] == "admin"
     assert body["id"] == str(admin.id)
-    assert set(body) == {
-        "id",
-        "email",
-        "full_name",
-        "role",
-        "is_active",
-        "employee_id",
-        "created_at",
-        "last_login_at",
-    }
+    assert set(body) == USER_FIELDS
     assert body["last_login_at"] is not None
     assert "ETag" in response.headers
 
