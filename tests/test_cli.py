@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +206,51 @@ def test_settings_from_the_environment_win(workdir: Path, free_port: int) -> Non
     assert db.exists()
     assert not (workdir / "var" / "shre.db").exists()
     assert (workdir / "state" / "keys" / "jwt_secret").exists()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux for a real terminal")
+def test_create_admin_asks_for_the_password_on_a_terminal(tmp_path: Path) -> None:
+    assert shre(tmp_path, "migrate").returncode == 0
+    session = f"shre-{uuid.uuid4().hex[:8]}"
+    command = (
+        f"cd {shlex.quote(str(tmp_path))} && {shlex.quote(sys.executable)} -m shre "
+        "create-admin --email tty@example.com; sleep 60"
+    )
+    tmux = ["tmux", "-L", session]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command],
+        check=True,
+        env=clean_env(),
+    )
+
+    def screen() -> str:
+        return subprocess.run(
+            [*tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=True
+        ).stdout
+
+    def wait_for(text: str) -> str:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if text in (shown := screen()):
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared:\n{screen()}")
+
+    def type_line(text: str) -> None:
+        subprocess.run([*tmux, "send-keys", "-t", session, text, "Enter"], check=True)
+
+    try:
+        wait_for("Password:")
+        time.sleep(0.3)  # the prompt turns echo off just after printing itself
+        subprocess.run(
+            [*tmux, "send-keys", "-t", session, "quiet meadow 4471", "Enter"], check=True
+        )
+        wait_for("Repeat for confirmation:")
+        time.sleep(0.3)
+        subprocess.run(
+            [*tmux, "send-keys", "-t", session, "quiet meadow 4471", "Enter"], check=True
+        )
+        shown = wait_for("created admin tty@example.com")
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
+    assert "quiet meadow" not in shown  # typed without echo
