@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -12,6 +13,13 @@ class Role(StrEnum):
     HR = "hr"
     MANAGER = "manager"
     EMPLOYEE = "employee"
+
+
+class UserLike(Protocol):
+    id: uuid.UUID
+    email: str
+    role: str
+    employee_id: uuid.UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +30,10 @@ class Principal:
     email: str
     role: Role
     employee_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, user: UserLike) -> Principal:
+        return cls(id=user.id, email=user.email, role=Role(user.role), employee_id=user.employee_id)
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles

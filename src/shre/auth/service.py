@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.models import RefreshToken
 from shre.auth.passwords import PasswordHasher
-from shre.auth.policy import Principal, Role
 from shre.auth.repository import RefreshTokenRepository
 from shre.auth.throttle import LoginThrottler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
@@ -105,7 +104,8 @@ class AuthService:
             await self.tokens.revoke_family(row.family_id, utcnow())
             log.info("auth.logout", user_id=str(row.user_id))
 
-    async def principal_for(self, access_token: str) -> Principal:
+    async def authenticate(self, access_token: str) -> User:
+        """The active user a bearer access token belongs to (401 otherwise)."""
         try:
             claims = self.auth.codec.decode_access(access_token)
         except InvalidToken as exc:
@@ -117,9 +117,7 @@ class AuthService:
         # a reactivation (iat has 1 s resolution).
         if claims.issued_at.timestamp() < math.floor(user.tokens_valid_after.timestamp()):
             raise Unauthorized("Access token revoked", code="token_revoked")
-        return Principal(
-            id=user.id, email=user.email, role=Role(user.role), employee_id=user.employee_id
-        )
+        return user
 
     async def _revoke_reused_family(self, row: RefreshToken, now: datetime) -> None:
         await self.tokens.revoke_family(row.family_id, now)

@@ -13,6 +13,7 @@ from shre.auth.policy import Principal, Role
 from shre.auth.service import AuthService
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
 from shre.kit.runtime import Runtime
+from shre.users.models import User
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -48,15 +49,22 @@ DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 
-async def current_principal(
-    request: Request,
+async def current_account(
     session: DbSession,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+) -> User:
+    """The signed-in user's record (loaded once per request, one primary-key query)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Bearer access token required", code="missing_token")
-    principal = await AuthService(session, runtime.auth).principal_for(credentials.credentials)
+    return await AuthService(session, runtime.auth).authenticate(credentials.credentials)
+
+
+CurrentAccount = Annotated[User, Depends(current_account)]
+
+
+async def current_principal(request: Request, account: CurrentAccount) -> Principal:
+    principal = Principal.of(account)
     request.state.principal = principal
     return principal
 

@@ -6,12 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from shre.auth.policy import Role
-from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
-from shre.kit.errors import NotFound
+from shre.kit.deps import CurrentAccount, CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
-from shre.users.repository import UserRepository
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
 
@@ -24,13 +22,10 @@ def _service(session: DbSession, runtime: RuntimeDep) -> UserService:
 
 
 @router.get("/me")
-async def me(principal: CurrentUser, session: DbSession, response: Response) -> UserOut:
+async def me(account: CurrentAccount, response: Response) -> UserOut:
     """The signed-in user."""
-    user = await UserRepository(session).get(principal.id)
-    if user is None:  # deleted between authentication and now
-        raise NotFound("No such user", code="user_not_found")
-    response.headers["ETag"] = etag_for(user.version)
-    return UserOut.model_validate(user)
+    response.headers["ETag"] = etag_for(account.version)
+    return UserOut.model_validate(account)
 
 
 @router.get("/users")
