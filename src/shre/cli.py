@@ -210,6 +210,21 @@ def ensure_admin() -> None:
         typer.echo(f"shre: its generated password (shown once): {password}")
 
 
+keys_app = typer.Typer(
+    help="Encryption keys: generate a master key (rotation and status arrive with employees).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random 256-bit master key (base64) for ENCRYPTION_KEY."""
+    from shre.crypto import generate_key
+
+    typer.echo(generate_key())
+
+
 def _generate_password(email: str) -> str:
     while True:
         candidate = secrets.token_urlsafe(18)
