@@ -18,6 +18,7 @@ from shre.auth.service import Authenticator
 from shre.auth.throttle import LoginThrottler
 from shre.auth.tokens import TokenCodec
 from shre.db import create_engine, create_sessionmaker, ping
+from shre.departments.router import router as departments_router
 from shre.kit.deps import RuntimeDep
 from shre.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shre.kit.problems import install_problem_handlers, problem
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_router)
     api.include_router(users_router)
+    api.include_router(departments_router)
     app.include_router(api)
     app.include_router(health)
     app.add_middleware(

@@ -45,7 +45,13 @@ class Principal:
 
 # The permission matrix of DESIGN.md §4, as data. Later domains add their rows here.
 MANAGE_USERS: frozenset[Role] = frozenset({Role.ADMIN})
+# Departments: every signed-in role reads them; admin and hr change them.
+WRITE_DEPARTMENTS: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
 
 
 def may_manage_users(principal: Principal) -> bool:
     return principal.role in MANAGE_USERS
+
+
+def may_write_departments(principal: Principal) -> bool:
+    return principal.role in WRITE_DEPARTMENTS

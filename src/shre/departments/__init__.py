@@ -1,0 +1,1 @@
+"""Departments: the organisation's units, nested through `parent_id`."""

@@ -1,0 +1,72 @@
+"""All SQL for departments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import SQLColumnExpression, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre.departments.models import Department
+from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.sql import LIKE_ESCAPE, contains_pattern
+
+SORTABLE: dict[str, SQLColumnExpression[Any]] = {
+    "name": func.lower(Department.name),
+    "created_at": Department.created_at,
+    "updated_at": Department.updated_at,
+}
+
+
+class DepartmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, department_id: uuid.UUID) -> Department | None:
+        return await self.session.get(Department, department_id)
+
+    async def name_taken(self, name: str, *, other_than: uuid.UUID | None = None) -> bool:
+        stmt = select(Department.id).where(func.lower(Department.name) == name.lower())
+        if other_than is not None:
+            stmt = stmt.where(Department.id != other_than)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def has_children(self, department_id: uuid.UUID) -> bool:
+        stmt = select(Department.id).where(Department.parent_id == department_id).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def ancestors(self, department_id: uuid.UUID) -> list[uuid.UUID]:
+        """`department_id` and every department above it (one recursive query)."""
+        chain = (
+            select(Department.id, Department.parent_id)
+            .where(Department.id == department_id)
+            .cte("chain", recursive=True)
+        )
+        chain = chain.union(
+            select(Department.id, Department.parent_id).join(
+                chain, Department.id == chain.c.parent_id
+            )
+        )
+        return list((await self.session.execute(select(chain.c.id))).scalars())
+
+    async def add(self, department: Department) -> None:
+        self.session.add(department)
+        await self.session.flush()
+
+    async def delete(self, department: Department) -> None:
+        await self.session.delete(department)
+        await self.session.flush()
+
+    async def list(
+        self, params: PageParams, *, q: str | None = None, parent_id: uuid.UUID | None = None
+    ) -> tuple[list[Department], int]:
+        stmt = select(Department)
+        if q:
+            stmt = stmt.where(
+                func.lower(Department.name).like(contains_pattern(q), escape=LIKE_ESCAPE)
+            )
+        if parent_id is not None:
+            stmt = stmt.where(Department.parent_id == parent_id)
+        order = ordering(params.sort, SORTABLE, "name", Department.id)
+        return await paginate(self.session, stmt, params, order)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
+from shre.departments.service import DepartmentService
+from shre.kit.deps import CurrentUser, DbSession
+from shre.kit.http import etag_for
+from shre.kit.pagination import Page, PageQuery
+from shre.kit.text import SearchText
+
+router = APIRouter(prefix="/departments", tags=["departments"])
+IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+
+
+@router.get("")
+async def list_departments(
+    principal: CurrentUser,
+    session: DbSession,
+    paging: PageQuery,
+    q: Annotated[SearchText | None, Query(description="Name contains")] = None,
+    parent_id: uuid.UUID | None = None,
+) -> Page[DepartmentOut]:
+    items, total = await DepartmentService(session).list(
+        principal, paging, q=q, parent_id=parent_id
+    )
+    return Page(
+        items=[DepartmentOut.model_validate(d) for d in items],
+        total=total,
+        page=paging.page,
+        page_size=paging.page_size,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_department(
+    body: DepartmentCreate, principal: CurrentUser, session: DbSession, response: Response
+) -> DepartmentOut:
+    department = await DepartmentService(session).create(principal, body)
+    response.headers["ETag"] = etag_for(department.version)
+    response.headers["Location"] = f"/api/v1/departments/{department.id}"
+    return DepartmentOut.model_validate(department)
+
+
+@router.get("/{department_id}")
+async def get_department(
+    department_id: uuid.UUID, principal: CurrentUser, session: DbSession, response: Response
+) -> DepartmentOut:
+    department = await DepartmentService(session).get(principal, department_id)
+    response.headers["ETag"] = etag_for(department.version)
+    return DepartmentOut.model_validate(department)
+
+
+@router.patch("/{department_id}", responses={412: {"description": "Stale If-Match"}})
+async def update_department(
+    department_id: uuid.UUID,
+    body: DepartmentUpdate,
+    principal: CurrentUser,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DepartmentOut:
+    department = await DepartmentService(session).update(principal, department_id, body, if_match)
+    response.headers["ETag"] = etag_for(department.version)
+    return DepartmentOut.model_validate(department)
+
+
+@router.delete("/{department_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_department(
+    department_id: uuid.UUID,
+    principal: CurrentUser,
+    session: DbSession,
+    if_match: IfMatch = None,
+) -> Response:
+    await DepartmentService(session).delete(principal, department_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

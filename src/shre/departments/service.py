@@ -1,0 +1,139 @@
+"""Departments: unique names, an acyclic parent tree, and who may change them."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from shre.auth.policy import Principal, may_write_departments
+from shre.departments.models import Department
+from shre.departments.repository import DepartmentRepository
+from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shre.kit.http import check_if_match
+from shre.kit.pagination import PageParams
+from shre.kit.sql import is_unique_violation
+
+log = structlog.get_logger("shre.departments")
+
+
+def _name_taken() -> Conflict:
+    return Conflict("A department with this name already exists", code="department_name_taken")
+
+
+def _bad_parent(message: str, code: str) -> InvalidInput:
+    return InvalidInput(
+        message,
+        code=code,
+        errors=[{"field": "parent_id", "location": "body", "message": message}],
+    )
+
+
+class DepartmentService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repo = DepartmentRepository(session)
+
+    def _authorize_write(self, actor: Principal) -> None:
+        if not may_write_departments(actor):
+            raise Forbidden("Only HR and administrators change departments", code="hr_only")
+
+    async def get(self, actor: Principal, department_id: uuid.UUID) -> Department:
+        department = await self.repo.get(department_id)
+        if department is None:
+            raise NotFound("No such department", code="department_not_found")
+        return department
+
+    async def list(
+        self, actor: Principal, params: PageParams, *, q: str | None, parent_id: uuid.UUID | None
+    ) -> tuple[list[Department], int]:
+        return await self.repo.list(params, q=q, parent_id=parent_id)
+
+    async def create(self, actor: Principal, data: DepartmentCreate) -> Department:
+        self._authorize_write(actor)
+        if await self.repo.name_taken(data.name):
+            raise _name_taken()
+        if data.parent_id is not None and await self.repo.get(data.parent_id) is None:
+            raise _bad_parent("No such parent department", "parent_not_found")
+        department = Department(
+            name=data.name, parent_id=data.parent_id, description=data.description
+        )
+        await self._flush(department)
+        log.info("department.created", department_id=str(department.id), by=str(actor.id))
+        return department
+
+    async def update(
+        self,
+        actor: Principal,
+        department_id: uuid.UUID,
+        data: DepartmentUpdate,
+        if_match: str | None,
+    ) -> Department:
+        department = await self.get(actor, department_id)
+        self._authorize_write(actor)
+        check_if_match(if_match, department.version)
+        changes = data.model_dump(exclude_unset=True)
+        if "name" in changes and await self.repo.name_taken(
+            changes["name"], other_than=department.id
+        ):
+            raise _name_taken()
+        if "parent_id" in changes and changes["parent_id"] != department.parent_id:
+            await self._check_parent(department, changes["parent_id"])
+        for name, value in changes.items():
+            setattr(department, name, value)
+        await self._flush(department)
+        log.info(
+            "department.updated",
+            department_id=str(department.id),
+            fields=sorted(changes),
+            by=str(actor.id),
+        )
+        return department
+
+    async def delete(
+        self, actor: Principal, department_id: uuid.UUID, if_match: str | None
+    ) -> None:
+        department = await self.get(actor, department_id)
+        self._authorize_write(actor)
+        check_if_match(if_match, department.version)
+        if await self.repo.has_children(department.id):
+            raise Conflict(
+                "The department has sub-departments; move or delete them first",
+                code="department_has_children",
+            )
+        try:
+            await self.repo.delete(department)
+        except IntegrityError:
+            # A sub-department or member was added concurrently.
+            raise Conflict("The department is in use", code="department_in_use") from None
+        log.info("department.deleted", department_id=str(department_id), by=str(actor.id))
+
+    async def _check_parent(self, department: Department, parent_id: uuid.UUID | None) -> None:
+        if parent_id is None:
+            return
+        if parent_id == department.id:
+            raise _bad_parent("A department cannot be its own parent", "department_cycle")
+        if await self.repo.get(parent_id) is None:
+            raise _bad_parent("No such parent department", "parent_not_found")
+        if department.id in await self.repo.ancestors(parent_id):
+            raise _bad_parent(
+                "The new parent is inside this department: that would make a cycle",
+                "department_cycle",
+            )
+
+    async def _flush(self, department: Department) -> None:
+        try:
+            await self.repo.add(department)
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise _name_taken() from None
+            raise
+        except StaleDataError:
+            raise Conflict(
+                "The department was changed by another request; reload and try again",
+                code="concurrent_update",
+            ) from None
