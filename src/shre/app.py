@@ -17,8 +17,11 @@ from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
 from shre.auth.throttle import LoginThrottler
 from shre.auth.tokens import TokenCodec
+from shre.crypto import Keyring
 from shre.db import create_engine, create_sessionmaker, ping
 from shre.departments.router import router as departments_router
+from shre.employees.router import router as employees_router
+from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep
 from shre.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shre.kit.problems import install_problem_handlers, problem
@@ -48,6 +51,7 @@ def build_runtime(settings: Settings) -> Runtime:
             ),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
+        vault=EmployeeVault.create(Keyring.from_settings(settings)),
     )
 
 
@@ -109,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(auth_router)
     api.include_router(users_router)
     api.include_router(departments_router)
+    api.include_router(employees_router)
     app.include_router(api)
     app.include_router(health)
     app.add_middleware(

@@ -3,8 +3,9 @@
 from shre.auth import models as auth_models
 from shre.db import Base
 from shre.departments import models as department_models
+from shre.employees import models as employee_models
 from shre.users import models as user_models
 
 metadata = Base.metadata
 
-__all__ = ["auth_models", "department_models", "metadata", "user_models"]
+__all__ = ["auth_models", "department_models", "employee_models", "metadata", "user_models"]

@@ -24,6 +24,24 @@ USER_FIELDS = {
 NEW_PASSWORD = "tangerine Orbit 4417 walrus"
 
 
+async def new_employee(client: httpx.AsyncClient, admin: Account) -> str:
+    """A real employee record (users link to employees), made through the API."""
+    tag = uuid.uuid4().hex[:10]
+    response = await client.post(
+        "/api/v1/employees",
+        json={
+            "employee_number": f"E-{tag}",
+            "first_name": "Grace",
+            "last_name": "Hopper",
+            "email": f"grace-{tag}@example.com",
+            "hire_date": "2021-03-01",
+        },
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 def user_url(user_id: uuid.UUID | str) -> str:
     return f"{USERS}/{user_id}"
 

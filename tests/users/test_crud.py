@@ -18,6 +18,7 @@ from tests.users.helpers import (
     can_login,
     create_user,
     fetch_user,
+    new_employee,
     unique_email,
     user_body,
     user_url,
@@ -73,7 +74,7 @@ async def test_create_normalises_email_to_lower_case(
 
 
 async def test_create_with_employee_id_links_it(client: httpx.AsyncClient, admin: Account) -> None:
-    employee_id = str(uuid.uuid4())
+    employee_id = await new_employee(client, admin)
     user = await create_user(client, admin, employee_id=employee_id)
     assert user["employee_id"] == employee_id
     assert (await fetch_user(client, admin, user["id"]))["employee_id"] == employee_id
@@ -99,12 +100,14 @@ async def test_get_one_returns_the_user_with_an_etag(
         ("role", "manager"),
         ("role", "admin"),
         ("is_active", False),
-        ("employee_id", "00000000-0000-4000-8000-000000000001"),
+        ("employee_id", "<a new employee>"),
     ],
 )
 async def test_patch_changes_one_field_and_nothing_else(
     client: httpx.AsyncClient, admin: Account, field: str, value: object
 ) -> None:
+    if value == "<a new employee>":
+        value = await new_employee(client, admin)
     user = await create_user(client, admin)
     others_before = [u for u in await all_users(client, admin) if u["id"] != user["id"]]
 
@@ -148,7 +151,7 @@ async def test_patch_password_only_the_new_password_works(
 
 
 async def test_patch_null_employee_id_unlinks(client: httpx.AsyncClient, admin: Account) -> None:
-    employee_id = str(uuid.uuid4())
+    employee_id = await new_employee(client, admin)
     user = await create_user(client, admin, employee_id=employee_id)
 
     response = await client.patch(
@@ -166,7 +169,7 @@ async def test_patch_null_employee_id_unlinks(client: httpx.AsyncClient, admin: 
 async def test_patch_can_move_the_link_to_another_employee(
     client: httpx.AsyncClient, admin: Account
 ) -> None:
-    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    first, second = await new_employee(client, admin), await new_employee(client, admin)
     user = await create_user(client, admin, employee_id=first)
     response = await client.patch(
         user_url(user["id"]), json={"employee_id": second}, headers=admin.headers

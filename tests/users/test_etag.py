@@ -5,7 +5,14 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import Account, assert_problem
-from tests.users.helpers import all_users, can_login, create_user, user_body, user_url
+from tests.users.helpers import (
+    all_users,
+    can_login,
+    create_user,
+    new_employee,
+    user_body,
+    user_url,
+)
 
 
 async def read(client: httpx.AsyncClient, admin: Account, user_id: str) -> httpx.Response:
@@ -63,7 +70,7 @@ async def test_every_kind_of_change_moves_the_etag(
         {"role": "manager"},
         {"is_active": False},
         {"password": "a brand new Secret 77"},
-        {"employee_id": "00000000-0000-4000-8000-0000000000aa"},
+        {"employee_id": await new_employee(client, admin)},
         {"employee_id": None},
     ):
         response = await client.patch(user_url(user["id"]), json=change, headers=admin.headers)

@@ -16,6 +16,7 @@ from tests.users.helpers import (
     can_login,
     create_user,
     fetch_user,
+    new_employee,
     user_body,
     user_url,
 )
@@ -163,7 +164,7 @@ async def test_admin_email_cannot_be_taken_by_another_account(
 async def test_two_users_cannot_link_the_same_employee(
     client: httpx.AsyncClient, admin: Account
 ) -> None:
-    employee_id = str(uuid.uuid4())
+    employee_id = await new_employee(client, admin)
     linked = await create_user(client, admin, employee_id=employee_id)
     other = await create_user(client, admin)
     before = await all_users(client, admin)

@@ -55,3 +55,58 @@ def may_manage_users(principal: Principal) -> bool:
 
 def may_write_departments(principal: Principal) -> bool:
     return principal.role in WRITE_DEPARTMENTS
+
+
+# Employees: which fields each role sees (DESIGN.md §4, "Who sees and does what").
+DIRECTORY_FIELDS = frozenset(
+    {
+        "id",
+        "employee_number",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "job_title",
+        "department_id",
+        "manager_id",
+        "location",
+    }
+)
+EMPLOYMENT_FIELDS = frozenset(
+    {"employment_type", "status", "hire_date", "termination_date", "termination_reason"}
+)
+SENSITIVE_FIELDS = frozenset(
+    {"salary", "salary_currency", "ssn", "bank_account", "date_of_birth", "home_address"}
+)
+ALL_EMPLOYEE_FIELDS = DIRECTORY_FIELDS | EMPLOYMENT_FIELDS | SENSITIVE_FIELDS
+# What an employee may change on their own record.
+SELF_EDITABLE_FIELDS = frozenset({"phone", "home_address", "bank_account"})
+MANAGE_EMPLOYEES: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
+
+
+def may_manage_employees(principal: Principal) -> bool:
+    return principal.role in MANAGE_EMPLOYEES
+
+
+def employee_fields_visible(
+    principal: Principal, employee_id: uuid.UUID, *, in_subtree: bool
+) -> frozenset[str]:
+    """The fields of one employee record this principal may read.
+
+    `in_subtree`: the record is in the principal's reporting subtree (managers only)."""
+    if principal.role in MANAGE_EMPLOYEES:
+        return ALL_EMPLOYEE_FIELDS
+    is_self = principal.employee_id == employee_id
+    if is_self:
+        return ALL_EMPLOYEE_FIELDS
+    if principal.role is Role.MANAGER and in_subtree:
+        return DIRECTORY_FIELDS | EMPLOYMENT_FIELDS
+    return DIRECTORY_FIELDS
+
+
+def employee_fields_editable(principal: Principal, employee_id: uuid.UUID) -> frozenset[str]:
+    if principal.role in MANAGE_EMPLOYEES:
+        return ALL_EMPLOYEE_FIELDS - {"id"}
+    if principal.employee_id == employee_id:
+        return SELF_EDITABLE_FIELDS
+    return frozenset()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shre.auth.service import Authenticator
+from shre.employees.vault import EmployeeVault
 from shre.settings import Settings
 
 
@@ -16,3 +17,4 @@ class Runtime:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     auth: Authenticator
+    vault: EmployeeVault

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shre.auth.policy import Role
@@ -25,8 +25,10 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     full_name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
-    # The employee record this account belongs to; the foreign key arrives with employees.
-    employee_id: Mapped[uuid.UUID | None] = mapped_column(unique=True, default=None)
+    # The employee record this account belongs to (what "self" means in the access rules).
+    employee_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="SET NULL"), unique=True, default=None
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Access tokens issued before this instant are refused (password change, deactivation).

@@ -14,6 +14,7 @@ from shre.auth.passwords import PasswordHasher, password_problems
 from shre.auth.policy import Principal, Role, may_manage_users
 from shre.auth.repository import RefreshTokenRepository
 from shre.db import utcnow
+from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
@@ -71,6 +72,8 @@ class UserService:
         check_password(data.password, data.email)
         if await self.repo.email_taken(data.email):
             raise Conflict("A user with this email already exists", code="email_taken")
+        if data.employee_id:
+            await self._check_employee(data.employee_id)
         if data.employee_id and await self.repo.employee_linked(data.employee_id, other_than=None):
             raise Conflict("That employee already has a user account", code="employee_linked")
         user = User(
@@ -132,6 +135,8 @@ class UserService:
             user.password_hash = await self.hasher.hash(changes["password"])
             user.password_changed_at = user.tokens_valid_after = now
         if "employee_id" in changes and changes["employee_id"] != user.employee_id:
+            if changes["employee_id"]:
+                await self._check_employee(changes["employee_id"])
             if changes["employee_id"] and await self.repo.employee_linked(
                 changes["employee_id"], other_than=user.id
             ):
@@ -164,6 +169,16 @@ class UserService:
         if losing_admin:
             await self._an_admin_remains("delete")
         log.info("user.deleted", user_id=str(user_id), by=_who(actor))
+
+    async def _check_employee(self, employee_id: uuid.UUID) -> None:
+        if not await EmployeeRepository(self.session).exists(employee_id):
+            raise InvalidInput(
+                "employee_id: no such employee",
+                code="employee_not_found",
+                errors=[
+                    {"field": "employee_id", "location": "body", "message": "no such employee"}
+                ],
+            )
 
     async def _keep_one_admin(self, user: User, verb: str) -> None:
         admins = await self.repo.lock_active_admins()

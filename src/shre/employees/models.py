@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shre.db import Base, Timestamps, UUIDPrimaryKey
+
+EMPLOYMENT_TYPES = ("full_time", "part_time", "contractor", "intern")
+STATUSES = ("active", "on_leave", "terminated")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return "{} IN ({})".format(column, ", ".join(f"'{v}'" for v in values))
+
+
+class Employee(UUIDPrimaryKey, Timestamps, Base):
+    """An employee record. Sensitive fields are stored only as ciphertext (`*_enc`), sealed
+    under the employee's own data key (`dek_wrapped`, wrapped by a master key). A null
+    `dek_wrapped` means the key was destroyed: the sensitive values are unrecoverable."""
+
+    __tablename__ = "employees"
+    __table_args__ = (
+        CheckConstraint(_in("employment_type", EMPLOYMENT_TYPES), name="employment_type"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+    )
+
+    # directory
+    employee_number: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    job_title: Mapped[str | None] = mapped_column(String(120), default=None)
+    department_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("departments.id", ondelete="RESTRICT"), index=True, default=None
+    )
+    manager_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("employees.id", ondelete="RESTRICT"), index=True, default=None
+    )
+    location: Mapped[str | None] = mapped_column(String(120), default=None)
+    # employment
+    employment_type: Mapped[str] = mapped_column(String(16), default="full_time")
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    hire_date: Mapped[date] = mapped_column(Date)
+    termination_date: Mapped[date | None] = mapped_column(Date, default=None)
+    termination_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # sensitive: ciphertext only
+    salary_currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    salary_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    ssn_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    ssn_index: Mapped[str | None] = mapped_column(String(48), index=True, default=None)
+    bank_account_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    date_of_birth_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    home_address_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    # the data key
+    dek_wrapped: Mapped[str | None] = mapped_column(Text, default=None)
+    dek_key_id: Mapped[str | None] = mapped_column(String(8), index=True, default=None)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}

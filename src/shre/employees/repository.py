@@ -1,0 +1,124 @@
+"""All SQL for employees."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import SQLColumnExpression, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre.employees.models import Employee
+from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.sql import LIKE_ESCAPE, contains_pattern
+
+SORTABLE: dict[str, SQLColumnExpression[Any]] = {
+    "employee_number": Employee.employee_number,
+    "last_name": Employee.last_name,
+    "first_name": Employee.first_name,
+    "email": Employee.email,
+    "job_title": Employee.job_title,
+    "hire_date": Employee.hire_date,
+    "created_at": Employee.created_at,
+}
+
+
+class EmployeeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, employee_id: uuid.UUID) -> Employee | None:
+        return await self.session.get(Employee, employee_id)
+
+    async def exists(self, employee_id: uuid.UUID) -> bool:
+        stmt = select(Employee.id).where(Employee.id == employee_id)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def taken(
+        self, *, employee_number: str | None, email: str | None, other_than: uuid.UUID | None
+    ) -> set[str]:
+        """Which of the unique fields another employee already uses."""
+        found: set[str] = set()
+        for field, value in (("employee_number", employee_number), ("email", email)):
+            if value is None:
+                continue
+            column = getattr(Employee, field)
+            stmt = select(Employee.id).where(func.lower(column) == value.lower())
+            if other_than is not None:
+                stmt = stmt.where(Employee.id != other_than)
+            if (await self.session.execute(stmt)).first() is not None:
+                found.add(field)
+        return found
+
+    async def chain_above(self, employee_id: uuid.UUID) -> list[uuid.UUID]:
+        """`employee_id` and every manager above it (one recursive query)."""
+        chain = (
+            select(Employee.id, Employee.manager_id)
+            .where(Employee.id == employee_id)
+            .cte("chain", recursive=True)
+        )
+        chain = chain.union(
+            select(Employee.id, Employee.manager_id).join(chain, Employee.id == chain.c.manager_id)
+        )
+        return list((await self.session.execute(select(chain.c.id))).scalars())
+
+    async def subtree(self, manager_id: uuid.UUID) -> set[uuid.UUID]:
+        """Everyone who reports to `manager_id`, directly or not (not the manager)."""
+        tree = (
+            select(Employee.id).where(Employee.manager_id == manager_id).cte("tree", recursive=True)
+        )
+        tree = tree.union(select(Employee.id).join(tree, Employee.manager_id == tree.c.id))
+        return set((await self.session.execute(select(tree.c.id))).scalars())
+
+    async def direct_reports(self, manager_id: uuid.UUID) -> list[Employee]:
+        stmt = (
+            select(Employee)
+            .where(Employee.manager_id == manager_id)
+            .order_by(Employee.last_name, Employee.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def by_ids(self, ids: set[uuid.UUID]) -> list[Employee]:
+        if not ids:
+            return []
+        stmt = (
+            select(Employee).where(Employee.id.in_(ids)).order_by(Employee.last_name, Employee.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def add(self, employee: Employee) -> None:
+        self.session.add(employee)
+        await self.session.flush()
+
+    async def list(
+        self,
+        params: PageParams,
+        *,
+        q: str | None = None,
+        department_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        status: str | None = None,
+        ssn_indexes: list[str] | None = None,
+    ) -> tuple[list[Employee], int]:
+        stmt = select(Employee)
+        if q:
+            pattern = contains_pattern(q)
+            stmt = stmt.where(
+                or_(
+                    func.lower(Employee.first_name).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Employee.last_name).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Employee.email).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Employee.employee_number).like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(Employee.job_title).like(pattern, escape=LIKE_ESCAPE),
+                )
+            )
+        if department_id is not None:
+            stmt = stmt.where(Employee.department_id == department_id)
+        if manager_id is not None:
+            stmt = stmt.where(Employee.manager_id == manager_id)
+        if status is not None:
+            stmt = stmt.where(Employee.status == status)
+        if ssn_indexes is not None:
+            stmt = stmt.where(Employee.ssn_index.in_(ssn_indexes))
+        order = ordering(params.sort, SORTABLE, "last_name", Employee.id)
+        return await paginate(self.session, stmt, params, order)

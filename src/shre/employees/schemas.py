@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from shre.kit.text import no_control_chars
+from shre.users.schemas import Email
+
+EmployeeNumber = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._-]+$"
+    ),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_control_chars),
+]
+Short = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(no_control_chars),
+]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()./ x-]*$")
+]
+LongText = Annotated[str, StringConstraints(max_length=2000)]
+NationalId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(no_control_chars),
+]
+BankAccount = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(no_control_chars),
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Salary = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+EmploymentType = Literal["full_time", "part_time", "contractor", "intern"]
+Status = Literal["active", "on_leave", "terminated"]
+
+
+class EmployeeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employee_number: EmployeeNumber
+    first_name: Name
+    last_name: Name
+    email: Email
+    phone: Phone | None = None
+    job_title: Short | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    location: Short | None = None
+    employment_type: EmploymentType = "full_time"
+    status: Status = "active"
+    hire_date: date
+    termination_date: date | None = None
+    termination_reason: LongText | None = None
+    salary: Salary | None = None
+    salary_currency: Currency | None = None
+    ssn: NationalId | None = None
+    bank_account: BankAccount | None = None
+    date_of_birth: date | None = None
+    home_address: LongText | None = None
+
+
+REQUIRED_ON_UPDATE = (
+    "employee_number",
+    "first_name",
+    "last_name",
+    "email",
+    "employment_type",
+    "status",
+    "hire_date",
+)
+
+
+class EmployeeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employee_number: EmployeeNumber | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    job_title: Short | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    location: Short | None = None
+    employment_type: EmploymentType | None = None
+    status: Status | None = None
+    hire_date: date | None = None
+    termination_date: date | None = None
+    termination_reason: LongText | None = None
+    salary: Salary | None = None
+    salary_currency: Currency | None = None
+    ssn: NationalId | None = None
+    bank_account: BankAccount | None = None
+    date_of_birth: date | None = None
+    home_address: LongText | None = None
+
+    @field_validator(*REQUIRED_ON_UPDATE, mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class EmployeeOut(BaseModel):
+    """An employee as one caller may see it: fields they may not read are left out."""
+
+    id: uuid.UUID
+    employee_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    job_title: str | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    location: str | None = None
+    employment_type: str | None = None
+    status: str | None = None
+    hire_date: date | None = None
+    termination_date: date | None = None
+    termination_reason: str | None = None
+    salary: Decimal | None = None
+    salary_currency: str | None = None
+    ssn: str | None = None
+    bank_account: str | None = None
+    date_of_birth: date | None = None
+    home_address: str | None = None

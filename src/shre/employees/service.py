@@ -1,0 +1,251 @@
+"""Employees: uniqueness, the reporting line without cycles, termination, and the access
+rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from shre.auth.policy import (
+    SENSITIVE_FIELDS,
+    Principal,
+    Role,
+    employee_fields_editable,
+    employee_fields_visible,
+    may_manage_employees,
+)
+from shre.departments.repository import DepartmentRepository
+from shre.employees.models import Employee
+from shre.employees.repository import EmployeeRepository
+from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
+from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shre.kit.http import check_if_match
+from shre.kit.pagination import PageParams
+from shre.kit.sql import is_unique_violation
+
+log = structlog.get_logger("shre.employees")
+View = dict[str, Any]
+Views = list[View]
+
+
+def _invalid(field: str, message: str, code: str) -> InvalidInput:
+    return InvalidInput(
+        f"{field}: {message}",
+        code=code,
+        errors=[{"field": field, "location": "body", "message": message}],
+    )
+
+
+class EmployeeService:
+    def __init__(self, session: AsyncSession, vault: EmployeeVault) -> None:
+        self.session = session
+        self.vault = vault
+        self.repo = EmployeeRepository(session)
+        self._subtree: set[uuid.UUID] | None = None
+
+    # --- reading -------------------------------------------------------------------
+    async def _reports_of(self, actor: Principal) -> set[uuid.UUID]:
+        """The actor's reporting subtree (managers only; computed once per service)."""
+        if actor.role is not Role.MANAGER or actor.employee_id is None:
+            return set()
+        if self._subtree is None:
+            self._subtree = await self.repo.subtree(actor.employee_id)
+        return self._subtree
+
+    def view(self, actor: Principal, employee: Employee, subtree: set[uuid.UUID]) -> View:
+        """The record as this actor may see it; sensitive values are decrypted only here,
+        and only those the actor may read."""
+        visible = employee_fields_visible(actor, employee.id, in_subtree=employee.id in subtree)
+        out: View = {
+            name: getattr(employee, name)
+            for name in visible - SENSITIVE_FIELDS | (visible & {"salary_currency"})
+        }
+        out.update(self.vault.open(employee, visible & SENSITIVE_FIELDS))
+        return out
+
+    async def _load(self, employee_id: uuid.UUID) -> Employee:
+        employee = await self.repo.get(employee_id)
+        if employee is None:
+            raise NotFound("No such employee", code="employee_not_found")
+        return employee
+
+    async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
+        employee = await self._load(employee_id)
+        return employee, self.view(actor, employee, await self._reports_of(actor))
+
+    async def list(
+        self,
+        actor: Principal,
+        params: PageParams,
+        *,
+        q: str | None = None,
+        department_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        status: str | None = None,
+        ssn: str | None = None,
+    ) -> tuple[Views, int]:
+        indexes = None
+        if ssn is not None:
+            if not may_manage_employees(actor):
+                raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
+            indexes = self.vault.ssn_candidates(ssn)
+        rows, total = await self.repo.list(
+            params,
+            q=q,
+            department_id=department_id,
+            manager_id=manager_id,
+            status=status,
+            ssn_indexes=indexes,
+        )
+        subtree = await self._reports_of(actor)
+        return [self.view(actor, row, subtree) for row in rows], total
+
+    async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
+        await self._load(employee_id)
+        if all_levels:
+            rows = await self.repo.by_ids(await self.repo.subtree(employee_id))
+        else:
+            rows = await self.repo.direct_reports(employee_id)
+        subtree = await self._reports_of(actor)
+        return [self.view(actor, row, subtree) for row in rows]
+
+    # --- writing -------------------------------------------------------------------
+    async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View]:
+        if not may_manage_employees(actor):
+            raise Forbidden("Only HR and administrators create employees", code="hr_only")
+        values = data.model_dump()
+        await self._check_unique(values, other_than=None)
+        await self._check_department(values.get("department_id"))
+        if values.get("manager_id") is not None and not await self.repo.exists(
+            values["manager_id"]
+        ):
+            raise _invalid("manager_id", "no such employee", "manager_not_found")
+        _check_dates(values)
+        sensitive = {k: values.pop(k) for k in SEALED_COLUMNS}
+        employee = Employee(id=uuid.uuid4(), **values)
+        box = self.vault.issue_key(employee)
+        self.vault.seal(box, employee, sensitive)
+        await self._flush(employee)
+        log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
+        return employee, self.view(actor, employee, await self._reports_of(actor))
+
+    async def update(
+        self,
+        actor: Principal,
+        employee_id: uuid.UUID,
+        data: EmployeeUpdate,
+        if_match: str | None,
+    ) -> tuple[Employee, View]:
+        employee = await self._load(employee_id)
+        changes = data.model_dump(exclude_unset=True)
+        allowed = employee_fields_editable(actor, employee.id)
+        refused = sorted(set(changes) - allowed)
+        if refused:
+            raise Forbidden(f"You may not change: {', '.join(refused)}", code="field_not_editable")
+        check_if_match(if_match, employee.version)
+        await self._check_unique(changes, other_than=employee.id)
+        if "department_id" in changes:
+            await self._check_department(changes["department_id"])
+        if "manager_id" in changes and changes["manager_id"] != employee.manager_id:
+            await self._check_manager(employee, changes["manager_id"])
+        if changes.get("status") == "terminated" and employee.status != "terminated":
+            changes.setdefault("termination_date", employee.termination_date or date.today())
+        merged = {
+            "hire_date": employee.hire_date,
+            "termination_date": employee.termination_date,
+            **changes,
+        }
+        _check_dates(merged)
+        sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
+        for name, value in changes.items():
+            setattr(employee, name, value)
+        if sensitive:
+            self.vault.seal(self.vault.box(employee), employee, sensitive)
+        await self._flush(employee)
+        log.info(
+            "employee.updated",
+            employee_id=str(employee.id),
+            fields=sorted([*changes, *sensitive]),
+            by=str(actor.id),
+        )
+        return employee, self.view(actor, employee, await self._reports_of(actor))
+
+    async def terminate(
+        self,
+        actor: Principal,
+        employee_id: uuid.UUID,
+        if_match: str | None,
+        reason: str | None,
+    ) -> None:
+        """DELETE keeps the record: status `terminated`, with a date and reason."""
+        employee = await self._load(employee_id)
+        if not may_manage_employees(actor):
+            raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
+        check_if_match(if_match, employee.version)
+        if employee.status != "terminated":
+            employee.status = "terminated"
+            employee.termination_date = max(date.today(), employee.hire_date)
+        if reason is not None:
+            employee.termination_reason = reason
+        await self._flush(employee)
+        log.info("employee.terminated", employee_id=str(employee.id), by=str(actor.id))
+
+    # --- rules ---------------------------------------------------------------------
+    async def _check_unique(self, values: dict[str, Any], other_than: uuid.UUID | None) -> None:
+        taken = await self.repo.taken(
+            employee_number=values.get("employee_number"),
+            email=values.get("email"),
+            other_than=other_than,
+        )
+        if taken:
+            field = sorted(taken)[0]
+            raise Conflict(f"Another employee has this {field}", code=f"{field}_taken")
+
+    async def _check_department(self, department_id: uuid.UUID | None) -> None:
+        if (
+            department_id is not None
+            and await DepartmentRepository(self.session).get(department_id) is None
+        ):
+            raise _invalid("department_id", "no such department", "department_not_found")
+
+    async def _check_manager(self, employee: Employee, manager_id: uuid.UUID | None) -> None:
+        if manager_id is None:
+            return
+        if manager_id == employee.id:
+            raise _invalid("manager_id", "an employee cannot manage themselves", "manager_cycle")
+        if not await self.repo.exists(manager_id):
+            raise _invalid("manager_id", "no such employee", "manager_not_found")
+        if employee.id in await self.repo.chain_above(manager_id):
+            raise _invalid(
+                "manager_id",
+                "the new manager reports to this employee: that would make a cycle",
+                "manager_cycle",
+            )
+
+    async def _flush(self, employee: Employee) -> None:
+        try:
+            await self.repo.add(employee)
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise Conflict(
+                    "Another employee has this employee number or email", code="duplicate"
+                ) from None
+            raise
+        except StaleDataError:
+            raise Conflict(
+                "The employee was changed by another request; reload and try again",
+                code="concurrent_update",
+            ) from None
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    hired, left = values.get("hire_date"), values.get("termination_date")
+    if hired is not None and left is not None and left < hired:
+        raise _invalid("termination_date", "must not be before hire_date", "invalid_dates")

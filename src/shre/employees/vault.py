@@ -1,0 +1,102 @@
+"""The mapper between an Employee row and its sensitive values: sealing on write,
+opening on read, under the employee's own data key. Services never touch ciphertext."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from shre.crypto import (
+    BlindIndexer,
+    DataKey,
+    FieldBox,
+    FieldContext,
+    Keyring,
+    normalise_national_id,
+    unwrap_data_key,
+    wrap_data_key,
+    wrapping_key_id,
+)
+from shre.crypto.errors import CryptoError
+from shre.employees.models import Employee
+
+TABLE = "employees"
+# API field -> ciphertext column
+SEALED_COLUMNS = {
+    "salary": "salary_enc",
+    "ssn": "ssn_enc",
+    "bank_account": "bank_account_enc",
+    "date_of_birth": "date_of_birth_enc",
+    "home_address": "home_address_enc",
+}
+
+
+class KeyDestroyed(CryptoError):
+    """The employee's data key was destroyed (crypto-shredded): the values are gone."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeVault:
+    keyring: Keyring
+    ssn_index: BlindIndexer
+
+    @classmethod
+    def create(cls, keyring: Keyring) -> EmployeeVault:
+        return cls(keyring, BlindIndexer(keyring, "employees.ssn"))
+
+    def issue_key(self, employee: Employee) -> FieldBox:
+        """A new data key for a new employee (its id must be set)."""
+        dek = DataKey.generate()
+        employee.dek_wrapped = wrap_data_key(self.keyring, dek, employee.id)
+        employee.dek_key_id = wrapping_key_id(employee.dek_wrapped)
+        return FieldBox(dek)
+
+    def box(self, employee: Employee) -> FieldBox:
+        if employee.dek_wrapped is None:
+            raise KeyDestroyed(f"the data key of employee {employee.id} was destroyed")
+        return FieldBox(unwrap_data_key(self.keyring, employee.dek_wrapped, employee.id))
+
+    def seal(self, box: FieldBox, employee: Employee, values: dict[str, Any]) -> None:
+        """Write the given sensitive values (None clears one) as ciphertext."""
+        for name, value in values.items():
+            column = SEALED_COLUMNS[name]
+            context = FieldContext(TABLE, column, employee.id)
+            if value is None:
+                token = None
+            elif isinstance(value, Decimal):
+                token = box.encrypt_number(value, context)
+            elif isinstance(value, date):
+                token = box.encrypt(value.isoformat(), context)
+            else:
+                token = box.encrypt(str(value), context)
+            setattr(employee, column, token)
+            if name == "ssn":
+                employee.ssn_index = (
+                    None if value is None else self.ssn_index.index(normalise_national_id(value))
+                )
+
+    def open(self, employee: Employee, names: frozenset[str]) -> dict[str, Any]:
+        """Decrypt the requested sensitive fields (only those; never more)."""
+        wanted = [n for n in SEALED_COLUMNS if n in names]
+        stored = {n: getattr(employee, SEALED_COLUMNS[n]) for n in wanted}
+        if not any(v is not None for v in stored.values()):
+            return dict.fromkeys(wanted)
+        box = self.box(employee)
+        out: dict[str, Any] = {}
+        for name, token in stored.items():
+            if token is None:
+                out[name] = None
+                continue
+            context = FieldContext(TABLE, SEALED_COLUMNS[name], employee.id)
+            if name == "salary":
+                out[name] = box.decrypt_number(token, context)
+            elif name == "date_of_birth":
+                out[name] = date.fromisoformat(box.decrypt(token, context))
+            else:
+                out[name] = box.decrypt(token, context)
+        return out
+
+    def ssn_candidates(self, ssn: str) -> list[str]:
+        return self.ssn_index.candidates(normalise_national_id(ssn))

@@ -1,0 +1,136 @@
+"""End to end through the API: sensitive fields round-trip, are ciphertext at rest, are
+searchable by blind index, and each role sees and changes only what DESIGN.md §4 allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from shre.auth.policy import Role
+from shre.kit.runtime import Runtime
+from tests.conftest import Account, Accounts, assert_problem
+
+EMPLOYEES = "/api/v1/employees"
+SENSITIVE = {
+    "salary": "85000.50",
+    "salary_currency": "EUR",
+    "ssn": "123-45-6789",
+    "bank_account": "DE89370400440532013000",
+    "date_of_birth": "1990-12-10",
+    "home_address": "1 Main St, Springfield",
+}
+
+
+def employee_body(number: str, email: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "employee_number": number,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": email,
+        "hire_date": "2020-01-01",
+        **extra,
+    }
+
+
+async def create(client: httpx.AsyncClient, admin: Account, body: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post(EMPLOYEES, json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+async def test_sensitive_fields_round_trip_and_are_ciphertext_at_rest(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
+    for name, value in SENSITIVE.items():
+        assert ada[name] == value, name
+    fetched = (await client.get(f"{EMPLOYEES}/{ada['id']}", headers=admin.headers)).json()
+    assert {k: fetched[k] for k in SENSITIVE} == SENSITIVE
+
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT * FROM employees"))).all()
+    dump = repr(rows)
+    for name, value in SENSITIVE.items():
+        if name != "salary_currency":
+            assert value not in dump, name
+    assert "123456789" not in dump
+
+    found = await client.get(EMPLOYEES, params={"ssn": "123 45 6789"}, headers=admin.headers)
+    assert [e["id"] for e in found.json()["items"]] == [ada["id"]]
+
+
+async def test_roles_see_and_change_only_what_they_may(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts
+) -> None:
+    boss = await create(client, admin, employee_body("E1", "boss@example.com", **SENSITIVE))
+    report = await create(
+        client,
+        admin,
+        employee_body("E2", "report@example.com", manager_id=boss["id"], ssn="987654321"),
+    )
+    outsider = await create(client, admin, employee_body("E3", "out@example.com", ssn="555"))
+    await accounts.create(Role.MANAGER, "mgr@example.com", employee_id=boss["id"])
+    manager = {
+        "Authorization": f"Bearer {(await accounts.login('mgr@example.com'))['access_token']}"
+    }
+
+    seen = (await client.get(f"{EMPLOYEES}/{report['id']}", headers=manager)).json()
+    assert seen["status"] == "active"  # employment fields of the subtree
+    assert "salary" not in seen
+    assert "ssn" not in seen
+    other = (await client.get(f"{EMPLOYEES}/{outsider['id']}", headers=manager)).json()
+    assert "status" not in other  # outside the subtree: directory only
+    assert other["email"] == "out@example.com"
+    own = (await client.get(f"{EMPLOYEES}/{boss['id']}", headers=manager)).json()
+    assert own["salary"] == SENSITIVE["salary"]
+
+    assert_problem(
+        await client.patch(f"{EMPLOYEES}/{boss['id']}", json={"salary": "1"}, headers=manager),
+        403,
+        "field_not_editable",
+    )
+    changed = await client.patch(
+        f"{EMPLOYEES}/{boss['id']}", json={"phone": "+1 555", "bank_account": "X1"}, headers=manager
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["bank_account"] == "X1"
+    assert_problem(
+        await client.get(EMPLOYEES, params={"ssn": "555"}, headers=manager), 403, "hr_only"
+    )
+
+
+async def test_reporting_line_and_termination(client: httpx.AsyncClient, admin: Account) -> None:
+    boss = await create(client, admin, employee_body("E1", "boss@example.com"))
+    report = await create(
+        client, admin, employee_body("E2", "report@example.com", manager_id=boss["id"])
+    )
+    assert_problem(
+        await client.patch(
+            f"{EMPLOYEES}/{boss['id']}", json={"manager_id": report["id"]}, headers=admin.headers
+        ),
+        422,
+        "manager_cycle",
+    )
+    subtree = await client.get(
+        f"{EMPLOYEES}/{boss['id']}/reports", params={"depth": "all"}, headers=admin.headers
+    )
+    assert [e["id"] for e in subtree.json()] == [report["id"]]
+    assert_problem(
+        await client.post(
+            EMPLOYEES, json=employee_body("E1", "x@example.com"), headers=admin.headers
+        ),
+        409,
+        "employee_number_taken",
+    )
+
+    gone = await client.delete(
+        f"{EMPLOYEES}/{report['id']}", params={"reason": "moved"}, headers=admin.headers
+    )
+    assert gone.status_code == 204
+    kept = (await client.get(f"{EMPLOYEES}/{report['id']}", headers=admin.headers)).json()
+    assert kept["status"] == "terminated"
+    assert kept["termination_reason"] == "moved"
+    assert kept["termination_date"] is not None
