@@ -134,3 +134,51 @@ async def test_reporting_line_and_termination(client: httpx.AsyncClient, admin: 
     assert kept["status"] == "terminated"
     assert kept["termination_reason"] == "moved"
     assert kept["termination_date"] is not None
+
+
+async def test_history_records_changes_with_salary_encrypted(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+) -> None:
+    boss = await create(client, admin, employee_body("E1", "boss@example.com"))
+    ada = await create(
+        client,
+        admin,
+        employee_body("E2", "ada@example.com", salary="50000.00", job_title="Engineer"),
+    )
+    raised = await client.patch(
+        f"{EMPLOYEES}/{ada['id']}",
+        json={
+            "salary": "61000.25",
+            "job_title": "Senior Engineer",
+            "manager_id": boss["id"],
+            "effective_date": "2024-04-01",
+        },
+        headers=admin.headers,
+    )
+    assert raised.status_code == 200, raised.text
+
+    entries = (await client.get(f"{EMPLOYEES}/{ada['id']}/history", headers=admin.headers)).json()
+    by_field = {(e["field"], e["new_value"]): e for e in entries}
+    salary = by_field[("salary", "61000.25")]
+    assert salary["old_value"] == "50000.00"
+    assert salary["effective_date"] == "2024-04-01"
+    assert salary["changed_by"] == str(admin.id)
+    assert by_field[("job_title", "Senior Engineer")]["old_value"] == "Engineer"
+    assert by_field[("manager_id", boss["id"])]["old_value"] is None
+    assert ("salary", "50000.00") in by_field  # the starting salary, from creation
+
+    async with runtime.engine.connect() as conn:
+        dump = repr((await conn.execute(text("SELECT * FROM employee_history"))).all())
+    assert "61000.25" not in dump
+    assert "50000.00" not in dump
+
+    # The manager sees the history of a report, without salaries; others get 404.
+    await accounts.create(Role.MANAGER, "mgr@example.com", employee_id=boss["id"])
+    tokens = await accounts.login("mgr@example.com")
+    manager = {"Authorization": f"Bearer {tokens['access_token']}"}
+    seen = (await client.get(f"{EMPLOYEES}/{ada['id']}/history", headers=manager)).json()
+    assert {e["field"] for e in seen} == {"job_title", "manager_id", "status"}
+    stranger = await accounts.signed_in(Role.EMPLOYEE)
+    assert_problem(
+        await client.get(f"{EMPLOYEES}/{ada['id']}/history", headers=stranger.headers), 404
+    )

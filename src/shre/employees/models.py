@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shre.db import Base, Timestamps, UUIDPrimaryKey
+from shre.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 EMPLOYMENT_TYPES = ("full_time", "part_time", "contractor", "intern")
 STATUSES = ("active", "on_leave", "terminated")
@@ -61,3 +61,24 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+HISTORY_FIELDS = ("job_title", "department_id", "manager_id", "status", "salary")
+
+
+class EmployeeChange(UUIDPrimaryKey, Base):
+    """One change of a tracked field. Salary values are ciphertext under the employee's
+    data key, bound to this row (so crypto-shredding the employee covers them too)."""
+
+    __tablename__ = "employee_history"
+    __table_args__ = (CheckConstraint(_in("field", HISTORY_FIELDS), name="field"),)
+
+    employee_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("employees.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text, default=None)
+    new_value: Mapped[str | None] = mapped_column(Text, default=None)
+    effective_date: Mapped[date] = mapped_column(Date)
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

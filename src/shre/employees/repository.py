@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import SQLColumnExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.employees.models import Employee
+from shre.employees.models import Employee, EmployeeChange
 from shre.kit.pagination import PageParams, ordering, paginate
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 
@@ -83,6 +83,14 @@ class EmployeeRepository:
             return []
         stmt = (
             select(Employee).where(Employee.id.in_(ids)).order_by(Employee.last_name, Employee.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def history(self, employee_id: uuid.UUID) -> list[EmployeeChange]:
+        stmt = (
+            select(EmployeeChange)
+            .where(EmployeeChange.employee_id == employee_id)
+            .order_by(EmployeeChange.effective_date, EmployeeChange.changed_at, EmployeeChange.id)
         )
         return list((await self.session.execute(stmt)).scalars())
 

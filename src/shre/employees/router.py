@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from shre.employees.schemas import EmployeeCreate, EmployeeOut, EmployeeUpdate
+from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
 from shre.employees.service import EmployeeService, View
 from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
@@ -125,3 +125,12 @@ async def reports(
     """Direct reports, or the whole subtree with `depth=all`."""
     views = await service.reports(principal, employee_id, all_levels=depth == "all")
     return [_out(v) for v in views]
+
+
+@router.get("/{employee_id}/history")
+async def history(
+    employee_id: uuid.UUID, principal: CurrentUser, service: Service
+) -> list[ChangeOut]:
+    """Every change of job title, department, manager, status and salary, with its
+    effective date and who made it (salary entries only for those who may see salaries)."""
+    return [ChangeOut(**v) for v in await service.history(principal, employee_id)]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -112,6 +112,9 @@ class EmployeeUpdate(BaseModel):
     bank_account: BankAccount | None = None
     date_of_birth: date | None = None
     home_address: LongText | None = None
+    # Not a field of the record: when the tracked changes in this update take effect
+    # (for the history; default today).
+    effective_date: date | None = None
 
     @field_validator(*REQUIRED_ON_UPDATE, mode="before")
     @classmethod
@@ -145,3 +148,13 @@ class EmployeeOut(BaseModel):
     bank_account: str | None = None
     date_of_birth: date | None = None
     home_address: str | None = None
+
+
+class ChangeOut(BaseModel):
+    id: uuid.UUID
+    field: str
+    old_value: str | None
+    new_value: str | None
+    effective_date: date
+    changed_by: uuid.UUID | None
+    changed_at: datetime

@@ -20,8 +20,9 @@ from shre.auth.policy import (
     employee_fields_visible,
     may_manage_employees,
 )
+from shre.crypto import FieldBox
 from shre.departments.repository import DepartmentRepository
-from shre.employees.models import Employee
+from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
@@ -116,6 +117,63 @@ class EmployeeService:
         subtree = await self._reports_of(actor)
         return [self.view(actor, row, subtree) for row in rows]
 
+    async def history(self, actor: Principal, employee_id: uuid.UUID) -> Views:
+        """Every tracked change; salary entries only for those who may read the salary.
+        Records outside the caller's scope are 404, as if they did not exist."""
+        employee = await self._load(employee_id)
+        visible = employee_fields_visible(
+            actor, employee.id, in_subtree=employee.id in await self._reports_of(actor)
+        )
+        if "status" not in visible:
+            raise NotFound("No such employee", code="employee_not_found")
+        changes = await self.repo.history(employee.id)
+        with_salary = "salary" in visible
+        wanted = [c for c in changes if c.field != "salary" or with_salary]
+        box = None
+        if any(c.field == "salary" for c in wanted) and employee.dek_wrapped is not None:
+            box = self.vault.box(employee)
+        out: Views = []
+        for change in wanted:
+            old, new = self.vault.open_change(box, change)
+            out.append(
+                {
+                    "id": change.id,
+                    "field": change.field,
+                    "old_value": old,
+                    "new_value": new,
+                    "effective_date": change.effective_date,
+                    "changed_by": change.changed_by,
+                    "changed_at": change.changed_at,
+                }
+            )
+        return out
+
+    def _record(
+        self,
+        actor: Principal,
+        employee: Employee,
+        box: FieldBox | None,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        effective: date,
+    ) -> None:
+        """History rows for the tracked fields that changed (salary sealed)."""
+        for name in HISTORY_FIELDS:
+            if name not in after or _text(before.get(name)) == _text(after[name]):
+                continue
+            change = EmployeeChange(
+                id=uuid.uuid4(),
+                employee_id=employee.id,
+                field=name,
+                old_value=_text(before.get(name)),
+                new_value=_text(after[name]),
+                effective_date=effective,
+                changed_by=actor.id,
+            )
+            if name == "salary" and box is not None:
+                self.vault.seal_change(box, change)
+            self.session.add(change)
+
     # --- writing -------------------------------------------------------------------
     async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View]:
         if not may_manage_employees(actor):
@@ -133,6 +191,8 @@ class EmployeeService:
         box = self.vault.issue_key(employee)
         self.vault.seal(box, employee, sensitive)
         await self._flush(employee)
+        self._record(actor, employee, box, {}, {**values, **sensitive}, employee.hire_date)
+        await self.session.flush()
         log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
         return employee, self.view(actor, employee, await self._reports_of(actor))
 
@@ -145,6 +205,7 @@ class EmployeeService:
     ) -> tuple[Employee, View]:
         employee = await self._load(employee_id)
         changes = data.model_dump(exclude_unset=True)
+        effective = changes.pop("effective_date", None) or date.today()
         allowed = employee_fields_editable(actor, employee.id)
         refused = sorted(set(changes) - allowed)
         if refused:
@@ -164,11 +225,17 @@ class EmployeeService:
         }
         _check_dates(merged)
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
+        box = self.vault.box(employee) if sensitive else None
+        before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
+        if "salary" in sensitive and box is not None:
+            before.update(self.vault.open(employee, frozenset({"salary"})))
         for name, value in changes.items():
             setattr(employee, name, value)
-        if sensitive:
-            self.vault.seal(self.vault.box(employee), employee, sensitive)
+        if box is not None:
+            self.vault.seal(box, employee, sensitive)
         await self._flush(employee)
+        self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
+        await self.session.flush()
         log.info(
             "employee.updated",
             employee_id=str(employee.id),
@@ -190,6 +257,14 @@ class EmployeeService:
             raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
         check_if_match(if_match, employee.version)
         if employee.status != "terminated":
+            self._record(
+                actor,
+                employee,
+                None,
+                {"status": employee.status},
+                {"status": "terminated"},
+                date.today(),
+            )
             employee.status = "terminated"
             employee.termination_date = max(date.today(), employee.hire_date)
         if reason is not None:
@@ -243,6 +318,10 @@ class EmployeeService:
                 "The employee was changed by another request; reload and try again",
                 code="concurrent_update",
             ) from None
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _check_dates(values: dict[str, Any]) -> None:

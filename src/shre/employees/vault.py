@@ -20,7 +20,7 @@ from shre.crypto import (
     wrapping_key_id,
 )
 from shre.crypto.errors import CryptoError
-from shre.employees.models import Employee
+from shre.employees.models import Employee, EmployeeChange
 
 TABLE = "employees"
 # API field -> ciphertext column
@@ -97,6 +97,30 @@ class EmployeeVault:
             else:
                 out[name] = box.decrypt(token, context)
         return out
+
+    def seal_change(self, box: FieldBox, change: EmployeeChange) -> None:
+        """Encrypt a salary change's values in place (other fields are not sensitive)."""
+        if change.field != "salary":
+            return
+        for column in ("old_value", "new_value"):
+            value = getattr(change, column)
+            if value is not None:
+                context = FieldContext("employee_history", column, change.id)
+                setattr(change, column, box.encrypt(value, context))
+
+    def open_change(self, box: FieldBox | None, change: EmployeeChange) -> tuple[str | None, ...]:
+        if change.field != "salary":
+            return change.old_value, change.new_value
+        if box is None:
+            raise KeyDestroyed(f"the data key of employee {change.employee_id} was destroyed")
+        return tuple(
+            None
+            if getattr(change, column) is None
+            else box.decrypt(
+                getattr(change, column), FieldContext("employee_history", column, change.id)
+            )
+            for column in ("old_value", "new_value")
+        )
 
     def ssn_candidates(self, ssn: str) -> list[str]:
         return self.ssn_index.candidates(normalise_national_id(ssn))

@@ -1,4 +1,4 @@
-"""employees (sensitive fields as ciphertext) and users.employee_id -> employees
+"""employees (sensitive fields as ciphertext), their change history, users -> employees
 
 Revision ID: 20261125_0003
 Revises: 20261125_0002
@@ -73,6 +73,29 @@ def upgrade() -> None:
     )
     for column in ("last_name", "department_id", "manager_id", "status", "ssn_index", "dek_key_id"):
         op.create_index(op.f(f"ix_employees_{column}"), "employees", [column])
+    op.create_table(
+        "employee_history",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("employee_id", sa.Uuid(), nullable=False),
+        sa.Column("field", sa.String(length=32), nullable=False),
+        sa.Column("old_value", sa.Text(), nullable=True),
+        sa.Column("new_value", sa.Text(), nullable=True),
+        sa.Column("effective_date", sa.Date(), nullable=False),
+        sa.Column("changed_by", sa.Uuid(), nullable=True),
+        sa.Column("changed_at", TZ, nullable=False),
+        sa.CheckConstraint(
+            "field IN ('job_title', 'department_id', 'manager_id', 'status', 'salary')",
+            name=op.f("ck_employee_history_field"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["employee_id"],
+            ["employees.id"],
+            name=op.f("fk_employee_history_employee_id_employees"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_employee_history")),
+    )
+    op.create_index(op.f("ix_employee_history_employee_id"), "employee_history", ["employee_id"])
     with op.batch_alter_table("users") as batch:
         batch.create_foreign_key(
             op.f("fk_users_employee_id_employees"),
@@ -86,4 +109,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_constraint(op.f("fk_users_employee_id_employees"), type_="foreignkey")
+    op.drop_table("employee_history")
     op.drop_table("employees")
