@@ -211,7 +211,8 @@ def ensure_admin() -> None:
 
 
 keys_app = typer.Typer(
-    help="Encryption keys: generate a master key (rotation and status arrive with employees).",
+    help="Encryption keys: generate a master key, see which key protects how many "
+    "employees, rotate to a new master key, destroy an employee's data key.",
     no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
@@ -223,6 +224,90 @@ def keys_generate() -> None:
     from shre.crypto import generate_key
 
     typer.echo(generate_key())
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """How many employees' data keys each master key wraps (and how many were destroyed)."""
+    from shre.employees.keys import key_status
+
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime, session: AsyncSession) -> None:
+        status = await key_status(session, runtime.vault)
+        typer.echo(f"primary key: {status.primary}")
+        for key, count in sorted(status.by_key.items()):
+            label = "primary" if key == status.primary else "retired"
+            typer.echo(f"  {key}  {count:>9} employees  ({label})")
+        typer.echo(f"  destroyed {status.destroyed:>7} employees (crypto-shredded)")
+        typer.echo(f"pending rotation: {status.pending}")
+
+    asyncio.run(with_session(settings, work))
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="Rows per transaction.")] = 500,
+) -> None:
+    """Re-wrap every employee data key under the primary ENCRYPTION_KEY.
+
+    Put the new key in ENCRYPTION_KEY and the old one in ENCRYPTION_OLD_KEYS first (both
+    decrypt meanwhile). Field values are not re-encrypted. Safe to interrupt and re-run.
+    """
+    from rich.progress import Progress
+
+    from shre.app import build_runtime
+    from shre.employees.keys import key_status, rotate
+
+    settings = settings_or_exit()
+
+    async def main() -> int:
+        runtime = build_runtime(settings)
+        try:
+            async with runtime.sessionmaker() as session:
+                pending = (await key_status(session, runtime.vault)).pending
+            with Progress(transient=False) as progress:
+                task = progress.add_task("re-wrapping data keys", total=pending)
+                return await rotate(
+                    runtime.sessionmaker,
+                    runtime.vault,
+                    batch_size=batch_size,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        finally:
+            await runtime.engine.dispose()
+
+    done = asyncio.run(main())
+    typer.echo(f"shre: {done} data keys re-wrapped under the primary key")
+
+
+@keys_app.command("shred")
+def keys_shred(
+    employee_id: Annotated[str, typer.Argument(help="The employee's id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Destroy an employee's data key: their sensitive values become unrecoverable."""
+    import uuid
+
+    from shre.employees.keys import shred
+
+    settings = settings_or_exit()
+    try:
+        target = uuid.UUID(employee_id)
+    except ValueError:
+        fail("EMPLOYEE_ID must be a UUID")
+        return
+    if not yes:
+        fail("refusing without --yes: the employee's sensitive values would be gone for good")
+
+    async def work(runtime: Runtime, session: AsyncSession) -> None:
+        await shred(session, target)
+
+    try:
+        asyncio.run(with_session(settings, work))
+    except DomainError as exc:
+        fail(exc.detail, code=1)
+    typer.echo(f"shre: data key of employee {target} destroyed")
 
 
 def _generate_password(email: str) -> str:

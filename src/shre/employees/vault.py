@@ -3,6 +3,7 @@ opening on read, under the employee's own data key. Services never touch ciphert
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -56,7 +57,10 @@ class EmployeeVault:
     def box(self, employee: Employee) -> FieldBox:
         if employee.dek_wrapped is None:
             raise KeyDestroyed(f"the data key of employee {employee.id} was destroyed")
-        return FieldBox(unwrap_data_key(self.keyring, employee.dek_wrapped, employee.id))
+        return self.box_for(employee.id, employee.dek_wrapped)
+
+    def box_for(self, employee_id: uuid.UUID, wrapped: str) -> FieldBox:
+        return FieldBox(unwrap_data_key(self.keyring, wrapped, employee_id))
 
     def seal(self, box: FieldBox, employee: Employee, values: dict[str, Any]) -> None:
         """Write the given sensitive values (None clears one) as ciphertext."""
@@ -81,7 +85,8 @@ class EmployeeVault:
         """Decrypt the requested sensitive fields (only those; never more)."""
         wanted = [n for n in SEALED_COLUMNS if n in names]
         stored = {n: getattr(employee, SEALED_COLUMNS[n]) for n in wanted}
-        if not any(v is not None for v in stored.values()):
+        if employee.dek_wrapped is None or not any(v is not None for v in stored.values()):
+            # No values, or crypto-shredded: the key is gone, and with it the values.
             return dict.fromkeys(wanted)
         box = self.box(employee)
         out: dict[str, Any] = {}
@@ -111,8 +116,8 @@ class EmployeeVault:
     def open_change(self, box: FieldBox | None, change: EmployeeChange) -> tuple[str | None, ...]:
         if change.field != "salary":
             return change.old_value, change.new_value
-        if box is None:
-            raise KeyDestroyed(f"the data key of employee {change.employee_id} was destroyed")
+        if box is None:  # crypto-shredded: the salary history went with the key
+            return None, None
         return tuple(
             None
             if getattr(change, column) is None
