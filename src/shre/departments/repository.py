@@ -50,6 +50,14 @@ class DepartmentRepository:
         )
         return list((await self.session.execute(select(chain.c.id))).scalars())
 
+    async def subtree(self, department_id: uuid.UUID) -> list[uuid.UUID]:
+        """`department_id` and every department below it (one recursive query)."""
+        tree = (
+            select(Department.id).where(Department.id == department_id).cte("tree", recursive=True)
+        )
+        tree = tree.union(select(Department.id).join(tree, Department.parent_id == tree.c.id))
+        return list((await self.session.execute(select(tree.c.id))).scalars())
+
     async def add(self, department: Department) -> None:
         self.session.add(department)
         await self.session.flush()

@@ -5,9 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
+from shre.departments.schemas import (
+    DepartmentCreate,
+    DepartmentOut,
+    DepartmentStats,
+    DepartmentUpdate,
+)
 from shre.departments.service import DepartmentService
-from shre.kit.deps import CurrentUser, DbSession
+from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
@@ -52,6 +57,17 @@ async def get_department(
     department = await DepartmentService(session).get(principal, department_id)
     response.headers["ETag"] = etag_for(department.version)
     return DepartmentOut.model_validate(department)
+
+
+@router.get("/{department_id}/stats")
+async def department_stats(
+    department_id: uuid.UUID, principal: CurrentUser, session: DbSession, runtime: RuntimeDep
+) -> DepartmentStats:
+    """Headcount (not counting terminated), by status and employment type, average tenure,
+    over the department and its sub-departments; salary figures per currency for hr and
+    admin only, and never for a group of fewer than five."""
+    stats = await DepartmentService(session).stats(principal, department_id, runtime.vault)
+    return DepartmentStats.model_validate(stats)
 
 
 @router.patch("/{department_id}", responses={412: {"description": "Stale If-Match"}})

@@ -48,3 +48,25 @@ class DepartmentOut(BaseModel):
     description: str | None
     created_at: datetime
     updated_at: datetime
+
+
+class SalaryGroup(BaseModel):
+    count: int
+    average: str
+    median: str
+    min: str
+    max: str
+
+
+class SalaryFigures(BaseModel):
+    by_currency: dict[str, SalaryGroup]
+    groups_below_minimum: int
+
+
+class DepartmentStats(BaseModel):
+    department_id: uuid.UUID
+    headcount: int
+    by_status: dict[str, int]
+    by_employment_type: dict[str, int]
+    average_tenure_years: float | None
+    salary: SalaryFigures | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +14,9 @@ from shre.auth.policy import Principal, may_write_departments
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
+from shre.departments.stats import department_stats
+from shre.employees.repository import EmployeeRepository
+from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
@@ -37,6 +41,16 @@ class DepartmentService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.repo = DepartmentRepository(session)
+
+    async def stats(
+        self, actor: Principal, department_id: uuid.UUID, vault: EmployeeVault
+    ) -> dict[str, Any]:
+        """Statistics over the department and its sub-departments."""
+        department = await self.get(actor, department_id)
+        members = await EmployeeRepository(self.session).in_departments(
+            await self.repo.subtree(department.id)
+        )
+        return {"department_id": department.id, **department_stats(actor, members, vault)}
 
     def _authorize_write(self, actor: Principal) -> None:
         if not may_write_departments(actor):
@@ -100,6 +114,10 @@ class DepartmentService:
         department = await self.get(actor, department_id)
         self._authorize_write(actor)
         check_if_match(if_match, department.version)
+        if await EmployeeRepository(self.session).in_department(department.id):
+            raise Conflict(
+                "The department has employees; move them first", code="department_has_employees"
+            )
         if await self.repo.has_children(department.id):
             raise Conflict(
                 "The department has sub-departments; move or delete them first",

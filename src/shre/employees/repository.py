@@ -94,6 +94,14 @@ class EmployeeRepository:
         )
         return list((await self.session.execute(stmt)).scalars())
 
+    async def in_departments(self, department_ids: list[uuid.UUID]) -> list[Employee]:
+        stmt = select(Employee).where(Employee.department_id.in_(department_ids))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def in_department(self, department_id: uuid.UUID) -> bool:
+        stmt = select(Employee.id).where(Employee.department_id == department_id).limit(1)
+        return (await self.session.execute(stmt)).first() is not None
+
     async def add(self, employee: Employee) -> None:
         self.session.add(employee)
         await self.session.flush()
