@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 import uvicorn
@@ -20,6 +20,9 @@ from shre.observability.logging import configure_logging
 from shre.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from shre.employees.demo import DemoUser
 
 app = typer.Typer(
     name="shre",
@@ -208,6 +211,43 @@ def ensure_admin() -> None:
     typer.echo(f"shre: created admin {email}")
     if given is None:
         typer.echo(f"shre: its generated password (shown once): {password}")
+
+
+@app.command("seed-demo")
+def seed_demo_command(
+    employees: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many.")] = 200,
+) -> None:
+    """Fill an empty database with a realistic demo organisation and a user per role."""
+    from rich.progress import Progress
+
+    from shre.app import build_runtime
+    from shre.employees.demo import seed_demo
+
+    settings = settings_or_exit()
+
+    async def main() -> list[DemoUser]:
+        runtime = build_runtime(settings)
+        try:
+            with Progress(transient=False) as progress:
+                task = progress.add_task("creating employees", total=employees)
+                return await seed_demo(
+                    runtime.sessionmaker,
+                    runtime.vault,
+                    runtime.auth.hasher,
+                    employees,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        finally:
+            await runtime.engine.dispose()
+
+    try:
+        users = asyncio.run(main())
+    except DomainError as exc:
+        fail(exc.detail, code=1)
+        return
+    typer.echo(f"shre: {employees} demo employees created. Demo sign-ins:")
+    for user in users:
+        typer.echo(f"  {user.role.value:<9} {user.email:<36} {user.password}")
 
 
 keys_app = typer.Typer(
