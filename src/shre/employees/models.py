@@ -3,12 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shre.db import Base, Timestamps, UUIDPrimaryKey, utcnow
 
 EMPLOYMENT_TYPES = ("full_time", "part_time", "contractor", "intern")
+SORTED_BY = ("last_name", "first_name", "hire_date", "job_title", "created_at")
+SEARCH_TEXT = (
+    "lower(first_name || ' ' || last_name || ' ' || email || ' ' || employee_number"
+    " || ' ' || coalesce(job_title, ''))"
+)
 STATUSES = ("active", "on_leave", "terminated")
 
 
@@ -25,12 +30,21 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
     __table_args__ = (
         CheckConstraint(_in("employment_type", EMPLOYMENT_TYPES), name="employment_type"),
         CheckConstraint(_in("status", STATUSES), name="status"),
+        # Sorted lists page through (field, id) without sorting the table.
+        *(Index(f"ix_employees_{f}_id", f, "id") for f in SORTED_BY),
+        # `q` is a substring search: trigram index on PostgreSQL (plain index on SQLite).
+        Index(
+            "ix_employees_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
     )
 
     # directory
     employee_number: Mapped[str] = mapped_column(String(32), unique=True)
     first_name: Mapped[str] = mapped_column(String(100))
-    last_name: Mapped[str] = mapped_column(String(100), index=True)
+    last_name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     job_title: Mapped[str | None] = mapped_column(String(120), default=None)
@@ -41,6 +55,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("employees.id", ondelete="RESTRICT"), index=True, default=None
     )
     location: Mapped[str | None] = mapped_column(String(120), default=None)
+    # What `q` searches, kept by the database: names, email, number, job title, lowercased.
+    search_text: Mapped[str] = mapped_column(Text, Computed(SEARCH_TEXT, persisted=True))
     # employment
     employment_type: Mapped[str] = mapped_column(String(16), default="full_time")
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, func, or_, select
+from sqlalchemy import SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.employees.models import Employee, EmployeeChange
@@ -118,16 +118,7 @@ class EmployeeRepository:
     ) -> tuple[list[Employee], int]:
         stmt = select(Employee)
         if q:
-            pattern = contains_pattern(q)
-            stmt = stmt.where(
-                or_(
-                    func.lower(Employee.first_name).like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(Employee.last_name).like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(Employee.email).like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(Employee.employee_number).like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(Employee.job_title).like(pattern, escape=LIKE_ESCAPE),
-                )
-            )
+            stmt = stmt.where(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
         if department_id is not None:
             stmt = stmt.where(Employee.department_id == department_id)
         if manager_id is not None:

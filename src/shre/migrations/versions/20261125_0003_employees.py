@@ -31,6 +31,16 @@ def upgrade() -> None:
         sa.Column("department_id", sa.Uuid(), nullable=True),
         sa.Column("manager_id", sa.Uuid(), nullable=True),
         sa.Column("location", sa.String(length=120), nullable=True),
+        sa.Column(
+            "search_text",
+            sa.Text(),
+            sa.Computed(
+                "lower(first_name || ' ' || last_name || ' ' || email || ' ' || employee_number"
+                " || ' ' || coalesce(job_title, ''))",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("employment_type", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("hire_date", sa.Date(), nullable=False),
@@ -71,8 +81,20 @@ def upgrade() -> None:
         sa.UniqueConstraint("employee_number", name=op.f("uq_employees_employee_number")),
         sa.UniqueConstraint("email", name=op.f("uq_employees_email")),
     )
-    for column in ("last_name", "department_id", "manager_id", "status", "ssn_index", "dek_key_id"):
+    for column in ("department_id", "manager_id", "status", "ssn_index", "dek_key_id"):
         op.create_index(op.f(f"ix_employees_{column}"), "employees", [column])
+    for column in ("last_name", "first_name", "hire_date", "job_title", "created_at"):
+        op.create_index(f"ix_employees_{column}_id", "employees", [column, "id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # pg_trgm is a trusted extension: the database owner may create it.
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        "ix_employees_search_text",
+        "employees",
+        ["search_text"],
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    )
     op.create_table(
         "employee_history",
         sa.Column("id", sa.Uuid(), nullable=False),
