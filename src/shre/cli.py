@@ -350,6 +350,71 @@ def keys_shred(
     typer.echo(f"shre: data key of employee {target} destroyed")
 
 
+def _reseal(passphrase: str | None, batch_size: int) -> None:
+    from rich.progress import Progress
+
+    from shre.app import build_runtime
+    from shre.employees.keys import ResealReport, reseal_plaintext
+
+    settings = settings_or_exit()
+
+    async def main() -> ResealReport:
+        runtime = build_runtime(settings)
+        try:
+            with Progress(transient=False) as progress:
+                task = progress.add_task("scanning employees", total=None)
+                return await reseal_plaintext(
+                    runtime.sessionmaker,
+                    runtime.vault,
+                    legacy_passphrase=passphrase,
+                    batch_size=batch_size,
+                    progress=lambda done: progress.update(task, completed=done),
+                )
+        finally:
+            await runtime.engine.dispose()
+
+    report = asyncio.run(main())
+    typer.echo(
+        f"shre: scanned {report.scanned} employees: {report.encrypted} clear values encrypted, "
+        f"{report.imported_legacy} legacy values imported, {report.keys_issued} data keys issued"
+    )
+    for line in report.refused:
+        typer.echo(f"shre: refused (left as it was): {line}", err=True)
+    if report.refused:
+        raise typer.Exit(1)
+
+
+@keys_app.command("encrypt-existing")
+def keys_encrypt_existing(
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="Rows per transaction.")] = 500,
+) -> None:
+    """Encrypt sensitive values stored in clear (an import, an older schema), in place."""
+    _reseal(None, batch_size)
+
+
+@keys_app.command("import-legacy")
+def keys_import_legacy(
+    passphrase_env: Annotated[
+        str,
+        typer.Option(help="Environment variable holding the seed system's passphrase."),
+    ] = "SHRE_LEGACY_PASSPHRASE",  # noqa: S107 - the name of a variable, not a secret
+    batch_size: Annotated[int, typer.Option(min=1, max=10000, help="Rows per transaction.")] = 500,
+) -> None:
+    """Re-encrypt values the seed system encrypted with crypto-js AES (and clear ones).
+
+    The passphrase is read from the environment (never from the command line, where other
+    users could see it), or asked for on a terminal.
+    """
+    import os
+
+    passphrase = os.environ.get(passphrase_env)
+    if not passphrase:
+        if not sys.stdin.isatty():
+            fail(f"set {passphrase_env} to the seed system's ENCRYPTION_KEY passphrase")
+        passphrase = typer.prompt("Legacy passphrase", hide_input=True)
+    _reseal(passphrase, batch_size)
+
+
 def _generate_password(email: str) -> str:
     while True:
         candidate = secrets.token_urlsafe(18)

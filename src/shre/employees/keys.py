@@ -9,15 +9,22 @@ the app keeps serving (both keys decrypt meanwhile).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 import structlog
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.crypto import FieldContext, normalise_national_id, rewrap_data_key, wrapping_key_id
+from shre.crypto.envelope import FIELD_MIN_LENGTH, VERSION_1
+from shre.crypto.errors import CryptoError
+from shre.crypto.legacy import decrypt_cryptojs, is_legacy_ciphertext
 from shre.employees.models import Employee
 from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
 from shre.kit.errors import NotFound
@@ -109,3 +116,101 @@ async def shred(session: AsyncSession, employee_id: uuid.UUID) -> None:
     employee.ssn_index = None
     await session.flush()
     log.info("keys.shred", employee_id=str(employee_id))
+
+
+@dataclass
+class ResealReport:
+    scanned: int = 0
+    encrypted: int = 0
+    imported_legacy: int = 0
+    keys_issued: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+async def reseal_plaintext(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    vault: EmployeeVault,
+    *,
+    legacy_passphrase: str | None = None,
+    batch_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> ResealReport:
+    """Encrypt sensitive values found in clear (an import, an older schema) in place.
+
+    With `legacy_passphrase`, values encrypted by the seed system (crypto-js) are
+    decrypted with it and sealed properly. A value that looks like a shre ciphertext but
+    does not open is never overwritten: it is reported as refused. Safe to re-run.
+    """
+    report = ResealReport()
+    last: uuid.UUID | None = None
+    while True:
+        async with sessionmaker() as session, session.begin():
+            stmt = select(Employee).order_by(Employee.id).limit(batch_size)
+            if last is not None:
+                stmt = stmt.where(Employee.id > last)
+            batch = list((await session.execute(stmt)).scalars())
+            if not batch:
+                return report
+            for employee in batch:
+                _reseal_one(vault, employee, legacy_passphrase, report)
+            await session.flush()
+            last = batch[-1].id
+            report.scanned += len(batch)
+        if progress is not None:
+            progress(report.scanned)
+
+
+def _reseal_one(
+    vault: EmployeeVault, employee: Employee, passphrase: str | None, report: ResealReport
+) -> None:
+    found: dict[str, str] = {}
+    for name, column in SEALED_COLUMNS.items():
+        value = getattr(employee, column)
+        if value is None or _is_shre_token(value):
+            continue
+        if is_legacy_ciphertext(value):
+            if passphrase is None:
+                continue  # left for `import-legacy`
+            try:
+                value = decrypt_cryptojs(value, passphrase)
+            except CryptoError:
+                report.refused.append(f"{employee.id} {name}: legacy value does not decrypt")
+                continue
+            found[name] = value
+            report.imported_legacy += 1
+        else:
+            found[name] = value
+            report.encrypted += 1
+    if not found:
+        return
+    if employee.dek_wrapped is None:
+        box = vault.issue_key(employee)
+        report.keys_issued += 1
+    else:
+        box = vault.box(employee)
+    typed: dict[str, object] = {}
+    for name, value in found.items():
+        if name == "salary":
+            try:
+                typed[name] = Decimal(value.strip())
+            except InvalidOperation:
+                report.refused.append(f"{employee.id} salary: not a number")
+                continue
+        elif name == "date_of_birth":
+            try:
+                typed[name] = date.fromisoformat(value.strip())
+            except ValueError:
+                report.refused.append(f"{employee.id} date_of_birth: not an ISO date")
+                continue
+        else:
+            typed[name] = value
+    vault.seal(box, employee, typed)
+
+
+def _is_shre_token(value: str) -> bool:
+    """Well-formed as a shre v1 field ciphertext (whether or not it opens)."""
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) >= FIELD_MIN_LENGTH and raw[0] == VERSION_1
