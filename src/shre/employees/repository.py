@@ -70,6 +70,25 @@ class EmployeeRepository:
         tree = tree.union(select(Employee.id).join(tree, Employee.manager_id == tree.c.id))
         return set((await self.session.execute(select(tree.c.id))).scalars())
 
+    async def reporting_to(
+        self, manager_id: uuid.UUID, candidates: list[uuid.UUID]
+    ) -> set[uuid.UUID]:
+        """The candidates that report to `manager_id`, directly or not: walks up each
+        candidate's line (bounded by the tree's depth), never down the whole subtree."""
+        up = (
+            select(
+                Employee.id.label("start"),
+                Employee.manager_id.label("manager_id"),
+            )
+            .where(Employee.id.in_(candidates))
+            .cte("up", recursive=True)
+        )
+        up = up.union_all(
+            select(up.c.start, Employee.manager_id).join(Employee, Employee.id == up.c.manager_id)
+        )
+        stmt = select(up.c.start).where(up.c.manager_id == manager_id).distinct()
+        return set((await self.session.execute(stmt)).scalars())
+
     async def direct_reports(self, manager_id: uuid.UUID) -> list[Employee]:
         stmt = (
             select(Employee)
@@ -115,8 +134,11 @@ class EmployeeRepository:
         manager_id: uuid.UUID | None = None,
         status: str | None = None,
         ssn_indexes: list[str] | None = None,
+        only: set[uuid.UUID] | None = None,
     ) -> tuple[list[Employee], int]:
         stmt = select(Employee)
+        if only is not None:
+            stmt = stmt.where(Employee.id.in_(only))
         if q:
             stmt = stmt.where(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
         if department_id is not None:
