@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.auth.policy import (
+    EMPLOYMENT_FIELDS,
     SENSITIVE_FIELDS,
     Principal,
     Role,
@@ -49,16 +50,31 @@ class EmployeeService:
         self.session = session
         self.vault = vault
         self.repo = EmployeeRepository(session)
-        self._subtree: set[uuid.UUID] | None = None
 
-    # --- reading -------------------------------------------------------------------
-    async def _reports_of(self, actor: Principal) -> set[uuid.UUID]:
-        """The actor's reporting subtree (managers only; computed once per service)."""
-        if actor.role is not Role.MANAGER or actor.employee_id is None:
+    async def _reports_of(self, actor: Principal, rows: list[Employee]) -> set[uuid.UUID]:
+        """Which of `rows` are in the actor's reporting subtree (managers only). Walks up
+        from the rows, so its cost follows the page, not the size of the subtree."""
+        if actor.role is not Role.MANAGER or actor.employee_id is None or not rows:
             return set()
-        if self._subtree is None:
-            self._subtree = await self.repo.subtree(actor.employee_id)
-        return self._subtree
+        return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
+
+    async def _employment_scope(
+        self, actor: Principal, status: str | None, sort: str | None
+    ) -> set[uuid.UUID] | None:
+        """Status and hire date are employment fields: a list filtered or sorted by them
+        would disclose them for records the caller may not read, so it then ranges only
+        over the records whose employment fields the caller sees (self, and a manager's
+        subtree). None: no limit."""
+        if may_manage_employees(actor) or (
+            status is None and (sort or "").lstrip("-") not in EMPLOYMENT_FIELDS
+        ):
+            return None
+        if actor.employee_id is None:
+            return set()
+        scope = {actor.employee_id}
+        if actor.role is Role.MANAGER:
+            scope |= await self.repo.subtree(actor.employee_id)
+        return scope
 
     def view(self, actor: Principal, employee: Employee, subtree: set[uuid.UUID]) -> View:
         """The record as this actor may see it; sensitive values are decrypted only here,
@@ -79,7 +95,7 @@ class EmployeeService:
 
     async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
         employee = await self._load(employee_id)
-        return employee, self.view(actor, employee, await self._reports_of(actor))
+        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
 
     async def list(
         self,
@@ -104,8 +120,9 @@ class EmployeeService:
             manager_id=manager_id,
             status=status,
             ssn_indexes=indexes,
+            only=await self._employment_scope(actor, status, params.sort),
         )
-        subtree = await self._reports_of(actor)
+        subtree = await self._reports_of(actor, rows)
         return [self.view(actor, row, subtree) for row in rows], total
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
@@ -114,7 +131,7 @@ class EmployeeService:
             rows = await self.repo.by_ids(await self.repo.subtree(employee_id))
         else:
             rows = await self.repo.direct_reports(employee_id)
-        subtree = await self._reports_of(actor)
+        subtree = await self._reports_of(actor, rows)
         return [self.view(actor, row, subtree) for row in rows]
 
     async def history(self, actor: Principal, employee_id: uuid.UUID) -> Views:
@@ -122,7 +139,7 @@ class EmployeeService:
         Records outside the caller's scope are 404, as if they did not exist."""
         employee = await self._load(employee_id)
         visible = employee_fields_visible(
-            actor, employee.id, in_subtree=employee.id in await self._reports_of(actor)
+            actor, employee.id, in_subtree=employee.id in await self._reports_of(actor, [employee])
         )
         if "status" not in visible:
             raise NotFound("No such employee", code="employee_not_found")
@@ -194,7 +211,7 @@ class EmployeeService:
         self._record(actor, employee, box, {}, {**values, **sensitive}, employee.hire_date)
         await self.session.flush()
         log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
-        return employee, self.view(actor, employee, await self._reports_of(actor))
+        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
 
     async def update(
         self,
@@ -208,8 +225,11 @@ class EmployeeService:
         effective = changes.pop("effective_date", None) or date.today()
         allowed = employee_fields_editable(actor, employee.id)
         refused = sorted(set(changes) - allowed)
-        if refused:
-            raise Forbidden(f"You may not change: {', '.join(refused)}", code="field_not_editable")
+        # A record the caller may not change at all refuses even an empty change (or one
+        # carrying only effective_date): 403, as the contract says, never a silent 200.
+        if refused or not allowed:
+            detail = f"You may not change: {', '.join(refused) or 'this employee'}"
+            raise Forbidden(detail, code="field_not_editable")
         check_if_match(if_match, employee.version)
         await self._check_unique(changes, other_than=employee.id)
         if "department_id" in changes:
@@ -242,7 +262,7 @@ class EmployeeService:
             fields=sorted([*changes, *sensitive]),
             by=str(actor.id),
         )
-        return employee, self.view(actor, employee, await self._reports_of(actor))
+        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
 
     async def terminate(
         self,
