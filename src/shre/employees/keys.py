@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import structlog
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.crypto import FieldContext, normalise_national_id, rewrap_data_key, wrapping_key_id
@@ -63,8 +63,20 @@ async def rotate(
 ) -> int:
     """Re-wrap every data key not yet under the primary master key; returns how many."""
     primary = vault.keyring.primary.hex_id
+    table = Employee.__table__
+    assert isinstance(table, Table)  # noqa: S101 - a mapped class's table
+    # Compare-and-swap per row: a key shredded or re-wrapped meanwhile is not overwritten
+    # (and is picked up again by the next pass if it still needs it).
+    swap = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.dek_wrapped == bindparam("b_old"))
+        .values(
+            dek_wrapped=bindparam("b_new"),
+            dek_key_id=bindparam("b_key"),
+            ssn_index=bindparam("b_index"),
+        )
+    )
     done = 0
-    skipped: set[uuid.UUID] = set()
     while True:
         async with sessionmaker() as session, session.begin():
             stmt = (
@@ -72,34 +84,30 @@ async def rotate(
                 .where(Employee.dek_wrapped.is_not(None))
                 .where(or_(Employee.dek_key_id.is_(None), Employee.dek_key_id != primary))
                 .order_by(Employee.id)
-                .limit(batch_size + len(skipped))
+                .limit(batch_size)
             )
-            rows = [r for r in (await session.execute(stmt)).all() if r.id not in skipped]
+            rows = (await session.execute(stmt)).all()
             if not rows:
                 return done
-            for row in rows[:batch_size]:
+            params = []
+            for row in rows:
                 wrapped = rewrap_data_key(vault.keyring, row.dek_wrapped, row.id)
-                values: dict[str, object] = {
-                    "dek_wrapped": wrapped,
-                    "dek_key_id": wrapping_key_id(wrapped),
-                }
+                index = None
                 if row.ssn_enc is not None:
-                    box = vault.box_for(row.id, wrapped)
-                    ssn = box.decrypt(
-                        row.ssn_enc, FieldContext(TABLE, SEALED_COLUMNS["ssn"], row.id)
-                    )
-                    values["ssn_index"] = vault.ssn_index.index(normalise_national_id(ssn))
-                # Compare-and-swap: a row changed meanwhile is left for the next pass.
-                result = await session.execute(
-                    update(Employee)
-                    .where(Employee.id == row.id, Employee.dek_wrapped == row.dek_wrapped)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
+                    context = FieldContext(TABLE, SEALED_COLUMNS["ssn"], row.id)
+                    ssn = vault.box_for(row.id, wrapped).decrypt(row.ssn_enc, context)
+                    index = vault.ssn_index.index(normalise_national_id(ssn))
+                params.append(
+                    {
+                        "b_id": row.id,
+                        "b_old": row.dek_wrapped,
+                        "b_new": wrapped,
+                        "b_key": wrapping_key_id(wrapped),
+                        "b_index": index,
+                    }
                 )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    done += 1
-                else:
-                    skipped.add(row.id)
+            await session.execute(swap, params)
+            done += len(rows)
             if progress is not None:
                 progress(done)
         log.info("keys.rotate_batch", rotated=done, primary=primary)
