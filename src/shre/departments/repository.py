@@ -18,6 +18,9 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "updated_at": Department.updated_at,
 }
 
+# PostgreSQL advisory lock key for the department tree ("SHRE" + 1); unique in the app.
+TREE_LOCK_KEY = 0x5348_5245_0001
+
 
 class DepartmentRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -57,6 +60,15 @@ class DepartmentRepository:
         )
         tree = tree.union(select(Department.id).join(tree, Department.parent_id == tree.c.id))
         return list((await self.session.execute(select(tree.c.id))).scalars())
+
+    async def lock_tree(self) -> None:
+        """Serialise changes to the tree's shape until this transaction ends.
+
+        PostgreSQL: a transaction-scoped advisory lock; the next statement then sees every
+        move committed before it. SQLite needs nothing more: the caller has already written,
+        which holds the database's single write lock until the commit."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(TREE_LOCK_KEY)))
 
     async def add(self, department: Department) -> None:
         self.session.add(department)

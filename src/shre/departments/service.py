@@ -100,6 +100,8 @@ class DepartmentService:
         for name, value in changes.items():
             setattr(department, name, value)
         await self._flush(department)
+        if changes.get("parent_id") is not None:
+            await self._recheck_cycle(department, changes["parent_id"])
         log.info(
             "department.updated",
             department_id=str(department.id),
@@ -128,6 +130,9 @@ class DepartmentService:
         except IntegrityError:
             # A sub-department or member was added concurrently.
             raise Conflict("The department is in use", code="department_in_use") from None
+        except StaleDataError:
+            # Deleted or changed by a concurrent request since we read it.
+            raise _changed_concurrently() from None
         log.info("department.deleted", department_id=str(department_id), by=str(actor.id))
 
     async def _check_parent(self, department: Department, parent_id: uuid.UUID | None) -> None:
@@ -143,15 +148,37 @@ class DepartmentService:
                 "department_cycle",
             )
 
+    async def _recheck_cycle(self, department: Department, parent_id: uuid.UUID) -> None:
+        """The cycle check again, after our own write and under the tree lock: two moves
+        checked at once (A under B, B under A) each pass `_check_parent` alone."""
+        await self.repo.lock_tree()
+        if department.id in await self.repo.ancestors(parent_id):
+            raise _bad_parent(
+                "The new parent is inside this department: that would make a cycle",
+                "department_cycle",
+            )
+
     async def _flush(self, department: Department) -> None:
         try:
             await self.repo.add(department)
         except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise _name_taken() from None
+            if _is_foreign_key_violation(exc):
+                # The parent was deleted after we checked that it exists.
+                raise _bad_parent("No such parent department", "parent_not_found") from None
             raise
         except StaleDataError:
-            raise Conflict(
-                "The department was changed by another request; reload and try again",
-                code="concurrent_update",
-            ) from None
+            raise _changed_concurrently() from None
+
+
+def _changed_concurrently() -> Conflict:
+    return Conflict(
+        "The department was changed by another request; reload and try again",
+        code="concurrent_update",
+    )
+
+
+def _is_foreign_key_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint failed".
+    return "foreign key" in str(exc.orig).lower()
