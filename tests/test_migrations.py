@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -65,10 +64,7 @@ async def test_models_match_the_migrations(empty_settings: Settings) -> None:
 
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        with warnings.catch_warnings():
-            # SQLite cannot reflect expression indexes (lower(name)); PostgreSQL compares them.
-            warnings.filterwarnings("ignore", message=".*expression-based index")
-            return list(compare_metadata(context, metadata))
+        return list(compare_metadata(context, metadata))
 
     async with engine.connect() as conn:
         differences = await conn.run_sync(diff)

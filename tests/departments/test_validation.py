@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Account, assert_problem
 from tests.departments.helpers import (
@@ -231,18 +230,18 @@ async def test_descriptions_may_hold_any_text_up_to_the_limit(
 
 
 async def test_non_ascii_names_are_unique_regardless_of_case_too(
-    client: httpx.AsyncClient, admin: Account, backend: str, request: pytest.FixtureRequest
+    client: httpx.AsyncClient, admin: Account
 ) -> None:
-    if backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="known bug: SQLite's lower() folds ASCII only, so the unique index and "
-                "q treat 'Ärzte' and 'ärzte' as different names",
-            )
-        )
     first = await create_department(client, admin, "Ärzte")
     second = await client.post(DEPARTMENTS, json={"name": "ärzte"}, headers=admin.headers)
     assert_problem(second, 409, "department_name_taken")
     found = await client.get(DEPARTMENTS, params={"q": "ÄRZ"}, headers=admin.headers)
     assert [d["id"] for d in found.json()["items"]] == [first["id"]]
+
+    # Full Unicode case folding, on both backends.
+    await create_department(client, admin, "Straße")
+    assert_problem(
+        await client.post(DEPARTMENTS, json={"name": "STRASSE"}, headers=admin.headers),
+        409,
+        "department_name_taken",
+    )

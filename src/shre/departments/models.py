@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from shre.db import Base, Timestamps, UUIDPrimaryKey
 
@@ -12,6 +12,8 @@ class Department(UUIDPrimaryKey, Timestamps, Base):
     __tablename__ = "departments"
 
     name: Mapped[str] = mapped_column(String(120))
+    # The name case-folded (Unicode-aware, unlike SQLite's lower()): unique, searched, sorted.
+    name_key: Mapped[str] = mapped_column(String(120), unique=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("departments.id", ondelete="RESTRICT"), index=True, default=None
     )
@@ -20,6 +22,12 @@ class Department(UUIDPrimaryKey, Timestamps, Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @validates("name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        self.name_key = name_key(value)
+        return value
 
-# Names are unique regardless of case ("Sales" and "sales" are one department).
-Index("uq_departments_name_lower", func.lower(Department.name), unique=True)
+
+def name_key(name: str) -> str:
+    """What makes two department names the same ("Ärzte" == "ÄRZTE", "Straße" == "STRASSE")."""
+    return name.casefold()

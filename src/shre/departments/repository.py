@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import SQLColumnExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.departments.models import Department
+from shre.departments.models import Department, name_key
 from shre.kit.pagination import PageParams, ordering, paginate
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
-    "name": func.lower(Department.name),
+    "name": Department.name_key,
     "created_at": Department.created_at,
     "updated_at": Department.updated_at,
 }
@@ -30,7 +30,7 @@ class DepartmentRepository:
         return await self.session.get(Department, department_id)
 
     async def name_taken(self, name: str, *, other_than: uuid.UUID | None = None) -> bool:
-        stmt = select(Department.id).where(func.lower(Department.name) == name.lower())
+        stmt = select(Department.id).where(Department.name_key == name_key(name))
         if other_than is not None:
             stmt = stmt.where(Department.id != other_than)
         return (await self.session.execute(stmt)).first() is not None
@@ -84,7 +84,7 @@ class DepartmentRepository:
         stmt = select(Department)
         if q:
             stmt = stmt.where(
-                func.lower(Department.name).like(contains_pattern(q), escape=LIKE_ESCAPE)
+                Department.name_key.like(contains_pattern(name_key(q)), escape=LIKE_ESCAPE)
             )
         if parent_id is not None:
             stmt = stmt.where(Department.parent_id == parent_id)

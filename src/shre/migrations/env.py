@@ -4,19 +4,13 @@ DATABASE_URL when called as `alembic upgrade head`."""
 from __future__ import annotations
 
 import asyncio
-import warnings
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SAWarning
 
 from shre.models import metadata
 
 config = context.config
-# SQLite cannot reflect expression indexes such as lower(name); batch operations reflect
-# tables and would warn about them although nothing is lost (the index is not rebuilt
-# by those operations).
-warnings.filterwarnings("ignore", message=".*expression-based index", category=SAWarning)
 
 
 def _run(connection: Connection) -> None:

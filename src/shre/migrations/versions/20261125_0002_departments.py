@@ -23,6 +23,7 @@ def upgrade() -> None:
         "departments",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
+        sa.Column("name_key", sa.String(length=120), nullable=False),
         sa.Column("parent_id", sa.Uuid(), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -35,11 +36,9 @@ def upgrade() -> None:
             ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_departments")),
+        sa.UniqueConstraint("name_key", name=op.f("uq_departments_name_key")),
     )
     op.create_index(op.f("ix_departments_parent_id"), "departments", ["parent_id"])
-    op.create_index(
-        "uq_departments_name_lower", "departments", [sa.text("lower(name)")], unique=True
-    )
 
 
 def downgrade() -> None:
