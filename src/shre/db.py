@@ -103,6 +103,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
             max_overflow=settings.database_pool_size,
             pool_pre_ping=True,
             pool_recycle=1800,
+            # OLTP: JIT compilation costs more than it saves on short queries.
+            connect_args={"server_settings": {"jit": "off"}},
         )
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.auth.passwords import PasswordHasher
@@ -288,7 +288,21 @@ async def seed_demo(
             rows, history = [], []
             if progress is not None:
                 progress(done)
-    return await _demo_users(sessionmaker, hasher, ids, depth)
+    users = await _demo_users(sessionmaker, hasher, ids, depth)
+    await _refresh_statistics(sessionmaker)
+    return users
+
+
+async def _refresh_statistics(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """After a bulk load, give PostgreSQL fresh statistics and a visibility map (index-only
+    counts), as autovacuum would a little later."""
+    engine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("employees", "employee_history", "departments"):
+            await conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 async def _demo_users(
