@@ -34,7 +34,8 @@ def evp_bytes_to_key(
 
 def is_legacy_ciphertext(value: str) -> bool:
     try:
-        return base64.b64decode(value, validate=True).startswith(MAGIC)
+        # Stripped like decrypt_cryptojs does: what it opens must be recognised.
+        return base64.b64decode(value.strip(), validate=True).startswith(MAGIC)
     except (binascii.Error, ValueError):
         return False
 

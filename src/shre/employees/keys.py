@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,6 +185,11 @@ def _reseal_one(
             except CryptoError:
                 report.refused.append(f"{employee.id} {name}: legacy value does not decrypt")
                 continue
+            if any(unicodedata.category(ch) == "Cc" for ch in value):
+                # CBC has no authentication: a wrong passphrase can, rarely, unpad to
+                # garbage. Real values have no control characters; keep the original.
+                report.refused.append(f"{employee.id} {name}: wrong passphrase (garbage)")
+                continue
             found[name] = value
             report.imported_legacy += 1
         else:
@@ -200,10 +206,13 @@ def _reseal_one(
     for name, value in found.items():
         if name == "salary":
             try:
-                typed[name] = Decimal(value.strip())
+                number = Decimal(value.strip())
             except InvalidOperation:
+                number = Decimal("NaN")
+            if not number.is_finite():
                 report.refused.append(f"{employee.id} salary: not a number")
                 continue
+            typed[name] = number
         elif name == "date_of_birth":
             try:
                 typed[name] = date.fromisoformat(value.strip())
