@@ -145,3 +145,19 @@ async def test_a_sealed_value_that_does_not_open_is_never_overwritten(
             (await conn.execute(text("SELECT employee_number, ssn_enc FROM employees"))).all()
         )
     assert after["E1"] == rows["E2"]
+
+
+async def test_a_wrong_passphrase_that_unpads_to_garbage_changes_nothing(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    # A crypto-js value (salary "85000.00") and a wrong passphrase under which CBC happens
+    # to unpad to 15 bytes of garbage (found by search; see tests/crypto/test_legacy.py).
+    sealed = "U2FsdGVkX1+IP3ACD1zGT9j8SYVvrUnHChTHbg6Nbhc="
+    person = await create(client, admin, employee_body("E1", "e1@example.com"))
+    await put_raw(runtime, person["id"], bank_account_enc=sealed)
+    report = await reseal_plaintext(
+        runtime.sessionmaker, runtime.vault, legacy_passphrase="wrong-5408150"
+    )
+    assert report.imported_legacy == 0
+    assert any("garbage" in line for line in report.refused)
+    assert sealed in await raw_dump(runtime)  # the original is kept for a correct retry
