@@ -254,3 +254,29 @@ def test_create_admin_asks_for_the_password_on_a_terminal(tmp_path: Path) -> Non
     finally:
         subprocess.run([*tmux, "kill-server"], check=False, capture_output=True)
     assert "quiet meadow" not in shown  # typed without echo
+
+
+def test_demo_data_and_key_commands(workdir: Path) -> None:
+    """seed-demo, then a master-key rotation driven the way an operator would."""
+    old_key = shre(workdir, "keys", "generate").stdout.strip()
+    new_key = shre(workdir, "keys", "generate").stdout.strip()
+    assert old_key != new_key
+    env = clean_env(ENCRYPTION_KEY=old_key)
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    seeded = shre(workdir, "seed-demo", "--employees", "40", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "demo-hr@demo.shre.example" in seeded.stdout
+    assert shre(workdir, "seed-demo", "--employees", "5", env=env).returncode == 1  # not twice
+
+    rotating = clean_env(ENCRYPTION_KEY=new_key, ENCRYPTION_OLD_KEYS=old_key)
+    before = shre(workdir, "keys", "status", env=rotating)
+    assert "pending rotation: 40" in before.stdout
+    rotated = shre(workdir, "keys", "rotate", "--batch-size", "7", env=rotating)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "40 data keys re-wrapped" in rotated.stdout
+    after = shre(workdir, "keys", "status", env=clean_env(ENCRYPTION_KEY=new_key))
+    assert "pending rotation: 0" in after.stdout
+    assert old_key not in before.stdout + rotated.stdout + after.stdout
+
+    refused = shre(workdir, "keys", "shred", "not-a-uuid", "--yes", env=rotating)
+    assert refused.returncode == 2

@@ -75,6 +75,29 @@ async def with_session(
         await runtime.engine.dispose()
 
 
+def with_progress(
+    settings: Settings,
+    label: str,
+    total: int | None,
+    work: Callable[[Runtime, Callable[[int], None]], Awaitable[T]],
+) -> T:
+    """Run a long job with a progress bar; `work` reports how many items are done."""
+    from rich.progress import Progress
+
+    from shre.app import build_runtime
+
+    async def main() -> T:
+        runtime = build_runtime(settings)
+        try:
+            with Progress(transient=False) as progress:
+                task = progress.add_task(label, total=total)
+                return await work(runtime, lambda done: progress.update(task, completed=done))
+        finally:
+            await runtime.engine.dispose()
+
+    return asyncio.run(main())
+
+
 def version_callback(value: bool) -> None:
     if value:
         typer.echo(f"shre {__version__}")
@@ -218,30 +241,21 @@ def seed_demo_command(
     employees: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many.")] = 200,
 ) -> None:
     """Fill an empty database with a realistic demo organisation and a user per role."""
-    from rich.progress import Progress
-
-    from shre.app import build_runtime
     from shre.employees.demo import seed_demo
 
     settings = settings_or_exit()
 
-    async def main() -> list[DemoUser]:
-        runtime = build_runtime(settings)
-        try:
-            with Progress(transient=False) as progress:
-                task = progress.add_task("creating employees", total=employees)
-                return await seed_demo(
-                    runtime.sessionmaker,
-                    runtime.vault,
-                    runtime.auth.hasher,
-                    employees,
-                    progress=lambda done: progress.update(task, completed=done),
-                )
-        finally:
-            await runtime.engine.dispose()
+    async def work(runtime: Runtime, progress: Callable[[int], None]) -> list[DemoUser]:
+        return await seed_demo(
+            runtime.sessionmaker,
+            runtime.vault,
+            runtime.auth.hasher,
+            employees,
+            progress=progress,
+        )
 
     try:
-        users = asyncio.run(main())
+        users = with_progress(settings, "creating employees", employees, work)
     except DomainError as exc:
         fail(exc.detail, code=1)
         return
@@ -294,30 +308,20 @@ def keys_rotate(
     Put the new key in ENCRYPTION_KEY and the old one in ENCRYPTION_OLD_KEYS first (both
     decrypt meanwhile). Field values are not re-encrypted. Safe to interrupt and re-run.
     """
-    from rich.progress import Progress
-
-    from shre.app import build_runtime
     from shre.employees.keys import key_status, rotate
 
     settings = settings_or_exit()
 
-    async def main() -> int:
-        runtime = build_runtime(settings)
-        try:
-            async with runtime.sessionmaker() as session:
-                pending = (await key_status(session, runtime.vault)).pending
-            with Progress(transient=False) as progress:
-                task = progress.add_task("re-wrapping data keys", total=pending)
-                return await rotate(
-                    runtime.sessionmaker,
-                    runtime.vault,
-                    batch_size=batch_size,
-                    progress=lambda done: progress.update(task, completed=done),
-                )
-        finally:
-            await runtime.engine.dispose()
+    async def pending(runtime: Runtime, session: AsyncSession) -> int:
+        return (await key_status(session, runtime.vault)).pending
 
-    done = asyncio.run(main())
+    async def work(runtime: Runtime, progress: Callable[[int], None]) -> int:
+        return await rotate(
+            runtime.sessionmaker, runtime.vault, batch_size=batch_size, progress=progress
+        )
+
+    total = asyncio.run(with_session(settings, pending))
+    done = with_progress(settings, "re-wrapping data keys", total, work)
     typer.echo(f"shre: {done} data keys re-wrapped under the primary key")
 
 
@@ -351,29 +355,20 @@ def keys_shred(
 
 
 def _reseal(passphrase: str | None, batch_size: int) -> None:
-    from rich.progress import Progress
-
-    from shre.app import build_runtime
     from shre.employees.keys import ResealReport, reseal_plaintext
 
     settings = settings_or_exit()
 
-    async def main() -> ResealReport:
-        runtime = build_runtime(settings)
-        try:
-            with Progress(transient=False) as progress:
-                task = progress.add_task("scanning employees", total=None)
-                return await reseal_plaintext(
-                    runtime.sessionmaker,
-                    runtime.vault,
-                    legacy_passphrase=passphrase,
-                    batch_size=batch_size,
-                    progress=lambda done: progress.update(task, completed=done),
-                )
-        finally:
-            await runtime.engine.dispose()
+    async def work(runtime: Runtime, progress: Callable[[int], None]) -> ResealReport:
+        return await reseal_plaintext(
+            runtime.sessionmaker,
+            runtime.vault,
+            legacy_passphrase=passphrase,
+            batch_size=batch_size,
+            progress=progress,
+        )
 
-    report = asyncio.run(main())
+    report = with_progress(settings, "scanning employees", None, work)
     typer.echo(
         f"shre: scanned {report.scanned} employees: {report.encrypted} clear values encrypted, "
         f"{report.imported_legacy} legacy values imported, {report.keys_issued} data keys issued"
