@@ -132,3 +132,17 @@ async def session_scope(
         except BaseException:
             await session.rollback()
             raise
+
+
+async def refresh_statistics(
+    sessionmaker: async_sessionmaker[AsyncSession], tables: tuple[str, ...]
+) -> None:
+    """After a bulk load or rewrite, give PostgreSQL fresh statistics and a clean
+    visibility map (fast index-only counts) at once, as autovacuum would later."""
+    engine: AsyncEngine = sessionmaker.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            await conn.execute(text(f"VACUUM ANALYZE {table}"))

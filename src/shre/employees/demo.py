@@ -12,12 +12,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.auth.passwords import PasswordHasher
 from shre.auth.policy import Role
 from shre.crypto import DataKey, FieldBox, FieldContext, normalise_national_id, wrap_data_key
+from shre.db import refresh_statistics
 from shre.departments.models import Department
 from shre.employees.models import Employee, EmployeeChange
 from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
@@ -289,20 +290,8 @@ async def seed_demo(
             if progress is not None:
                 progress(done)
     users = await _demo_users(sessionmaker, hasher, ids, depth)
-    await _refresh_statistics(sessionmaker)
+    await refresh_statistics(sessionmaker, ("employees", "employee_history", "departments"))
     return users
-
-
-async def _refresh_statistics(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """After a bulk load, give PostgreSQL fresh statistics and a visibility map (index-only
-    counts), as autovacuum would a little later."""
-    engine = sessionmaker.kw["bind"]
-    if engine.dialect.name != "postgresql":
-        return
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table in ("employees", "employee_history", "departments"):
-            await conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 async def _demo_users(

@@ -26,6 +26,7 @@ from shre.crypto import FieldContext, normalise_national_id, rewrap_data_key, wr
 from shre.crypto.envelope import FIELD_MIN_LENGTH, VERSION_1
 from shre.crypto.errors import CryptoError
 from shre.crypto.legacy import decrypt_cryptojs, is_legacy_ciphertext
+from shre.db import refresh_statistics
 from shre.employees.models import Employee
 from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
 from shre.kit.errors import NotFound
@@ -89,7 +90,7 @@ async def rotate(
             )
             rows = (await session.execute(stmt)).all()
             if not rows:
-                return done
+                break
             params = []
             for row in rows:
                 wrapped = rewrap_data_key(vault.keyring, row.dek_wrapped, row.id)
@@ -112,6 +113,10 @@ async def rotate(
             if progress is not None:
                 progress(done)
         log.info("keys.rotate_batch", rotated=done, primary=primary)
+    if done:
+        # Every row was rewritten: let PostgreSQL clean up now, not at autovacuum's pace.
+        await refresh_statistics(sessionmaker, ("employees",))
+    return done
 
 
 async def shred(session: AsyncSession, employee_id: uuid.UUID) -> None:
