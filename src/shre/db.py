@@ -72,7 +72,14 @@ class Timestamps:
     )
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    # SQLite's own lower() folds ASCII only; PostgreSQL's folds all of Unicode. Searches
+    # (`q`) must behave the same on both, so SQLite gets Python's.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.employees.models import Employee, EmployeeChange
 from shre.kit.pagination import PageParams, ordering, paginate
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
+
+# PostgreSQL advisory lock key for the reporting line ("SHRE" + 2); unique in the app.
+REPORTING_LINE_LOCK_KEY = 0x5348_5245_0002
+
+# Deeper than any real reporting line; bounds the walk even if data were corrupted.
+MAX_DEPTH = 64
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "employee_number": Employee.employee_number,
@@ -21,6 +28,28 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "hire_date": Employee.hire_date,
     "created_at": Employee.created_at,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Limits a list to one employee (None: to nobody) and, `with_reports`, everyone
+    who reports to them, directly or not."""
+
+    employee_id: uuid.UUID | None
+    with_reports: bool = False
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.employee_id is None:
+            return false()
+        if not self.with_reports:
+            return Employee.id == self.employee_id
+        tree = (
+            select(Employee.id)
+            .where(Employee.manager_id == self.employee_id)
+            .cte("scope_tree", recursive=True)
+        )
+        tree = tree.union(select(Employee.id).join(tree, Employee.manager_id == tree.c.id))
+        return or_(Employee.id == self.employee_id, Employee.id.in_(select(tree.c.id)))
 
 
 class EmployeeRepository:
@@ -50,6 +79,21 @@ class EmployeeRepository:
                 found.add(field)
         return found
 
+    async def lock_reporting_line(self) -> None:
+        """Serialise changes of the reporting line until this transaction ends: two moves
+        that are each fine alone (A under B, B under A) must not both pass the cycle check
+        on snapshots that miss the other's change.
+
+        PostgreSQL: a transaction-scoped advisory lock; the next statement then sees every
+        move committed before it. SQLite: a (no-op) write takes the database's single write
+        lock, held until the commit; the reads after it see every committed change."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(select(func.pg_advisory_xact_lock(REPORTING_LINE_LOCK_KEY)))
+        else:
+            await self.session.execute(
+                text("UPDATE employees SET manager_id = manager_id WHERE 1 = 0")
+            )
+
     async def chain_above(self, employee_id: uuid.UUID) -> list[uuid.UUID]:
         """`employee_id` and every manager above it (one recursive query)."""
         chain = (
@@ -73,21 +117,26 @@ class EmployeeRepository:
     async def reporting_to(
         self, manager_id: uuid.UUID, candidates: list[uuid.UUID]
     ) -> set[uuid.UUID]:
-        """The candidates that report to `manager_id`, directly or not: walks up each
-        candidate's line (bounded by the tree's depth), never down the whole subtree."""
-        up = (
-            select(
-                Employee.id.label("start"),
-                Employee.manager_id.label("manager_id"),
-            )
-            .where(Employee.id.in_(candidates))
-            .cte("up", recursive=True)
-        )
-        up = up.union_all(
-            select(up.c.start, Employee.manager_id).join(Employee, Employee.id == up.c.manager_id)
-        )
-        stmt = select(up.c.start).where(up.c.manager_id == manager_id).distinct()
-        return set((await self.session.execute(stmt)).scalars())
+        """The candidates that report to `manager_id`, directly or not. Walks up the
+        candidates' lines one level per query (primary-key lookups, as many queries as
+        the tree is deep), never down the manager's whole subtree."""
+        found: set[uuid.UUID] = set()
+        # node -> the candidates whose line passes through it
+        through: dict[uuid.UUID, set[uuid.UUID]] = {c: {c} for c in candidates}
+        for _ in range(MAX_DEPTH):
+            if not through:
+                break
+            stmt = select(Employee.id, Employee.manager_id).where(Employee.id.in_(list(through)))
+            upward: dict[uuid.UUID, set[uuid.UUID]] = {}
+            for node, boss in (await self.session.execute(stmt)).all():
+                if boss is None:
+                    continue
+                if boss == manager_id:
+                    found |= through[node]
+                else:
+                    upward.setdefault(boss, set()).update(through[node])
+            through = upward
+        return found
 
     async def direct_reports(self, manager_id: uuid.UUID) -> list[Employee]:
         stmt = (
@@ -134,11 +183,11 @@ class EmployeeRepository:
         manager_id: uuid.UUID | None = None,
         status: str | None = None,
         ssn_indexes: list[str] | None = None,
-        only: set[uuid.UUID] | None = None,
+        only: Scope | None = None,
     ) -> tuple[list[Employee], int]:
         stmt = select(Employee)
         if only is not None:
-            stmt = stmt.where(Employee.id.in_(only))
+            stmt = stmt.where(only.condition())
         if q:
             stmt = stmt.where(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
         if department_id is not None:

@@ -21,10 +21,10 @@ from shre.auth.policy import (
     employee_fields_visible,
     may_manage_employees,
 )
-from shre.crypto import FieldBox
+from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
-from shre.employees.repository import EmployeeRepository
+from shre.employees.repository import EmployeeRepository, Scope
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -58,9 +58,8 @@ class EmployeeService:
             return set()
         return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
 
-    async def _employment_scope(
-        self, actor: Principal, status: str | None, sort: str | None
-    ) -> set[uuid.UUID] | None:
+    @staticmethod
+    def _employment_scope(actor: Principal, status: str | None, sort: str | None) -> Scope | None:
         """Status and hire date are employment fields: a list filtered or sorted by them
         would disclose them for records the caller may not read, so it then ranges only
         over the records whose employment fields the caller sees (self, and a manager's
@@ -69,12 +68,7 @@ class EmployeeService:
             status is None and (sort or "").lstrip("-") not in EMPLOYMENT_FIELDS
         ):
             return None
-        if actor.employee_id is None:
-            return set()
-        scope = {actor.employee_id}
-        if actor.role is Role.MANAGER:
-            scope |= await self.repo.subtree(actor.employee_id)
-        return scope
+        return Scope(actor.employee_id, with_reports=actor.role is Role.MANAGER)
 
     def view(self, actor: Principal, employee: Employee, subtree: set[uuid.UUID]) -> View:
         """The record as this actor may see it; sensitive values are decrypted only here,
@@ -112,6 +106,8 @@ class EmployeeService:
         if ssn is not None:
             if not may_manage_employees(actor):
                 raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
+            if not normalise_national_id(ssn):
+                raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
             indexes = self.vault.ssn_candidates(ssn)
         rows, total = await self.repo.list(
             params,
@@ -120,7 +116,7 @@ class EmployeeService:
             manager_id=manager_id,
             status=status,
             ssn_indexes=indexes,
-            only=await self._employment_scope(actor, status, params.sort),
+            only=self._employment_scope(actor, status, params.sort),
         )
         subtree = await self._reports_of(actor, rows)
         return [self.view(actor, row, subtree) for row in rows], total
@@ -315,6 +311,7 @@ class EmployeeService:
             return
         if manager_id == employee.id:
             raise _invalid("manager_id", "an employee cannot manage themselves", "manager_cycle")
+        await self.repo.lock_reporting_line()
         if not await self.repo.exists(manager_id):
             raise _invalid("manager_id", "no such employee", "manager_not_found")
         if employee.id in await self.repo.chain_above(manager_id):
@@ -331,6 +328,13 @@ class EmployeeService:
             if is_unique_violation(exc):
                 raise Conflict(
                     "Another employee has this employee number or email", code="duplicate"
+                ) from None
+            # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint
+            # failed". Employees are never deleted, so the reference that vanished after we
+            # checked it is the department (deleted concurrently).
+            if "foreign key" in str(exc.orig).lower():
+                raise _invalid(
+                    "department_id", "no such department", "department_not_found"
                 ) from None
             raise
         except StaleDataError:

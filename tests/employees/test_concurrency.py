@@ -1,0 +1,187 @@
+"""ETag / If-Match on employees, and concurrent writes: a stale or losing write changes
+nothing, and two racing writers never both win."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from shre.auth.policy import Role
+from tests.conftest import Account, Accounts, assert_problem
+from tests.employees.helpers import (
+    EMPLOYEES,
+    create,
+    employee_body,
+    fetch,
+    sign_in,
+    snapshot,
+    url,
+)
+
+
+async def etag_of(client: httpx.AsyncClient, headers: dict[str, str], employee_id: Any) -> str:
+    response = await client.get(url(employee_id), headers=headers)
+    assert response.status_code == 200, response.text
+    return response.headers["ETag"]
+
+
+async def test_if_match_guards_updates_and_termination(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts
+) -> None:
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", salary="1.00"))
+    first = await etag_of(client, admin.headers, ada["id"])
+    assert first == '"1"'
+    changed = await client.patch(
+        url(ada["id"]), json={"job_title": "CTO"}, headers={**admin.headers, "If-Match": first}
+    )
+    assert changed.status_code == 200, changed.text
+    second = changed.headers["ETag"]
+    assert second != first
+    assert await etag_of(client, admin.headers, ada["id"]) == second
+
+    before = await snapshot(client, admin)
+    for stale in (first, f"W/{second}", '"999"', second.strip('"'), f'{first}, "0"'):
+        for changes in ({"job_title": "CEO"}, {"salary": "2.00"}, {"ssn": "1"}):
+            response = await client.patch(
+                url(ada["id"]), json=changes, headers={**admin.headers, "If-Match": stale}
+            )
+            assert_problem(response, 412, "stale_etag")
+        response = await client.delete(url(ada["id"]), headers={**admin.headers, "If-Match": stale})
+        assert_problem(response, 412, "stale_etag")
+    assert await snapshot(client, admin) == before
+    history = (await client.get(url(ada["id"], "/history"), headers=admin.headers)).json()
+    assert [e["new_value"] for e in history if e["field"] == "job_title"] == ["CTO"]
+
+    # A list holding the current tag, or "*", matches; no If-Match: last write wins.
+    for tag in (f'"0", {second}', "*"):
+        response = await client.patch(
+            url(ada["id"]), json={"location": tag}, headers={**admin.headers, "If-Match": tag}
+        )
+        assert response.status_code == 200, response.text
+    assert (
+        await client.patch(url(ada["id"]), json={"location": "Oslo"}, headers=admin.headers)
+    ).status_code == 200
+
+    # Self-edit is guarded the same way.
+    own = await sign_in(accounts, Role.EMPLOYEE, "self@example.com", ada["id"])
+    tag = await etag_of(client, own, ada["id"])
+    assert (
+        await client.patch(url(ada["id"]), json={"phone": "1"}, headers={**own, "If-Match": tag})
+    ).status_code == 200
+    assert_problem(
+        await client.patch(url(ada["id"]), json={"phone": "2"}, headers={**own, "If-Match": tag}),
+        412,
+        "stale_etag",
+    )
+    assert (await fetch(client, own, ada["id"]))["phone"] == "1"
+
+    current = await etag_of(client, admin.headers, ada["id"])
+    gone = await client.delete(url(ada["id"]), headers={**admin.headers, "If-Match": current})
+    assert gone.status_code == 204
+    assert (await fetch(client, admin.headers, ada["id"]))["status"] == "terminated"
+
+
+async def test_concurrent_patches_with_the_same_etag_have_one_winner(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", salary="100.00"))
+    for round_ in range(4):
+        tag = await etag_of(client, admin.headers, ada["id"])
+        bodies = [
+            {"job_title": f"Title {round_}-{i}", "salary": f"{round_ + 1}{i}00.00"}
+            for i in range(3)
+        ]
+        responses = await asyncio.gather(
+            *(
+                client.patch(url(ada["id"]), json=body, headers={**admin.headers, "If-Match": tag})
+                for body in bodies
+            )
+        )
+        statuses = [r.status_code for r in responses]
+        assert statuses.count(200) == 1, [r.text for r in responses]
+        for response in responses:
+            if response.status_code != 200:
+                assert response.status_code in {409, 412}, response.text
+                assert_problem(response, response.status_code)
+        winner = bodies[statuses.index(200)]
+        now = await fetch(client, admin.headers, ada["id"])
+        assert {k: now[k] for k in winner} == winner
+        assert int((await etag_of(client, admin.headers, ada["id"])).strip('"')) == (
+            int(tag.strip('"')) + 1
+        )
+    history = (await client.get(url(ada["id"], "/history"), headers=admin.headers)).json()
+    assert len([e for e in history if e["field"] == "job_title"]) == 4  # winners only
+
+
+async def test_concurrent_creates_with_the_same_number_have_one_winner(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                EMPLOYEES,
+                json=employee_body("SAME", f"e{i}@example.com", ssn=f"{i}"),
+                headers=admin.headers,
+            )
+            for i in range(3)
+        )
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409], [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert assert_problem(response, 409)["code"] in {"employee_number_taken", "duplicate"}
+    assert (await client.get(EMPLOYEES, headers=admin.headers)).json()["total"] == 1
+
+
+async def test_concurrent_manager_changes_never_make_a_cycle(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """A -> B and B -> A are each fine alone; racing, at most one may win."""
+    for round_ in range(3):
+        a = await create(client, admin, employee_body(f"A{round_}", f"a{round_}@example.com"))
+        b = await create(client, admin, employee_body(f"B{round_}", f"b{round_}@example.com"))
+        responses = await asyncio.gather(
+            client.patch(url(a["id"]), json={"manager_id": b["id"]}, headers=admin.headers),
+            client.patch(url(b["id"]), json={"manager_id": a["id"]}, headers=admin.headers),
+        )
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses[0] == 200, [r.text for r in responses]
+        assert statuses[1] != 200, "both won: A and B now manage each other"
+        loser = next(r for r in responses if r.status_code != 200)
+        assert_problem(loser, 422, "manager_cycle")
+
+
+async def test_joining_a_department_while_it_is_deleted_is_never_a_500(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """Either the employee joins and the delete is refused (409), or the delete wins and
+    the employee is refused (422 department_not_found); never both, never a 500."""
+    ada = await create(client, admin, employee_body("E0", "ada@example.com"))
+    for round_ in range(4):
+        department = await client.post(
+            "/api/v1/departments", json={"name": f"Dept {round_}"}, headers=admin.headers
+        )
+        department_id = department.json()["id"]
+        if round_ % 2:
+            join = client.patch(
+                url(ada["id"]), json={"department_id": department_id}, headers=admin.headers
+            )
+        else:
+            join = client.post(
+                EMPLOYEES,
+                json=employee_body(
+                    f"E{round_ + 1}", f"e{round_}@example.com", department_id=department_id
+                ),
+                headers=admin.headers,
+            )
+        joined, deleted = await asyncio.gather(
+            join, client.delete(f"/api/v1/departments/{department_id}", headers=admin.headers)
+        )
+        if joined.status_code in {200, 201}:
+            assert_problem(deleted, 409)
+        else:
+            assert_problem(joined, 422, "department_not_found")
+            assert deleted.status_code == 204, deleted.text
