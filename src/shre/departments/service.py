@@ -17,10 +17,10 @@ from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
 from shre.departments.stats import department_stats
 from shre.employees.repository import EmployeeRepository
 from shre.employees.vault import EmployeeVault
-from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
-from shre.kit.sql import is_unique_violation
+from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
 log = structlog.get_logger("shre.departments")
 
@@ -132,7 +132,7 @@ class DepartmentService:
             raise Conflict("The department is in use", code="department_in_use") from None
         except StaleDataError:
             # Deleted or changed by a concurrent request since we read it.
-            raise _changed_concurrently() from None
+            raise changed_concurrently("department") from None
         log.info("department.deleted", department_id=str(department_id), by=str(actor.id))
 
     async def _check_parent(self, department: Department, parent_id: uuid.UUID | None) -> None:
@@ -164,21 +164,9 @@ class DepartmentService:
         except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise _name_taken() from None
-            if _is_foreign_key_violation(exc):
+            if is_foreign_key_violation(exc):
                 # The parent was deleted after we checked that it exists.
                 raise _bad_parent("No such parent department", "parent_not_found") from None
             raise
         except StaleDataError:
-            raise _changed_concurrently() from None
-
-
-def _changed_concurrently() -> Conflict:
-    return Conflict(
-        "The department was changed by another request; reload and try again",
-        code="concurrent_update",
-    )
-
-
-def _is_foreign_key_violation(exc: IntegrityError) -> bool:
-    # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint failed".
-    return "foreign key" in str(exc.orig).lower()
+            raise changed_concurrently("department") from None

@@ -27,10 +27,10 @@ from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Scope
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
-from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
-from shre.kit.sql import is_unique_violation
+from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
 log = structlog.get_logger("shre.employees")
 View = dict[str, Any]
@@ -329,19 +329,15 @@ class EmployeeService:
                 raise Conflict(
                     "Another employee has this employee number or email", code="duplicate"
                 ) from None
-            # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint
-            # failed". Employees are never deleted, so the reference that vanished after we
-            # checked it is the department (deleted concurrently).
-            if "foreign key" in str(exc.orig).lower():
+            # Employees are never deleted, so the reference that vanished after we checked
+            # it is the department (deleted concurrently).
+            if is_foreign_key_violation(exc):
                 raise _invalid(
                     "department_id", "no such department", "department_not_found"
                 ) from None
             raise
         except StaleDataError:
-            raise Conflict(
-                "The employee was changed by another request; reload and try again",
-                code="concurrent_update",
-            ) from None
+            raise changed_concurrently("employee") from None
 
 
 def _text(value: object) -> str | None:

@@ -62,6 +62,14 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+def changed_concurrently(what: str) -> Conflict:
+    """A lost race with another request's update or delete of the same record."""
+    return Conflict(
+        f"The {what} was changed by another request; reload and try again",
+        code="concurrent_update",
+    )
+
+
 class PreconditionFailed(DomainError):
     status = 412
     title = "Precondition Failed"

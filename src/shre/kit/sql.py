@@ -16,3 +16,8 @@ def contains_pattern(text: str) -> str:
 def is_unique_violation(exc: IntegrityError) -> bool:
     message = str(exc.orig).lower()
     return "unique" in message or "duplicate key" in message
+
+
+def is_foreign_key_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint failed".
+    return "foreign key" in str(exc.orig).lower()

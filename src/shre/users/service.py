@@ -15,7 +15,7 @@ from shre.auth.policy import Principal, Role, may_manage_users
 from shre.auth.repository import RefreshTokenRepository
 from shre.db import utcnow
 from shre.employees.repository import EmployeeRepository
-from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_unique_violation
@@ -201,10 +201,7 @@ class UserService:
                 ) from None
             raise
         except StaleDataError:
-            raise Conflict(
-                "The user was changed by another request; reload and try again",
-                code="concurrent_update",
-            ) from None
+            raise changed_concurrently("user") from None
 
 
 def _who(actor: Principal | None) -> str:
