@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,14 +10,18 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from shre import migrate
+from shre.app import build_runtime
 from shre.db import create_engine
+from shre.employees.keys import count_clear_currencies
+from shre.employees.models import Employee
 from shre.models import metadata
 from shre.settings import Settings
 from tests.conftest import PG_ADMIN_URL, _pg_admin, base_settings
+from tests.test_cli import clean_env, shre
 
 
 @pytest.fixture
@@ -79,3 +84,62 @@ async def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
     await engine.dispose()
+
+
+async def test_upgrade_seals_salary_currencies_left_in_clear(
+    empty_settings: Settings, tmp_path: Path
+) -> None:
+    """0004 moves the clear currency codes into the sealed column; `shre migrate` then
+    seals them (the migration never sees the keys) and the API reads them back."""
+    await migrate.upgrade(empty_settings, "20261125_0003")
+    engine = create_engine(empty_settings)
+    ids = [uuid.uuid4(), uuid.uuid4()]
+    async with engine.begin() as conn:
+        for n, (employee_id, currency) in enumerate(zip(ids, ["EUR", None], strict=True)):
+            await conn.execute(
+                text(
+                    "INSERT INTO employees (id, employee_number, first_name, last_name, email,"
+                    " employment_type, status, hire_date, salary_currency, version, created_at,"
+                    " updated_at) VALUES (:id, :number, 'Ada', 'Clear', :email, 'full_time',"
+                    " 'active', '2020-01-01', :currency, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {
+                    "id": employee_id.hex if conn.dialect.name == "sqlite" else employee_id,
+                    "number": f"E{n}",
+                    "email": f"e{n}@example.com",
+                    "currency": currency,
+                },
+            )
+    await engine.dispose()
+
+    env = clean_env(
+        DATABASE_URL=empty_settings.database_url,
+        ENCRYPTION_KEY=empty_settings.encryption_key.get_secret_value(),  # type: ignore[union-attr]
+        JWT_SECRET=secrets.token_urlsafe(48),
+        SHRE_VAR_DIR=str(tmp_path / "var"),
+    )
+    result = shre(tmp_path, "migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "1 clear values encrypted" in result.stdout
+
+    runtime = build_runtime(empty_settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            people = {e.id: e for e in (await session.execute(select(Employee))).scalars()}
+            sealed = people[ids[0]].salary_currency_enc
+            assert sealed is not None
+            assert len(sealed) > 40
+            assert runtime.vault.open(people[ids[0]], frozenset({"salary_currency"})) == {
+                "salary_currency": "EUR"
+            }
+            assert people[ids[1]].salary_currency_enc is None
+            assert await count_clear_currencies(session) == 0
+    finally:
+        await runtime.engine.dispose()
+    # Nothing left to do: a second run seals nothing and says nothing about it.
+    again = shre(tmp_path, "migrate", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "encrypted" not in again.stdout
+    # The old schema kept currencies in clear: going back over sealed values is refused.
+    with pytest.raises(RuntimeError, match="currencies are sealed"):
+        await migrate.downgrade(empty_settings, "20261125_0003")

@@ -167,6 +167,20 @@ def migrate(
         asyncio.run(migrations.upgrade(settings, revision))
     current = asyncio.run(migrations.current_revision(settings))
     typer.echo(f"shre: database at revision {current}", err=True)
+    if not downgrade and current == migrations.head_revision():
+        _seal_left_in_clear(settings)
+
+
+def _seal_left_in_clear(settings: Settings) -> None:
+    """An upgrade can turn a clear column into a sealed one (salary_currency in 0004); the
+    migration never sees the keys, so the values it left in clear are sealed here."""
+    from shre.employees.keys import count_clear_currencies
+
+    async def count(runtime: Runtime, session: AsyncSession) -> int:
+        return await count_clear_currencies(session)
+
+    if asyncio.run(with_session(settings, count)):
+        _reseal(None, batch_size=500)
 
 
 async def _create_admin(

@@ -40,6 +40,7 @@ SELF_EDITABLE = frozenset({"phone", "home_address", "bank_account"})
 # The ciphertext column of each sealed field.
 SEALED = {
     "salary": "salary_enc",
+    "salary_currency": "salary_currency_enc",
     "ssn": "ssn_enc",
     "bank_account": "bank_account_enc",
     "date_of_birth": "date_of_birth_enc",

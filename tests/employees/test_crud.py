@@ -56,7 +56,14 @@ ROUND_TRIPS: list[dict[str, Any]] = [
     {"salary": "0", "salary_currency": "CHF", "ssn": "9", "bank_account": "1", "home_address": "x"},
     {"salary": "41000.00", "home_address": "a" * 2000},
 ]
-PLAINTEXT_FORMS = ("salary", "ssn", "bank_account", "date_of_birth", "home_address")
+PLAINTEXT_FORMS = (
+    "salary",
+    "salary_currency",
+    "ssn",
+    "bank_account",
+    "date_of_birth",
+    "home_address",
+)
 
 
 def stored_text(rows: list[dict[str, Any]]) -> str:
@@ -191,6 +198,7 @@ async def seed_pair(client: httpx.AsyncClient, admin: Account) -> tuple[dict[str
             "A1",
             "a@example.com",
             salary="11111.11",
+            salary_currency="EUR",
             ssn="111-11-1111",
             bank_account="DE11111111111111111111",
             date_of_birth="1971-01-11",
@@ -204,6 +212,7 @@ async def seed_pair(client: httpx.AsyncClient, admin: Account) -> tuple[dict[str
             "B2",
             "b@example.com",
             salary="22222.22",
+            salary_currency="USD",
             ssn="222-22-2222",
             bank_account="DE22222222222222222222",
             date_of_birth="1972-02-22",

@@ -14,6 +14,7 @@ from shre.employees.models import Employee
 from shre.employees.vault import EmployeeVault
 
 MIN_SALARY_GROUP = 5
+SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
 
 
 def _years(start: date, end: date) -> float:
@@ -44,11 +45,11 @@ def department_stats(
 def _salary_figures(people: list[Employee], vault: EmployeeVault) -> dict[str, Any]:
     by_currency: dict[str, list[Decimal]] = defaultdict(list)
     for person in people:
-        if person.salary_enc is None or person.salary_currency is None:
+        if person.salary_enc is None or person.salary_currency_enc is None:
             continue
-        salary = vault.open(person, frozenset({"salary"}))["salary"]
-        if salary is not None:
-            by_currency[person.salary_currency].append(salary)
+        opened = vault.open(person, SALARY_WITH_CURRENCY)
+        if opened["salary"] is not None and opened["salary_currency"] is not None:
+            by_currency[opened["salary_currency"]].append(opened["salary"])
     shown = {}
     suppressed = 0
     for currency, values in sorted(by_currency.items()):

@@ -243,7 +243,9 @@ async def seed_demo(
                 "hire_date": hired[i],
                 "termination_date": left,
                 "termination_reason": "Resigned" if leaver else None,
-                "salary_currency": currency,
+                "salary_currency_enc": _sealed(
+                    box, ids[i], SEALED_COLUMNS["salary_currency"], currency
+                ),
                 "salary_enc": _sealed(box, ids[i], SEALED_COLUMNS["salary"], str(salary)),
                 "ssn_enc": _sealed(box, ids[i], SEALED_COLUMNS["ssn"], ssn),
                 "ssn_index": vault.ssn_index.index(normalise_national_id(ssn)),

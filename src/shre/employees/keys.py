@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
 from shre.kit.errors import NotFound
 
 log = structlog.get_logger("shre.keys")
+CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,15 @@ async def key_status(session: AsyncSession, vault: EmployeeVault) -> KeyStatus:
     counts = {key: int(n) for key, n in rows if key is not None}
     destroyed = sum(int(n) for key, n in rows if key is None)
     return KeyStatus(vault.keyring.primary.hex_id, counts, destroyed)
+
+
+async def count_clear_currencies(session: AsyncSession) -> int:
+    """Salary currencies still in clear: a three-letter code, where a sealed value is a
+    long ciphertext (left by the 0004 migration, or an import)."""
+    stmt = select(func.count()).where(
+        Employee.salary_currency_enc.is_not(None), func.length(Employee.salary_currency_enc) <= 3
+    )
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def rotate(
@@ -224,6 +235,11 @@ def _reseal_one(
             except ValueError:
                 report.refused.append(f"{employee.id} date_of_birth: not an ISO date")
                 continue
+        elif name == "salary_currency":
+            if not CURRENCY.fullmatch(value.strip()):
+                report.refused.append(f"{employee.id} salary_currency: not an ISO 4217 code")
+                continue
+            typed[name] = value.strip()
         else:
             typed[name] = value
     vault.seal(box, employee, typed)

@@ -64,8 +64,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
     termination_date: Mapped[date | None] = mapped_column(Date, default=None)
     termination_reason: Mapped[str | None] = mapped_column(Text, default=None)
     # sensitive: ciphertext only
-    salary_currency: Mapped[str | None] = mapped_column(String(3), default=None)
     salary_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    salary_currency_enc: Mapped[str | None] = mapped_column(Text, default=None)
     ssn_enc: Mapped[str | None] = mapped_column(Text, default=None)
     ssn_index: Mapped[str | None] = mapped_column(String(48), index=True, default=None)
     bank_account_enc: Mapped[str | None] = mapped_column(Text, default=None)

@@ -74,10 +74,7 @@ class EmployeeService:
         """The record as this actor may see it; sensitive values are decrypted only here,
         and only those the actor may read."""
         visible = employee_fields_visible(actor, employee.id, in_subtree=employee.id in subtree)
-        out: View = {
-            name: getattr(employee, name)
-            for name in visible - SENSITIVE_FIELDS | (visible & {"salary_currency"})
-        }
+        out: View = {name: getattr(employee, name) for name in visible - SENSITIVE_FIELDS}
         out.update(self.vault.open(employee, visible & SENSITIVE_FIELDS))
         return out
 

@@ -27,6 +27,7 @@ TABLE = "employees"
 # API field -> ciphertext column
 SEALED_COLUMNS = {
     "salary": "salary_enc",
+    "salary_currency": "salary_currency_enc",
     "ssn": "ssn_enc",
     "bank_account": "bank_account_enc",
     "date_of_birth": "date_of_birth_enc",
