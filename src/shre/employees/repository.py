@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, false, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.employees.models import Employee, EmployeeChange
-from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.pagination import PageParams, directed, sort_spec
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 
 # PostgreSQL advisory lock key for the reporting line ("SHRE" + 2); unique in the app.
@@ -185,18 +187,79 @@ class EmployeeRepository:
         ssn_indexes: list[str] | None = None,
         only: Scope | None = None,
     ) -> tuple[list[Employee], int]:
-        stmt = select(Employee)
+        """One page and the total. The page is found as ids first (on the sort index,
+        index-only where the filters allow), then only its rows are loaded: deep pages
+        skip over index entries, not over table rows."""
+        conditions: list[ColumnElement[bool]] = []
         if only is not None:
-            stmt = stmt.where(only.condition())
+            conditions.append(only.condition())
         if q:
-            stmt = stmt.where(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
+            conditions.append(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
         if department_id is not None:
-            stmt = stmt.where(Employee.department_id == department_id)
+            conditions.append(Employee.department_id == department_id)
         if manager_id is not None:
-            stmt = stmt.where(Employee.manager_id == manager_id)
+            conditions.append(Employee.manager_id == manager_id)
         if status is not None:
-            stmt = stmt.where(Employee.status == status)
+            conditions.append(Employee.status == status)
         if ssn_indexes is not None:
-            stmt = stmt.where(Employee.ssn_index.in_(ssn_indexes))
-        order = ordering(params.sort, SORTABLE, "last_name", Employee.id)
-        return await paginate(self.session, stmt, params, order)
+            conditions.append(Employee.ssn_index.in_(ssn_indexes))
+        column, descending = sort_spec(params.sort, SORTABLE, "last_name")
+        if q:
+            ids, total = await self._text_matches(conditions, column, descending, params)
+        else:
+            total = (
+                await self.session.execute(
+                    select(func.count()).select_from(Employee).where(*conditions)
+                )
+            ).scalar_one()
+            page = (
+                select(Employee.id)
+                .where(*conditions)
+                .order_by(*directed([column, Employee.id], descending))
+                .offset(params.offset)
+                .limit(params.page_size)
+            )
+            ids = list((await self.session.execute(page)).scalars())
+        return await self._load_in_order(ids), int(total)
+
+    async def _text_matches(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        column: SQLColumnExpression[Any],
+        descending: bool,
+        params: PageParams,
+    ) -> tuple[builtins.list[uuid.UUID], int]:
+        """A text search's page and total in one statement. The matches (few, and found
+        through the trigram index) are collected first, then counted and sorted: walking
+        the sort index and filtering instead is what a planner picks from its estimates,
+        and names cluster (every "Fischer" sits under F), so that walk can read a quarter
+        of the table before it finds a page."""
+        matches = (
+            select(Employee.id.label("id"), column.label("key"))
+            .where(*conditions)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        total = select(func.count()).select_from(matches).scalar_subquery()
+        page = (
+            select(matches.c.id, total)
+            .order_by(*directed([matches.c.key, matches.c.id], descending))
+            .offset(params.offset)
+            .limit(params.page_size)
+        )
+        rows = (await self.session.execute(page)).all()
+        if rows:
+            return [row[0] for row in rows], int(rows[0][1])
+        count = select(func.count()).select_from(Employee).where(*conditions)
+        return [], int((await self.session.execute(count)).scalar_one())
+
+    async def _load_in_order(self, ids: Sequence[uuid.UUID]) -> builtins.list[Employee]:
+        if not ids:
+            return []
+        found = {
+            e.id: e
+            for e in (await self.session.execute(select(Employee).where(Employee.id.in_(ids))))
+            .scalars()
+            .all()
+        }
+        return [found[i] for i in ids if i in found]

@@ -52,15 +52,12 @@ def page_params(
 PageQuery = Annotated[PageParams, Depends(page_params)]
 
 
-def ordering(
-    sort: str | None,
-    allowed: Mapping[str, SQLColumnExpression[Any]],
-    default: str,
-    tiebreaker: SQLColumnExpression[Any],
-) -> list[UnaryExpression[Any]]:
-    """ORDER BY for `field` / `-field`, refusing fields that are not sortable (422)."""
+def sort_spec(
+    sort: str | None, allowed: Mapping[str, SQLColumnExpression[Any]], default: str
+) -> tuple[SQLColumnExpression[Any], bool]:
+    """The column and direction (descending?) of `field` / `-field`, refusing fields that
+    are not sortable (422)."""
     spec = sort or default
-    descending = spec.startswith("-")
     name = spec.lstrip("-")
     column = allowed.get(name)
     if column is None:
@@ -69,9 +66,24 @@ def ordering(
             code="invalid_sort",
             errors=[{"field": "sort", "location": "query", "message": "unknown sort field"}],
         )
-    primary = column.desc() if descending else column.asc()
-    tie = tiebreaker.desc() if descending else tiebreaker.asc()
-    return [primary, tie]
+    return column, spec.startswith("-")
+
+
+def ordering(
+    sort: str | None,
+    allowed: Mapping[str, SQLColumnExpression[Any]],
+    default: str,
+    tiebreaker: SQLColumnExpression[Any],
+) -> list[UnaryExpression[Any]]:
+    """ORDER BY for `field` / `-field`, then the tiebreaker in the same direction."""
+    column, descending = sort_spec(sort, allowed, default)
+    return directed([column, tiebreaker], descending)
+
+
+def directed(
+    columns: Sequence[SQLColumnExpression[Any]], descending: bool
+) -> list[UnaryExpression[Any]]:
+    return [c.desc() if descending else c.asc() for c in columns]
 
 
 async def paginate(
