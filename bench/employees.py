@@ -5,8 +5,9 @@
 
 Needs PostgreSQL for the headline numbers (default: a fresh database `shre_bench_<pid>`
 on 127.0.0.1:5432, dropped afterwards). `--seeded --database-url URL` measures a database
-`shre seed-demo` filled earlier (ENCRYPTION_KEY from the environment) without seeding. Prints one line per measurement; each latency is
-the median over --runs runs of --requests sequential requests (p50 and p95 per run).
+`shre seed-demo` filled earlier (ENCRYPTION_KEY from the environment) without seeding.
+Prints one line per measurement; each latency is the median over --runs runs of
+--requests sequential requests (p50 and p95 per run).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def main() -> None:
     name = f"shre_bench_{os.getpid()}"
     database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
     if args.database_url is None:
-        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)  # noqa: S607
+        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     if args.seeded and args.database_url is None:
         parser.error("--seeded needs --database-url")
     key = (
@@ -177,7 +178,7 @@ def main() -> None:
         finally:
             if args.database_url is None:
                 subprocess.run(
-                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],  # noqa: S607
+                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
                     check=False,
                 )
 
