@@ -1,0 +1,228 @@
+"""The hash chain: the canonical form of an event, and appending events under the lock on
+the chain's head so that concurrent writers can never fork it."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+import structlog
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from shre.audit.seal import AuditSealer
+from shre.db import utcnow
+from shre.kit.errors import ServiceUnavailable
+
+log = structlog.get_logger("shre.audit")
+
+GENESIS_HASH = "0" * 64
+EVENTS = cast(Table, AuditEvent.__table__)
+HEAD = cast(Table, AuditHead.__table__)
+HEAD_ID = 1
+CANONICAL_VERSION = 1
+
+
+class AuditUnavailable(ServiceUnavailable):
+    """An audit event could not be written, so the action that needed it fails."""
+
+    def __init__(self, detail: str = "The audit log cannot be written; try again shortly") -> None:
+        super().__init__(detail, code="audit_unavailable", headers={"Retry-After": "2"})
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event recorded but not yet appended (that happens when its transaction commits)."""
+
+    id: uuid.UUID
+    action: str
+    actor_id: uuid.UUID | None
+    actor_role: str | None
+    client_ip: str | None
+    request_id: str | None
+    target_type: str | None
+    target_id: str | None
+    target_ids: tuple[str, ...]
+    fields: tuple[str, ...]
+    outcome: str
+
+    def row(self, *, seq: int, at: datetime, prev_hash: str) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "id": self.id,
+            "seq": seq,
+            "at": at,
+            "actor_id": self.actor_id,
+            "actor_role": self.actor_role,
+            "client_ip": self.client_ip,
+            "request_id": self.request_id,
+            "action": self.action,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+            "target_ids": list(self.target_ids),
+            "fields": list(self.fields),
+            "outcome": self.outcome,
+            "prev_hash": prev_hash,
+        }
+        values["hash"] = event_hash(values)
+        return values
+
+
+def format_at(at: datetime) -> str:
+    """ISO-8601 in UTC with microseconds, e.g. 2026-11-26T09:15:02.000417Z."""
+    if at.tzinfo is None:
+        raise ValueError("audit times are UTC-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def canonical(event: Mapping[Any, Any]) -> bytes:
+    """The bytes an event's hash covers: every stored column but the hash itself, as JSON
+    with sorted keys, no whitespace, UTF-8 (what `json.dumps(doc, sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)` writes)."""
+    doc = {
+        "v": CANONICAL_VERSION,
+        "id": str(event["id"]),
+        "seq": int(event["seq"]),
+        "at": format_at(event["at"]),
+        "actor_id": _text(event["actor_id"]),
+        "actor_role": event["actor_role"],
+        "client_ip": event["client_ip"],
+        "request_id": event["request_id"],
+        "action": event["action"],
+        "target_type": event["target_type"],
+        "target_id": event["target_id"],
+        "target_ids": [str(t) for t in event["target_ids"]],
+        "fields": [str(f) for f in event["fields"]],
+        "outcome": event["outcome"],
+        "prev_hash": event["prev_hash"],
+    }
+    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+
+
+def event_hash(event: Mapping[Any, Any]) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
+
+
+def head_is_authentic(
+    sealer: AuditSealer, seq: int, hash_: str, key_id: str | None, mac: str | None
+) -> bool:
+    if seq == 0 and hash_ == GENESIS_HASH and mac is None:
+        return True  # the empty chain: nothing to sign yet
+    return sealer.check("head", key_id, mac, seq, hash_)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditChain:
+    """The long-lived part of the audit log: the signer, how long an append may wait for
+    the chain's lock (PostgreSQL; SQLite waits for its write lock, busy_timeout), and the
+    sessions read events are committed in.
+
+    `reads` has a small pool of its own: a request that records a read already holds a
+    connection of the main pool, and a burst of such requests could hold all of them
+    while the read event waits for one more, until the pool's timeout."""
+
+    sealer: AuditSealer
+    lock_timeout_ms: int = 3000
+    reads: async_sessionmaker[AsyncSession] | None = None
+
+    async def aclose(self) -> None:
+        if self.reads is not None:
+            engine: AsyncEngine = self.reads.kw["bind"]
+            await engine.dispose()
+
+    def append(self, session: Session, events: Sequence[PendingEvent]) -> None:
+        """Append `events` at the end of the chain, inside the session's transaction (sync:
+        runs in the session's commit hook). The head stays locked until the commit.
+
+        Core statements on the session's connection: this runs under the chain's lock, so
+        the ORM's per-statement overhead would be paid by every writer waiting for it."""
+        try:
+            conn = session.connection()
+            seq, prev_hash = self._lock_head(conn)
+            at = utcnow()
+            rows = []
+            for event in events:
+                seq += 1
+                row = event.row(seq=seq, at=at, prev_hash=prev_hash)
+                prev_hash = row["hash"]
+                rows.append(row)
+            conn.execute(insert(EVENTS), rows)
+            key_id, mac = self.sealer.sign("head", seq, prev_hash)
+            conn.execute(
+                update(HEAD)
+                .where(HEAD.c.id == HEAD_ID)
+                .values(seq=seq, hash=prev_hash, key_id=key_id, mac=mac)
+            )
+        except DBAPIError as exc:
+            log.error(
+                "audit.write_failed",
+                actions=sorted({e.action for e in events}),
+                error_type=type(exc.orig).__name__,
+                error=str(exc.orig).splitlines()[0][:200],
+            )
+            raise AuditUnavailable from None
+
+    def _lock_head(self, conn: Connection) -> tuple[int, str]:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            # A bounded wait: a stuck writer makes this request fail (503), not hang.
+            conn.execute(select(func.set_config("lock_timeout", f"{self.lock_timeout_ms}ms", True)))
+        head = self._lock_row(conn, postgres)
+        if head is None:
+            self._create_head(conn, postgres)
+            head = self._lock_row(conn, postgres)
+        if head is None:  # pragma: no cover - created just above, under the lock
+            raise AuditUnavailable
+        seq, hash_, key_id, mac = head
+        if not head_is_authentic(self.sealer, seq, hash_, key_id, mac):
+            # Extending a forged head would sign the forgery: refuse, and say so loudly.
+            log.error("audit.head_not_authentic", seq=seq, key_id=key_id)
+            raise AuditUnavailable("The audit log's head is not authentic; run `shre audit verify`")
+        return int(seq), str(hash_)
+
+    @staticmethod
+    def _lock_row(
+        conn: Connection, postgres: bool
+    ) -> tuple[int, str, str | None, str | None] | None:
+        columns = (HEAD.c.seq, HEAD.c.hash, HEAD.c.key_id, HEAD.c.mac)
+        if postgres:
+            stmt: Any = select(*columns).where(HEAD.c.id == HEAD_ID).with_for_update()
+        else:
+            # SQLite has no row locks: a write takes the database's write lock at once (a
+            # read first could see a tail another writer is about to extend).
+            stmt = (
+                update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=HEAD.c.seq).returning(*columns)
+            )
+        row = conn.execute(stmt).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    @staticmethod
+    def _create_head(conn: Connection, postgres: bool) -> None:
+        """The first append ever. A missing head with events or checkpoints present means
+        someone removed it: refuse rather than start a second chain."""
+        if (
+            conn.execute(select(AuditEvent.seq).limit(1)).first() is not None
+            or conn.execute(select(AuditCheckpoint.seq).limit(1)).first() is not None
+        ):
+            log.error("audit.head_missing")
+            raise AuditUnavailable("The audit log's head is missing; run `shre audit verify`")
+        dialect_insert: Any = postgresql.insert if postgres else sqlite.insert
+        stmt = (
+            dialect_insert(HEAD)
+            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, key_id=None, mac=None)
+            .on_conflict_do_nothing(index_elements=[HEAD.c.id])
+        )
+        conn.execute(stmt)

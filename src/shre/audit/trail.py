@@ -1,0 +1,342 @@
+"""What services call: `AuditTrail.record` (inside the caller's transaction) and
+`AuditTrail.record_read` (committed at once, in its own short transaction).
+
+Recorded events wait in the session until it commits; a commit hook then takes the
+chain's lock, appends them and signs the new head, so the lock is held only for the
+commit itself, not for the rest of the request. A rolled-back transaction drops its
+events with the changes they describe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import re
+import uuid
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
+
+from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
+
+log = structlog.get_logger("shre.audit")
+
+# Where the runtime's sessionmaker puts the chain (sessionmaker.configure(info=...)) and
+# where recorded events wait for the commit.
+CHAIN_KEY: Final = "shre.audit.chain"
+_PENDING: Final = "shre.audit.pending"
+
+OUTCOMES = frozenset({"success", "failure", "denied"})
+SYSTEM_ROLE = "system"
+_ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class _Unset(enum.Enum):
+    UNSET = 0
+
+
+UNSET: Final = _Unset.UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Who acts and from where: the signed-in principal and the request, or the system."""
+
+    actor_id: uuid.UUID | None = None
+    actor_role: str | None = None
+    client_ip: str | None = None
+    request_id: str | None = None
+
+
+def request_context(request: Any) -> AuditContext:
+    """The context of an HTTP request, read when the event is recorded: the principal is
+    set by `current_principal` (absent before sign-in), the request id by the middleware."""
+    principal = getattr(request.state, "principal", None)
+    client = request.client
+    return AuditContext(
+        actor_id=principal.id if principal is not None else None,
+        actor_role=principal.role.value if principal is not None else None,
+        # A proxy's X-Forwarded-For can carry anything: never let it fail the write.
+        client_ip=client.host[:64] if client is not None and client.host else None,
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
+def chain_of(session: AsyncSession | Session) -> AuditChain:
+    chain = session.info.get(CHAIN_KEY)
+    if not isinstance(chain, AuditChain):
+        raise RuntimeError(
+            "this session has no audit chain: use a session of the runtime's sessionmaker"
+        )
+    return chain
+
+
+def _queue(session: AsyncSession, event_: PendingEvent) -> None:
+    chain_of(session)  # fail now, not at commit, when the session cannot write events
+    session.info.setdefault(_PENDING, []).append(event_)
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # The request's own changes first, so the chain's lock is held as briefly as possible.
+    session.flush()
+    chain_of(session).append(session, pending)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    # Rolled back or closed without a commit: the events go with the changes.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def _clean_name(kind: str, value: str, longest: int = 64) -> str:
+    # The message never repeats the value: a value passed where a name belongs could be
+    # the very thing that must not reach a log.
+    if not _NAME.match(value) or len(value) > longest:
+        raise ValueError(f"audit {kind} must be a lower-case name of up to {longest} characters")
+    return value
+
+
+def _clean_id(value: uuid.UUID | str | None) -> str | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return None if value is None else str(value)
+    if not _ID.match(value):
+        raise ValueError("audit target_id must be an id (up to 64 of A-Z a-z 0-9 . _ : -)")
+    return value
+
+
+def _clean_ids(values: Sequence[uuid.UUID]) -> tuple[str, ...]:
+    try:
+        return tuple(str(v if isinstance(v, uuid.UUID) else uuid.UUID(str(v))) for v in values)
+    except ValueError:
+        raise ValueError("audit target_ids must be UUIDs") from None
+
+
+class AuditTrail:
+    """Records audit events for one unit of work (a request, a CLI command)."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        context: AuditContext | Callable[[], AuditContext],
+    ) -> None:
+        self.session = session
+        self.sessionmaker = sessionmaker
+        self._context = context
+
+    @classmethod
+    def for_request(
+        cls,
+        request: Any,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+    ) -> AuditTrail:
+        return cls(session, sessionmaker, lambda: request_context(request))
+
+    @classmethod
+    def system(
+        cls,
+        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        actor_id: uuid.UUID | None = None,
+    ) -> AuditTrail:
+        """For work outside a request (the CLI, jobs): actor role `system`."""
+        return cls(session, sessionmaker, AuditContext(actor_id=actor_id, actor_role=SYSTEM_ROLE))
+
+    def _event(
+        self,
+        action: str,
+        *,
+        target_type: str | None,
+        target_id: uuid.UUID | str | None,
+        target_ids: Sequence[uuid.UUID],
+        fields: Iterable[str],
+        outcome: str,
+        actor_id: uuid.UUID | _Unset | None,
+        actor_role: str | _Unset | None,
+    ) -> PendingEvent:
+        if not _ACTION.match(action) or len(action) > 64:
+            raise ValueError("audit action must be dotted lower-case `domain.verb`")
+        if isinstance(fields, str) or isinstance(target_ids, str):
+            raise TypeError("audit fields and target_ids are collections, not one string")
+        if outcome not in OUTCOMES:
+            raise ValueError(f"audit outcome must be one of {sorted(OUTCOMES)}")
+        context = self._context() if callable(self._context) else self._context
+        return PendingEvent(
+            id=uuid.uuid4(),
+            action=action,
+            actor_id=context.actor_id if actor_id is UNSET else actor_id,
+            actor_role=context.actor_role if actor_role is UNSET else actor_role,
+            client_ip=context.client_ip,
+            request_id=context.request_id,
+            target_type=(
+                None if target_type is None else _clean_name("target_type", target_type, 32)
+            ),
+            target_id=_clean_id(target_id),
+            target_ids=_clean_ids(target_ids),
+            fields=tuple(sorted({_clean_name("field", f) for f in fields})),
+            outcome=outcome,
+        )
+
+    async def record(
+        self,
+        action: str,
+        *,
+        target_type: str | None = None,
+        target_id: uuid.UUID | str | None = None,
+        target_ids: Sequence[uuid.UUID] = (),
+        fields: Iterable[str] = (),
+        outcome: str = "success",
+        actor_id: uuid.UUID | _Unset | None = UNSET,
+        actor_role: str | _Unset | None = UNSET,
+    ) -> None:
+        """Append an event inside the caller's current transaction: written when it
+        commits (atomic with the change it describes), dropped if it rolls back.
+
+        `fields` are the names of the fields read or changed, never their values.
+        `actor_id`/`actor_role` override the context's actor (sign-in has no principal yet).
+        If the event cannot be written, the commit fails with 503 (AuditUnavailable)."""
+        _queue(
+            self.session,
+            self._event(
+                action,
+                target_type=target_type,
+                target_id=target_id,
+                target_ids=target_ids,
+                fields=fields,
+                outcome=outcome,
+                actor_id=actor_id,
+                actor_role=actor_role,
+            ),
+        )
+
+    async def record_read(
+        self,
+        action: str,
+        *,
+        target_type: str | None = None,
+        target_id: uuid.UUID | str | None = None,
+        target_ids: Sequence[uuid.UUID] = (),
+        fields: Iterable[str] = (),
+        outcome: str = "success",
+        actor_id: uuid.UUID | _Unset | None = UNSET,
+        actor_role: str | _Unset | None = UNSET,
+    ) -> None:
+        """For reads: append and commit now, in a short transaction of its own, so the
+        event stays even if the request fails later. Raises AuditUnavailable (503) when
+        it cannot: the read must then not be answered (fail closed).
+
+        SQLite exception: when the caller's transaction already holds the database's write
+        lock, a second connection would wait for it in vain; the event then joins the
+        caller's transaction (committed before the response is sent, or the request fails).
+
+        The event is written through the chain's own small pool (`AuditChain.reads`) when
+        it has one, else through `sessionmaker`."""
+        pending = self._event(
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            target_ids=target_ids,
+            fields=fields,
+            outcome=outcome,
+            actor_id=actor_id,
+            actor_role=actor_role,
+        )
+        if await _holds_sqlite_write_lock(self.session):
+            _queue(self.session, pending)
+            return
+        await _batcher(chain_of(self.session).reads or self.sessionmaker).append(pending)
+
+
+class _ReadBatcher:
+    """Group commit for read events: the reads that arrive while one batch is being
+    written go together in the next (one transaction, one turn on the chain's lock, one
+    WAL flush), so concurrent readers do not queue one commit each behind the lock."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+        self._waiting: list[tuple[PendingEvent, asyncio.Future[None]]] = []
+        self._turn = asyncio.Lock()
+
+    async def append(self, pending: PendingEvent) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((pending, done))
+        try:
+            async with self._turn:
+                if not done.done():
+                    await self._write_waiting(done)
+        except BaseException:
+            # Cancelled while waiting: the batch that takes the event (if any) ignores it.
+            if not done.done():
+                done.cancel()
+            raise
+        await done
+
+    async def _write_waiting(self, own: asyncio.Future[None]) -> None:
+        batch = [(event, future) for event, future in self._waiting if not future.done()]
+        self._waiting = []
+        try:
+            async with self.sessionmaker() as session:
+                for event, _ in batch:
+                    _queue(session, event)
+                await session.commit()
+        except (DBAPIError, OSError, AuditUnavailable) as exc:
+            log.error(
+                "audit.write_failed",
+                actions=sorted({event.action for event, _ in batch}),
+                error_type=type(exc).__name__,
+            )
+            failure: BaseException = AuditUnavailable()
+        except BaseException:
+            # Cancelled (or a bug) half-way: the others' reads are refused, not lost track of.
+            own.cancel()
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(AuditUnavailable())
+            raise
+        else:
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+            return
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(failure)
+
+
+_batchers: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop,
+    weakref.WeakKeyDictionary[async_sessionmaker[AsyncSession], _ReadBatcher],
+] = weakref.WeakKeyDictionary()
+
+
+def _batcher(sessionmaker: async_sessionmaker[AsyncSession]) -> _ReadBatcher:
+    """One batcher per event loop and sessionmaker (its lock belongs to one loop)."""
+    per_loop = _batchers.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    batcher = per_loop.get(sessionmaker)
+    if batcher is None:
+        batcher = per_loop[sessionmaker] = _ReadBatcher(sessionmaker)
+    return batcher
+
+
+async def _holds_sqlite_write_lock(session: AsyncSession) -> bool:
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return bool(getattr(raw.driver_connection, "in_transaction", False))

@@ -1,0 +1,141 @@
+"""Concurrent writers never fork the chain; a writer stuck on the chain's lock makes the
+request fail with 503 instead of hanging; PostgreSQL refuses changes to the table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+from shre.audit import AuditTrail
+from shre.auth.policy import Role
+from shre.departments.models import Department
+from shre.kit.runtime import Runtime
+from tests.audit.helpers import events, verify, write
+from tests.conftest import Account, Accounts, assert_problem
+from tests.departments.helpers import DEPARTMENTS, create_department, department_url
+
+WRITERS = 20
+EACH = 10
+
+
+async def _writer(runtime: Runtime, n: int) -> None:
+    for i in range(EACH):
+        async with runtime.sessionmaker() as session:
+            trail = AuditTrail.system(session, runtime.sessionmaker)
+            if i % 3 == 2:
+                await trail.record_read("test.read", target_id=f"w{n}-{i}")
+            else:
+                await trail.record("test.write", target_id=f"w{n}-{i}")
+                await trail.record("test.write_more", target_id=f"w{n}-{i}")
+            await session.commit()
+
+
+async def test_concurrent_writers_leave_one_valid_chain(runtime: Runtime) -> None:
+    await asyncio.gather(*(_writer(runtime, n) for n in range(WRITERS)))
+
+    stored = await events(runtime)
+    reads = WRITERS * sum(1 for i in range(EACH) if i % 3 == 2)
+    assert len(stored) == reads + 2 * (WRITERS * EACH - reads)
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    report = await verify(runtime)
+    assert report.ok, report
+    assert report.checked == len(stored)
+
+
+async def test_concurrent_reads_share_transactions(runtime: Runtime) -> None:
+    """record_read groups the reads that arrive together: one transaction (one `at`) for
+    many events, each caller returning only once its event is committed."""
+
+    async def read(n: int) -> None:
+        async with runtime.sessionmaker() as session:
+            trail = AuditTrail.system(session, runtime.sessionmaker)
+            await trail.record_read("test.read", target_id=f"r-{n}")
+            stored = await events(runtime, "test.read")
+            assert f"r-{n}" in {e.target_id for e in stored}
+
+    await asyncio.gather(*(read(n) for n in range(30)))
+    stored = await events(runtime)
+    assert len(stored) == 30
+    assert len({e.at for e in stored}) < 30
+    assert (await verify(runtime)).ok
+
+
+async def test_a_read_inside_a_writing_transaction_does_not_wait_for_itself(
+    runtime: Runtime,
+) -> None:
+    """SQLite has one write lock: a read event written on a second connection would wait
+    for the caller's own transaction. It joins that transaction instead."""
+    started = time.perf_counter()
+    async with runtime.sessionmaker() as session:
+        session.add(Department(name="Written first"))
+        await session.flush()
+        trail = AuditTrail.system(session, runtime.sessionmaker)
+        await trail.record("department.create", target_type="department")
+        await trail.record_read("department.read_salary_stats", target_type="department")
+        await session.commit()
+    assert time.perf_counter() - started < 5
+    assert sorted(e.action for e in await events(runtime)) == [
+        "department.create",
+        "department.read_salary_stats",
+    ]
+    assert (await verify(runtime)).ok
+
+
+class TestPostgres:
+    """PostgreSQL only: SQLite waits for its write lock (busy_timeout) and has no triggers
+    on the table (see the README)."""
+
+    @pytest.fixture
+    def backend(self) -> str:
+        return "postgres"
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"audit_lock_timeout_ms": 300}
+
+    async def test_a_stuck_chain_fails_the_request_with_503_and_changes_nothing(
+        self, client: httpx.AsyncClient, runtime: Runtime, admin: Account, accounts: Accounts
+    ) -> None:
+        hr = await accounts.signed_in(Role.HR)
+        dept = await create_department(client, admin)
+        async with runtime.engine.connect() as holder:
+            await holder.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
+            started = time.perf_counter()
+            created = await client.post(DEPARTMENTS, json={"name": "Blocked"}, headers=hr.headers)
+            assert_problem(created, 503, "audit_unavailable")
+            assert "Retry-After" in created.headers
+            stats = await client.get(department_url(dept["id"]) + "/stats", headers=hr.headers)
+            assert_problem(stats, 503, "audit_unavailable")  # fail closed: no salaries
+            assert time.perf_counter() - started < 5
+            await holder.rollback()
+        async with runtime.sessionmaker() as session:
+            names = set((await session.execute(select(Department.name))).scalars())
+        assert "Blocked" not in names
+        # Released: everything works again, and the chain is whole.
+        again = await client.post(DEPARTMENTS, json={"name": "Blocked"}, headers=hr.headers)
+        assert again.status_code == 201
+        assert (await verify(runtime)).ok
+
+    @pytest.mark.parametrize(
+        "sql",
+        [
+            "UPDATE audit_events SET outcome = 'failure'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+            # The prune path's switch alone is not enough: no checkpoint covers these events.
+            "SELECT set_config('shre.audit_prune', 'on', true); DELETE FROM audit_events",
+        ],
+    )
+    async def test_changes_to_events_are_refused(self, runtime: Runtime, sql: str) -> None:
+        await write(runtime, 3)
+        async with runtime.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            with pytest.raises(Exception, match="append-only"):
+                await raw.driver_connection.execute(sql)  # type: ignore[union-attr]
+        assert len(await events(runtime)) == 3
+        assert (await verify(runtime)).ok
