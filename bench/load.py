@@ -1,0 +1,315 @@
+"""Load benchmark: a read-heavy mix against a real server, with the cache on and off.
+
+    python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
+                         [--workers 2] [--database-url URL --seeded] [--no-outage]
+
+Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
+starts a redis-server of its own on a free port, then for each configuration starts
+`shre serve` (production settings, --workers) and drives it with wrk (Debian package
+`wrk`): 95% reads — employee list pages with filters and sorts, employee records,
+department statistics — and 5% writes (an hr user changing an employee's phone).
+Document metadata is not in the mix yet (the documents API is not built).
+
+Prints, per configuration: requests/s, p50/p95/p99 latency, errors, the cache hit ratio
+and database queries per request (both counted by the app processes themselves and read
+from GET /api/v1/admin/stats), then a run with the cache on where redis-server is killed
+halfway: errors must stay 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.me_latency import free_port
+
+ADMIN_PASSWORD = "Saffron-Harbor-7312"  # printed by seed-demo for demo-admin@
+HR_PASSWORD = "Juniper-Lantern-5820"
+
+LUA = """
+local reads = {%(reads)s}
+local writes = {%(writes)s}
+local auth = "Bearer %(token)s"
+local write_percent = %(write_percent)d
+local counter = 0
+
+function setup(thread)
+  counter = counter + 1
+  thread:set("seed", counter)
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + seed)
+end
+
+function request()
+  if math.random(100) <= write_percent then
+    local id = writes[math.random(#writes)]
+    local body = '{"phone":"+49 30 ' .. math.random(1000000, 9999999) .. '"}'
+    return wrk.format("PATCH", "/api/v1/employees/" .. id,
+      {["Authorization"] = auth, ["Content-Type"] = "application/json"}, body)
+  end
+  return wrk.format("GET", reads[math.random(#reads)], {["Authorization"] = auth})
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    'RESULT {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p95_us":%%d,"p99_us":%%d,'
+    .. '"status_errors":%%d,"socket_errors":%%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.timeout))
+end
+"""
+
+
+def shre(env: dict[str, str], cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "shre", *args], env=env, cwd=cwd, check=True, capture_output=True
+    )
+    return done.stdout.decode()
+
+
+class Redis:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(0.3)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def serve(env: dict[str, str], cwd: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shre", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("server did not start")
+
+
+def login(url: str, email: str, password: str) -> str:
+    response = httpx.post(url + "/api/v1/auth/login", json={"email": email, "password": password})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def process_stats(url: str, token: str, workers: int) -> dict[int, dict[str, Any]]:
+    """The counters of every worker (requests land on any one: ask until all answered)."""
+    seen: dict[int, dict[str, Any]] = {}
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(200):
+            # A fresh connection each time, so the kernel may hand it to another worker.
+            stats = httpx.get(url + "/api/v1/admin/stats", headers=client.headers, timeout=5).json()
+            seen[stats["process"]["pid"]] = stats
+            if len(seen) >= workers:
+                break
+    return seen
+
+
+def totals(stats: dict[int, dict[str, Any]]) -> dict[str, int]:
+    out = {"requests": 0, "db_queries": 0, "hits": 0, "misses": 0, "errors": 0}
+    for one in stats.values():
+        out["requests"] += one["process"]["requests"]
+        out["db_queries"] += one["process"]["db_queries"]
+        for name in ("hits", "misses", "errors"):
+            out[name] += one["cache"][name]
+    return out
+
+
+def mix(url: str, token: str) -> tuple[list[str], list[str]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    people = httpx.get(url + "/api/v1/employees?page_size=500", headers=headers).json()["items"]
+    departments = httpx.get(url + "/api/v1/departments?page_size=500", headers=headers).json()[
+        "items"
+    ]
+    rng = random.Random(7)  # noqa: S311 - a benchmark's request mix
+    reads: list[str] = []
+    for page in range(1, 21):
+        reads.append(f"/api/v1/employees?page={page}")
+        reads.append(f"/api/v1/employees?page={page}&sort=-hire_date")
+    for department in departments[:20]:
+        reads.append(f"/api/v1/employees?department_id={department['id']}")
+        reads.append(f"/api/v1/departments/{department['id']}/stats")
+    for status in ("active", "on_leave", "terminated"):
+        reads.append(f"/api/v1/employees?status={status}")
+    for person in rng.sample(people, min(200, len(people))):
+        reads.append(f"/api/v1/employees/{person['id']}")
+    writes = [p["id"] for p in rng.sample(people, min(100, len(people)))]
+    return reads, writes
+
+
+def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+def run(
+    label: str,
+    env: dict[str, str],
+    cwd: Path,
+    args: argparse.Namespace,
+    redis: Redis | None,
+    kill_redis_halfway: bool = False,
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = serve(env, cwd, port, args.workers)
+    try:
+        hr = login(url, "demo-hr@demo.shre.example", HR_PASSWORD)
+        admin = login(url, "demo-admin@demo.shre.example", ADMIN_PASSWORD)
+        reads, writes = mix(url, hr)
+        script = cwd / "mix.lua"
+        script.write_text(
+            LUA
+            % {
+                "reads": ",".join(json.dumps(r) for r in reads),
+                "writes": ",".join(json.dumps(w) for w in writes),
+                "token": hr,
+                "write_percent": args.write_percent,
+            }
+        )
+        wrk(url, script, args.connections, 3)  # warm-up: connections, caches, plans
+        before = totals(process_stats(url, admin, args.workers))
+        killer = None
+        if kill_redis_halfway and redis is not None:
+            killer = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    f"import os, signal, time; time.sleep({args.duration / 2}); "
+                    f"os.kill({redis.process.pid if redis.process else 0}, signal.SIGKILL)",
+                ]
+            )
+        result = wrk(url, script, args.connections, args.duration)
+        if killer is not None:
+            killer.wait()
+        after = totals(process_stats(url, admin, args.workers))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    served = after["requests"] - before["requests"]
+    looked = (after["hits"] - before["hits"]) + (after["misses"] - before["misses"])
+    ratio = (after["hits"] - before["hits"]) / looked if looked else 0.0
+    per_second = result["requests"] / (result["duration_us"] / 1e6)
+    print(
+        f"{label:<28} {per_second:8.1f} req/s  p50 {result['p50_us'] / 1000:6.1f} ms  "
+        f"p95 {result['p95_us'] / 1000:6.1f} ms  p99 {result['p99_us'] / 1000:6.1f} ms  "
+        f"errors {result['status_errors'] + result['socket_errors']:4d}  "
+        f"hit ratio {ratio:5.1%}  db queries/request "
+        f"{(after['db_queries'] - before['db_queries']) / max(served, 1):5.2f}  "
+        f"cache errors {after['errors'] - before['errors']}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write-percent", type=int, default=5)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--seeded", action="store_true")
+    parser.add_argument("--no-outage", action="store_true", help="skip the Redis-kill run")
+    args = parser.parse_args()
+    for tool in ("wrk", "redis-server"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"needs {tool} (Debian: apt-get install {tool})")
+
+    admin_url = "postgresql://127.0.0.1:5432/test"
+    name = f"shre_load_{os.getpid()}"
+    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
+    if args.database_url is None:
+        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        redis = Redis(cwd)
+        env = {
+            **os.environ,
+            "SHRE_ENV": "production",
+            "DATABASE_URL": database_url,
+            "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY")
+            or base64.b64encode(secrets.token_bytes(32)).decode(),
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "LOG_LEVEL": "WARNING",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(redis.port),
+        }
+        try:
+            shre(env, cwd, "migrate")
+            if not args.seeded:
+                started = time.perf_counter()
+                shre(env, cwd, "seed-demo", "--employees", str(args.employees))
+                print(f"seeded {args.employees} employees in {time.perf_counter() - started:.0f} s")
+            print(
+                f"{args.workers} workers, wrk -t2 -c{args.connections} -d{args.duration}s, "
+                f"{100 - args.write_percent}% reads / {args.write_percent}% writes"
+            )
+            redis.start()
+            on = {**env, "REDIS_ENABLED": "true", "CACHE_ENABLED": "true"}
+            off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
+            run("cache on (Redis)", on, cwd, args, redis)
+            run("cache off", off, cwd, args, None)
+            if not args.no_outage:
+                run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
+        finally:
+            redis.kill()
+            if args.database_url is None:
+                subprocess.run(
+                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+                    check=False,
+                )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Operator endpoints (admin only): the cache's statistics and flushing it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from shre.auth.policy import Principal, Role
+from shre.kit.deps import RuntimeDep, require
+from shre.observability.metrics import COUNTERS
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+class CacheStatsOut(BaseModel):
+    enabled: bool
+    backend: str
+    hits: int
+    misses: int
+    hit_ratio: float | None
+    errors: int
+    keys: int | None
+    memory_bytes: int | None
+    circuit_open: bool
+    pending_invalidations: list[str]
+
+
+class CacheFlushed(BaseModel):
+    deleted: int
+
+
+@router.get("/cache", response_model=CacheStatsOut)
+async def cache_stats(_: Admin, runtime: RuntimeDep) -> CacheStatsOut:
+    """Hits, misses and errors of this app process since it started; keys and memory
+    as the backend reports them (Redis: the whole database)."""
+    stats = await runtime.cache.cache.get_stats()
+    return CacheStatsOut(**stats.as_dict(), pending_invalidations=sorted(runtime.cache.dirty))
+
+
+@router.delete("/cache", response_model=CacheFlushed)
+async def flush_cache(_: Admin, runtime: RuntimeDep) -> CacheFlushed:
+    """Delete every shre key (nothing else in a shared Redis)."""
+    return CacheFlushed(deleted=await runtime.cache.cache.flush_all())
+
+
+class ProcessStatsOut(BaseModel):
+    pid: int
+    requests: int
+    db_queries: int
+
+
+class StatsOut(BaseModel):
+    process: ProcessStatsOut
+    cache: CacheStatsOut
+
+
+@router.get("/stats", response_model=StatsOut)
+async def process_stats(admin: Admin, runtime: RuntimeDep) -> StatsOut:
+    """This app process's counters (requests, SQL statements) and its cache statistics.
+    With several workers each answers for itself; `pid` tells them apart."""
+    return StatsOut(
+        process=ProcessStatsOut(**COUNTERS.as_dict()),
+        cache=await cache_stats(admin, runtime),
+    )

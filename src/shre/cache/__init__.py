@@ -1,0 +1,63 @@
+"""Caching: one `Cache` protocol with a Redis and an in-memory backend, chosen once from
+settings, and the namespace-versioned read-through layer services use."""
+
+import structlog
+
+from shre.cache.base import Cache, CacheStats
+from shre.cache.layer import (
+    CacheLayer,
+    invalidate_on_commit,
+    invalidate_when_changed,
+    key_of,
+    pending_invalidations,
+)
+from shre.cache.memory import MemoryCache
+from shre.cache.null import NullCache
+from shre.cache.redis import RedisCache
+from shre.settings import Settings
+
+log = structlog.get_logger("shre.cache")
+
+__all__ = [
+    "Cache",
+    "CacheLayer",
+    "CacheStats",
+    "MemoryCache",
+    "NullCache",
+    "RedisCache",
+    "create_cache",
+    "create_cache_layer",
+    "invalidate_on_commit",
+    "invalidate_when_changed",
+    "key_of",
+    "pending_invalidations",
+]
+
+
+def create_cache(settings: Settings) -> Cache:
+    if not settings.cache_enabled:
+        return NullCache()
+    if settings.redis_enabled:
+        return RedisCache.from_settings(settings)
+    if settings.shre_workers > 1:
+        # Each worker would keep its own entries and never see the others' invalidations.
+        log.warning("cache.disabled", reason="several workers and no Redis (REDIS_ENABLED)")
+        return NullCache()
+    return MemoryCache(
+        max_entries=settings.cache_memory_max_entries, default_ttl=settings.cache_ttl
+    )
+
+
+def create_cache_layer(settings: Settings) -> CacheLayer:
+    return CacheLayer(
+        create_cache(settings),
+        {
+            "employees": settings.cache_ttl_employees,
+            "employee": settings.cache_ttl_employees,
+            "documents": settings.cache_ttl_documents,
+            "users": settings.cache_ttl_users,
+            "user": settings.cache_ttl_users,
+            "department_stats": settings.cache_ttl_department_stats,
+            "departments": settings.cache_ttl_department_stats,
+        },
+    )

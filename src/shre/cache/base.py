@@ -1,0 +1,123 @@
+"""The cache contract (the seed's methods) shared by the Redis and in-memory backends.
+
+Values are JSON-shaped (dicts, lists, strings, numbers) serialised with orjson behind a
+format byte, never pickle: a value written by another version of shre, or by anything
+else, is treated as a miss instead of being executed or trusted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+
+FORMAT_V1 = b"\x01"
+KEY_PREFIX = "shre:"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    enabled: bool
+    backend: str
+    hits: int
+    misses: int
+    errors: int
+    keys: int | None
+    memory_bytes: int | None = None
+    circuit_open: bool = False
+
+    @property
+    def hit_ratio(self) -> float | None:
+        looked = self.hits + self.misses
+        return round(self.hits / looked, 4) if looked else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "enabled": self.enabled,
+            "backend": self.backend,
+            "hits": self.hits,
+            "misses": self.misses,
+            "hit_ratio": self.hit_ratio,
+            "errors": self.errors,
+            "keys": self.keys,
+            "memory_bytes": self.memory_bytes,
+            "circuit_open": self.circuit_open,
+        }
+
+
+def _default(value: Any) -> str:
+    # asyncpg returns its own UUID subclass, which orjson does not take as a UUID.
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    return FORMAT_V1 + orjson.dumps(value, default=_default)
+
+
+def loads(raw: bytes) -> Any | None:
+    """The value, or None for anything not written by `dumps` (a miss, never an error)."""
+    if not raw.startswith(FORMAT_V1):
+        return None
+    try:
+        return orjson.loads(raw[1:])
+    except orjson.JSONDecodeError:
+        return None
+
+
+@runtime_checkable
+class Cache(Protocol):
+    """Keys are given without the `shre:` prefix; backends add it. A backend that fails
+    (Redis down) never raises from these methods: reads miss, writes report False or
+    None, and the error is counted."""
+
+    backend: str
+
+    def is_enabled(self) -> bool: ...
+
+    async def get(self, key: str) -> Any | None: ...
+
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
+        """Store for `ttl` seconds (None: the backend's default TTL)."""
+        ...
+
+    async def set_permanent(self, key: str, value: Any) -> bool: ...
+
+    async def add(self, key: str, value: Any, ttl: int) -> bool:
+        """Store only if absent (a lock); True when this call stored it."""
+        ...
+
+    async def delete(self, key: str) -> bool: ...
+
+    async def delete_pattern(self, pattern: str) -> int:
+        """Delete the keys matching a glob pattern; the number deleted."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+        """Add to a counter (created at 0); `ttl` is set when the counter is created.
+        None when the backend failed."""
+        ...
+
+    async def counter(self, key: str) -> int | None:
+        """A counter's value (0 when missing); None when the backend failed."""
+        ...
+
+    async def get_ttl(self, key: str) -> int | None:
+        """Seconds left; -1 for a permanent key; None for a missing key."""
+        ...
+
+    async def flush_all(self) -> int:
+        """Delete every shre key (never anything else in the same Redis)."""
+        ...
+
+    async def get_stats(self) -> CacheStats: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...

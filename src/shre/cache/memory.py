@@ -1,0 +1,123 @@
+"""The embedded cache: bounded (least recently used entries go first), with TTLs, for one
+process. The default when Redis is not enabled."""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections import OrderedDict
+from typing import Any
+
+from shre.cache.base import CacheStats, dumps, loads
+
+PERMANENT = float("inf")
+
+
+class MemoryCache:
+    backend = "memory"
+
+    def __init__(self, *, max_entries: int = 10_000, default_ttl: int = 3600) -> None:
+        self.max_entries = max_entries
+        self.default_ttl = default_ttl
+        # key -> (expires at, monotonic clock; serialised value). Stored serialised, as
+        # Redis would: callers never share a mutable object through the cache.
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._hits = 0
+        self._misses = 0
+
+    def is_enabled(self) -> bool:
+        return True
+
+    def _live(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, raw = entry
+        if expires <= time.monotonic():
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return raw
+
+    def _store(self, key: str, raw: bytes, ttl: float) -> None:
+        self._entries[key] = (time.monotonic() + ttl, raw)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    async def get(self, key: str) -> Any | None:
+        raw = self._live(key)
+        if raw is None:
+            self._misses += 1
+            return None
+        self._hits += 1
+        return loads(raw)
+
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
+        self._store(key, dumps(value), ttl or self.default_ttl)
+        return True
+
+    async def set_permanent(self, key: str, value: Any) -> bool:
+        self._store(key, dumps(value), PERMANENT)
+        return True
+
+    async def add(self, key: str, value: Any, ttl: int) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._store(key, dumps(value), ttl)
+        return True
+
+    async def delete(self, key: str) -> bool:
+        return self._entries.pop(key, None) is not None
+
+    async def delete_pattern(self, pattern: str) -> int:
+        doomed = [k for k in self._entries if fnmatch.fnmatchcase(k, pattern)]
+        for key in doomed:
+            del self._entries[key]
+        return len(doomed)
+
+    async def exists(self, key: str) -> bool:
+        return self._live(key) is not None
+
+    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+        raw = self._live(key)
+        current = loads(raw) if raw is not None else None
+        value = (current if isinstance(current, int) else 0) + amount
+        if raw is None:
+            self._store(key, dumps(value), ttl if ttl is not None else PERMANENT)
+        else:  # keeps its expiry, as Redis INCRBY does
+            self._entries[key] = (self._entries[key][0], dumps(value))
+        return value
+
+    async def counter(self, key: str) -> int | None:
+        raw = self._live(key)
+        value = loads(raw) if raw is not None else 0
+        return value if isinstance(value, int) else 0
+
+    async def get_ttl(self, key: str) -> int | None:
+        if self._live(key) is None:
+            return None
+        expires = self._entries[key][0]
+        return -1 if expires == PERMANENT else max(0, round(expires - time.monotonic()))
+
+    async def flush_all(self) -> int:
+        count = len(self._entries)
+        self._entries.clear()
+        return count
+
+    async def get_stats(self) -> CacheStats:
+        return CacheStats(
+            enabled=True,
+            backend=self.backend,
+            hits=self._hits,
+            misses=self._misses,
+            errors=0,
+            keys=len(self._entries),
+            memory_bytes=sum(len(raw) + len(k) for k, (_, raw) in self._entries.items()),
+        )
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,223 @@
+"""The shared cache on Redis (redis-py asyncio, one connection pool per process).
+
+Every call goes through the circuit breaker and never raises: a failure is counted,
+logged without the value, and answered as a miss (reads) or False/None (writes), so the
+request goes on against the database. Retries with exponential backoff are redis-py's
+own; timeouts are short, since a cache that answers slowly is worse than none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from shre.cache.base import KEY_PREFIX, CacheStats, dumps, loads
+from shre.cache.breaker import CircuitBreaker
+from shre.settings import Settings
+
+T = TypeVar("T")
+log = structlog.get_logger("shre.cache")
+SCAN_BATCH = 1000
+Hook = Callable[[], Awaitable[None]]
+
+
+class RedisCache:
+    backend = "redis"
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        default_ttl: int = 3600,
+        prefix: str = KEY_PREFIX,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self.client = client
+        self.default_ttl = default_ttl
+        self.prefix = prefix
+        self.breaker = breaker or CircuitBreaker()
+        self._hits = 0
+        self._misses = 0
+        self._errors = 0
+        self._reconnect_hooks: list[Hook] = []
+
+    @classmethod
+    def connect(
+        cls,
+        *,
+        host: str,
+        port: int,
+        db: int = 0,
+        password: str | None = None,
+        timeout: float = 0.25,
+        max_connections: int = 50,
+        default_ttl: int = 3600,
+        prefix: str = KEY_PREFIX,
+        breaker: CircuitBreaker | None = None,
+    ) -> RedisCache:
+        """A pool that gives up fast: short timeouts, two quick retries (redis-py's own
+        exponential backoff), so a refused connection costs tens of milliseconds until
+        the breaker opens."""
+        client = Redis(
+            host=host,
+            port=port,
+            db=db,
+            password=password,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.005), retries=2),
+            max_connections=max_connections,
+            health_check_interval=30,
+            client_name="shre",
+        )
+        return cls(client, default_ttl=default_ttl, prefix=prefix, breaker=breaker)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedisCache:
+        return cls.connect(
+            host=settings.redis_host,
+            port=settings.redis_port,
+            db=settings.redis_db,
+            password=(
+                settings.redis_password.get_secret_value() if settings.redis_password else None
+            ),
+            timeout=settings.redis_socket_timeout_ms / 1000,
+            max_connections=settings.redis_max_connections,
+            default_ttl=settings.cache_ttl,
+        )
+
+    def on_reconnect(self, hook: Hook) -> None:
+        """Run `hook` when Redis answers again after an outage (before anything else)."""
+        self._reconnect_hooks.append(hook)
+
+    def is_enabled(self) -> bool:
+        return True
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> T:
+        if not self.breaker.allow():
+            return fallback
+        try:
+            result = await operation()
+        except (RedisError, OSError) as exc:
+            self._errors += 1
+            self.breaker.failure()
+            log.warning("cache.error", error=type(exc).__name__, circuit=self.breaker.state.value)
+            return fallback
+        if self.breaker.success():
+            log.info("cache.reconnected")
+            for hook in self._reconnect_hooks:
+                await hook()
+        return result
+
+    async def get(self, key: str) -> Any | None:
+        raw = await self._call(lambda: self.client.get(self._key(key)), None)
+        value = loads(raw) if isinstance(raw, bytes) else None
+        if value is None:
+            self._misses += 1
+        else:
+            self._hits += 1
+        return value
+
+    async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
+        raw = dumps(value)
+        done = await self._call(
+            lambda: self.client.set(self._key(key), raw, ex=ttl or self.default_ttl), None
+        )
+        return bool(done)
+
+    async def set_permanent(self, key: str, value: Any) -> bool:
+        raw = dumps(value)
+        return bool(await self._call(lambda: self.client.set(self._key(key), raw), None))
+
+    async def add(self, key: str, value: Any, ttl: int) -> bool:
+        raw = dumps(value)
+        done = await self._call(lambda: self.client.set(self._key(key), raw, ex=ttl, nx=True), None)
+        return bool(done)
+
+    async def delete(self, key: str) -> bool:
+        return bool(await self._call(lambda: self.client.unlink(self._key(key)), 0))
+
+    async def delete_pattern(self, pattern: str) -> int:
+        """SCAN + UNLINK in batches: never KEYS, never one huge command, so Redis keeps
+        serving other clients while a large namespace goes."""
+
+        async def sweep() -> int:
+            deleted = 0
+            batch: list[bytes] = []
+            async for key in self.client.scan_iter(match=self._key(pattern), count=SCAN_BATCH):
+                batch.append(key)
+                if len(batch) >= SCAN_BATCH:
+                    deleted += await self.client.unlink(*batch)
+                    batch = []
+            if batch:
+                deleted += await self.client.unlink(*batch)
+            return deleted
+
+        return await self._call(sweep, 0)
+
+    async def exists(self, key: str) -> bool:
+        return bool(await self._call(lambda: self.client.exists(self._key(key)), 0))
+
+    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+        full = self._key(key)
+
+        async def incr() -> int:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.incrby(full, amount)
+                if ttl is not None:
+                    pipe.expire(full, ttl, nx=True)  # only when the counter is new
+                results = await pipe.execute()
+            return int(results[0])
+
+        return await self._call(incr, None)
+
+    async def counter(self, key: str) -> int | None:
+        async def read() -> tuple[bool, Any]:
+            return True, await self.client.get(self._key(key))
+
+        ok, raw = await self._call(read, (False, None))
+        if not ok:
+            return None
+        try:
+            return int(raw) if raw is not None else 0
+        except ValueError:
+            return 0
+
+    async def get_ttl(self, key: str) -> int | None:
+        seconds = await self._call(lambda: self.client.ttl(self._key(key)), -2)
+        return None if seconds == -2 else int(seconds)
+
+    async def flush_all(self) -> int:
+        return await self.delete_pattern("*")
+
+    async def get_stats(self) -> CacheStats:
+        async def sizes() -> tuple[int, int]:
+            memory = await self.client.info("memory")
+            return int(await self.client.dbsize()), int(memory.get("used_memory", 0))
+
+        keys, memory = await self._call(sizes, (-1, -1))
+        return CacheStats(
+            enabled=True,
+            backend=self.backend,
+            hits=self._hits,
+            misses=self._misses,
+            errors=self._errors,
+            keys=None if keys < 0 else keys,
+            memory_bytes=None if memory < 0 else memory,
+            circuit_open=self.breaker.is_open,
+        )
+
+    async def ping(self) -> bool:
+        return bool(await self._call(lambda: self.client.ping(), False))
+
+    async def close(self) -> None:
+        await self.client.aclose()

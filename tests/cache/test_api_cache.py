@@ -1,0 +1,272 @@
+"""The cache in the running app, on Redis: what a write changes is seen by the next read
+from any app process; Redis holds ciphertext only; one role's cached rows never become
+another role's view; Redis dying mid-test fails no request; operators see and flush it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from shre.app import create_app
+from shre.auth.policy import Role
+from shre.kit.runtime import Runtime
+from shre.settings import Settings
+from tests.cache.conftest import RedisServer
+from tests.conftest import Account, Accounts, assert_problem
+from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
+from tests.test_cli import clean_env, shre
+
+
+@pytest.fixture
+async def redis(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[RedisServer]:
+    own = RedisServer(tmp_path_factory.mktemp("redis-api"))  # these tests may stop it
+    own.start()
+    yield own
+    own.stop()
+
+
+@pytest.fixture
+def settings_overrides(redis: RedisServer) -> dict[str, Any]:
+    return {"redis_enabled": True, "redis_host": "127.0.0.1", "redis_port": redis.port}
+
+
+@pytest.fixture
+async def other_process(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app instance on the same database and Redis (as a second worker is)."""
+    second = create_app(settings)
+    async with second.router.lifespan_context(second):
+        transport = httpx.ASGITransport(app=second, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
+            yield client
+
+
+async def names(client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
+    response = await client.get(EMPLOYEES, headers=headers)
+    assert response.status_code == 200, response.text
+    return [e["last_name"] for e in response.json()["items"]]
+
+
+async def test_a_write_in_one_process_is_read_in_the_other(
+    client: httpx.AsyncClient,
+    other_process: httpx.AsyncClient,
+    admin: Account,
+    runtime: Runtime,
+) -> None:
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
+    record = f"{EMPLOYEES}/{ada['id']}"
+    # Both processes have the list and the record cached.
+    for process in (client, other_process):
+        for _ in range(2):
+            assert await names(process, admin.headers) == ["Lovelace"]
+            assert (await process.get(record, headers=admin.headers)).json()["salary"] == (
+                "85000.50"
+            )
+    assert (await runtime.cache.cache.get_stats()).hits >= 2
+
+    changed = await other_process.patch(
+        record, json={"last_name": "King", "salary": "90000.00"}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert await names(client, admin.headers) == ["King"]
+    got = (await client.get(record, headers=admin.headers)).json()
+    assert (got["last_name"], got["salary"]) == ("King", "90000.00")
+
+    await create(client, admin, employee_body("E2", "grace@example.com", last_name="Hopper"))
+    assert sorted(await names(other_process, admin.headers)) == ["Hopper", "King"]
+    # Termination is a write too.
+    gone = await client.delete(record, headers=admin.headers)
+    assert gone.status_code == 204, gone.text
+    got = (await other_process.get(record, headers=admin.headers)).json()
+    assert got["status"] == "terminated"
+
+
+async def test_redis_holds_no_sensitive_plaintext(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, redis: RedisServer
+) -> None:
+    person = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
+    await accounts.create(Role.EMPLOYEE, "ada-user@example.com", employee_id=person["id"])
+    self_headers = {
+        "Authorization": f"Bearer {(await accounts.login('ada-user@example.com'))['access_token']}"
+    }
+    hr = await accounts.signed_in(Role.HR)
+    for headers in (admin.headers, hr.headers, self_headers):
+        await client.get(EMPLOYEES, headers=headers)
+        await client.get(EMPLOYEES, params={"ssn": SENSITIVE["ssn"]}, headers=headers)
+        read = await client.get(f"{EMPLOYEES}/{person['id']}", headers=headers)
+        assert read.json().get("ssn") in (SENSITIVE["ssn"], None)
+    raw = redis.client()
+    keys = [key async for key in raw.scan_iter(match="shre:*")]
+    assert any(b":v" in key for key in keys)  # something was cached
+    dump = b"".join([*keys, *[await raw.get(key) or b"" for key in keys]])
+    for value in SENSITIVE.values():
+        if len(value) > 3:
+            assert value.encode() not in dump, value
+    assert b"123456789" not in dump
+    assert b"dek_wrapped" not in dump  # the wrapped data keys are never cached either
+    await raw.aclose()
+
+
+async def test_one_roles_cached_view_never_reaches_another(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+) -> None:
+    boss = await create(client, admin, employee_body("E1", "boss@example.com", **SENSITIVE))
+    hr = await accounts.signed_in(Role.HR)
+    staff = await accounts.signed_in(Role.EMPLOYEE)
+    hr_list = (await client.get(EMPLOYEES, headers=hr.headers)).json()["items"]
+    hr_record = (await client.get(f"{EMPLOYEES}/{boss['id']}", headers=hr.headers)).json()
+    assert hr_list[0]["salary"] == hr_record["salary"] == "85000.50"
+    hits = (await runtime.cache.cache.get_stats()).hits
+
+    listed = (await client.get(EMPLOYEES, headers=staff.headers)).json()["items"]
+    record = (await client.get(f"{EMPLOYEES}/{boss['id']}", headers=staff.headers)).json()
+    assert (await runtime.cache.cache.get_stats()).hits >= hits + 2  # served from the cache
+    for view in (listed[0], record):
+        assert view["last_name"] == "Lovelace"
+        for name in (*SENSITIVE, "hire_date", "status"):
+            assert name not in view, name
+
+
+async def test_requests_keep_succeeding_while_redis_is_down(
+    client: httpx.AsyncClient, admin: Account, redis: RedisServer, runtime: Runtime
+) -> None:
+    ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+    assert await names(client, admin.headers) == ["Lovelace"]
+    redis.stop()
+    for _ in range(5):
+        assert await names(client, admin.headers) == ["Lovelace"]
+    changed = await client.patch(
+        f"{EMPLOYEES}/{ada['id']}", json={"last_name": "Byron"}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert await names(client, admin.headers) == ["Byron"]
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["cache"] == "degraded"
+    stats = (await client.get("/api/v1/admin/cache", headers=admin.headers)).json()
+    assert stats["errors"] > 0
+    assert "employees" in stats["pending_invalidations"]
+
+    redis.start()
+    runtime.cache.cache.breaker.reset_after = 0  # type: ignore[attr-defined]
+    for _ in range(3):  # the first calls close the circuit and apply the invalidation
+        assert await names(client, admin.headers) == ["Byron"]
+    assert runtime.cache.dirty == set()
+    assert (await client.get("/readyz")).json()["checks"]["cache"] == "ok"
+
+
+async def test_operators_see_and_flush_the_cache(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts
+) -> None:
+    await create(client, admin, employee_body("E1", "ada@example.com"))
+    await names(client, admin.headers)
+    await names(client, admin.headers)
+    stats = await client.get("/api/v1/admin/cache", headers=admin.headers)
+    assert stats.status_code == 200
+    body = stats.json()
+    assert {"enabled", "backend", "hits", "misses", "hit_ratio", "errors", "keys"} <= set(body)
+    assert (body["enabled"], body["backend"]) == (True, "redis")
+    assert body["hits"] >= 1
+    assert body["keys"] >= 1
+    hr = await accounts.signed_in(Role.HR)
+    assert_problem(await client.get("/api/v1/admin/cache", headers=hr.headers), 403)
+    assert_problem(await client.delete("/api/v1/admin/cache", headers=hr.headers), 403)
+    flushed = await client.delete("/api/v1/admin/cache", headers=admin.headers)
+    assert flushed.status_code == 200
+    assert flushed.json()["deleted"] >= 1
+    assert await names(client, admin.headers) == ["Lovelace"]
+    process = (await client.get("/api/v1/admin/stats", headers=admin.headers)).json()
+    assert process["process"]["requests"] > 0
+    assert process["process"]["db_queries"] > 0
+
+
+async def test_a_command_that_changes_employees_invalidates_the_servers_cache(
+    client: httpx.AsyncClient, admin: Account, settings: Settings, tmp_path: Path
+) -> None:
+    for _ in range(2):  # cached: an empty directory
+        assert (await client.get(EMPLOYEES, headers=admin.headers)).json()["total"] == 0
+    env = clean_env(
+        DATABASE_URL=settings.database_url,
+        ENCRYPTION_KEY=settings.encryption_key.get_secret_value(),  # type: ignore[union-attr]
+        JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+        SHRE_VAR_DIR=str(tmp_path / "cli-var"),
+        REDIS_ENABLED="true",
+        REDIS_HOST=settings.redis_host,
+        REDIS_PORT=str(settings.redis_port),
+    )
+    seeded = shre(tmp_path, "seed-demo", "--employees", "12", env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    assert "WARNING: could not invalidate" not in seeded.stderr
+    after = (await client.get(EMPLOYEES, headers=admin.headers)).json()["total"]
+    assert after == 12
+
+
+async def test_department_stats_are_cached_with_salary_figures_sealed(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, redis: RedisServer
+) -> None:
+    department = (
+        await client.post("/api/v1/departments", json={"name": "Ops"}, headers=admin.headers)
+    ).json()
+    people = [
+        await create(
+            client,
+            admin,
+            employee_body(
+                f"E{i}",
+                f"e{i}@example.com",
+                department_id=department["id"],
+                salary=f"{61000 + i * 1000}.00",
+                salary_currency="EUR",
+            ),
+        )
+        for i in range(5)
+    ]
+    url = f"/api/v1/departments/{department['id']}/stats"
+    hr = await accounts.signed_in(Role.HR)
+    staff = await accounts.signed_in(Role.EMPLOYEE)
+    first = (await client.get(url, headers=hr.headers)).json()
+    assert first["salary"]["by_currency"]["EUR"]["average"] == "63000.00"
+    # The cached entry serves the employee too, without the salary part.
+    seen = (await client.get(url, headers=staff.headers)).json()
+    assert seen["headcount"] == 5
+    assert seen["salary"] is None
+    raw = redis.client()
+    cached = [await raw.get(k) async for k in raw.scan_iter(match="shre:department_stats:*")]
+    await raw.aclose()
+    assert len(cached) == 1
+    assert b"63000" not in cached[0]
+    assert b"61000" not in cached[0]
+    # A raise is a write: the next figures include it.
+    raised = await client.patch(
+        f"{EMPLOYEES}/{people[0]['id']}", json={"salary": "66000.00"}, headers=admin.headers
+    )
+    assert raised.status_code == 200
+    again = (await client.get(url, headers=hr.headers)).json()
+    assert again["salary"]["by_currency"]["EUR"]["average"] == "64000.00"
+
+
+async def test_a_deactivated_account_is_refused_at_once_by_every_process(
+    client: httpx.AsyncClient,
+    other_process: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+    runtime: Runtime,
+) -> None:
+    hr = await accounts.signed_in(Role.HR)
+    for _ in range(2):  # the account is cached in this process now
+        assert (await client.get("/api/v1/me", headers=hr.headers)).status_code == 200
+    hits = (await runtime.cache.cache.get_stats()).hits
+    assert (await client.get("/api/v1/me", headers=hr.headers)).status_code == 200
+    assert (await runtime.cache.cache.get_stats()).hits > hits
+    off = await other_process.patch(
+        f"/api/v1/users/{hr.id}", json={"is_active": False}, headers=admin.headers
+    )
+    assert off.status_code == 200, off.text
+    assert_problem(await client.get("/api/v1/me", headers=hr.headers), 401)
+    cached = [k async for k in runtime.cache.cache.client.scan_iter(match="shre:user:*")]  # type: ignore[attr-defined]
+    values = b"".join([await runtime.cache.cache.client.get(k) or b"" for k in cached])  # type: ignore[attr-defined]
+    assert b"argon2" not in values  # the password hash is never cached
