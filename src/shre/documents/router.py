@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from shre.auth.policy import DOCUMENT_CATEGORIES
+from shre.documents.errors import Gone
+from shre.documents.keys import DocumentKeys
+from shre.documents.models import Document
+from shre.documents.multipart import FormReader
+from shre.documents.repository import Filters
+from shre.documents.schemas import (
+    Category,
+    DocumentOut,
+    DocumentUpdate,
+    DownloadUrlOut,
+    VersionOut,
+)
+from shre.documents.service import DocumentContext, DocumentService, Download
+from shre.documents.uploads import DocumentUploader
+from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
+from shre.kit.errors import Forbidden
+from shre.kit.http import etag_for
+from shre.kit.pagination import Page, PageQuery
+from shre.kit.text import SearchText
+from shre.storage import (
+    PRESIGN_DEFAULT_SECONDS,
+    PRESIGN_MAX_SECONDS,
+    SignedUrlExpired,
+    SignedUrlInvalid,
+    StorageSet,
+    content_disposition,
+)
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+links = APIRouter(prefix="/storage/local", tags=["documents"])
+IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+RangeHeader = Annotated[str | None, Header(alias="Range", description="bytes=START-END")]
+MiB = 1024 * 1024
+
+UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["category", "file"],
+                    "properties": {
+                        "employee_id": {"type": "string", "format": "uuid"},
+                        "category": {"type": "string", "enum": list(DOCUMENT_CATEGORIES)},
+                        "title": {"type": "string", "maxLength": 255},
+                        "expires_on": {"type": "string", "format": "date"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "file": {"type": "string", "format": "binary"},
+                    },
+                },
+                "encoding": {"tags": {"style": "form", "explode": True}},
+            }
+        },
+        "description": "The fields first, then `file` (streamed to storage as it arrives).",
+    }
+}
+VERSION_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+def storages(request: Request) -> StorageSet:
+    found: StorageSet = request.app.state.storages
+    return found
+
+
+def _service(
+    session: DbSession,
+    runtime: RuntimeDep,
+    audit: Audit,
+    stores: Annotated[StorageSet, Depends(storages)],
+) -> DocumentService:
+    context = DocumentContext(
+        stores=stores,
+        keys=DocumentKeys(runtime.vault.keyring),
+        sessionmaker=runtime.sessionmaker,
+        cache=runtime.cache,
+        max_upload_bytes=runtime.settings.max_upload_mb * MiB,
+    )
+    return DocumentService(session, context, audit)
+
+
+Service = Annotated[DocumentService, Depends(_service)]
+
+
+def out(document: Document) -> DocumentOut:
+    return DocumentOut(
+        id=document.id,
+        employee_id=document.employee_id,
+        title=document.title,
+        category=document.category,
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        sha256=document.sha256,
+        version=document.current_version,
+        expires_on=document.expires_on,
+        tags=list(document.tags or []),
+        uploaded_by=document.uploaded_by,
+        created_at=document.created_at,
+    )
+
+
+def _located(response: Response, document: Document) -> DocumentOut:
+    response.headers["ETag"] = etag_for(document.lock_version)
+    response.headers["Location"] = f"/api/v1/documents/{document.id}"
+    return out(document)
+
+
+def stream(download: Download) -> StreamingResponse:
+    row = download.version
+    stream = download.stream
+    headers = {
+        "Content-Length": str(stream.length),
+        "Content-Disposition": content_disposition(row.filename, download.disposition),
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{row.sha256}"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    code = status.HTTP_200_OK
+    if download.partial:
+        code = status.HTTP_206_PARTIAL_CONTENT
+        headers["Content-Range"] = stream.content_range
+    return StreamingResponse(
+        download.body(), status_code=code, media_type=row.content_type, headers=headers
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DocumentOut,
+    openapi_extra=UPLOAD_BODY,
+    responses={413: {"description": "Too large"}, 415: {"description": "Type not allowed"}},
+)
+async def upload(
+    request: Request, principal: CurrentUser, service: Service, response: Response
+) -> DocumentOut:
+    """Upload a document: multipart fields `employee_id?`, `category`, `title?`,
+    `expires_on?`, `tags?` (repeated or comma-separated), then `file`."""
+    form = FormReader(request.stream(), request.headers.get("content-type"))
+    document = await DocumentUploader(service).create(principal, form)
+    return _located(response, document)
+
+
+@router.get("", response_model=Page[DocumentOut])
+async def list_documents(
+    principal: CurrentUser,
+    service: Service,
+    paging: PageQuery,
+    q: Annotated[
+        SearchText | None, Query(description="Words in the title, filename or contents")
+    ] = None,
+    category: Category | None = None,
+    employee_id: uuid.UUID | None = None,
+    expiring_before: Annotated[
+        date | None, Query(description="Only documents that expire before this date")
+    ] = None,
+) -> Page[DocumentOut]:
+    filters = Filters(
+        q=q or None, category=category, employee_id=employee_id, expiring_before=expiring_before
+    )
+    rows, total = await service.page(principal, paging, filters)
+    return Page(
+        items=[out(r) for r in rows], total=total, page=paging.page, page_size=paging.page_size
+    )
+
+
+@router.get("/{document_id}", response_model=DocumentOut)
+async def get_document(
+    document_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
+) -> DocumentOut:
+    document = await service.visible(principal, document_id)
+    response.headers["ETag"] = etag_for(document.lock_version)
+    return out(document)
+
+
+@router.patch(
+    "/{document_id}", response_model=DocumentOut, responses={412: {"description": "Stale"}}
+)
+async def update_document(
+    document_id: uuid.UUID,
+    body: DocumentUpdate,
+    principal: CurrentUser,
+    service: Service,
+    response: Response,
+    if_match: IfMatch = None,
+) -> DocumentOut:
+    """Change title, category, tags or expires_on (send the ETag in If-Match)."""
+    document = await service.update(principal, document_id, body, if_match)
+    response.headers["ETag"] = etag_for(document.lock_version)
+    return out(document)
+
+
+@router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(
+    document_id: uuid.UUID, principal: CurrentUser, service: Service, if_match: IfMatch = None
+) -> Response:
+    """Soft delete: gone from the API at once; files purged after the retention period."""
+    await service.delete(principal, document_id, if_match)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{document_id}/versions")
+async def list_versions(
+    document_id: uuid.UUID, principal: CurrentUser, service: Service
+) -> list[VersionOut]:
+    return [VersionOut.model_validate(v) for v in await service.versions(principal, document_id)]
+
+
+@router.post(
+    "/{document_id}/versions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DocumentOut,
+    openapi_extra=VERSION_BODY,
+)
+async def add_version(
+    document_id: uuid.UUID,
+    request: Request,
+    principal: CurrentUser,
+    service: Service,
+    response: Response,
+) -> DocumentOut:
+    """Upload a new version (multipart `file`); earlier versions stay downloadable."""
+    form = FormReader(request.stream(), request.headers.get("content-type"))
+    document = await DocumentUploader(service).add_version(principal, document_id, form)
+    return _located(response, document)
+
+
+@router.get(
+    "/{document_id}/content",
+    response_class=StreamingResponse,
+    responses={206: {"description": "A byte range"}, 416: {"description": "Bad range"}},
+)
+async def download(
+    document_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Service,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
+    range_header: RangeHeader = None,
+) -> StreamingResponse:
+    """The file (or a byte range of it), streamed; `version` for an earlier one."""
+    return stream(await service.open_content(principal, document_id, version, range_header))
+
+
+@router.get("/{document_id}/download-url")
+async def download_url(
+    document_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Service,
+    request: Request,
+    expires_in: Annotated[int, Query(ge=1, le=PRESIGN_MAX_SECONDS)] = PRESIGN_DEFAULT_SECONDS,
+    version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
+) -> DownloadUrlOut:
+    """A link that downloads the file without a token, valid `expires_in` seconds."""
+    url, expires_at = await service.download_url(principal, document_id, version, expires_in)
+    if url.startswith("/"):
+        url = str(request.base_url).rstrip("/") + url
+    return DownloadUrlOut(url=url, expires_at=expires_at)
+
+
+@links.get(
+    "/{token}",
+    response_class=StreamingResponse,
+    responses={403: {"description": "Invalid link"}, 410: {"description": "Expired link"}},
+)
+async def signed_download(
+    token: str,
+    service: Service,
+    stores: Annotated[StorageSet, Depends(storages)],
+    range_header: RangeHeader = None,
+) -> StreamingResponse:
+    """A download link made by `download-url` on local storage (no bearer token: the
+    link's signature and expiry are the authorisation)."""
+    try:
+        link = stores.get("local").open_signed_url(token)
+    except SignedUrlExpired:
+        raise Gone("This download link has expired", code="link_expired") from None
+    except SignedUrlInvalid:
+        raise Forbidden("This download link is not valid", code="link_invalid") from None
+    return stream(await service.open_link(link.key, link.disposition, range_header))

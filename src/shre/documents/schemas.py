@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shre.kit.text import no_control_chars
+
+Category = Literal[
+    "contract",
+    "identity",
+    "payslip",
+    "tax",
+    "certificate",
+    "performance",
+    "medical",
+    "policy",
+    "other",
+]
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(no_control_chars),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+    AfterValidator(no_control_chars),
+]
+MAX_TAGS = 20
+
+
+def _distinct(tags: list[str]) -> list[str]:
+    return list(dict.fromkeys(tags))
+
+
+Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS), AfterValidator(_distinct)]
+
+
+class UploadFields(BaseModel):
+    """The form fields of `POST /documents` (they come before the `file` part)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category
+    employee_id: uuid.UUID | None = None
+    title: Title | None = None
+    expires_on: date | None = None
+    tags: Tags = Field(default_factory=list)
+
+
+class DocumentUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    category: Category | None = None
+    tags: Tags | None = None
+    expires_on: date | None = None
+
+
+class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    employee_id: uuid.UUID | None
+    title: str
+    category: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    version: int
+    expires_on: date | None
+    tags: list[str]
+    uploaded_by: uuid.UUID | None
+    created_at: datetime
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    version: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: uuid.UUID | None
+    created_at: datetime
+
+
+class DownloadUrlOut(BaseModel):
+    url: str
+    expires_at: datetime
