@@ -14,7 +14,7 @@ help:
 	@echo "make lint     ruff check + format check + mypy --strict"
 	@echo "make format   ruff format + autofix"
 	@echo "make migrate  apply database migrations (DATABASE_URL)"
-	@echo "make bench    latency benchmark of GET /api/v1/me (bench/README.md)"
+	@echo "make bench    load benchmark: 10,000 employees, cache on/off, Redis killed (bench/README.md)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -54,7 +54,7 @@ test: $(VENV)/.installed-dev services lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench.me_latency
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -68,7 +68,9 @@ async def test_models_match_the_migrations(empty_settings: Settings) -> None:
     engine = create_engine(empty_settings)
 
     def diff(connection: Connection) -> list[object]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": migrate.include_name}
+        )
         return list(compare_metadata(context, metadata))
 
     async with engine.connect() as conn:

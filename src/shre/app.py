@@ -12,14 +12,20 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
 from shre import __version__
+from shre.admin.router import router as admin_router
+from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
+from shre.audit.router import router as audit_router
 from shre.auth.passwords import PasswordHasher
 from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
 from shre.auth.throttle import LoginThrottler
 from shre.auth.tokens import TokenCodec
+from shre.cache import create_cache_layer
 from shre.crypto import Keyring
 from shre.db import create_engine, create_sessionmaker, ping
 from shre.departments.router import router as departments_router
+from shre.documents.router import links as document_links_router
+from shre.documents.router import router as documents_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep
@@ -27,7 +33,9 @@ from shre.kit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from shre.kit.problems import install_problem_handlers, problem
 from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
+from shre.observability.metrics import count_queries
 from shre.settings import Settings, load_settings
+from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.router import router as users_router
 
 log = structlog.get_logger("shre.app")
@@ -35,10 +43,23 @@ log = structlog.get_logger("shre.app")
 
 def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings)
+    count_queries(engine)
+    keyring = Keyring.from_settings(settings)
+    # Read events are committed through two connections of their own (see AuditChain).
+    audit_reads = create_sessionmaker(
+        create_engine(settings.model_copy(update={"database_pool_size": 1}))
+    )
+    audit = AuditChain(
+        AuditSealer(keyring), lock_timeout_ms=settings.audit_lock_timeout_ms, reads=audit_reads
+    )
+    sessionmaker = create_sessionmaker(engine)
+    # Every session of the runtime can append audit events (see shre.audit.trail).
+    for maker in (sessionmaker, audit_reads):
+        maker.configure(info={CHAIN_KEY: audit})
     return Runtime(
         settings=settings,
         engine=engine,
-        sessionmaker=create_sessionmaker(engine),
+        sessionmaker=sessionmaker,
         auth=Authenticator(
             hasher=PasswordHasher.from_settings(settings),
             codec=TokenCodec(
@@ -51,7 +72,10 @@ def build_runtime(settings: Settings) -> Runtime:
             ),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
-        vault=EmployeeVault.create(Keyring.from_settings(settings)),
+        vault=EmployeeVault.create(keyring),
+        audit=audit,
+        storage=create_storage(settings),
+        cache=create_cache_layer(settings),
     )
 
 
@@ -74,9 +98,18 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
     except Exception as exc:  # any failure means "not ready"; the reason goes to the log
         log.warning("readyz.database_down", error_type=type(exc).__name__)
         checks["database"] = "down"
-    if all(v == "ok" for v in checks.values()):
+    try:
+        await runtime.storage.check()
+        checks["storage"] = "ok"
+    except StorageError as exc:
+        log.warning("readyz.storage_down", backend=runtime.storage.backend, error=str(exc))
+        checks["storage"] = "down"
+    if runtime.cache.cache.is_enabled():
+        # A cache that is down slows requests but fails none: reported, never "not ready".
+        checks["cache"] = "ok" if await runtime.cache.cache.ping() else "degraded"
+    if all(v in ("ok", "degraded") for v in checks.values()):
         return {"status": "ok", "checks": checks}
-    down = ", ".join(name for name, state in checks.items() if state != "ok")
+    down = ", ".join(name for name, state in checks.items() if state == "down")
     return problem(503, f"A backend is down: {down}", code="not_ready", extra={"checks": checks})
 
 
@@ -87,6 +120,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings)
         app.state.runtime = runtime
+        # Document versions name their backend: the other one opens on demand.
+        app.state.storages = StorageSet(settings, runtime.storage)
         log.info(
             "app.started",
             env=settings.shre_env,
@@ -96,6 +131,10 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.storages.aclose()
+            await runtime.storage.aclose()
+            await runtime.cache.close()
+            await runtime.audit.aclose()
             await runtime.engine.dispose()
             log.info("app.stopped")
 
@@ -114,12 +153,17 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(users_router)
     api.include_router(departments_router)
     api.include_router(employees_router)
+    api.include_router(documents_router)
+    api.include_router(document_links_router)
+    api.include_router(audit_router)
+    api.include_router(admin_router)
     app.include_router(api)
     app.include_router(health)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_json_body_kb * 1024,
-        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024)],
+        # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
+        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
     )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,19 +1,27 @@
-"""The `shre` command line: serve, migrate, create-admin, ensure-admin."""
+"""The `shre` command line: serve, migrate, create-admin, ensure-admin, seed-demo, keys, audit."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import sys
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal, TypeVar
 
 import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre import __version__
+from shre.audit import AuditTrail
 from shre.auth.passwords import password_problems
+from shre.cache import pending_invalidations
+from shre.employees.service import ALL_EMPLOYEE_NAMESPACES
 from shre.kit.errors import DomainError
 from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
@@ -22,7 +30,9 @@ from shre.settings import Settings, SettingsError, load_settings
 T = TypeVar("T")
 
 if TYPE_CHECKING:
+    from shre.audit import PruneReport, VerifyReport
     from shre.employees.demo import DemoUser
+    from shre.storage import StorageSet
 
 app = typer.Typer(
     name="shre",
@@ -70,9 +80,25 @@ async def with_session(
                 await session.rollback()
                 raise
             await session.commit()
+            await invalidate_caches(runtime, pending_invalidations(session))
             return result
     finally:
+        await runtime.cache.close()
+        await runtime.audit.aclose()
         await runtime.engine.dispose()
+
+
+async def invalidate_caches(runtime: Runtime, namespaces: Iterable[str]) -> None:
+    """What a command changed must not be served from a shared cache (Redis) by the
+    running servers. When Redis cannot be reached the command says so: the operator
+    flushes it (DELETE /api/v1/admin/cache) once it is back."""
+    failed = await runtime.cache.invalidate_now(*namespaces)
+    if failed:
+        typer.echo(
+            f"shre: WARNING: could not invalidate cached {', '.join(failed)} (cache "
+            "unreachable); flush the cache (DELETE /api/v1/admin/cache) when it is back",
+            err=True,
+        )
 
 
 def with_progress(
@@ -91,8 +117,13 @@ def with_progress(
         try:
             with Progress(transient=False) as progress:
                 task = progress.add_task(label, total=total)
-                return await work(runtime, lambda done: progress.update(task, completed=done))
+                result = await work(runtime, lambda done: progress.update(task, completed=done))
+            # Long jobs rewrite employees in bulk (seed, rotation, re-encryption).
+            await invalidate_caches(runtime, ALL_EMPLOYEE_NAMESPACES)
+            return result
         finally:
+            await runtime.cache.close()
+            await runtime.audit.aclose()
             await runtime.engine.dispose()
 
     return asyncio.run(main())
@@ -186,10 +217,12 @@ def _seal_left_in_clear(settings: Settings) -> None:
 async def _create_admin(
     settings: Settings, email: str, password: str, full_name: str, reset: bool
 ) -> str:
+    from shre.audit import AuditTrail
     from shre.users.service import UserService
 
     async def work(runtime: Runtime, session: AsyncSession) -> str:
-        service = UserService(session, runtime.auth.hasher)
+        audit = AuditTrail.system(session, runtime.sessionmaker)
+        service = UserService(session, runtime.auth.hasher, audit)
         user, created = await service.create_or_reset_admin(email, password, full_name, reset=reset)
         return f"{'created' if created else 'reset'} admin {user.email}"
 
@@ -336,7 +369,22 @@ def keys_rotate(
 
     total = asyncio.run(with_session(settings, pending))
     done = with_progress(settings, "re-wrapping data keys", total, work)
+    documents = _rotate_document_keys(settings, batch_size)
+    _audit_command(settings, "keys.rotate", target_type="master_key")
     typer.echo(f"shre: {done} data keys re-wrapped under the primary key")
+    typer.echo(f"shre: {documents} document data keys re-wrapped under the primary key")
+
+
+def _audit_command(settings: Settings, action: str, target_type: str) -> None:
+    """An audit event for a command's work (actor role `system`)."""
+
+    async def work(runtime: Runtime, session: AsyncSession) -> None:
+        target_id = runtime.vault.keyring.primary.hex_id if target_type == "master_key" else None
+        await AuditTrail.system(session, runtime.sessionmaker).record(
+            action, target_type=target_type, target_id=target_id
+        )
+
+    asyncio.run(with_session(settings, work))
 
 
 @keys_app.command("shred")
@@ -359,7 +407,13 @@ def keys_shred(
         fail("refusing without --yes: the employee's sensitive values would be gone for good")
 
     async def work(runtime: Runtime, session: AsyncSession) -> None:
+        from shre.documents.keys import forget_employee_text
+
         await shred(session, target)
+        await forget_employee_text(session, target)  # their files go with the key
+        await AuditTrail.system(session, runtime.sessionmaker).record(
+            "keys.shred", target_type="employee", target_id=target
+        )
 
     try:
         asyncio.run(with_session(settings, work))
@@ -383,6 +437,11 @@ def _reseal(passphrase: str | None, batch_size: int) -> None:
         )
 
     report = with_progress(settings, "scanning employees", None, work)
+    _audit_command(
+        settings,
+        "keys.import_legacy" if passphrase is not None else "keys.encrypt_existing",
+        target_type="employee",
+    )
     typer.echo(
         f"shre: scanned {report.scanned} employees: {report.encrypted} clear values encrypted, "
         f"{report.imported_legacy} legacy values imported, {report.keys_issued} data keys issued"
@@ -422,6 +481,366 @@ def keys_import_legacy(
             fail(f"set {passphrase_env} to the seed system's ENCRYPTION_KEY passphrase")
         passphrase = typer.prompt("Legacy passphrase", hide_input=True)
     _reseal(passphrase, batch_size)
+
+
+audit_app = typer.Typer(
+    help="The tamper-evident audit log: check its hash chain, export it, apply retention.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+def _utc_option(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{name}: not an ISO-8601 date or time: {value!r}")
+        raise AssertionError("unreachable") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain from the latest checkpoint; exit 1 naming the first bad event."""
+    from shre.audit import verify_chain
+
+    settings = settings_or_exit()
+
+    from shre.audit.models import AuditEvent
+
+    bad: list[AuditEvent | None] = [None]
+
+    async def work(runtime: Runtime, session: AsyncSession) -> VerifyReport:
+        report = await verify_chain(runtime.sessionmaker, runtime.audit.sealer)
+        if report.first_bad_event_id is not None:
+            bad[0] = await session.get(AuditEvent, report.first_bad_event_id)
+        return report
+
+    started = time.perf_counter()
+    report = asyncio.run(with_session(settings, work))
+    elapsed = time.perf_counter() - started
+    start = (
+        f"checkpoint at seq {report.checkpoint_seq}"
+        if report.checkpoint_seq
+        else "start of the chain"
+    )
+    if report.ok:
+        typer.echo(
+            f"shre: audit chain ok: {report.checked} events checked from the {start} to the "
+            f"signed head at seq {report.head_seq} ({elapsed:.2f}s)"
+        )
+        # Kept outside the database (a log, a ticket), it shows a later rollback of the log.
+        typer.echo(f"shre: head seq {report.head_seq} hash {report.head_hash}")
+        return
+    typer.echo(f"shre: audit chain BROKEN after {report.checked} events: {report.reason}")
+    event = bad[0]
+    if event is not None:
+        typer.echo(
+            f"shre: first bad event: id {event.id}, seq {event.seq}, action {event.action}, "
+            f"at {event.at.isoformat()}, actor {event.actor_id or event.actor_role or '-'}, "
+            f"target {event.target_type or '-'} {event.target_id or ''}".rstrip()
+        )
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        str | None, typer.Option(help="From this time (ISO-8601, UTC if no offset), inclusive.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this time, exclusive.")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to FILE (mode 0600) instead of standard output.")
+    ] = None,
+) -> None:
+    """Export events as JSON lines in chain order, with seq, prev_hash and hash, so the
+    chain can be checked elsewhere. Streams in batches."""
+    import orjson
+
+    from shre.audit import AuditTrail
+    from shre.audit.chain import format_at
+    from shre.audit.repository import AuditFilters, AuditRepository
+
+    settings = settings_or_exit()
+    filters = AuditFilters(since=_utc_option(since, "--since"), until=_utc_option(until, "--until"))
+
+    async def work(runtime: Runtime, session: AsyncSession) -> int:
+        # Recorded first: an export that fails half-way has still disclosed something.
+        await AuditTrail.system(session, runtime.sessionmaker).record_read("audit.export")
+        count = 0
+        with _open_output(output) as out:
+            async for row in AuditRepository(session).stream(filters):
+                line = {**row, "at": format_at(row["at"])}
+                out.write(orjson.dumps(line, default=str) + b"\n")
+                count += 1
+        return count
+
+    count = asyncio.run(with_session(settings, work))
+    typer.echo(f"shre: exported {count} audit events", err=True)
+
+
+@contextmanager
+def _open_output(path: Path | None) -> Iterator[BinaryIO]:
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        yield handle
+
+
+@audit_app.command("prune")
+def audit_prune(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be removed.")] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Events per transaction.")
+    ] = 5000,
+) -> None:
+    """Remove events older than AUDIT_RETENTION_DAYS, leaving a signed checkpoint of the
+    last one removed (verify starts there). Refuses when that part of the chain is broken."""
+    from shre.audit import AuditChainBroken, prune
+    from shre.audit.prune import count_older
+
+    settings = settings_or_exit()
+    cutoff = datetime.now(UTC) - timedelta(days=settings.audit_retention_days)
+    if dry_run:
+
+        async def count(runtime: Runtime, session: AsyncSession) -> int:
+            return await count_older(runtime.sessionmaker, cutoff)
+
+        n = asyncio.run(with_session(settings, count))
+        typer.echo(f"shre: {n} audit events are older than {cutoff:%Y-%m-%d %H:%M} UTC")
+        return
+
+    async def work(runtime: Runtime, session: AsyncSession) -> PruneReport:
+        return await prune(runtime.sessionmaker, older_than=cutoff, batch=batch_size)
+
+    try:
+        report = asyncio.run(with_session(settings, work))
+    except AuditChainBroken as exc:
+        fail(f"refusing to prune: {exc} (run `shre audit verify`)", code=1)
+        return
+    where = f"; checkpoint at seq {report.checkpoint_seq}" if report.checkpoint_seq else ""
+    typer.echo(
+        f"shre: pruned {report.pruned} audit events older than {cutoff:%Y-%m-%d %H:%M} UTC{where}"
+    )
+
+
+def _rotate_document_keys(settings: Settings, batch_size: int) -> int:
+    """`keys rotate`, second step: the own data keys of documents of no employee."""
+    from shre.documents.keys import pending_rotation
+    from shre.documents.keys import rotate as rotate_documents
+
+    async def pending(runtime: Runtime, session: AsyncSession) -> int:
+        return await pending_rotation(session, runtime.vault.keyring)
+
+    async def work(runtime: Runtime, progress: Callable[[int], None]) -> int:
+        return await rotate_documents(
+            runtime.sessionmaker, runtime.vault.keyring, batch_size=batch_size, progress=progress
+        )
+
+    total = asyncio.run(with_session(settings, pending))
+    return with_progress(settings, "re-wrapping document keys", total, work)
+
+
+storage_app = typer.Typer(
+    help="Document file storage (S3 or UPLOAD_DIR): check that rows and objects agree, "
+    "move every file to the other backend.",
+    no_args_is_help=True,
+)
+app.add_typer(storage_app, name="storage")
+documents_app = typer.Typer(
+    help="Documents: purge deleted ones after their retention, list expiring ones.",
+    no_args_is_help=True,
+)
+app.add_typer(documents_app, name="documents")
+
+
+async def _with_stores(
+    settings: Settings, work: Callable[[Runtime, StorageSet], Awaitable[T]]
+) -> T:
+    """Run `work` with the runtime and both storage backends (the other on demand)."""
+    from shre.app import build_runtime
+    from shre.storage import StorageSet
+
+    runtime = build_runtime(settings)
+    stores = StorageSet(settings, runtime.storage)
+    try:
+        return await work(runtime, stores)
+    finally:
+        await stores.aclose()
+        await runtime.storage.aclose()
+        await runtime.cache.close()
+        await runtime.audit.aclose()
+        await runtime.engine.dispose()
+
+
+@storage_app.command("check")
+def storage_check(
+    repair: Annotated[
+        bool, typer.Option(help="Delete orphan objects (no row) older than an hour.")
+    ] = False,
+) -> None:
+    """Compare document rows with stored objects: rows whose file is missing, objects no
+    row knows (orphans), copies a migration left. Exit 1 when something is wrong."""
+    from shre.documents.maintenance import CheckReport, check
+
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime, stores: StorageSet) -> CheckReport:
+        return await check(runtime.sessionmaker, stores, repair=repair)
+
+    report = asyncio.run(_with_stores(settings, work))
+    counts = ", ".join(f"{n} on {backend}" for backend, n in report.objects.items()) or "none"
+    typer.echo(f"shre: {report.rows} document versions; objects: {counts}")
+    for problem in report.unreachable:
+        typer.echo(f"shre: cannot list {problem}", err=True)
+    for row in report.missing:
+        typer.echo(
+            f"MISSING  {row.backend:<5} {row.key}  (document {row.document_id} v{row.version})"
+        )
+    repaired = {key for _, key in report.repaired}
+    for backend, item in report.orphans:
+        state = "deleted" if item.key in repaired else "kept (younger than an hour)"
+        if not repair:
+            state = "run with --repair to delete"
+        typer.echo(f"ORPHAN   {backend:<5} {item.key}  {item.modified:%Y-%m-%d %H:%M} ({state})")
+    for backend, item in report.copies:
+        typer.echo(f"COPY     {backend:<5} {item.key}  (remove: storage migrate --delete-source)")
+    typer.echo(
+        f"shre: {len(report.missing)} missing, {len(report.orphans)} orphans "
+        f"({len(report.repaired)} deleted), {len(report.copies)} migration copies"
+    )
+    if report.missing or report.unreachable or len(report.orphans) > len(report.repaired):
+        raise typer.Exit(1)
+
+
+@storage_app.command("migrate")
+def storage_migrate(
+    to: Annotated[str, typer.Option("--to", help="Target backend: s3 or local.")],
+    delete_source: Annotated[
+        bool, typer.Option(help="Delete each source copy once its new copy is verified.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Move at most N files in this run.")
+    ] = None,
+) -> None:
+    """Copy every document file to the other backend (both configured: S3_* and
+    UPLOAD_DIR), verify each copy by SHA-256, then switch its record. Resumable: run it
+    again after an interruption; it only picks files not moved yet."""
+    from shre.documents.keys import DocumentKeys
+    from shre.documents.transfer import TransferReport, count_on, transfer
+
+    if to not in ("s3", "local"):
+        fail("--to must be s3 or local")
+    target: Literal["s3", "local"] = "s3" if to == "s3" else "local"
+    source = "local" if target == "s3" else "s3"
+    settings = settings_or_exit()
+    if not settings.s3_bucket:
+        fail("S3_BUCKET (and the S3 credentials) must be set to move files to or from S3")
+
+    async def work(runtime: Runtime, stores: StorageSet) -> TransferReport:
+        from rich.progress import Progress
+
+        total = await count_on(runtime.sessionmaker, source)
+        if limit is not None:
+            total = min(total, limit)
+        with Progress(transient=False) as progress:
+            task = progress.add_task(f"moving files {source} -> {target}", total=total)
+            return await transfer(
+                runtime.sessionmaker,
+                stores,
+                DocumentKeys(runtime.vault.keyring),
+                target,
+                delete_source=delete_source,
+                limit=limit,
+                progress=lambda done: progress.update(task, completed=done),
+            )
+
+    report = asyncio.run(_with_stores(settings, work))
+    typer.echo(
+        f"shre: {report.copied} files ({report.bytes} bytes) copied, verified and switched "
+        f"to {target}; {report.sources_deleted} source copies deleted; "
+        f"{report.remaining} still on {source}"
+    )
+    for line in report.skipped:
+        typer.echo(f"shre: skipped {line}", err=True)
+    for line in report.failed:
+        typer.echo(f"shre: FAILED {line}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+    if report.remaining:
+        typer.echo("shre: not complete yet: run the same command again to continue")
+
+
+@documents_app.command("purge")
+def documents_purge(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be removed.")] = False,
+) -> None:
+    """Remove documents deleted more than DOCUMENT_RETENTION_DAYS ago: every version's
+    file, then the records."""
+    from shre.documents.maintenance import PurgeReport, purge
+    from shre.documents.repository import deleted_before
+
+    settings = settings_or_exit()
+    cutoff = datetime.now(UTC) - timedelta(days=settings.document_retention_days)
+    if dry_run:
+
+        async def count(runtime: Runtime, session: AsyncSession) -> int:
+            return len(await deleted_before(session, cutoff, 1_000_000))
+
+        n = asyncio.run(with_session(settings, count))
+        typer.echo(f"shre: {n} deleted documents are past their retention")
+        return
+
+    async def work(runtime: Runtime, stores: StorageSet) -> PurgeReport:
+        report = await purge(
+            runtime.sessionmaker, stores, retention_days=settings.document_retention_days
+        )
+        await invalidate_caches(runtime, ["documents"])
+        return report
+
+    report = asyncio.run(_with_stores(settings, work))
+    typer.echo(
+        f"shre: purged {report.documents} documents ({report.objects} files) deleted before "
+        f"{cutoff:%Y-%m-%d %H:%M} UTC"
+    )
+    for line in report.failed:
+        typer.echo(f"shre: kept for the next purge: {line}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@documents_app.command("expiring")
+def documents_expiring(
+    days: Annotated[int, typer.Option(min=0, max=36500, help="Within this many days.")] = 30,
+) -> None:
+    """Documents that expire within DAYS days (and those already expired)."""
+    from shre.documents.maintenance import expiring
+
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[tuple[str, ...]]:
+        rows = await expiring(session, days)
+        return [
+            (
+                str(d.id),
+                name or "-",
+                d.category,
+                d.title,
+                d.expires_on.isoformat() if d.expires_on else "",
+            )
+            for d, name in rows
+        ]
+
+    rows = asyncio.run(with_session(settings, work))
+    typer.echo(f"{'id':<36}  {'employee':<24}  {'category':<11}  {'expires_on':<10}  title")
+    for doc_id, name, category, title, expires_on in rows:
+        typer.echo(f"{doc_id:<36}  {name[:24]:<24}  {category:<11}  {expires_on:<10}  {title}")
+    typer.echo(f"shre: {len(rows)} documents expire within {days} days", err=True)
 
 
 def _generate_password(email: str) -> str:

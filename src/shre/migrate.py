@@ -16,6 +16,19 @@ from shre.settings import Settings
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+# Tables a migration creates outside the ORM metadata because their shape differs per
+# database (the documents' full-text index: an FTS5 table and its shadow tables on SQLite,
+# a tsvector table on PostgreSQL). Autogenerate and the schema comparison leave them be.
+UNMANAGED_TABLE_PREFIXES = ("document_search",)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name` hook: everything but the unmanaged tables."""
+    if type_ == "table" and name is not None:
+        return not name.startswith(UNMANAGED_TABLE_PREFIXES)
+    return True
+
+
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

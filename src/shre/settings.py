@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     redis_password: SecretStr | None = None
     redis_db: int = Field(default=0, ge=0, le=15)
     cache_ttl: int = Field(default=3600, ge=1)
+    cache_enabled: bool = True
+    redis_socket_timeout_ms: int = Field(default=250, ge=10, le=30_000)
+    redis_max_connections: int = Field(default=50, ge=1, le=10_000)
+    cache_memory_max_entries: int = Field(default=10_000, ge=1)
+    cache_ttl_employees: int = Field(default=300, ge=1)
+    cache_ttl_documents: int = Field(default=600, ge=1)
+    cache_ttl_users: int = Field(default=900, ge=1)
+    cache_ttl_department_stats: int = Field(default=1800, ge=1)
 
     # --- files (seed variables + additions) ---
     s3_enabled: bool = False
@@ -105,8 +113,12 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_sse: Literal["AES256", "aws:kms"] = "AES256"
     s3_kms_key_id: str | None = None
+    s3_retry_mode: Literal["standard", "adaptive"] = "standard"
+    s3_max_attempts: int = Field(default=5, ge=1, le=20)
+    s3_multipart_chunk_mb: int = Field(default=8, ge=5, le=512)
     upload_dir: Path = Path("var/uploads")
     max_upload_mb: int = Field(default=50, ge=1, le=10240)
+    document_retention_days: int = Field(default=30, ge=0, le=3650)
 
     # --- secrets ---
     encryption_key: SecretStr | None = None
@@ -123,6 +135,13 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=1, ge=1, le=16)
     max_json_body_kb: int = Field(default=1024, ge=1, le=65536)
+
+    # --- audit log ---
+    # Events older than this are removed by `shre audit prune` (default: seven years).
+    audit_retention_days: int = Field(default=2555, ge=1, le=36500)
+    # How long writing an audit event may wait for the chain's lock (PostgreSQL) before
+    # the request fails with 503.
+    audit_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
 
     @field_validator("encryption_key")
     @classmethod
@@ -171,6 +190,11 @@ class Settings(BaseSettings):
             raise ValueError("S3_BUCKET: must be set when S3_ENABLED=true")
         if self.s3_sse == "aws:kms" and self.s3_enabled and not self.s3_kms_key_id:
             raise ValueError("S3_KMS_KEY_ID: must be set when S3_SSE=aws:kms")
+        if self.s3_enabled and bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError(
+                "S3_SECRET_ACCESS_KEY: set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, "
+                "or neither (to use the default AWS credential chain)"
+            )
         if self.shre_env == "production":
             self._check_production()
         return self

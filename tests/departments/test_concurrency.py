@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.audit import AuditTrail
 from shre.auth.policy import Principal, Role
 from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
 from shre.departments.service import DepartmentService
@@ -275,9 +277,12 @@ async def test_interleaved_writes_the_second_waits_then_fails_cleanly(
         for name in ("a", "b", "c")
     }
 
+    def service(session: AsyncSession) -> DepartmentService:
+        return DepartmentService(session, AuditTrail.system(session, runtime.sessionmaker))
+
     async with runtime.sessionmaker() as s1, runtime.sessionmaker() as s2:
-        await first(DepartmentService(s1), ids)  # not committed yet
-        racer = asyncio.create_task(second(DepartmentService(s2), ids))
+        await first(service(s1), ids)  # not committed yet
+        racer = asyncio.create_task(second(service(s2), ids))
         await asyncio.sleep(0.3)
         assert not racer.done(), "the second write must wait for the first transaction"
         await s1.commit()

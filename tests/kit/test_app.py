@@ -19,7 +19,11 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {"database": "ok"}}
+    # The embedded defaults: SQLite, local file storage, the in-process cache.
+    assert ready.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "storage": "ok", "cache": "ok"},
+    }
 
 
 async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port: int) -> None:
@@ -30,7 +34,8 @@ async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             response = await client.get("/readyz")
     body = assert_problem(response, 503, "not_ready")
-    assert body["checks"] == {"database": "down"}
+    assert body["checks"]["database"] == "down"
+    assert body["checks"]["storage"] == "ok"
     assert "nobody" not in response.text
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.audit import AuditTrail
 from shre.auth.policy import Principal, Role
 from shre.kit.errors import Conflict
 from shre.kit.runtime import Runtime
@@ -185,14 +186,16 @@ async def test_interleaved_removals_of_two_admins_keep_one(
     two = await accounts.create(Role.ADMIN)
     actor = Principal(id=one, email="one@example.com", role=Role.ADMIN, employee_id=None)
 
+    def service(session: AsyncSession) -> UserService:
+        audit = AuditTrail.system(session, runtime.sessionmaker)
+        return UserService(session, runtime.auth.hasher, audit)
+
     async def count_active_admins(session: AsyncSession) -> int:
-        return len(await UserService(session, runtime.auth.hasher).repo.lock_active_admins())
+        return len(await service(session).repo.lock_active_admins())
 
     async with runtime.sessionmaker() as s1, runtime.sessionmaker() as s2:
-        await _remove(UserService(s1, runtime.auth.hasher), actor, two, first)  # not committed
-        racer = asyncio.create_task(
-            _remove(UserService(s2, runtime.auth.hasher), actor, one, second)
-        )
+        await _remove(service(s1), actor, two, first)  # not committed
+        racer = asyncio.create_task(_remove(service(s2), actor, one, second))
         await asyncio.sleep(0.2)
         assert not racer.done(), "the second removal must wait for the first transaction"
         await s1.commit()

@@ -49,6 +49,14 @@ MANAGE_USERS: frozenset[Role] = frozenset({Role.ADMIN})
 WRITE_DEPARTMENTS: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
 
 
+# The audit log: admins only, reading it and checking its chain.
+READ_AUDIT: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+def may_read_audit(principal: Principal) -> bool:
+    return principal.role in READ_AUDIT
+
+
 def may_manage_users(principal: Principal) -> bool:
     return principal.role in MANAGE_USERS
 
@@ -110,3 +118,79 @@ def employee_fields_editable(principal: Principal, employee_id: uuid.UUID) -> fr
     if principal.employee_id == employee_id:
         return SELF_EDITABLE_FIELDS
     return frozenset()
+
+
+# Documents (DESIGN.md §4): categories, and who reads, uploads and deletes which.
+DOCUMENT_CATEGORIES = (
+    "contract",
+    "identity",
+    "payslip",
+    "tax",
+    "certificate",
+    "performance",
+    "medical",
+    "policy",
+    "other",
+)
+MANAGE_DOCUMENTS: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
+# What a manager reads and uploads for the people of their reporting subtree.
+SUBTREE_DOCUMENT_CATEGORIES = frozenset({"performance"})
+# What anyone may upload for their own employee record.
+SELF_UPLOAD_CATEGORIES = frozenset({"identity", "certificate", "other"})
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentScope:
+    """The documents a principal may read, as data the repository turns into SQL:
+    everything, or the documents of `own` (any category) plus, for a manager, those of
+    `subtree_of`'s reports in `subtree_categories`. Documents of no employee are for
+    admin and hr only."""
+
+    everything: bool
+    own: uuid.UUID | None = None
+    subtree_of: uuid.UUID | None = None
+    subtree_categories: frozenset[str] = frozenset()
+
+
+def document_read_scope(principal: Principal) -> DocumentScope:
+    if principal.role in MANAGE_DOCUMENTS:
+        return DocumentScope(everything=True)
+    if principal.role is Role.MANAGER and principal.employee_id is not None:
+        return DocumentScope(
+            everything=False,
+            own=principal.employee_id,
+            subtree_of=principal.employee_id,
+            subtree_categories=SUBTREE_DOCUMENT_CATEGORIES,
+        )
+    return DocumentScope(everything=False, own=principal.employee_id)
+
+
+def may_read_document(
+    principal: Principal, employee_id: uuid.UUID | None, category: str, *, in_subtree: bool
+) -> bool:
+    """`in_subtree`: the document's employee reports to the principal (managers only)."""
+    if principal.role in MANAGE_DOCUMENTS:
+        return True
+    if employee_id is None or principal.employee_id is None:
+        return False
+    if employee_id == principal.employee_id:
+        return True
+    return principal.role is Role.MANAGER and in_subtree and category in SUBTREE_DOCUMENT_CATEGORIES
+
+
+def may_upload_document(
+    principal: Principal, employee_id: uuid.UUID | None, category: str, *, in_subtree: bool
+) -> bool:
+    """Upload a new document or version, or change its metadata. A manager is an
+    employee too: the self rule applies to every role with an employee record."""
+    if principal.role in MANAGE_DOCUMENTS:
+        return True
+    if employee_id is None or principal.employee_id is None:
+        return False
+    if employee_id == principal.employee_id:
+        return category in SELF_UPLOAD_CATEGORIES
+    return principal.role is Role.MANAGER and in_subtree and category in SUBTREE_DOCUMENT_CATEGORIES
+
+
+def may_delete_document(principal: Principal) -> bool:
+    return principal.role in MANAGE_DOCUMENTS

@@ -6,17 +6,21 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.audit.trail import AuditTrail
 from shre.auth.models import RefreshToken
 from shre.auth.passwords import PasswordHasher
 from shre.auth.repository import RefreshTokenRepository
 from shre.auth.throttle import LoginThrottler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
+from shre.cache import CacheLayer, invalidate_when_changed
 from shre.db import utcnow
 from shre.kit.errors import TooManyRequests, Unauthorized
+from shre.kit.rows import RowCodec
 from shre.users.models import User
 from shre.users.repository import UserRepository
 
@@ -41,24 +45,52 @@ class Authenticator:
     refresh_ttl: timedelta
 
 
+# The signed-in user's row, cached per user without the password hash; any ORM write to
+# a user (sign-in time, role, deactivation, password) invalidates it at commit.
+USER_ROWS = RowCodec(User, leave_out=frozenset({"password_hash"}))
+invalidate_when_changed(User, lambda user: [f"user:{user.id}"])
+
+
 class AuthService:
-    def __init__(self, session: AsyncSession, auth: Authenticator) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        auth: Authenticator,
+        audit: AuditTrail,
+        cache: CacheLayer | None = None,
+    ) -> None:
         self.session = session
         self.auth = auth
+        self.audit = audit
+        self.cache = cache
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
+
+    async def _account(self, user_id: uuid.UUID) -> User | None:
+        if self.cache is None:
+            return await self.users.get(user_id)
+
+        async def load() -> dict[str, Any] | None:
+            user = await self.users.get(user_id)
+            return None if user is None else USER_ROWS.dump(user)
+
+        row = await self.cache.get_or_load(f"user:{user_id}", "account", load)
+        return None if row is None else USER_ROWS.load(row)
 
     async def login(self, email: str, password: str, address: str) -> TokenPair:
         throttler = self.auth.throttler
         wait = await throttler.retry_after(self.session, email, address)
+        user = await self.users.get_by_email(email)
         if wait is not None:
             log.warning("auth.login_throttled", client_ip=address)
-            raise TooManyRequests(
+            await self._record_attempt("auth.login_throttled", user, outcome="denied")
+            throttled = TooManyRequests(
                 "Too many failed sign-in attempts; try again later",
                 retry_after=wait,
                 code="login_throttled",
             )
-        user = await self.users.get_by_email(email)
+            throttled.keep_changes = True  # the audit event must persist with the 429
+            raise throttled
         if user is None:
             await self.auth.hasher.verify_dummy(password)
             ok = False
@@ -67,6 +99,7 @@ class AuthService:
         if user is None or not ok:
             await throttler.record_failure(self.session, email, address)
             log.info("auth.login_failed", user_id=str(user.id) if user else None, client_ip=address)
+            await self._record_attempt("auth.login_failed", user, outcome="failure")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials", keep_changes=True)
 
         await throttler.clear_account(self.session, email)
@@ -77,7 +110,26 @@ class AuthService:
         user.last_login_at = now
         pair = await self._issue(user, family_id=uuid.uuid4(), now=now)
         log.info("auth.login", user_id=str(user.id), client_ip=address)
+        await self.audit.record(
+            "auth.login",
+            target_type="user",
+            target_id=user.id,
+            actor_id=user.id,
+            actor_role=user.role,
+        )
         return pair
+
+    async def _record_attempt(self, action: str, user: User | None, *, outcome: str) -> None:
+        """A refused sign-in: nobody is signed in; the account is the target when it
+        exists. The email typed is not recorded (people type passwords into it)."""
+        await self.audit.record(
+            action,
+            target_type="user" if user else None,
+            target_id=user.id if user else None,
+            outcome=outcome,
+            actor_id=None,
+            actor_role=None,
+        )
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = utcnow()
@@ -103,6 +155,14 @@ class AuthService:
         if row is not None:
             await self.tokens.revoke_family(row.family_id, utcnow())
             log.info("auth.logout", user_id=str(row.user_id))
+            user = await self.users.get(row.user_id)
+            await self.audit.record(
+                "auth.logout",
+                target_type="user",
+                target_id=row.user_id,
+                actor_id=row.user_id,
+                actor_role=user.role if user else None,
+            )
 
     async def authenticate(self, access_token: str) -> User:
         """The active user a bearer access token belongs to (401 otherwise)."""
@@ -110,7 +170,7 @@ class AuthService:
             claims = self.auth.codec.decode_access(access_token)
         except InvalidToken as exc:
             raise Unauthorized(f"Invalid access token: {exc}", code="invalid_token") from None
-        user = await self.users.get(claims.user_id)
+        user = await self._account(claims.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("Account is not active", code="inactive_account")
         # Tokens issued before the last password change or deactivation are dead, also after
@@ -122,6 +182,15 @@ class AuthService:
     async def _revoke_reused_family(self, row: RefreshToken, now: datetime) -> None:
         await self.tokens.revoke_family(row.family_id, now)
         log.warning("auth.refresh_token_reused", user_id=str(row.user_id))
+        # Whoever presented it may have stolen it: no actor, the account is the target.
+        await self.audit.record(
+            "auth.refresh_reuse",
+            target_type="user",
+            target_id=row.user_id,
+            outcome="denied",
+            actor_id=None,
+            actor_role=None,
+        )
         raise Unauthorized(
             "Refresh token already used; the session has been revoked",
             code="refresh_token_reused",

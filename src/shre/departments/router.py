@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from shre.departments.schemas import (
     DepartmentCreate,
@@ -12,7 +12,7 @@ from shre.departments.schemas import (
     DepartmentUpdate,
 )
 from shre.departments.service import DepartmentService
-from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
@@ -21,17 +21,22 @@ router = APIRouter(prefix="/departments", tags=["departments"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
+def _service(session: DbSession, audit: Audit) -> DepartmentService:
+    return DepartmentService(session, audit)
+
+
+Service = Annotated[DepartmentService, Depends(_service)]
+
+
 @router.get("")
 async def list_departments(
     principal: CurrentUser,
-    session: DbSession,
+    service: Service,
     paging: PageQuery,
     q: Annotated[SearchText | None, Query(description="Name contains")] = None,
     parent_id: uuid.UUID | None = None,
 ) -> Page[DepartmentOut]:
-    items, total = await DepartmentService(session).list(
-        principal, paging, q=q, parent_id=parent_id
-    )
+    items, total = await service.list(principal, paging, q=q, parent_id=parent_id)
     return Page(
         items=[DepartmentOut.model_validate(d) for d in items],
         total=total,
@@ -42,9 +47,9 @@ async def list_departments(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_department(
-    body: DepartmentCreate, principal: CurrentUser, session: DbSession, response: Response
+    body: DepartmentCreate, principal: CurrentUser, service: Service, response: Response
 ) -> DepartmentOut:
-    department = await DepartmentService(session).create(principal, body)
+    department = await service.create(principal, body)
     response.headers["ETag"] = etag_for(department.version)
     response.headers["Location"] = f"/api/v1/departments/{department.id}"
     return DepartmentOut.model_validate(department)
@@ -52,21 +57,21 @@ async def create_department(
 
 @router.get("/{department_id}")
 async def get_department(
-    department_id: uuid.UUID, principal: CurrentUser, session: DbSession, response: Response
+    department_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
 ) -> DepartmentOut:
-    department = await DepartmentService(session).get(principal, department_id)
+    department = await service.get(principal, department_id)
     response.headers["ETag"] = etag_for(department.version)
     return DepartmentOut.model_validate(department)
 
 
 @router.get("/{department_id}/stats")
 async def department_stats(
-    department_id: uuid.UUID, principal: CurrentUser, session: DbSession, runtime: RuntimeDep
+    department_id: uuid.UUID, principal: CurrentUser, service: Service, runtime: RuntimeDep
 ) -> DepartmentStats:
     """Headcount (not counting terminated), by status and employment type, average tenure,
     over the department and its sub-departments; salary figures per currency for hr and
     admin only, and never for a group of fewer than five."""
-    stats = await DepartmentService(session).stats(principal, department_id, runtime.vault)
+    stats = await service.stats(principal, department_id, runtime.vault, runtime.cache)
     return DepartmentStats.model_validate(stats)
 
 
@@ -75,11 +80,11 @@ async def update_department(
     department_id: uuid.UUID,
     body: DepartmentUpdate,
     principal: CurrentUser,
-    session: DbSession,
+    service: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> DepartmentOut:
-    department = await DepartmentService(session).update(principal, department_id, body, if_match)
+    department = await service.update(principal, department_id, body, if_match)
     response.headers["ETag"] = etag_for(department.version)
     return DepartmentOut.model_validate(department)
 
@@ -88,8 +93,8 @@ async def update_department(
 async def delete_department(
     department_id: uuid.UUID,
     principal: CurrentUser,
-    session: DbSession,
+    service: Service,
     if_match: IfMatch = None,
 ) -> Response:
-    await DepartmentService(session).delete(principal, department_id, if_match)
+    await service.delete(principal, department_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import orjson
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from shre.auth.policy import Principal, may_write_departments
+from shre.audit.trail import AuditTrail
+from shre.auth.policy import Principal, may_manage_employees, may_write_departments
+from shre.cache import CacheLayer, invalidate_on_commit
+from shre.crypto import DataKey, FieldBox, FieldContext
+from shre.crypto.errors import UnknownKeyId
+from shre.crypto.keyring import derive
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
@@ -37,20 +43,78 @@ def _bad_parent(message: str, code: str) -> InvalidInput:
     )
 
 
+# Department statistics with salary figures are a read of salaries: audited, fail closed.
+SALARY_STATS_FIELDS = ("salary", "salary_currency")
+
+
+STATS_NAMESPACE = "department_stats"
+
+
+class _StatsSealer:
+    """Salary aggregates are derived from sealed values: in a cache they are sealed too,
+    under a subkey of the primary master key, bound to the department."""
+
+    def __init__(self, vault: EmployeeVault, department_id: uuid.UUID) -> None:
+        primary = vault.keyring.primary
+        key = DataKey(derive(primary.key, b"shre/cache/department-stats/v1"), primary.id)
+        self.box = FieldBox(key)
+        self.context = FieldContext("cache", "department_stats", department_id)
+
+    def seal(self, figures: dict[str, Any]) -> str:
+        return self.box.encrypt(orjson.dumps(figures).decode(), self.context)
+
+    def open(self, token: str) -> dict[str, Any] | None:
+        """The figures, or None when sealed under a master key no longer primary."""
+        try:
+            opened: dict[str, Any] = orjson.loads(self.box.decrypt(token, self.context))
+        except UnknownKeyId:
+            return None
+        return opened
+
+
 class DepartmentService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, audit: AuditTrail) -> None:
         self.session = session
+        self.audit = audit
         self.repo = DepartmentRepository(session)
 
     async def stats(
-        self, actor: Principal, department_id: uuid.UUID, vault: EmployeeVault
+        self,
+        actor: Principal,
+        department_id: uuid.UUID,
+        vault: EmployeeVault,
+        cache: CacheLayer | None = None,
     ) -> dict[str, Any]:
-        """Statistics over the department and its sub-departments."""
+        """Statistics over the department and its sub-departments. Cached as computed for
+        hr (salary figures included); the salary part is sealed in the cache under a key
+        derived from the master key, and left out for callers who may not see it."""
         department = await self.get(actor, department_id)
-        members = await EmployeeRepository(self.session).in_departments(
-            await self.repo.subtree(department.id)
-        )
-        return {"department_id": department.id, **department_stats(actor, members, vault)}
+        sealer = _StatsSealer(vault, department.id)
+
+        async def compute() -> dict[str, Any]:
+            members = await EmployeeRepository(self.session).in_departments(
+                await self.repo.subtree(department.id)
+            )
+            figures = department_stats(members, vault, with_salary=True)
+            return {**figures, "salary": sealer.seal(figures["salary"])}
+
+        if cache is None:
+            cached = await compute()
+        else:
+            cached = await cache.get_or_load(STATS_NAMESPACE, str(department.id), compute)
+        stats = {k: v for k, v in cached.items() if k != "salary"}
+        if may_manage_employees(actor):
+            salary = sealer.open(cached["salary"])
+            if salary is None:  # sealed under a retired master key: compute afresh
+                salary = sealer.open((await compute())["salary"])
+            stats["salary"] = salary
+            await self.audit.record_read(
+                "department.read_salary_stats",
+                target_type="department",
+                target_id=department.id,
+                fields=SALARY_STATS_FIELDS,
+            )
+        return {"department_id": department.id, **stats}
 
     def _authorize_write(self, actor: Principal) -> None:
         if not may_write_departments(actor):
@@ -77,7 +141,14 @@ class DepartmentService:
             name=data.name, parent_id=data.parent_id, description=data.description
         )
         await self._flush(department)
+        invalidate_on_commit(self.session, STATS_NAMESPACE)
         log.info("department.created", department_id=str(department.id), by=str(actor.id))
+        await self.audit.record(
+            "department.create",
+            target_type="department",
+            target_id=department.id,
+            fields=data.model_dump(exclude_none=True).keys(),
+        )
         return department
 
     async def update(
@@ -97,9 +168,11 @@ class DepartmentService:
             raise _name_taken()
         if "parent_id" in changes and changes["parent_id"] != department.parent_id:
             await self._check_parent(department, changes["parent_id"])
+        changed = [name for name, value in changes.items() if getattr(department, name) != value]
         for name, value in changes.items():
             setattr(department, name, value)
         await self._flush(department)
+        invalidate_on_commit(self.session, STATS_NAMESPACE)  # a move changes subtrees
         if changes.get("parent_id") is not None:
             await self._recheck_cycle(department, changes["parent_id"])
         log.info(
@@ -107,6 +180,9 @@ class DepartmentService:
             department_id=str(department.id),
             fields=sorted(changes),
             by=str(actor.id),
+        )
+        await self.audit.record(
+            "department.update", target_type="department", target_id=department.id, fields=changed
         )
         return department
 
@@ -133,7 +209,11 @@ class DepartmentService:
         except StaleDataError:
             # Deleted or changed by a concurrent request since we read it.
             raise changed_concurrently("department") from None
+        invalidate_on_commit(self.session, STATS_NAMESPACE)
         log.info("department.deleted", department_id=str(department_id), by=str(actor.id))
+        await self.audit.record(
+            "department.delete", target_type="department", target_id=department_id
+        )
 
     async def _check_parent(self, department: Department, parent_id: uuid.UUID | None) -> None:
         if parent_id is None:

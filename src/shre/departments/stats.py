@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from shre.auth.policy import Principal, may_manage_employees
 from shre.employees.models import Employee
 from shre.employees.vault import EmployeeVault
 
@@ -22,10 +21,10 @@ def _years(start: date, end: date) -> float:
 
 
 def department_stats(
-    actor: Principal,
     members: list[Employee],
     vault: EmployeeVault,
     *,
+    with_salary: bool,
     today: date | None = None,
 ) -> dict[str, Any]:
     today = today or date.today()
@@ -37,7 +36,7 @@ def department_stats(
         "by_employment_type": dict(Counter(e.employment_type for e in current)),
         "average_tenure_years": round(statistics.fmean(tenure), 2) if tenure else None,
     }
-    if may_manage_employees(actor):
+    if with_salary:
         out["salary"] = _salary_figures(current, vault)
     return out
 

@@ -140,6 +140,12 @@ class EmployeeRepository:
             through = upward
         return found
 
+    async def wrapped_keys(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        if not ids:
+            return {}
+        stmt = select(Employee.id, Employee.dek_wrapped).where(Employee.id.in_(ids))
+        return {row.id: row.dek_wrapped for row in (await self.session.execute(stmt)).all()}
+
     async def direct_reports(self, manager_id: uuid.UUID) -> list[Employee]:
         stmt = (
             select(Employee)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
 from shre.employees.service import EmployeeService, View
-from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
@@ -16,8 +16,8 @@ router = APIRouter(prefix="/employees", tags=["employees"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
-def _service(session: DbSession, runtime: RuntimeDep) -> EmployeeService:
-    return EmployeeService(session, runtime.vault)
+def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> EmployeeService:
+    return EmployeeService(session, runtime.vault, audit, runtime.cache)
 
 
 Service = Annotated[EmployeeService, Depends(_service)]

@@ -4,6 +4,7 @@ rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from shre.audit import AuditTrail
 from shre.auth.policy import (
     EMPLOYMENT_FIELDS,
     SENSITIVE_FIELDS,
@@ -21,6 +23,7 @@ from shre.auth.policy import (
     employee_fields_visible,
     may_manage_employees,
 )
+from shre.cache import CacheLayer, invalidate_on_commit, key_of
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
@@ -30,9 +33,20 @@ from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
+from shre.kit.rows import RowCodec
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
 log = structlog.get_logger("shre.employees")
+NAMESPACE = "employees"
+READ_SENSITIVE = "employee.read_sensitive"
+RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
+# What a change to employees outside a request (CLI: seed, key operations) invalidates.
+ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, "department_stats")
+# Cached rows never carry the wrapped data key: it is read fresh for the rows whose
+# sensitive fields the caller may open, so a key destroyed (crypto-shredding) or re-wrapped
+# (rotation) by another process takes effect at once, whatever a cache still holds.
+EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
+RowsLoader = Callable[[], Awaitable[tuple[list[Employee], int]]]
 View = dict[str, Any]
 Views = list[View]
 
@@ -46,10 +60,72 @@ def _invalid(field: str, message: str, code: str) -> InvalidInput:
 
 
 class EmployeeService:
-    def __init__(self, session: AsyncSession, vault: EmployeeVault) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        vault: EmployeeVault,
+        audit: AuditTrail,
+        cache: CacheLayer | None = None,
+    ) -> None:
         self.session = session
         self.vault = vault
+        self.audit = audit
+        self.cache = cache
         self.repo = EmployeeRepository(session)
+
+    async def _audit_sensitive(
+        self, rows: list[Employee], views: Views, *, single: bool = False, with_change: bool = False
+    ) -> None:
+        """One event per request that returns sensitive fields: which employees, which
+        fields (names only). A read is committed at once and fails the request if it
+        cannot be (fail closed); after a change it joins the change's transaction."""
+        fields: set[str] = set()
+        shown: list[uuid.UUID] = []
+        for row, view in zip(rows, views, strict=True):
+            names = SENSITIVE_FIELDS & view.keys()
+            if names:
+                fields |= names
+                shown.append(row.id)
+        if not shown:
+            return
+        target = {"target_id": shown[0]} if single else {"target_ids": shown}
+        record = self.audit.record if with_change else self.audit.record_read
+        await record(READ_SENSITIVE, target_type="employee", fields=fields, **target)
+
+    async def _denied(self, action: str, employee_id: uuid.UUID, fields: list[str]) -> None:
+        """A refused change is recorded too (in its own transaction: the request's is
+        rolled back with the refusal)."""
+        await self.audit.record_read(
+            action, target_type="employee", target_id=employee_id, fields=fields, outcome="denied"
+        )
+
+    async def _rows(
+        self, key: str, load: RowsLoader, namespace: str = NAMESPACE, within: str | None = None
+    ) -> tuple[list[Employee], int]:
+        """Rows through the cache (as stored: ciphertext stays ciphertext). Field filtering
+        and decryption happen after it, per caller, in `view`."""
+        if self.cache is None:
+            return await load()
+
+        async def as_json() -> dict[str, Any]:
+            rows, total = await load()
+            return {"rows": [EMPLOYEE_ROWS.dump(r) for r in rows], "total": total}
+
+        cached = await self.cache.get_or_load(namespace, key, as_json, within=within)
+        return [EMPLOYEE_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
+
+    async def _with_keys(self, actor: Principal, rows: list[Employee]) -> None:
+        """Give cached rows their wrapped data keys, for the rows the caller may open."""
+        if self.cache is None:
+            return  # rows straight from the database have them
+        wanted = [
+            r.id
+            for r in rows
+            if SENSITIVE_FIELDS & employee_fields_visible(actor, r.id, in_subtree=False)
+        ]
+        keys = await self.repo.wrapped_keys(wanted)
+        for row in rows:
+            row.dek_wrapped = keys.get(row.id)
 
     async def _reports_of(self, actor: Principal, rows: list[Employee]) -> set[uuid.UUID]:
         """Which of `rows` are in the actor's reporting subtree (managers only). Walks up
@@ -85,8 +161,21 @@ class EmployeeService:
         return employee
 
     async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
-        employee = await self._load(employee_id)
-        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
+        async def load() -> tuple[list[Employee], int]:
+            found = await self.repo.get(employee_id)
+            return ([], 0) if found is None else ([found], 1)
+
+        # One record has its own namespace: other employees' writes leave it cached.
+        rows, _ = await self._rows(
+            "record", load, namespace=f"employee:{employee_id}", within=RECORDS
+        )
+        if not rows:
+            raise NotFound("No such employee", code="employee_not_found")
+        employee = rows[0]
+        await self._with_keys(actor, rows)
+        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        await self._audit_sensitive(rows, [view], single=True)
+        return employee, view
 
     async def list(
         self,
@@ -106,17 +195,48 @@ class EmployeeService:
             if not normalise_national_id(ssn):
                 raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
             indexes = self.vault.ssn_candidates(ssn)
-        rows, total = await self.repo.list(
-            params,
-            q=q,
-            department_id=department_id,
-            manager_id=manager_id,
-            status=status,
-            ssn_indexes=indexes,
-            only=self._employment_scope(actor, status, params.sort),
-        )
-        subtree = await self._reports_of(actor, rows)
-        return [self.view(actor, row, subtree) for row in rows], total
+        only = self._employment_scope(actor, status, params.sort)
+
+        # A manager's page also caches which of its rows report to them: every change of
+        # the reporting line is an employee write, which drops every cached list.
+        manager = actor.employee_id if actor.role is Role.MANAGER else None
+
+        async def load() -> tuple[list[Employee], int, set[uuid.UUID]]:
+            rows, total = await self.repo.list(
+                params,
+                q=q,
+                department_id=department_id,
+                manager_id=manager_id,
+                status=status,
+                ssn_indexes=indexes,
+                only=only,
+            )
+            return rows, total, await self._reports_of(actor, rows)
+
+        if self.cache is None:
+            rows, total, subtree = await load()
+        else:
+
+            async def as_json() -> dict[str, Any]:
+                rows, total, reports = await load()
+                return {
+                    "rows": [EMPLOYEE_ROWS.dump(r) for r in rows],
+                    "total": total,
+                    "reports": sorted(str(r) for r in reports),
+                }
+
+            # The key holds the blind-index values, never the national ID itself.
+            key = key_of(
+                "list", params, q, department_id, manager_id, status, indexes, only, manager
+            )
+            cached = await self.cache.get_or_load(NAMESPACE, key, as_json)
+            rows = [EMPLOYEE_ROWS.load(r) for r in cached["rows"]]
+            total = int(cached["total"])
+            subtree = {uuid.UUID(r) for r in cached["reports"]}
+        await self._with_keys(actor, rows)
+        views = [self.view(actor, row, subtree) for row in rows]
+        await self._audit_sensitive(rows, views)
+        return views, total
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
         await self._load(employee_id)
@@ -125,7 +245,9 @@ class EmployeeService:
         else:
             rows = await self.repo.direct_reports(employee_id)
         subtree = await self._reports_of(actor, rows)
-        return [self.view(actor, row, subtree) for row in rows]
+        views = [self.view(actor, row, subtree) for row in rows]
+        await self._audit_sensitive(rows, views)
+        return views
 
     async def history(self, actor: Principal, employee_id: uuid.UUID) -> Views:
         """Every tracked change; salary entries only for those who may read the salary.
@@ -155,6 +277,10 @@ class EmployeeService:
                     "changed_by": change.changed_by,
                     "changed_at": change.changed_at,
                 }
+            )
+        if any(c.field == "salary" for c in wanted):
+            await self.audit.record_read(
+                READ_SENSITIVE, target_type="employee", target_id=employee.id, fields=["salary"]
             )
         return out
 
@@ -187,6 +313,9 @@ class EmployeeService:
     # --- writing -------------------------------------------------------------------
     async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View]:
         if not may_manage_employees(actor):
+            await self.audit.record_read(
+                "employee.create", target_type="employee", outcome="denied"
+            )
             raise Forbidden("Only HR and administrators create employees", code="hr_only")
         values = data.model_dump()
         await self._check_unique(values, other_than=None)
@@ -203,8 +332,16 @@ class EmployeeService:
         await self._flush(employee)
         self._record(actor, employee, box, {}, {**values, **sensitive}, employee.hire_date)
         await self.session.flush()
+        await self.audit.record(
+            "employee.create",
+            target_type="employee",
+            target_id=employee.id,
+            fields=[k for k, v in {**values, **sensitive}.items() if v is not None],
+        )
         log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
-        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
+        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        await self._audit_sensitive([employee], [view], single=True, with_change=True)
+        return employee, view
 
     async def update(
         self,
@@ -221,6 +358,7 @@ class EmployeeService:
         # A record the caller may not change at all refuses even an empty change (or one
         # carrying only effective_date): 403, as the contract says, never a silent 200.
         if refused or not allowed:
+            await self._denied("employee.update", employee.id, refused)
             detail = f"You may not change: {', '.join(refused) or 'this employee'}"
             raise Forbidden(detail, code="field_not_editable")
         check_if_match(if_match, employee.version)
@@ -249,13 +387,21 @@ class EmployeeService:
         await self._flush(employee)
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
+        await self.audit.record(
+            "employee.update",
+            target_type="employee",
+            target_id=employee.id,
+            fields=[*changes, *sensitive],
+        )
         log.info(
             "employee.updated",
             employee_id=str(employee.id),
             fields=sorted([*changes, *sensitive]),
             by=str(actor.id),
         )
-        return employee, self.view(actor, employee, await self._reports_of(actor, [employee]))
+        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        await self._audit_sensitive([employee], [view], single=True, with_change=True)
+        return employee, view
 
     async def terminate(
         self,
@@ -267,6 +413,7 @@ class EmployeeService:
         """DELETE keeps the record: status `terminated`, with a date and reason."""
         employee = await self._load(employee_id)
         if not may_manage_employees(actor):
+            await self._denied("employee.terminate", employee.id, [])
             raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
         check_if_match(if_match, employee.version)
         if employee.status != "terminated":
@@ -283,6 +430,12 @@ class EmployeeService:
         if reason is not None:
             employee.termination_reason = reason
         await self._flush(employee)
+        await self.audit.record(
+            "employee.terminate",
+            target_type="employee",
+            target_id=employee.id,
+            fields=["status", "termination_date", "termination_reason"],
+        )
         log.info("employee.terminated", employee_id=str(employee.id), by=str(actor.id))
 
     # --- rules ---------------------------------------------------------------------
@@ -319,6 +472,8 @@ class EmployeeService:
             )
 
     async def _flush(self, employee: Employee) -> None:
+        # The record, every list, and department figures change with it.
+        invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE, "department_stats")
         try:
             await self.repo.add(employee)
         except IntegrityError as exc:

@@ -1,4 +1,4 @@
-"""Typed FastAPI dependencies: the runtime, the request's session, the caller."""
+"""Typed FastAPI dependencies: the runtime, the request's session, the caller, the audit trail."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.audit.trail import AuditTrail
 from shre.auth.policy import Principal, Role
 from shre.auth.service import AuthService
+from shre.cache import pending_invalidations
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
 from shre.kit.runtime import Runtime
 from shre.users.models import User
@@ -32,7 +34,7 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             yield session
         except DomainError as exc:
             if exc.keep_changes:
-                await session.commit()
+                await _commit(session, runtime)
             else:
                 await session.rollback()
             raise
@@ -40,7 +42,17 @@ async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         else:
-            await session.commit()
+            await _commit(session, runtime)
+
+
+async def _commit(session: AsyncSession, runtime: Runtime) -> None:
+    """Commit, then invalidate the cache namespaces the request's writes touched: after
+    the commit (a reader can no longer load the old rows under the new version) and
+    before the response (whoever reads after it sees the write)."""
+    await session.commit()
+    namespaces = pending_invalidations(session)
+    if namespaces:
+        await runtime.cache.invalidate(*namespaces)
 
 
 # scope="function": the commit happens when the handler returns, before the response.
@@ -49,15 +61,26 @@ DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 
+def audit_trail(request: Request, session: DbSession, runtime: RuntimeDep) -> AuditTrail:
+    """Audit events of this request: its transaction, its caller (read when an event is
+    recorded, so it is there once `CurrentUser` ran), its client address and request id."""
+    return AuditTrail.for_request(request, session, runtime.sessionmaker)
+
+
+Audit = Annotated[AuditTrail, Depends(audit_trail)]
+
+
 async def current_account(
     session: DbSession,
     runtime: RuntimeDep,
+    audit: Audit,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     """The signed-in user's record (loaded once per request, one primary-key query)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Bearer access token required", code="missing_token")
-    return await AuthService(session, runtime.auth).authenticate(credentials.credentials)
+    service = AuthService(session, runtime.auth, audit, runtime.cache)
+    return await service.authenticate(credentials.credentials)
 
 
 CurrentAccount = Annotated[User, Depends(current_account)]

@@ -12,6 +12,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shre.kit.problems import PROBLEM_MEDIA_TYPE
+from shre.observability.metrics import COUNTERS
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("shre.access")
@@ -36,6 +37,7 @@ class RequestContextMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        COUNTERS.requests += 1
         scope.setdefault("state", {})["request_id"] = request_id
         client = scope.get("client")
         structlog.contextvars.clear_contextvars()

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from shre.audit.chain import AuditChain
 from shre.auth.service import Authenticator
+from shre.cache import CacheLayer
 from shre.employees.vault import EmployeeVault
 from shre.settings import Settings
+from shre.storage import Storage
 
 
 @dataclass(slots=True)
@@ -18,3 +21,6 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     auth: Authenticator
     vault: EmployeeVault
+    audit: AuditChain
+    storage: Storage
+    cache: CacheLayer

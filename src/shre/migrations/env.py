@@ -8,6 +8,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from shre.migrate import include_name
 from shre.models import metadata
 
 config = context.config
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from shre.auth.policy import Role
-from shre.kit.deps import CurrentAccount, CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentAccount, CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
@@ -17,8 +17,11 @@ router = APIRouter(tags=["users"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
-def _service(session: DbSession, runtime: RuntimeDep) -> UserService:
-    return UserService(session, runtime.auth.hasher)
+def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> UserService:
+    return UserService(session, runtime.auth.hasher, audit)
+
+
+Service = Annotated[UserService, Depends(_service)]
 
 
 @router.get("/me")
@@ -31,16 +34,13 @@ async def me(account: CurrentAccount, response: Response) -> UserOut:
 @router.get("/users")
 async def list_users(
     principal: CurrentUser,
-    session: DbSession,
-    runtime: RuntimeDep,
+    service: Service,
     paging: PageQuery,
     q: Annotated[SearchText | None, Query(description="Email or name contains")] = None,
     role: Role | None = None,
     is_active: bool | None = None,
 ) -> Page[UserOut]:
-    users, total = await _service(session, runtime).list(
-        principal, paging, q=q, role=role, is_active=is_active
-    )
+    users, total = await service.list(principal, paging, q=q, role=role, is_active=is_active)
     return Page(
         items=[UserOut.model_validate(u) for u in users],
         total=total,
@@ -53,11 +53,10 @@ async def list_users(
 async def create_user(
     body: UserCreate,
     principal: CurrentUser,
-    session: DbSession,
-    runtime: RuntimeDep,
+    service: Service,
     response: Response,
 ) -> UserOut:
-    user = await _service(session, runtime).create(principal, body)
+    user = await service.create(principal, body)
     response.headers["ETag"] = etag_for(user.version)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserOut.model_validate(user)
@@ -67,11 +66,10 @@ async def create_user(
 async def get_user(
     user_id: uuid.UUID,
     principal: CurrentUser,
-    session: DbSession,
-    runtime: RuntimeDep,
+    service: Service,
     response: Response,
 ) -> UserOut:
-    user = await _service(session, runtime).get(principal, user_id)
+    user = await service.get(principal, user_id)
     response.headers["ETag"] = etag_for(user.version)
     return UserOut.model_validate(user)
 
@@ -81,12 +79,11 @@ async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
     principal: CurrentUser,
-    session: DbSession,
-    runtime: RuntimeDep,
+    service: Service,
     response: Response,
     if_match: IfMatch = None,
 ) -> UserOut:
-    user = await _service(session, runtime).update(principal, user_id, body, if_match)
+    user = await service.update(principal, user_id, body, if_match)
     response.headers["ETag"] = etag_for(user.version)
     return UserOut.model_validate(user)
 
@@ -95,9 +92,8 @@ async def update_user(
 async def delete_user(
     user_id: uuid.UUID,
     principal: CurrentUser,
-    session: DbSession,
-    runtime: RuntimeDep,
+    service: Service,
     if_match: IfMatch = None,
 ) -> Response:
-    await _service(session, runtime).delete(principal, user_id, if_match)
+    await service.delete(principal, user_id, if_match)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

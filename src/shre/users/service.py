@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from shre.audit.trail import AuditTrail
 from shre.auth.passwords import PasswordHasher, password_problems
 from shre.auth.policy import Principal, Role, may_manage_users
 from shre.auth.repository import RefreshTokenRepository
@@ -37,9 +38,10 @@ def check_password(password: str, email: str) -> None:
 
 
 class UserService:
-    def __init__(self, session: AsyncSession, hasher: PasswordHasher) -> None:
+    def __init__(self, session: AsyncSession, hasher: PasswordHasher, audit: AuditTrail) -> None:
         self.session = session
         self.hasher = hasher
+        self.audit = audit
         self.repo = UserRepository(session)
 
     def _authorize(self, actor: Principal) -> None:
@@ -86,6 +88,12 @@ class UserService:
         )
         await self._flush(user)
         log.info("user.created", user_id=str(user.id), role=user.role, by=_who(actor))
+        await self.audit.record(
+            "user.create",
+            target_type="user",
+            target_id=user.id,
+            fields=data.model_dump(exclude_none=True).keys(),
+        )
         return user
 
     async def create_or_reset_admin(
@@ -114,6 +122,12 @@ class UserService:
         await RefreshTokenRepository(self.session).revoke_user(existing.id, utcnow())
         await self._flush(existing)
         log.info("user.admin_reset", user_id=str(existing.id), by="cli")
+        await self.audit.record(
+            "user.update",
+            target_type="user",
+            target_id=existing.id,
+            fields=("password", "role", "is_active"),
+        )
         return existing, False
 
     async def update(
@@ -130,6 +144,14 @@ class UserService:
         if losing_admin:
             await self._keep_one_admin(user, "demote or deactivate")
         now = utcnow()
+        # What this update changes (names only): a submitted value equal to the stored one
+        # is no change; a password always is.
+        changed = {"password"} if "password" in changes else set()
+        changed |= {
+            name
+            for name in ("full_name", "role", "is_active", "employee_id")
+            if name in changes and changes[name] != getattr(user, name)
+        }
         if "password" in changes:
             check_password(changes["password"], user.email)
             user.password_hash = await self.hasher.hash(changes["password"])
@@ -157,6 +179,9 @@ class UserService:
         if losing_admin:
             await self._an_admin_remains("demote or deactivate")
         log.info("user.updated", user_id=str(user.id), fields=sorted(changes), by=_who(actor))
+        await self.audit.record(
+            "user.update", target_type="user", target_id=user.id, fields=changed
+        )
         return user
 
     async def delete(self, actor: Principal, user_id: uuid.UUID, if_match: str | None) -> None:
@@ -169,6 +194,7 @@ class UserService:
         if losing_admin:
             await self._an_admin_remains("delete")
         log.info("user.deleted", user_id=str(user_id), by=_who(actor))
+        await self.audit.record("user.delete", target_type="user", target_id=user_id)
 
     async def _check_employee(self, employee_id: uuid.UUID) -> None:
         if not await EmployeeRepository(self.session).exists(employee_id):
