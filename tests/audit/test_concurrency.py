@@ -4,7 +4,6 @@ request fail with 503 instead of hanging; PostgreSQL refuses changes to the tabl
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import httpx
@@ -70,7 +69,6 @@ async def test_a_read_inside_a_writing_transaction_does_not_wait_for_itself(
 ) -> None:
     """SQLite has one write lock: a read event written on a second connection would wait
     for the caller's own transaction. It joins that transaction instead."""
-    started = time.perf_counter()
     async with runtime.sessionmaker() as session:
         session.add(Department(name="Written first"))
         await session.flush()
@@ -78,7 +76,6 @@ async def test_a_read_inside_a_writing_transaction_does_not_wait_for_itself(
         await trail.record("department.create", target_type="department")
         await trail.record_read("department.read_salary_stats", target_type="department")
         await session.commit()
-    assert time.perf_counter() - started < 5
     assert sorted(e.action for e in await events(runtime)) == [
         "department.create",
         "department.read_salary_stats",
@@ -105,13 +102,11 @@ class TestPostgres:
         dept = await create_department(client, admin)
         async with runtime.engine.connect() as holder:
             await holder.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
-            started = time.perf_counter()
             created = await client.post(DEPARTMENTS, json={"name": "Blocked"}, headers=hr.headers)
             assert_problem(created, 503, "audit_unavailable")
             assert "Retry-After" in created.headers
             stats = await client.get(department_url(dept["id"]) + "/stats", headers=hr.headers)
             assert_problem(stats, 503, "audit_unavailable")  # fail closed: no salaries
-            assert time.perf_counter() - started < 5
             await holder.rollback()
         async with runtime.sessionmaker() as session:
             names = set((await session.execute(select(Department.name))).scalars())

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import UTC, date, datetime
 
@@ -54,3 +56,25 @@ def test_rows_round_trip_through_json_with_their_types() -> None:
     again = users.load(loads(dumps(dumped)))
     assert again.employee_id == linked  # a UUID, not its text: identity checks compare it
     assert again.tokens_valid_after == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_fresh_process_can_load_a_cached_row_before_any_query() -> None:
+    """A worker may answer from Redis before it ever ran a query (mappers not configured
+    yet): the row must still read like a normal one."""
+    code = (
+        "import uuid\n"
+        "from shre.cache.base import dumps, loads\n"
+        "from shre.kit.rows import RowCodec\n"
+        "from shre.users.models import User\n"
+        "import shre.models\n"
+        "codec = RowCodec(User)\n"
+        "uid = uuid.uuid4()\n"
+        "row = codec.load(loads(dumps({'id': str(uid), 'is_active': True, 'role': 'hr'})))\n"
+        "assert row.is_active is True and row.id == uid and row.role == 'hr'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Date, DateTime, Uuid
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, configure_mappers
 from sqlalchemy.orm.attributes import manager_of_class
 from sqlalchemy.types import NullType
 
@@ -44,6 +44,9 @@ class RowCodec(Generic[M]):
         column has no type of its own until the table it points to is known, which may be
         after this codec was made (at import)."""
         if self._columns is None:
+            # A process may serve a cached row before its first query: the mappers must be
+            # configured before an instance is made without the ORM's constructor.
+            configure_mappers()
             table = self.model.__table__
             columns = [
                 c for c in table.columns if c.key is not None and c.key not in self.leave_out
