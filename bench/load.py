@@ -1,18 +1,20 @@
 """Load benchmark: a read-heavy mix against a real server, with the cache on and off.
 
     python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
-                         [--workers 2] [--database-url URL --seeded] [--no-outage]
+                         [--workers 2] [--runs 3] [--database-url URL --seeded]
+                         [--no-outage]
 
 Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
 starts a redis-server of its own on a free port, then for each configuration starts
 `shre serve` (production settings, --workers) and drives it with wrk (Debian package
 `wrk`): 95% reads — employee list pages with filters and sorts, employee records,
-department statistics — and 5% writes (an hr user changing an employee's phone).
-Document metadata is not in the mix yet (the documents API is not built).
+department statistics, document metadata (lists and records; 40 small documents are
+uploaded first) — and 5% writes (an hr user changing an employee's phone).
 
-Prints, per configuration: requests/s, p50/p95/p99 latency, errors, the cache hit ratio
-and database queries per request (both counted by the app processes themselves and read
-from GET /api/v1/admin/stats), then a run with the cache on where redis-server is killed
+Prints, per run (cache on and off alternate, --runs of each, then their medians):
+requests/s, p50/p95/p99 latency, errors, the cache hit ratio and database queries per
+request (both counted by the app processes themselves and read from
+GET /api/v1/admin/stats), then a run with the cache on where redis-server is killed
 halfway: errors must stay 0.
 """
 
@@ -26,6 +28,7 @@ import random
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,6 +178,26 @@ def mix(url: str, token: str) -> tuple[list[str], list[str]]:
     for person in rng.sample(people, min(200, len(people))):
         reads.append(f"/api/v1/employees/{person['id']}")
     writes = [p["id"] for p in rng.sample(people, min(100, len(people)))]
+    # Document metadata: a few dozen small contracts and certificates (uploaded once per
+    # database; the files themselves are not in the mix).
+    listed = httpx.get(url + "/api/v1/documents?page_size=100", headers=headers).json()
+    documents = listed["items"]
+    for n, person in enumerate(rng.sample(people, min(40, len(people)) - len(documents))):
+        uploaded = httpx.post(
+            url + "/api/v1/documents",
+            headers=headers,
+            data={"employee_id": person["id"], "category": rng.choice(["contract", "other"])},
+            files={"file": (f"note-{n}.txt", f"Employment note {n}\n".encode(), "text/plain")},
+            timeout=30,
+        )
+        uploaded.raise_for_status()
+        documents.append(uploaded.json())
+    for page in range(1, 3):
+        reads.append(f"/api/v1/documents?page={page}&page_size=20")
+    for category in ("contract", "other"):
+        reads.append(f"/api/v1/documents?category={category}")
+    for document in documents:
+        reads.append(f"/api/v1/documents/{document['id']}")
     return reads, writes
 
 
@@ -197,7 +220,7 @@ def run(
     args: argparse.Namespace,
     redis: Redis | None,
     kill_redis_halfway: bool = False,
-) -> None:
+) -> dict[str, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = serve(env, cwd, port, args.workers)
@@ -236,17 +259,31 @@ def run(
         server.wait(timeout=30)
     served = after["requests"] - before["requests"]
     looked = (after["hits"] - before["hits"]) + (after["misses"] - before["misses"])
-    ratio = (after["hits"] - before["hits"]) / looked if looked else 0.0
-    per_second = result["requests"] / (result["duration_us"] / 1e6)
+    measured = {
+        "rps": result["requests"] / (result["duration_us"] / 1e6),
+        "p50": result["p50_us"] / 1000,
+        "p95": result["p95_us"] / 1000,
+        "p99": result["p99_us"] / 1000,
+        "errors": result["status_errors"] + result["socket_errors"],
+        "hit_ratio": (after["hits"] - before["hits"]) / looked if looked else 0.0,
+        "queries": (after["db_queries"] - before["db_queries"]) / max(served, 1),
+        "cache_errors": after["errors"] - before["errors"],
+    }
+    report(label, measured)
+    return measured
+
+
+def report(label: str, m: dict[str, float]) -> None:
     print(
-        f"{label:<28} {per_second:8.1f} req/s  p50 {result['p50_us'] / 1000:6.1f} ms  "
-        f"p95 {result['p95_us'] / 1000:6.1f} ms  p99 {result['p99_us'] / 1000:6.1f} ms  "
-        f"errors {result['status_errors'] + result['socket_errors']:4d}  "
-        f"hit ratio {ratio:5.1%}  db queries/request "
-        f"{(after['db_queries'] - before['db_queries']) / max(served, 1):5.2f}  "
-        f"cache errors {after['errors'] - before['errors']}",
+        f"{label:<30} {m['rps']:7.1f} req/s  p50 {m['p50']:6.1f} ms  p95 {m['p95']:6.1f} ms  "
+        f"p99 {m['p99']:6.1f} ms  errors {m['errors']:4.0f}  hit ratio {m['hit_ratio']:5.1%}  "
+        f"db queries/request {m['queries']:5.2f}  cache errors {m['cache_errors']:.0f}",
         flush=True,
     )
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
 def main() -> None:
@@ -261,6 +298,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seeded", action="store_true")
     parser.add_argument("--no-outage", action="store_true", help="skip the Redis-kill run")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each, alternating")
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:
@@ -298,8 +336,14 @@ def main() -> None:
             redis.start()
             on = {**env, "REDIS_ENABLED": "true", "CACHE_ENABLED": "true"}
             off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
-            run("cache on (Redis)", on, cwd, args, redis)
-            run("cache off", off, cwd, args, None)
+            # Alternating, so slow phases of a shared machine hit both alike.
+            results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
+            for n in range(1, args.runs + 1):
+                results["on"].append(run(f"cache on (Redis), run {n}", on, cwd, args, redis))
+                results["off"].append(run(f"cache off, run {n}", off, cwd, args, None))
+            if args.runs > 1:
+                report("MEDIAN cache on (Redis)", median_of(results["on"]))
+                report("MEDIAN cache off", median_of(results["off"]))
             if not args.no_outage:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
