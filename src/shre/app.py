@@ -18,9 +18,9 @@ from shre.audit.router import router as audit_router
 from shre.auth.passwords import PasswordHasher
 from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
-from shre.auth.throttle import LoginThrottler
+from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
-from shre.cache import create_cache_layer
+from shre.cache import RedisCache, create_cache_layer
 from shre.crypto import Keyring
 from shre.db import create_engine, create_sessionmaker, ping
 from shre.departments.router import router as departments_router
@@ -45,6 +45,15 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = create_engine(settings)
     count_queries(engine)
     keyring = Keyring.from_settings(settings)
+    cache = create_cache_layer(settings)
+    in_database = LoginThrottler(
+        per_account=settings.login_max_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+        window=timedelta(seconds=settings.login_failure_window_seconds),
+    )
+    throttler: Throttler = in_database
+    if isinstance(cache.cache, RedisCache):  # shared by every process: count there
+        throttler = CacheThrottler(cache.cache, in_database)
     # Read events are committed through two connections of their own (see AuditChain).
     audit_reads = create_sessionmaker(
         create_engine(settings.model_copy(update={"database_pool_size": 1}))
@@ -65,17 +74,13 @@ def build_runtime(settings: Settings) -> Runtime:
             codec=TokenCodec(
                 settings.jwt_key(), timedelta(seconds=settings.access_token_ttl_seconds)
             ),
-            throttler=LoginThrottler(
-                per_account=settings.login_max_failures_per_account,
-                per_address=settings.login_max_failures_per_address,
-                window=timedelta(seconds=settings.login_failure_window_seconds),
-            ),
+            throttler=throttler,
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
         ),
         vault=EmployeeVault.create(keyring),
         audit=audit,
         storage=create_storage(settings),
-        cache=create_cache_layer(settings),
+        cache=cache,
     )
 
 

@@ -4,6 +4,7 @@ another role's view; Redis dying mid-test fails no request; operators see and fl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.cache.conftest import RedisServer
-from tests.conftest import Account, Accounts, assert_problem
+from tests.conftest import PASSWORD, Account, Accounts, assert_problem
 from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
 from tests.test_cli import clean_env, shre
 
@@ -270,3 +271,65 @@ async def test_a_deactivated_account_is_refused_at_once_by_every_process(
     cached = [k async for k in runtime.cache.cache.client.scan_iter(match="shre:user:*")]  # type: ignore[attr-defined]
     values = b"".join([await runtime.cache.cache.client.get(k) or b"" for k in cached])  # type: ignore[attr-defined]
     assert b"argon2" not in values  # the password hash is never cached
+
+
+class TestThrottleOnRedis:
+    """With Redis, sign-in failures are counted there: every process sees one count."""
+
+    @pytest.fixture
+    def settings_overrides(self, redis: RedisServer) -> dict[str, Any]:
+        return {
+            "redis_enabled": True,
+            "redis_host": "127.0.0.1",
+            "redis_port": redis.port,
+            "login_max_failures_per_account": 4,
+        }
+
+    async def test_failures_count_across_processes_and_concurrent_guesses_cannot_exceed(
+        self,
+        client: httpx.AsyncClient,
+        other_process: httpx.AsyncClient,
+        accounts: Accounts,
+        redis: RedisServer,
+    ) -> None:
+        await accounts.create(Role.HR, "hr@example.com")
+        login = "/api/v1/auth/login"
+        wrong = {"email": "hr@example.com", "password": "not the password at all"}
+        right = {"email": "hr@example.com", "password": PASSWORD}
+        # A successful sign-in takes its attempt back: it never counts as a failure.
+        for _ in range(3):
+            assert (await client.post(login, json=right)).status_code == 200
+        for process in (client, other_process, client, other_process):
+            assert (await process.post(login, json=wrong)).status_code == 401
+        refused = await other_process.post(login, json=right)
+        assert_problem(refused, 429, "login_throttled")
+        assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+        raw = redis.client()
+        assert [k async for k in raw.scan_iter(match="shre:throttle:acct:*")]
+        await raw.aclose()
+
+        # Twenty guesses at once for another account: at most four are even checked.
+        await accounts.create(Role.HR, "hr2@example.com")
+        guesses = await asyncio.gather(
+            *(
+                (client, other_process)[i % 2].post(
+                    login, json={"email": "hr2@example.com", "password": f"guess number {i}"}
+                )
+                for i in range(20)
+            )
+        )
+        codes = sorted(r.status_code for r in guesses)
+        assert codes.count(401) == 4
+        assert codes.count(429) == 16
+
+    async def test_with_redis_down_the_database_counts(
+        self, client: httpx.AsyncClient, accounts: Accounts, redis: RedisServer
+    ) -> None:
+        await accounts.create(Role.HR, "hr@example.com")
+        redis.stop()
+        login = "/api/v1/auth/login"
+        wrong = {"email": "hr@example.com", "password": "not the password at all"}
+        for _ in range(4):
+            assert (await client.post(login, json=wrong)).status_code == 401
+        refused = await client.post(login, json={"email": "hr@example.com", "password": PASSWORD})
+        assert_problem(refused, 429, "login_throttled")

@@ -15,7 +15,7 @@ from shre.audit.trail import AuditTrail
 from shre.auth.models import RefreshToken
 from shre.auth.passwords import PasswordHasher
 from shre.auth.repository import RefreshTokenRepository
-from shre.auth.throttle import LoginThrottler
+from shre.auth.throttle import Throttler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
 from shre.cache import CacheLayer, invalidate_when_changed
 from shre.db import utcnow
@@ -41,7 +41,7 @@ class Authenticator:
 
     hasher: PasswordHasher
     codec: TokenCodec
-    throttler: LoginThrottler
+    throttler: Throttler
     refresh_ttl: timedelta
 
 
@@ -102,7 +102,7 @@ class AuthService:
             await self._record_attempt("auth.login_failed", user, outcome="failure")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials", keep_changes=True)
 
-        await throttler.clear_account(self.session, email)
+        await throttler.clear_account(self.session, email, address)
         now = utcnow()
         if self.auth.hasher.needs_rehash(user.password_hash):
             user.password_hash = await self.auth.hasher.hash(password)

@@ -1,8 +1,12 @@
 """Failed-login throttling over a fixed window, per account and per client address.
 
-Counters live in the database, so every app process sees the same counts. A failed login
-raises a domain error with `keep_changes=True`, so the counter update commits even though
-the request answers 401.
+Two implementations of one interface. `CacheThrottler` keeps the counters on the shared
+cache (Redis: INCR with a TTL), so every app process sees the same counts; it is used
+whenever the cache is Redis, and it hands an attempt to the database throttler when Redis
+does not answer — throttling never fails open. `LoginThrottler` keeps them in the
+database (the embedded default, and the fallback): a failed login raises a domain error
+with `keep_changes=True`, so the counter update commits even though the request answers
+401.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.models import LoginThrottle
+from shre.cache import Cache
 from shre.db import UTCDateTime, utcnow
 
 
@@ -117,5 +122,51 @@ class LoginThrottler:
         )
         await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(old)))
 
-    async def clear_account(self, session: AsyncSession, email: str) -> None:
+    async def clear_account(self, session: AsyncSession, email: str, address: str) -> None:
         await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(email)))
+
+
+# Set on the session when the cache could not decide an attempt: the database did.
+_IN_DATABASE = "shre.throttle.in_database"
+
+
+class CacheThrottler:
+    """Counters on the shared cache. Each attempt is counted before the password is
+    checked (INCR is atomic): at most `limit` attempts per window get past the check, even
+    when many arrive at once; a successful sign-in takes its attempt back."""
+
+    def __init__(self, cache: Cache, database: LoginThrottler) -> None:
+        self.cache = cache
+        self.database = database
+
+    def _key(self, key: str) -> str:
+        return f"throttle:{key}"
+
+    async def retry_after(self, session: AsyncSession, email: str, address: str) -> int | None:
+        window = math.ceil(self.database.window.total_seconds())
+        waits: list[int] = []
+        for key, limit in sorted(self.database._limits(email, address).items()):
+            attempts = await self.cache.increment(self._key(key), 1, ttl=window)
+            if attempts is None:
+                session.info[_IN_DATABASE] = True
+                return await self.database.retry_after(session, email, address)
+            if attempts > limit:
+                left = await self.cache.get_ttl(self._key(key))
+                waits.append(left if left is not None and left > 0 else window)
+        return max(waits) if waits else None
+
+    async def record_failure(self, session: AsyncSession, email: str, address: str) -> None:
+        if session.info.pop(_IN_DATABASE, False):
+            await self.database.record_failure(session, email, address)
+        # Otherwise it was counted when it was checked.
+
+    async def clear_account(self, session: AsyncSession, email: str, address: str) -> None:
+        if session.info.pop(_IN_DATABASE, False):
+            await self.database.clear_account(session, email, address)
+            return
+        await self.cache.delete(self._key(account_key(email)))
+        # The address counts failures: this attempt was not one.
+        await self.cache.increment(self._key(address_key(address)), -1)
+
+
+Throttler = LoginThrottler | CacheThrottler
