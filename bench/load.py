@@ -1,15 +1,17 @@
 """Load benchmark: a read-heavy mix against a real server, with the cache on and off.
 
     python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
-                         [--workers 2] [--runs 3] [--database-url URL --seeded]
-                         [--no-outage]
+                         [--workers 2] [--runs 3] [--readers mixed|hr]
+                         [--database-url URL --seeded] [--no-outage]
 
 Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
 starts a redis-server of its own on a free port, then for each configuration starts
 `shre serve` (production settings, --workers) and drives it with wrk (Debian package
 `wrk`): 95% reads — employee list pages with filters and sorts, employee records,
 department statistics, document metadata (lists and records; 40 small documents are
-uploaded first) — and 5% writes (an hr user changing an employee's phone).
+uploaded first), by an hr user, a manager and an employee in equal shares (`--readers hr`:
+hr only, whose employee reads are each an audited sensitive read) — and 5% writes (the hr
+user changing an employee's phone).
 
 Prints, per run (cache on and off alternate, --runs of each, then their medians):
 requests/s, p50/p95/p99 latency, errors, the cache hit ratio and database queries per
@@ -42,17 +44,24 @@ from bench.me_latency import free_port
 
 ADMIN_PASSWORD = "Saffron-Harbor-7312"  # printed by seed-demo for demo-admin@
 HR_PASSWORD = "Juniper-Lantern-5820"
+MANAGER_PASSWORD = "Copper-Meadow-9047"
+EMPLOYEE_PASSWORD = "Velvet-Orchard-2265"
 
 LUA = """
 local reads = {%(reads)s}
 local writes = {%(writes)s}
 local auth = "Bearer %(token)s"
+local readers = {%(readers)s}
 local write_percent = %(write_percent)d
 local counter = 0
+local threads = {}
+server_errors = 0
+refused = 0
 
 function setup(thread)
   counter = counter + 1
   thread:set("seed", counter)
+  table.insert(threads, thread)
 end
 
 function init(args)
@@ -66,15 +75,33 @@ function request()
     return wrk.format("PATCH", "/api/v1/employees/" .. id,
       {["Authorization"] = auth, ["Content-Type"] = "application/json"}, body)
   end
-  return wrk.format("GET", reads[math.random(#reads)], {["Authorization"] = auth})
+  local path = reads[math.random(#reads)]
+  local reader = "Bearer " .. readers[math.random(#readers)]
+  if string.sub(path, 1, 18) == "/api/v1/documents/" then
+    reader = auth  -- other people's documents are hr's to read
+  end
+  return wrk.format("GET", path, {["Authorization"] = reader})
+end
+
+function response(status, headers, body)
+  if status >= 500 then
+    server_errors = server_errors + 1
+  elseif status >= 400 then
+    refused = refused + 1
+  end
 end
 
 function done(summary, latency, requests)
+  local failed, denied = 0, 0
+  for _, thread in ipairs(threads) do
+    failed = failed + thread:get("server_errors")
+    denied = denied + thread:get("refused")
+  end
   io.write(string.format(
     'RESULT {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p95_us":%%d,"p99_us":%%d,'
-    .. '"status_errors":%%d,"socket_errors":%%d}\\n',
+    .. '"status_errors":%%d,"refused":%%d,"socket_errors":%%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), summary.errors.status,
+    latency:percentile(99), failed, denied,
     summary.errors.connect + summary.errors.read + summary.errors.write
       + summary.errors.timeout))
 end
@@ -227,6 +254,12 @@ def run(
     try:
         hr = login(url, "demo-hr@demo.shre.example", HR_PASSWORD)
         admin = login(url, "demo-admin@demo.shre.example", ADMIN_PASSWORD)
+        readers = [hr]
+        if args.readers == "mixed":
+            readers += [
+                login(url, "demo-manager@demo.shre.example", MANAGER_PASSWORD),
+                login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD),
+            ]
         reads, writes = mix(url, hr)
         script = cwd / "mix.lua"
         script.write_text(
@@ -235,6 +268,7 @@ def run(
                 "reads": ",".join(json.dumps(r) for r in reads),
                 "writes": ",".join(json.dumps(w) for w in writes),
                 "token": hr,
+                "readers": ",".join(json.dumps(r) for r in readers),
                 "write_percent": args.write_percent,
             }
         )
@@ -265,6 +299,7 @@ def run(
         "p95": result["p95_us"] / 1000,
         "p99": result["p99_us"] / 1000,
         "errors": result["status_errors"] + result["socket_errors"],
+        "refused": result["refused"],
         "hit_ratio": (after["hits"] - before["hits"]) / looked if looked else 0.0,
         "queries": (after["db_queries"] - before["db_queries"]) / max(served, 1),
         "cache_errors": after["errors"] - before["errors"],
@@ -276,7 +311,8 @@ def run(
 def report(label: str, m: dict[str, float]) -> None:
     print(
         f"{label:<30} {m['rps']:7.1f} req/s  p50 {m['p50']:6.1f} ms  p95 {m['p95']:6.1f} ms  "
-        f"p99 {m['p99']:6.1f} ms  errors {m['errors']:4.0f}  hit ratio {m['hit_ratio']:5.1%}  "
+        f"p99 {m['p99']:6.1f} ms  errors {m['errors']:3.0f}  4xx {m['refused']:4.0f}  "
+        f"hit ratio {m['hit_ratio']:5.1%}  "
         f"db queries/request {m['queries']:5.2f}  cache errors {m['cache_errors']:.0f}",
         flush=True,
     )
@@ -299,6 +335,13 @@ def main() -> None:
     parser.add_argument("--seeded", action="store_true")
     parser.add_argument("--no-outage", action="store_true", help="skip the Redis-kill run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each, alternating")
+    parser.add_argument(
+        "--readers",
+        choices=["mixed", "hr"],
+        default="mixed",
+        help="who reads: hr, a manager and an employee in equal shares, or hr only (every "
+        "hr read of employees returns sensitive fields: an audit event each)",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
         if shutil.which(tool) is None:

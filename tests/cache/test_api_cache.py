@@ -207,7 +207,11 @@ async def test_a_command_that_changes_employees_invalidates_the_servers_cache(
 
 
 async def test_department_stats_are_cached_with_salary_figures_sealed(
-    client: httpx.AsyncClient, admin: Account, accounts: Accounts, redis: RedisServer
+    client: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+    redis: RedisServer,
+    runtime: Runtime,
 ) -> None:
     department = (
         await client.post("/api/v1/departments", json={"name": "Ops"}, headers=admin.headers)
@@ -241,7 +245,15 @@ async def test_department_stats_are_cached_with_salary_figures_sealed(
     assert len(cached) == 1
     assert b"63000" not in cached[0]
     assert b"61000" not in cached[0]
-    # A raise is a write: the next figures include it.
+    # A change the figures do not count (a phone number) leaves them cached.
+    phone = await client.patch(
+        f"{EMPLOYEES}/{people[1]['id']}", json={"phone": "+49 30 1234567"}, headers=admin.headers
+    )
+    assert phone.status_code == 200
+    misses = (await runtime.cache.cache.get_stats()).misses
+    assert (await client.get(url, headers=hr.headers)).json() == first
+    assert (await runtime.cache.cache.get_stats()).misses == misses  # nothing was reloaded
+    # A raise is a write the figures count: the next figures include it.
     raised = await client.patch(
         f"{EMPLOYEES}/{people[0]['id']}", json={"salary": "66000.00"}, headers=admin.headers
     )

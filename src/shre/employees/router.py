@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
 from shre.employees.service import EmployeeService, View
 from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
-from shre.kit.http import etag_for
+from shre.kit.http import JSONBytes, etag_for
 from shre.kit.pagination import Page, PageQuery
 from shre.kit.text import SearchText
 
@@ -40,7 +40,7 @@ async def list_employees(
     manager_id: uuid.UUID | None = None,
     status: Literal["active", "on_leave", "terminated"] | None = None,
     ssn: Annotated[SearchText | None, Query(description="Exact national ID (hr, admin)")] = None,
-) -> Page[EmployeeOut]:
+) -> Response:
     views, total = await service.list(
         principal,
         paging,
@@ -50,9 +50,8 @@ async def list_employees(
         status=status,
         ssn=ssn,
     )
-    return Page(
-        items=[_out(v) for v in views], total=total, page=paging.page, page_size=paging.page_size
-    )
+    page = {"items": views, "total": total, "page": paging.page, "page_size": paging.page_size}
+    return JSONBytes(page)
 
 
 @router.post(
@@ -72,11 +71,10 @@ async def create_employee(
 
 @router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
 async def get_employee(
-    employee_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
-) -> EmployeeOut:
+    employee_id: uuid.UUID, principal: CurrentUser, service: Service
+) -> Response:
     employee, view = await service.get(principal, employee_id)
-    response.headers["ETag"] = etag_for(employee.version)
-    return _out(view)
+    return JSONBytes(view, headers={"ETag": etag_for(employee.version)})
 
 
 @router.patch(

@@ -39,6 +39,18 @@ from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 log = structlog.get_logger("shre.employees")
 NAMESPACE = "employees"
 READ_SENSITIVE = "employee.read_sensitive"
+# What department statistics count: a change of anything else leaves them cached.
+STATS_FIELDS = frozenset(
+    {
+        "department_id",
+        "status",
+        "employment_type",
+        "hire_date",
+        "termination_date",
+        "salary",
+        "salary_currency",
+    }
+)
 RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
 # What a change to employees outside a request (CLI: seed, key operations) invalidates.
 ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, "department_stats")
@@ -384,7 +396,7 @@ class EmployeeService:
             setattr(employee, name, value)
         if box is not None:
             self.vault.seal(box, employee, sensitive)
-        await self._flush(employee)
+        await self._flush(employee, figures=bool(STATS_FIELDS & {*changes, *sensitive}))
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
         await self.audit.record(
@@ -471,9 +483,12 @@ class EmployeeService:
                 "manager_cycle",
             )
 
-    async def _flush(self, employee: Employee) -> None:
-        # The record, every list, and department figures change with it.
-        invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE, "department_stats")
+    async def _flush(self, employee: Employee, *, figures: bool = True) -> None:
+        # The record and every list change with it; department figures only when a field
+        # they count changed (`figures`).
+        invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE)
+        if figures:
+            invalidate_on_commit(self.session, "department_stats")
         try:
             await self.repo.add(employee)
         except IntegrityError as exc:
