@@ -230,7 +230,15 @@ def mix(url: str, token: str) -> tuple[list[str], list[str]]:
 
 def wrk(url: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            url,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -373,7 +381,7 @@ def main() -> None:
                 shre(env, cwd, "seed-demo", "--employees", str(args.employees))
                 print(f"seeded {args.employees} employees in {time.perf_counter() - started:.0f} s")
             print(
-                f"{args.workers} workers, wrk -t2 -c{args.connections} -d{args.duration}s, "
+                f"{args.workers} workers, wrk -c{args.connections} -d{args.duration}s, "
                 f"{100 - args.write_percent}% reads / {args.write_percent}% writes"
             )
             redis.start()
