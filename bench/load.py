@@ -2,7 +2,7 @@
 
     python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
                          [--workers 2] [--runs 3] [--readers mixed|hr]
-                         [--database-url URL --seeded] [--no-outage]
+                         [--database-url URL --seeded] [--no-outage] [--compare-bare]
 
 Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
 starts a redis-server of its own on a free port, then for each configuration starts
@@ -330,6 +330,65 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
+def plain_wrk(url: str, headers: dict[str, str], connections: int, seconds: int) -> float:
+    """Requests/s of one URL (wrk, no script)."""
+    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", url]
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("Requests/sec:"))
+    return float(line.split()[1])
+
+
+def compare_bare(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> None:
+    """The cached 50-row list page (an employee reading: no decryption, no audit event)
+    next to a bare FastAPI endpoint answering the same page as bytes serialised once."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    path = "/api/v1/employees?page=3"
+    server = serve(env, cwd, port, args.workers)
+    try:
+        token = login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD)
+        headers = {"Authorization": f"Bearer {token}"}
+        page = httpx.get(url + path, headers=headers)
+        page.raise_for_status()
+        (cwd / "page.json").write_bytes(page.content)
+        plain_wrk(url + path, headers, args.connections, 3)  # warm-up: cached now
+        shre_rps = plain_wrk(url + path, headers, args.connections, args.duration)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    bare_port = free_port()
+    bare = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(bare_port)),
+            *("--workers", str(args.workers), "--log-level", "warning", "--no-access-log"),
+        ],
+        env={**os.environ, "BARE_PAGE_FILE": str(cwd / "page.json")},
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{bare_port}/page").raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        bare_url = f"http://127.0.0.1:{bare_port}/page"
+        plain_wrk(bare_url, {}, args.connections, 3)
+        bare_rps = plain_wrk(bare_url, {}, args.connections, args.duration)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=30)
+    print(
+        f"cached list page (employee, 50 rows, {len(page.content)} bytes): {shre_rps:.0f} req/s; "
+        f"bare FastAPI endpoint, same bytes: {bare_rps:.0f} req/s "
+        f"-> {shre_rps / bare_rps:.1%} of it",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -343,6 +402,11 @@ def main() -> None:
     parser.add_argument("--seeded", action="store_true")
     parser.add_argument("--no-outage", action="store_true", help="skip the Redis-kill run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each, alternating")
+    parser.add_argument(
+        "--compare-bare",
+        action="store_true",
+        help="also compare the cached list page with a bare endpoint serving its bytes",
+    )
     parser.add_argument(
         "--readers",
         choices=["mixed", "hr"],
@@ -395,6 +459,8 @@ def main() -> None:
             if args.runs > 1:
                 report("MEDIAN cache on (Redis)", median_of(results["on"]))
                 report("MEDIAN cache off", median_of(results["off"]))
+            if args.compare_bare:
+                compare_bare(on, cwd, args)
             if not args.no_outage:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
