@@ -58,6 +58,7 @@ ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, "department_stats")
 # sensitive fields the caller may open, so a key destroyed (crypto-shredding) or re-wrapped
 # (rotation) by another process takes effect at once, whatever a cache still holds.
 EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
+ROW_ID = frozenset({"id"})
 RowsLoader = Callable[[], Awaitable[tuple[list[Employee], int]]]
 View = dict[str, Any]
 Views = list[View]
@@ -242,7 +243,9 @@ class EmployeeService:
                 "list", params, q, department_id, manager_id, status, indexes, only, manager
             )
             cached = await self.cache.get_or_load(NAMESPACE, key, as_json)
-            rows = [EMPLOYEE_ROWS.load(r) for r in cached["rows"]]
+            # Read-only rows: only `id` is compared (with the caller's own id); the rest
+            # is answered as it is.
+            rows = [EMPLOYEE_ROWS.load_for_reading(r, typed=ROW_ID) for r in cached["rows"]]
             total = int(cached["total"])
             subtree = {uuid.UUID(r) for r in cached["reports"]}
         await self._with_keys(actor, rows)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from types import SimpleNamespace
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import Date, DateTime, Uuid
 from sqlalchemy.orm import DeclarativeBase, configure_mappers
@@ -65,6 +66,17 @@ class RowCodec(Generic[M]):
 
     def dump(self, row: M) -> dict[str, Any]:
         return {key: getattr(row, key) for key in self._resolve()}
+
+    def load_for_reading(self, values: dict[str, Any], *, typed: frozenset[str]) -> M:
+        """A plain object with the row's attributes, only the `typed` columns converted
+        back to their Python type (the others stay as JSON has them: a UUID or a date as
+        text, which a JSON response writes the same). For hot read paths that only read
+        attributes and answer with them; it is not an ORM instance at all."""
+        row = SimpleNamespace(**{key: values.get(key) for key in self._resolve()})
+        for key, convert in self._typed:
+            if key in typed and getattr(row, key) is not None:
+                setattr(row, key, convert(getattr(row, key)))
+        return cast(M, row)
 
     def load(self, values: dict[str, Any]) -> M:
         # A transient instance filled in place: the ORM's constructor fires an event per
