@@ -139,12 +139,15 @@ class Redis:
 
 
 def serve(env: dict[str, str], cwd: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    # Warnings and errors of the server (LOG_LEVEL=WARNING) go to BENCH_SERVER_LOG if set.
+    log_path = os.environ.get("BENCH_SERVER_LOG")
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "shre", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     for _ in range(300):
         try:

@@ -159,3 +159,27 @@ async def test_a_dead_redis_costs_little_per_call(server: RedisServer) -> None:
     elapsed = time.perf_counter() - started
     assert (await cache.get_stats()).errors == 3, elapsed
     await cache.close()
+
+
+async def test_a_waiter_stops_waiting_for_another_loader_when_redis_dies(
+    server: RedisServer,
+) -> None:
+    """Another process holds the load lock of a key, then Redis dies: its value can never
+    arrive, so the waiter loads for itself instead of sitting out the lock's timeout."""
+    prefix = "shre-waiter:"
+    layer = CacheLayer(
+        redis_cache(server, prefix=prefix, reset_after=60), {"employees": 60}, lock_timeout=600
+    )
+    version = await layer.cache.counter("ns:employees")
+    await layer.cache.add(f"lock:employees:v0.{version}:page", 1, ttl=600)  # "another process"
+
+    async def load() -> str:
+        return "from the database"
+
+    waiting = asyncio.create_task(layer.get_or_load("employees", "page", load))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()  # waits for the other loader while Redis is up
+    server.stop()
+    # Without giving up, this would wait out the 600 s lock timeout.
+    assert await asyncio.wait_for(waiting, timeout=30) == "from the database"
+    await layer.close()

@@ -79,6 +79,10 @@ class Cache(Protocol):
 
     def is_enabled(self) -> bool: ...
 
+    def is_available(self) -> bool:
+        """False while the backend is known to be failing (an open circuit)."""
+        ...
+
     async def get(self, key: str) -> Any | None: ...
 
     async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:

@@ -137,6 +137,8 @@ class CacheLayer:
                 found = await self.cache.get(full)
                 if found is not None:
                     return found["v"]
+                if not self.cache.is_available():
+                    break  # the cache went down meanwhile: its value will not come
             return await loader()
         try:
             value = await loader()

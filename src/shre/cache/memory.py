@@ -25,6 +25,9 @@ class MemoryCache:
         self._hits = 0
         self._misses = 0
 
+    def is_available(self) -> bool:
+        return True
+
     def is_enabled(self) -> bool:
         return True
 

@@ -15,6 +15,9 @@ class NullCache:
     def __init__(self) -> None:
         self._misses = 0
 
+    def is_available(self) -> bool:
+        return False
+
     def is_enabled(self) -> bool:
         return False
 

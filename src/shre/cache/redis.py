@@ -96,6 +96,9 @@ class RedisCache:
         """Run `hook` when Redis answers again after an outage (before anything else)."""
         self._reconnect_hooks.append(hook)
 
+    def is_available(self) -> bool:
+        return not self.breaker.is_open
+
     def is_enabled(self) -> bool:
         return True
 
