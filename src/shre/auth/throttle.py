@@ -53,7 +53,7 @@ class LoginThrottler:
         self.per_address = per_address
         self.window = window
 
-    def _limits(self, email: str, address: str) -> dict[str, int]:
+    def limits(self, email: str, address: str) -> dict[str, int]:
         return {account_key(email): self.per_account, address_key(address): self.per_address}
 
     async def retry_after(self, session: AsyncSession, email: str, address: str) -> int | None:
@@ -63,7 +63,7 @@ class LoginThrottler:
         concurrent attempts on one account or from one address are decided one after another:
         none passes this check while an earlier attempt's failure is still uncounted.
         """
-        limits = self._limits(email, address)
+        limits = self.limits(email, address)
         now = utcnow()
         waits = []
         # Always the same lock order, so two logins cannot deadlock on each other's rows.
@@ -100,7 +100,7 @@ class LoginThrottler:
         cutoff = now - self.window
         insert = _insert(session)
         now_value = literal(now, UTCDateTime())
-        for key in self._limits(email, address):
+        for key in self.limits(email, address):
             expired = LoginThrottle.window_started_at <= cutoff
             stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
             stmt = stmt.on_conflict_do_update(
@@ -145,7 +145,7 @@ class CacheThrottler:
     async def retry_after(self, session: AsyncSession, email: str, address: str) -> int | None:
         window = math.ceil(self.database.window.total_seconds())
         waits: list[int] = []
-        for key, limit in sorted(self.database._limits(email, address).items()):
+        for key, limit in sorted(self.database.limits(email, address).items()):
             attempts = await self.cache.increment(self._key(key), 1, ttl=window)
             if attempts is None:
                 session.info[_IN_DATABASE] = True

@@ -4,7 +4,6 @@ rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -59,7 +58,6 @@ ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, "department_stats")
 # (rotation) by another process takes effect at once, whatever a cache still holds.
 EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
 ROW_ID = frozenset({"id"})
-RowsLoader = Callable[[], Awaitable[tuple[list[Employee], int]]]
 View = dict[str, Any]
 Views = list[View]
 
@@ -112,20 +110,20 @@ class EmployeeService:
             action, target_type="employee", target_id=employee_id, fields=fields, outcome="denied"
         )
 
-    async def _rows(
-        self, key: str, load: RowsLoader, namespace: str = NAMESPACE, within: str | None = None
-    ) -> tuple[list[Employee], int]:
-        """Rows through the cache (as stored: ciphertext stays ciphertext). Field filtering
-        and decryption happen after it, per caller, in `view`."""
+    async def _stored(self, employee_id: uuid.UUID) -> Employee | None:
+        """One employee's row as stored (ciphertext stays ciphertext), through the cache
+        when there is one. It has a namespace of its own, so other employees' writes leave
+        it cached; RECORDS holds them all, for bulk operations. Field filtering and
+        decryption happen after the cache, per caller, in `view`."""
         if self.cache is None:
-            return await load()
+            return await self.repo.get(employee_id)
 
-        async def as_json() -> dict[str, Any]:
-            rows, total = await load()
-            return {"rows": [EMPLOYEE_ROWS.dump(r) for r in rows], "total": total}
+        async def load() -> dict[str, Any] | None:
+            found = await self.repo.get(employee_id)
+            return None if found is None else EMPLOYEE_ROWS.dump(found)
 
-        cached = await self.cache.get_or_load(namespace, key, as_json, within=within)
-        return [EMPLOYEE_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
+        row = await self.cache.get_or_load(f"employee:{employee_id}", "row", load, within=RECORDS)
+        return None if row is None else EMPLOYEE_ROWS.load(row)
 
     async def _with_keys(self, actor: Principal, rows: list[Employee]) -> None:
         """Give cached rows their wrapped data keys, for the rows the caller may open."""
@@ -174,20 +172,12 @@ class EmployeeService:
         return employee
 
     async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
-        async def load() -> tuple[list[Employee], int]:
-            found = await self.repo.get(employee_id)
-            return ([], 0) if found is None else ([found], 1)
-
-        # One record has its own namespace: other employees' writes leave it cached.
-        rows, _ = await self._rows(
-            "record", load, namespace=f"employee:{employee_id}", within=RECORDS
-        )
-        if not rows:
+        employee = await self._stored(employee_id)
+        if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
-        employee = rows[0]
-        await self._with_keys(actor, rows)
+        await self._with_keys(actor, [employee])
         view = self.view(actor, employee, await self._reports_of(actor, [employee]))
-        await self._audit_sensitive(rows, [view], single=True)
+        await self._audit_sensitive([employee], [view], single=True)
         return employee, view
 
     async def list(
