@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     redis_socket_timeout_ms: int = Field(default=250, ge=10, le=30_000)
     redis_max_connections: int = Field(default=50, ge=1, le=10_000)
     cache_memory_max_entries: int = Field(default=10_000, ge=1)
+    cache_local_mb: int = Field(default=16, ge=0, le=4096)
     cache_ttl_employees: int = Field(default=300, ge=1)
     cache_ttl_documents: int = Field(default=600, ge=1)
     cache_ttl_users: int = Field(default=900, ge=1)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from shre.cache import CacheLayer, RedisCache
+from shre.cache.layer import fresh_start
 from tests.cache.conftest import RedisServer, redis_cache
 
 
@@ -170,8 +171,8 @@ async def test_a_waiter_stops_waiting_for_another_loader_when_redis_dies(
     layer = CacheLayer(
         redis_cache(server, prefix=prefix, reset_after=60), {"employees": 60}, lock_timeout=600
     )
-    version = await layer.cache.counter("ns:employees")
-    await layer.cache.add(f"lock:employees:v0.{version}:page", 1, ttl=600)  # "another process"
+    version = await layer.cache.increment("ns:employees", 0, start=fresh_start())
+    await layer.cache.add(f"lock:employees:v{version}:page", 1, ttl=600)  # "another process"
 
     async def load() -> str:
         return "from the database"

@@ -25,6 +25,9 @@ class CacheStatsOut(BaseModel):
     keys: int | None
     memory_bytes: int | None
     circuit_open: bool
+    local_hits: int
+    local_entries: int
+    local_bytes: int
     pending_invalidations: list[str]
 
 
@@ -34,9 +37,11 @@ class CacheFlushed(BaseModel):
 
 @router.get("/cache", response_model=CacheStatsOut)
 async def cache_stats(_: Admin, runtime: RuntimeDep) -> CacheStatsOut:
-    """Hits, misses and errors of this app process since it started; keys and memory
-    as the backend reports them (Redis: the whole database)."""
-    stats = await runtime.cache.cache.get_stats()
+    """Hits, misses and errors of this app process since it started (`local_hits`: the
+    hits served from its own decoded copies, `local_entries`/`local_bytes` their number and
+    serialised size); keys and memory as the backend reports them (Redis: the whole
+    database)."""
+    stats = await runtime.cache.get_stats()
     return CacheStatsOut(**stats.as_dict(), pending_invalidations=sorted(runtime.cache.dirty))
 
 

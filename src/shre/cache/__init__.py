@@ -6,10 +6,13 @@ import structlog
 from shre.cache.base import Cache, CacheStats
 from shre.cache.layer import (
     CacheLayer,
+    cache_reads_of,
+    forget_prefetched,
     invalidate_on_commit,
     invalidate_when_changed,
     key_of,
     pending_invalidations,
+    reads_cache,
 )
 from shre.cache.memory import MemoryCache
 from shre.cache.null import NullCache
@@ -25,12 +28,15 @@ __all__ = [
     "MemoryCache",
     "NullCache",
     "RedisCache",
+    "cache_reads_of",
     "create_cache",
     "create_cache_layer",
+    "forget_prefetched",
     "invalidate_on_commit",
     "invalidate_when_changed",
     "key_of",
     "pending_invalidations",
+    "reads_cache",
 ]
 
 
@@ -54,10 +60,12 @@ def create_cache_layer(settings: Settings) -> CacheLayer:
         {
             "employees": settings.cache_ttl_employees,
             "employee": settings.cache_ttl_employees,
+            "reporting_line": settings.cache_ttl_employees,
             "documents": settings.cache_ttl_documents,
             "users": settings.cache_ttl_users,
             "user": settings.cache_ttl_users,
             "department_stats": settings.cache_ttl_department_stats,
             "departments": settings.cache_ttl_department_stats,
         },
+        local_bytes=settings.cache_local_mb * 1024 * 1024,
     )

@@ -8,6 +8,7 @@ else, is treated as a miss instead of being executed or trusted.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +29,10 @@ class CacheStats:
     keys: int | None
     memory_bytes: int | None = None
     circuit_open: bool = False
+    # Of those hits, served from this process's decoded copies (CacheLayer), and those.
+    local_hits: int = 0
+    local_entries: int = 0
+    local_bytes: int = 0
 
     @property
     def hit_ratio(self) -> float | None:
@@ -45,6 +50,9 @@ class CacheStats:
             "keys": self.keys,
             "memory_bytes": self.memory_bytes,
             "circuit_open": self.circuit_open,
+            "local_hits": self.local_hits,
+            "local_entries": self.local_entries,
+            "local_bytes": self.local_bytes,
         }
 
 
@@ -57,6 +65,18 @@ def _default(value: Any) -> str:
 
 def dumps(value: Any) -> bytes:
     return FORMAT_V1 + orjson.dumps(value, default=_default)
+
+
+def as_counter(raw: object) -> int | None:
+    """A counter as stored (an integer, or its digits), None when it is not one."""
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, bytes | str):
+        try:
+            return int(raw)
+        except ValueError:
+            return None
+    return None
 
 
 def loads(raw: bytes) -> Any | None:
@@ -103,13 +123,20 @@ class Cache(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
-    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
-        """Add to a counter (created at 0); `ttl` is set when the counter is created.
-        None when the backend failed."""
+    async def increment(
+        self, key: str, amount: int = 1, ttl: int | None = None, *, start: int = 0
+    ) -> int | None:
+        """Add to a counter, created at `start` (atomically: concurrent callers create it
+        once); `ttl` is set when the counter is created. None when the backend failed."""
         ...
 
     async def counter(self, key: str) -> int | None:
         """A counter's value (0 when missing); None when the backend failed."""
+        ...
+
+    async def counters(self, keys: Sequence[str]) -> list[int | None] | None:
+        """Several counters in one round trip: each value, None for a missing (or
+        malformed) one; None as a whole when the backend failed."""
         ...
 
     async def get_ttl(self, key: str) -> int | None:

@@ -5,7 +5,14 @@ under `{namespace}:v{version}:{key}`; a write bumps the version once its transac
 committed, so every entry of the old version is unreachable at once (they expire by TTL).
 The order makes it sound: a reader takes the version before it reads the database, so a
 reader that could have seen the data before a commit also holds the version before the
-bump, and what it stores is never found again.
+bump, and what it stores is never found again. A counter that is missing (a new or
+flushed Redis, an evicted key) starts at the current time in microseconds, never at 0, so
+no version number is ever handed out twice.
+
+Each process also keeps decoded copies of the values it used (`LocalCopies`), under the
+same versioned keys: a hit still reads the namespace's version from the cache (one small
+round trip), so it is exactly as fresh as the shared entry, without fetching and decoding
+the value again.
 
 When the cache is down, reads go to the database and invalidations are remembered
 (`dirty`); they are retried in the background and before any cached read, and while one
@@ -19,9 +26,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from typing import Any
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Any, TypeVar, cast
 
 import orjson
 import structlog
@@ -29,10 +39,47 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from shre.cache.base import Cache
+from shre.cache.base import Cache, CacheStats, dumps
 
 log = structlog.get_logger("shre.cache")
 Loader = Callable[[], Awaitable[Any]]
+Prepare = Callable[[Any], Any]
+DEFAULT_LOCAL_TTL = 300
+# The namespace versions read ahead for the current request (see `prefetch`), with the
+# layer's epoch then: a request runs in a task of its own, which has its own copy.
+_SNAPSHOT: ContextVar[tuple[int, dict[str, int]] | None] = ContextVar(
+    "shre_cache_versions", default=None
+)
+CACHE_READS = "__shre_cache_reads__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def forget_prefetched() -> None:
+    """No versions read ahead: every request starts (and ends) with this."""
+    _SNAPSHOT.set(None)
+
+
+def reads_cache(*namespaces: str) -> Callable[[F], F]:
+    """Mark a read endpoint whose answer comes from these cache namespaces (`{name}` is
+    filled from the path's parameters): the caller's authentication reads their versions
+    in its own round trip to the cache, so the endpoint needs none of its own."""
+
+    def mark(endpoint: F) -> F:
+        setattr(endpoint, CACHE_READS, namespaces)
+        return endpoint
+
+    return mark
+
+
+def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[str, ...]:
+    """The namespaces an endpoint declared with `reads_cache`, for this request."""
+    declared: tuple[str, ...] = getattr(endpoint, CACHE_READS, ())
+    try:
+        return tuple(name.format(**path_params) for name in declared)
+    except (KeyError, IndexError, ValueError):
+        return ()
+
+
 RETRY_DIRTY_EVERY = 1.0
 POLL_EVERY = 0.02
 
@@ -43,11 +90,73 @@ def key_of(*parts: Any) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def fresh_start() -> int:
+    """Where a missing namespace counter starts: later than any earlier start."""
+    return time.time_ns() // 1000
+
+
+class LocalCopies:
+    """Decoded (and prepared) values of this process, by versioned key: least recently
+    used first out, bounded by the size of their serialised form. Values are shared by
+    every request that finds them: nobody may change them."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.hits = 0
+        self._entries: OrderedDict[str, tuple[float, int, Any]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> tuple[bool, Any]:
+        found = self._entries.get(key)
+        if found is None:
+            return False, None
+        if found[0] <= time.monotonic():
+            self._drop(key)
+            return False, None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return True, found[2]
+
+    def put(self, key: str, value: Any, size: int, ttl: float) -> None:
+        # One value may take at most a quarter of the room: a huge page never evicts all.
+        if size > self.max_bytes // 4:
+            return
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = (time.monotonic() + ttl, size, value)
+        self.size += size
+        while self.size > self.max_bytes:
+            _, (_, dropped, _) = self._entries.popitem(last=False)
+            self.size -= dropped
+
+    def _drop(self, key: str) -> None:
+        self.size -= self._entries.pop(key)[1]
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
+
 class CacheLayer:
-    def __init__(self, cache: Cache, ttls: Mapping[str, int], *, lock_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        ttls: Mapping[str, int],
+        *,
+        lock_timeout: float = 2.0,
+        local_bytes: int = 16 * 1024 * 1024,
+    ) -> None:
         self.cache = cache
         self.ttls = dict(ttls)
         self.lock_timeout = lock_timeout
+        self.local = LocalCopies(local_bytes)
         self.dirty: set[str] = set()
         self._epoch = 0
         self._inflight: dict[str, asyncio.Future[Any]] = {}
@@ -58,11 +167,44 @@ class CacheLayer:
 
     async def _reconnected(self) -> None:
         self._epoch += 1
+        self.local.clear()
         await self.flush_dirty()
+
+    async def _bump(self, namespace: str) -> bool:
+        return await self.cache.increment(f"ns:{namespace}", start=fresh_start()) is not None
+
+    async def _versions(
+        self, namespaces: tuple[str, ...], also: Sequence[str] = ()
+    ) -> list[int] | None:
+        """The namespaces' versions (one round trip; missing counters are started).
+        `also`: namespaces this request reads next, whose versions are read in the same
+        round trip and taken from there for the rest of the request (`_SNAPSHOT`)."""
+        known = _SNAPSHOT.get()
+        if known is not None and known[0] == self._epoch and not self.dirty:
+            versions = [known[1].get(n) for n in namespaces]
+            if None not in versions:
+                return cast(list[int], versions)
+        names = (*namespaces, *also)
+        keys = [f"ns:{n}" for n in names]
+        found = await self.cache.counters(keys)
+        if found is None:
+            return None
+        versions_read: list[int] = []
+        for key, version in zip(keys, found, strict=True):
+            if version is None:
+                version = await self.cache.increment(key, 0, start=fresh_start())
+                if version is None:
+                    return None
+            versions_read.append(version)
+        if also:
+            _SNAPSHOT.set(
+                (self._epoch, dict(zip(also, versions_read[len(namespaces) :], strict=True)))
+            )
+        return versions_read[: len(namespaces)]
 
     async def flush_dirty(self) -> None:
         for namespace in sorted(self.dirty):
-            if await self.cache.increment(f"ns:{namespace}") is None:
+            if not await self._bump(namespace):
                 return
             self.dirty.discard(namespace)
             log.info("cache.invalidated_after_outage", namespace=namespace)
@@ -72,7 +214,7 @@ class CacheLayer:
         if not self.cache.is_enabled():
             return
         for namespace in namespaces:
-            if await self.cache.increment(f"ns:{namespace}") is None:
+            if not await self._bump(namespace):
                 self.dirty.add(namespace)
         if self.dirty and (self._retry_task is None or self._retry_task.done()):
             self._retry_task = asyncio.create_task(self._retry_dirty())
@@ -82,7 +224,7 @@ class CacheLayer:
         that could not be invalidated."""
         if not self.cache.is_enabled():
             return []
-        return [n for n in namespaces if await self.cache.increment(f"ns:{n}") is None]
+        return [n for n in namespaces if not await self._bump(n)]
 
     async def _retry_dirty(self) -> None:
         while self.dirty:
@@ -90,33 +232,52 @@ class CacheLayer:
             await self.flush_dirty()
 
     async def get_or_load(
-        self, namespace: str, key: str, loader: Loader, *, within: str | None = None
+        self,
+        namespace: str,
+        key: str,
+        loader: Loader,
+        *,
+        within: str | None = None,
+        prepare: Prepare | None = None,
+        prefetch: Sequence[str] = (),
     ) -> Any:
         """The cached value for `key` in `namespace`, or `loader()`'s (then cached).
         `within`: a wider namespace whose invalidation drops this one too (one record's
-        namespace within its entity type's, which bulk operations invalidate)."""
+        namespace within its entity type's, which bulk operations invalidate).
+        `prepare`: what this process makes of the value (a parsed form) before using and
+        keeping it; it must not depend on who asks, and its result must not be changed.
+        `prefetch`: namespaces the rest of this request (a read) will look up: their
+        versions come in the same round trip. Sound, as a version read earlier in a
+        request is still read before the database is; and a write that answered before
+        the request began had bumped them already."""
+        ready = prepare or _as_is
         if not self.cache.is_enabled():
-            return await loader()
+            return ready(await loader())
         if self.dirty:
             await self.flush_dirty()
             if self.dirty:
-                return await loader()
+                return ready(await loader())
         epoch = self._epoch
-        version = await self.cache.counter(f"ns:{namespace}")
-        outer = 0 if within is None else await self.cache.counter(f"ns:{within}")
-        if version is None or outer is None or epoch != self._epoch or self.dirty:
-            return await loader()  # cache down, or it just came back: trust the database
-        full = f"{namespace}:v{outer}.{version}:{key}"
+        names = (namespace,) if within is None else (namespace, within)
+        versions = await self._versions(names, prefetch)
+        if versions is None or epoch != self._epoch or self.dirty:
+            return ready(await loader())  # cache down, or it just came back: trust the database
+        tag = ".".join(str(v) for v in reversed(versions))
+        full = f"{namespace}:v{tag}:{key}"
+        hit, value = self.local.get(full)
+        if hit:
+            return value
         found = await self.cache.get(full)
         if found is not None:
-            return found["v"]
+            return self._keep(namespace, full, found["v"], ready)
         running = self._inflight.get(full)
         if running is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[full] = future
         try:
-            value = await self._load_once(namespace, full, loader)
+            loaded = await self._load_once(namespace, full, loader)
+            value = self._keep(namespace, full, loaded, ready)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it, nobody warns
@@ -126,6 +287,12 @@ class CacheLayer:
             return value
         finally:
             del self._inflight[full]
+
+    def _keep(self, namespace: str, full: str, value: Any, prepare: Prepare) -> Any:
+        ready = prepare(value)
+        ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
+        self.local.put(full, ready, len(dumps(value)), ttl)
+        return ready
 
     async def _load_once(self, namespace: str, full: str, loader: Loader) -> Any:
         lock = f"lock:{full}"
@@ -147,6 +314,18 @@ class CacheLayer:
             return value
         finally:
             await self.cache.delete(lock)
+
+    async def get_stats(self) -> CacheStats:
+        """The backend's statistics, with the hits served from this process's copies
+        (which never reach the backend) counted as hits."""
+        stats = await self.cache.get_stats()
+        return replace(
+            stats,
+            hits=stats.hits + self.local.hits,
+            local_hits=self.local.hits,
+            local_entries=len(self.local),
+            local_bytes=self.local.size,
+        )
 
     def ttl_for(self, namespace: str) -> int | None:
         """A namespace's TTL; `employee:<id>` (one record) takes that of `employee`."""

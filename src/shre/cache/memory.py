@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from shre.cache.base import CacheStats, dumps, loads
@@ -82,10 +83,12 @@ class MemoryCache:
     async def exists(self, key: str) -> bool:
         return self._live(key) is not None
 
-    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+    async def increment(
+        self, key: str, amount: int = 1, ttl: int | None = None, *, start: int = 0
+    ) -> int | None:
         raw = self._live(key)
         current = loads(raw) if raw is not None else None
-        value = (current if isinstance(current, int) else 0) + amount
+        value = (current if isinstance(current, int) else start) + amount
         if raw is None:
             self._store(key, dumps(value), ttl if ttl is not None else PERMANENT)
         else:  # keeps its expiry, as Redis INCRBY does
@@ -96,6 +99,14 @@ class MemoryCache:
         raw = self._live(key)
         value = loads(raw) if raw is not None else 0
         return value if isinstance(value, int) else 0
+
+    async def counters(self, keys: Sequence[str]) -> list[int | None] | None:
+        found: list[int | None] = []
+        for key in keys:
+            raw = self._live(key)
+            value = loads(raw) if raw is not None else None
+            found.append(value if isinstance(value, int) else None)
+        return found
 
     async def get_ttl(self, key: str) -> int | None:
         if self._live(key) is None:

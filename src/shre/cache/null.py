@@ -4,6 +4,7 @@ could not invalidate each other's entries: stale reads)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from shre.cache.base import CacheStats
@@ -43,7 +44,12 @@ class NullCache:
     async def exists(self, key: str) -> bool:
         return False
 
-    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+    async def increment(
+        self, key: str, amount: int = 1, ttl: int | None = None, *, start: int = 0
+    ) -> int | None:
+        return None
+
+    async def counters(self, keys: Sequence[str]) -> list[int | None] | None:
         return None
 
     async def counter(self, key: str) -> int | None:

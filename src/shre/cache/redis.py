@@ -8,7 +8,7 @@ own; timeouts are short, since a cache that answers slowly is worse than none.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import structlog
@@ -17,7 +17,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from shre.cache.base import KEY_PREFIX, CacheStats, dumps, loads
+from shre.cache.base import KEY_PREFIX, CacheStats, as_counter, dumps, loads
 from shre.cache.breaker import CircuitBreaker
 from shre.settings import Settings
 
@@ -170,16 +170,20 @@ class RedisCache:
     async def exists(self, key: str) -> bool:
         return bool(await self._call(lambda: self.client.exists(self._key(key)), 0))
 
-    async def increment(self, key: str, amount: int = 1, ttl: int | None = None) -> int | None:
+    async def increment(
+        self, key: str, amount: int = 1, ttl: int | None = None, *, start: int = 0
+    ) -> int | None:
         full = self._key(key)
 
         async def incr() -> int:
             async with self.client.pipeline(transaction=True) as pipe:
+                if start:
+                    pipe.set(full, start, nx=True)  # MULTI/EXEC: created once, then added to
                 pipe.incrby(full, amount)
                 if ttl is not None:
                     pipe.expire(full, ttl, nx=True)  # only when the counter is new
                 results = await pipe.execute()
-            return int(results[0])
+            return int(results[1 if start else 0])
 
         return await self._call(incr, None)
 
@@ -194,6 +198,14 @@ class RedisCache:
             return int(raw) if raw is not None else 0
         except ValueError:
             return 0
+
+    async def counters(self, keys: Sequence[str]) -> list[int | None] | None:
+        async def read() -> tuple[bool, list[Any]]:
+            return True, await self.client.mget([self._key(k) for k in keys])
+
+        failed: tuple[bool, list[Any]] = (False, [])
+        ok, raw = await self._call(read, failed)
+        return [as_counter(r) for r in raw] if ok else None
 
     async def get_ttl(self, key: str) -> int | None:
         seconds = await self._call(lambda: self.client.ttl(self._key(key)), -2)
