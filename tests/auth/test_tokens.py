@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from shre.auth.tokens import InvalidToken, TokenCodec
 from shre.kit.runtime import Runtime
 from tests.auth.helpers import (
     ME,
@@ -201,3 +203,21 @@ async def test_reactivation_does_not_revive_old_tokens(
     )
     fresh = await tokens(client, user)
     assert (await client.get(ME, headers=bearer(fresh["access_token"]))).status_code == 200
+
+
+async def test_a_token_that_expires_is_refused_after_being_accepted() -> None:
+    """Checked tokens are remembered per process; the expiry is still checked each time."""
+    codec = TokenCodec(secrets.token_urlsafe(48), access_ttl=timedelta(seconds=1))
+    user_id = uuid.uuid4()
+    token = codec.issue_access(user_id, datetime.now(UTC))
+    assert codec.decode_access(token).user_id == user_id
+    assert codec.decode_access(token).user_id == user_id  # the remembered answer
+    await asyncio.sleep(1.1)
+    with pytest.raises(InvalidToken, match="expired"):
+        codec.decode_access(token)
+    with pytest.raises(InvalidToken):
+        codec.decode_access(token + "x")  # a changed token is checked afresh
+    other = TokenCodec(secrets.token_urlsafe(48), access_ttl=timedelta(minutes=5))
+    fresh = other.issue_access(user_id, datetime.now(UTC))
+    with pytest.raises(InvalidToken):
+        codec.decode_access(fresh)  # another key's signature

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.audit.trail import AuditTrail
 from shre.auth.models import RefreshToken
 from shre.auth.passwords import PasswordHasher
+from shre.auth.policy import Principal
 from shre.auth.repository import RefreshTokenRepository
 from shre.auth.throttle import Throttler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
@@ -51,31 +53,72 @@ USER_ROWS = RowCodec(User, leave_out=frozenset({"password_hash"}))
 invalidate_when_changed(User, lambda user: [f"user:{user.id}"])
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user's row as cached (no password hash), with what every request checks of it
+    worked out once per process and cached version."""
+
+    row: dict[str, Any]
+    principal: Principal
+    is_active: bool
+    tokens_valid_after: int  # whole seconds (a token's iat has 1 s resolution)
+
+    @classmethod
+    def of(cls, row: dict[str, Any] | None) -> Account | None:
+        if row is None:
+            return None
+        user = USER_ROWS.load(row)
+        return cls(
+            row=row,
+            principal=Principal.of(user),
+            is_active=bool(user.is_active),
+            tokens_valid_after=math.floor(user.tokens_valid_after.timestamp()),
+        )
+
+    def user(self) -> User:
+        """The row as a (detached) User of the caller's own."""
+        return USER_ROWS.load(self.row)
+
+
+async def authenticate(
+    auth: Authenticator,
+    cache: CacheLayer,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    access_token: str,
+    prefetch: Sequence[str] = (),
+) -> Account:
+    """The active account a bearer access token belongs to (401 otherwise). The row comes
+    from the cache, else from a short session of its own. `prefetch`: the cache
+    namespaces the request reads next (their versions come in the same round trip)."""
+    try:
+        claims = auth.codec.decode_access(access_token)
+    except InvalidToken as exc:
+        raise Unauthorized(f"Invalid access token: {exc}", code="invalid_token") from None
+
+    async def load() -> dict[str, Any] | None:
+        async with sessionmaker() as session:
+            user = await UserRepository(session).get(claims.user_id)
+            return None if user is None else USER_ROWS.dump(user)
+
+    account: Account | None = await cache.get_or_load(
+        f"user:{claims.user_id}", "account", load, prepare=Account.of, prefetch=prefetch
+    )
+    if account is None or not account.is_active:
+        raise Unauthorized("Account is not active", code="inactive_account")
+    # Tokens issued before the last password change or deactivation are dead, also after
+    # a reactivation.
+    if claims.issued_at.timestamp() < account.tokens_valid_after:
+        raise Unauthorized("Access token revoked", code="token_revoked")
+    return account
+
+
 class AuthService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        auth: Authenticator,
-        audit: AuditTrail,
-        cache: CacheLayer | None = None,
-    ) -> None:
+    def __init__(self, session: AsyncSession, auth: Authenticator, audit: AuditTrail) -> None:
         self.session = session
         self.auth = auth
         self.audit = audit
-        self.cache = cache
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
-
-    async def _account(self, user_id: uuid.UUID) -> User | None:
-        if self.cache is None:
-            return await self.users.get(user_id)
-
-        async def load() -> dict[str, Any] | None:
-            user = await self.users.get(user_id)
-            return None if user is None else USER_ROWS.dump(user)
-
-        row = await self.cache.get_or_load(f"user:{user_id}", "account", load)
-        return None if row is None else USER_ROWS.load(row)
 
     async def login(self, email: str, password: str, address: str) -> TokenPair:
         throttler = self.auth.throttler
@@ -163,21 +206,6 @@ class AuthService:
                 actor_id=row.user_id,
                 actor_role=user.role if user else None,
             )
-
-    async def authenticate(self, access_token: str) -> User:
-        """The active user a bearer access token belongs to (401 otherwise)."""
-        try:
-            claims = self.auth.codec.decode_access(access_token)
-        except InvalidToken as exc:
-            raise Unauthorized(f"Invalid access token: {exc}", code="invalid_token") from None
-        user = await self._account(claims.user_id)
-        if user is None or not user.is_active:
-            raise Unauthorized("Account is not active", code="inactive_account")
-        # Tokens issued before the last password change or deactivation are dead, also after
-        # a reactivation (iat has 1 s resolution).
-        if claims.issued_at.timestamp() < math.floor(user.tokens_valid_after.timestamp()):
-            raise Unauthorized("Access token revoked", code="token_revoked")
-        return user
 
     async def _revoke_reused_family(self, row: RefreshToken, now: datetime) -> None:
         await self.tokens.revoke_family(row.family_id, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,10 +28,17 @@ class AccessClaims:
     expires_at: datetime
 
 
+# Access tokens whose signature and claims this process has checked, with their expiry:
+# a token is used for many requests, and checking it again costs more than the rest of a
+# cached read. Only the expiry can change a verified token's answer.
+VERIFIED_TOKENS = 10_000
+
+
 class TokenCodec:
     def __init__(self, secret: str, access_ttl: timedelta) -> None:
         self._secret = secret
         self.access_ttl = access_ttl
+        self._verified: dict[str, tuple[float, AccessClaims]] = {}
 
     def issue_access(self, user_id: uuid.UUID, now: datetime) -> str:
         payload = {
@@ -45,6 +53,19 @@ class TokenCodec:
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM)
 
     def decode_access(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if known[0] > time.time():
+                return known[1]
+            del self._verified[token]
+            raise InvalidToken("token expired")
+        claims = self._decode_access(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (claims.expires_at.timestamp(), claims)
+        return claims
+
+    def _decode_access(self, token: str) -> AccessClaims:
         try:
             payload = jwt.decode(
                 token,

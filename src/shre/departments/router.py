@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
+from shre.cache import reads_cache
 from shre.departments.schemas import (
     DepartmentCreate,
     DepartmentOut,
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/departments", tags=["departments"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
-def _service(session: DbSession, audit: Audit) -> DepartmentService:
+async def _service(session: DbSession, audit: Audit) -> DepartmentService:
     return DepartmentService(session, audit)
 
 
@@ -65,6 +66,7 @@ async def get_department(
 
 
 @router.get("/{department_id}/stats")
+@reads_cache("department_stats")
 async def department_stats(
     department_id: uuid.UUID, principal: CurrentUser, service: Service, runtime: RuntimeDep
 ) -> DepartmentStats:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from shre.auth.policy import DOCUMENT_CATEGORIES
+from shre.cache import reads_cache
 from shre.documents.errors import Gone
 from shre.documents.keys import DocumentKeys
 from shre.documents.models import Document
@@ -81,12 +82,12 @@ VERSION_BODY: dict[str, Any] = {
 }
 
 
-def storages(request: Request) -> StorageSet:
+async def storages(request: Request) -> StorageSet:
     found: StorageSet = request.app.state.storages
     return found
 
 
-def _service(
+async def _service(
     session: DbSession,
     runtime: RuntimeDep,
     audit: Audit,
@@ -167,6 +168,7 @@ async def upload(
 
 
 @router.get("", response_model=Page[DocumentOut])
+@reads_cache("documents")
 async def list_documents(
     principal: CurrentUser,
     service: Service,
@@ -190,6 +192,7 @@ async def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
+@reads_cache("documents")
 async def get_document(
     document_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
 ) -> DocumentOut:

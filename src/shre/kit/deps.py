@@ -11,14 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.audit.trail import AuditTrail
 from shre.auth.policy import Principal, Role
-from shre.auth.service import AuthService
-from shre.cache import pending_invalidations
+from shre.auth.service import Account, authenticate
+from shre.cache import cache_reads_of, pending_invalidations
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
 from shre.kit.runtime import Runtime
 from shre.users.models import User
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -26,9 +26,12 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def _session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's transaction: committed before the response is sent, rolled back on
-    error unless the error says its changes must persist (keep_changes)."""
+    error unless the error says its changes must persist (keep_changes). (The core
+    dependencies take the runtime from the request, not from RuntimeDep: every dependency
+    costs each request a little.)"""
+    runtime: Runtime = request.app.state.runtime
     async with runtime.sessionmaker() as session:
         try:
             yield session
@@ -61,41 +64,49 @@ DbSession = Annotated[AsyncSession, Depends(_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 
-def audit_trail(request: Request, session: DbSession, runtime: RuntimeDep) -> AuditTrail:
+async def audit_trail(request: Request, session: DbSession) -> AuditTrail:
     """Audit events of this request: its transaction, its caller (read when an event is
     recorded, so it is there once `CurrentUser` ran), its client address and request id."""
-    return AuditTrail.for_request(request, session, runtime.sessionmaker)
+    return AuditTrail.for_request(request, session, request.app.state.runtime.sessionmaker)
 
 
 Audit = Annotated[AuditTrail, Depends(audit_trail)]
 
 
-async def current_account(
-    session: DbSession,
-    runtime: RuntimeDep,
-    audit: Audit,
+async def current_principal(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> User:
-    """The signed-in user's record (loaded once per request, one primary-key query)."""
+) -> Principal:
+    """The signed-in caller: the bearer token checked, the account read through the
+    cache (no session of the request's: most cached reads then need none at all)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Bearer access token required", code="missing_token")
-    service = AuthService(session, runtime.auth, audit, runtime.cache)
-    return await service.authenticate(credentials.credentials)
-
-
-CurrentAccount = Annotated[User, Depends(current_account)]
-
-
-async def current_principal(request: Request, account: CurrentAccount) -> Principal:
-    principal = Principal.of(account)
-    request.state.principal = principal
-    return principal
+    runtime: Runtime = request.app.state.runtime
+    account = await authenticate(
+        runtime.auth,
+        runtime.cache,
+        runtime.sessionmaker,
+        credentials.credentials,
+        prefetch=cache_reads_of(request.scope.get("endpoint"), request.path_params),
+    )
+    request.state.account = account
+    request.state.principal = account.principal
+    return account.principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
-def client_address(request: Request) -> str:
+async def current_account(request: Request, _: CurrentUser) -> User:
+    """The signed-in user's record (as cached, detached: read it, do not change it)."""
+    account: Account = request.state.account
+    return account.user()
+
+
+CurrentAccount = Annotated[User, Depends(current_account)]
+
+
+async def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 

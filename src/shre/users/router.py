@@ -17,7 +17,7 @@ router = APIRouter(tags=["users"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
-def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> UserService:
+async def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> UserService:
     return UserService(session, runtime.auth.hasher, audit)
 
 
