@@ -3,20 +3,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
+from shre.cache import reads_cache
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
 from shre.employees.service import EmployeeService, View
-from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentUser, DbSession
 from shre.kit.http import JSONBytes, etag_for
 from shre.kit.pagination import Page, PageQuery
+from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
 router = APIRouter(prefix="/employees", tags=["employees"])
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
-def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> EmployeeService:
+async def _service(request: Request, session: DbSession, audit: Audit) -> EmployeeService:
+    runtime: Runtime = request.app.state.runtime
     return EmployeeService(session, runtime.vault, audit, runtime.cache)
 
 
@@ -29,6 +32,7 @@ def _out(view: View) -> EmployeeOut:
 
 
 @router.get("", response_model=Page[EmployeeOut], response_model_exclude_unset=True)
+@reads_cache("employees")
 async def list_employees(
     principal: CurrentUser,
     service: Service,
@@ -70,6 +74,7 @@ async def create_employee(
 
 
 @router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
+@reads_cache("employee:{employee_id}", "employee", "reporting_line")
 async def get_employee(
     employee_id: uuid.UUID, principal: CurrentUser, service: Service
 ) -> Response:

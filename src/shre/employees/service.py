@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+import orjson
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
 from shre.auth.policy import (
+    DIRECTORY_FIELDS,
     EMPLOYMENT_FIELDS,
     SENSITIVE_FIELDS,
     Principal,
@@ -30,7 +33,7 @@ from shre.employees.repository import EmployeeRepository, Scope
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
-from shre.kit.http import check_if_match
+from shre.kit.http import check_if_match, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
@@ -52,7 +55,10 @@ STATS_FIELDS = frozenset(
 )
 RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
 # What a change to employees outside a request (CLI: seed, key operations) invalidates.
-ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, "department_stats")
+# Who reports to whom (a manager reading one record): changed only by a new employee or
+# a new manager_id, so other writes leave it cached.
+REPORTING_LINE = "reporting_line"
+ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats")
 # Cached rows never carry the wrapped data key: it is read fresh for the rows whose
 # sensitive fields the caller may open, so a key destroyed (crypto-shredding) or re-wrapped
 # (rotation) by another process takes effect at once, whatever a cache still holds.
@@ -60,6 +66,45 @@ EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
 ROW_ID = frozenset({"id"})
 View = dict[str, Any]
 Views = list[View]
+SOMEONE_ELSE = uuid.UUID(int=0)  # no employee's id (ids are random, version 4)
+# A list page's items: one view per row, or (directory fields only, the same for every
+# caller who sees no more than those of each row) JSON written once per cached page.
+Items = Views | orjson.Fragment
+
+
+class CachedPage:
+    """A cached list page as this process keeps it: read-only rows, and the page's items
+    as directory entries, written as JSON once (they are the same for every caller who
+    sees only the directory fields of each row: no field of a caller's own record, no
+    employment field of a manager's report, nothing sensitive)."""
+
+    __slots__ = ("_directory", "reports", "rows", "total")
+
+    def __init__(self, cached: dict[str, Any]) -> None:
+        # Read-only rows: only `id` is compared (with the caller's own id); the rest is
+        # answered as it is.
+        self.rows = [EMPLOYEE_ROWS.load_for_reading(r, typed=ROW_ID) for r in cached["rows"]]
+        for row in self.rows:
+            row.dek_wrapped = None  # see _with_keys
+        self.total = int(cached["total"])
+        self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
+        self._directory: orjson.Fragment | None = None
+
+    def directory(self) -> orjson.Fragment:
+        if self._directory is None:
+            entries = [{name: getattr(row, name) for name in DIRECTORY_FIELDS} for row in self.rows]
+            self._directory = orjson.Fragment(json_bytes(entries))
+        return self._directory
+
+    def only_directory_for(self, actor: Principal) -> bool:
+        # What the policy shows of a record depends on the caller's role, whether it is
+        # their own and whether it reports to them: ask it for anyone else's, then for
+        # the rows (if any) that are the caller's own or their reports.
+        special = [r.id for r in self.rows if r.id == actor.employee_id or r.id in self.reports]
+        return all(
+            employee_fields_visible(actor, one, in_subtree=one in self.reports) == DIRECTORY_FIELDS
+            for one in (SOMEONE_ELSE, *special)
+        )
 
 
 def _invalid(field: str, message: str, code: str) -> InvalidInput:
@@ -125,18 +170,21 @@ class EmployeeService:
         row = await self.cache.get_or_load(f"employee:{employee_id}", "row", load, within=RECORDS)
         return None if row is None else EMPLOYEE_ROWS.load(row)
 
-    async def _with_keys(self, actor: Principal, rows: list[Employee]) -> None:
-        """Give cached rows their wrapped data keys, for the rows the caller may open."""
+    async def _with_keys(self, actor: Principal, rows: list[Employee]) -> list[Employee]:
+        """The rows, those the caller may open with their wrapped data keys, read now:
+        cached rows never carry them. A cached list's rows are shared by the requests of
+        this process, so they are never changed: the ones given a key are copies."""
         if self.cache is None:
-            return  # rows straight from the database have them
+            return rows  # rows straight from the database have them
         wanted = [
             r.id
             for r in rows
             if SENSITIVE_FIELDS & employee_fields_visible(actor, r.id, in_subtree=False)
         ]
+        if not wanted:
+            return rows
         keys = await self.repo.wrapped_keys(wanted)
-        for row in rows:
-            row.dek_wrapped = keys.get(row.id)
+        return [row if row.id not in keys else _given_key(row, keys[row.id]) for row in rows]
 
     async def _reports_of(self, actor: Principal, rows: list[Employee]) -> set[uuid.UUID]:
         """Which of `rows` are in the actor's reporting subtree (managers only). Walks up
@@ -171,12 +219,31 @@ class EmployeeService:
             raise NotFound("No such employee", code="employee_not_found")
         return employee
 
+    async def _reports_to_caller(self, actor: Principal, employee_id: uuid.UUID) -> bool:
+        """Whether one record is in the (manager) caller's subtree, through the cache: the
+        answer lives in REPORTING_LINE, which every new employee and every change of a
+        manager_id invalidates."""
+        if actor.role is not Role.MANAGER or actor.employee_id is None:
+            return False
+        if self.cache is None:
+            return bool(await self.repo.reporting_to(actor.employee_id, [employee_id]))
+        manager = actor.employee_id
+
+        async def load() -> bool:
+            return bool(await self.repo.reporting_to(manager, [employee_id]))
+
+        answer = await self.cache.get_or_load(
+            NAMESPACE, key_of("reports", manager, employee_id), load
+        )
+        return bool(answer)
+
     async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
         employee = await self._stored(employee_id)
         if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
-        await self._with_keys(actor, [employee])
-        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        [employee] = await self._with_keys(actor, [employee])
+        subtree = {employee.id} if await self._reports_to_caller(actor, employee.id) else set()
+        view = self.view(actor, employee, subtree)
         await self._audit_sensitive([employee], [view], single=True)
         return employee, view
 
@@ -190,7 +257,7 @@ class EmployeeService:
         manager_id: uuid.UUID | None = None,
         status: str | None = None,
         ssn: str | None = None,
-    ) -> tuple[Views, int]:
+    ) -> tuple[Items, int]:
         indexes = None
         if ssn is not None:
             if not may_manage_employees(actor):
@@ -232,13 +299,13 @@ class EmployeeService:
             key = key_of(
                 "list", params, q, department_id, manager_id, status, indexes, only, manager
             )
-            cached = await self.cache.get_or_load(NAMESPACE, key, as_json)
-            # Read-only rows: only `id` is compared (with the caller's own id); the rest
-            # is answered as it is.
-            rows = [EMPLOYEE_ROWS.load_for_reading(r, typed=ROW_ID) for r in cached["rows"]]
-            total = int(cached["total"])
-            subtree = {uuid.UUID(r) for r in cached["reports"]}
-        await self._with_keys(actor, rows)
+            page: CachedPage = await self.cache.get_or_load(
+                NAMESPACE, key, as_json, prepare=CachedPage
+            )
+            if page.only_directory_for(actor):
+                return page.directory(), page.total  # nothing to open, nothing to audit
+            rows, total, subtree = page.rows, page.total, set(page.reports)
+        rows = await self._with_keys(actor, rows)
         views = [self.view(actor, row, subtree) for row in rows]
         await self._audit_sensitive(rows, views)
         return views, total
@@ -389,7 +456,11 @@ class EmployeeService:
             setattr(employee, name, value)
         if box is not None:
             self.vault.seal(box, employee, sensitive)
-        await self._flush(employee, figures=bool(STATS_FIELDS & {*changes, *sensitive}))
+        await self._flush(
+            employee,
+            figures=bool(STATS_FIELDS & {*changes, *sensitive}),
+            line="manager_id" in changes,
+        )
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
         await self.audit.record(
@@ -434,7 +505,7 @@ class EmployeeService:
             employee.termination_date = max(date.today(), employee.hire_date)
         if reason is not None:
             employee.termination_reason = reason
-        await self._flush(employee)
+        await self._flush(employee, line=False)
         await self.audit.record(
             "employee.terminate",
             target_type="employee",
@@ -476,12 +547,14 @@ class EmployeeService:
                 "manager_cycle",
             )
 
-    async def _flush(self, employee: Employee, *, figures: bool = True) -> None:
+    async def _flush(self, employee: Employee, *, figures: bool = True, line: bool = True) -> None:
         # The record and every list change with it; department figures only when a field
-        # they count changed (`figures`).
+        # they count changed (`figures`), the reporting line when it did (`line`).
         invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE)
         if figures:
             invalidate_on_commit(self.session, "department_stats")
+        if line:
+            invalidate_on_commit(self.session, REPORTING_LINE)
         try:
             await self.repo.add(employee)
         except IntegrityError as exc:
@@ -498,6 +571,13 @@ class EmployeeService:
             raise
         except StaleDataError:
             raise changed_concurrently("employee") from None
+
+
+def _given_key(row: Employee, key: str | None) -> Employee:
+    if isinstance(row, SimpleNamespace):  # shared (CachedPage): a copy
+        return cast(Employee, SimpleNamespace(**{**vars(row), "dek_wrapped": key}))
+    row.dek_wrapped = key  # an instance of this request's own
+    return row
 
 
 def _text(value: object) -> str | None:

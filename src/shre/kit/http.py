@@ -36,6 +36,11 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot write a {type(value).__name__} as JSON")
 
 
+def json_bytes(content: Any) -> bytes:
+    """JSON as every hot read path writes it (orjson; UUIDs and Decimals as strings)."""
+    return orjson.dumps(content, default=_json_default)
+
+
 class JSONBytes(Response):
     """A JSON response serialised once by orjson, for hot read paths: the service's view
     dicts hold only what the caller may see, so there is nothing left for a response
@@ -44,4 +49,4 @@ class JSONBytes(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, default=_json_default)
+        return json_bytes(content)
