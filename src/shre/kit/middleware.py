@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request ids with access logs, and request body size limits."""
+"""Pure ASGI middleware: request ids with access logs, and request body size limits, in
+one layer."""
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -11,6 +13,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shre.cache import forget_prefetched
 from shre.kit.problems import PROBLEM_MEDIA_TYPE
 from shre.observability.metrics import COUNTERS
 
@@ -18,66 +21,19 @@ _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("shre.access")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-class RequestContextMiddleware:
-    """Gives every request an id (kept from X-Request-ID when well-formed) and logs it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
-        COUNTERS.requests += 1
-        scope.setdefault("state", {})["request_id"] = request_id
-        client = scope.get("client")
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            access_log.info(
-                "http.request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                client_ip=client[0] if client else None,
-            )
-            structlog.contextvars.clear_contextvars()
-
-
 class BodyTooLarge(Exception):
     pass
 
 
-class BodyLimitMiddleware:
-    """Refuses request bodies over a limit with 413, without reading them into memory.
+class RequestMiddleware:
+    """One pure ASGI layer in front of every request (each layer costs every request):
 
-    `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
-    FastAPI's own `max_body_size` is not used because it answers an over-long declared
-    Content-Length with a text/plain 413, outside the problem+json contract.
+    - a request id (kept from X-Request-ID when well-formed), bound to the logs, answered
+      in X-Request-ID, and an access log line;
+    - request bodies over a limit refused with 413, without reading them into memory.
+      `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
+      FastAPI's own `max_body_size` is not used because it answers an over-long declared
+      Content-Length with a text/plain 413, outside the problem+json contract.
     """
 
     def __init__(
@@ -97,17 +53,23 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        incoming = declared = chunked = None
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                incoming = value.decode("latin-1")
+            elif key == b"content-length":
+                declared = value.decode("latin-1")
+            elif key == b"transfer-encoding":
+                chunked = value
+        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid4_hex()
+        COUNTERS.requests += 1
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        forget_prefetched()
+        started = time.perf_counter()
         limit = self._limit(scope.get("path", ""))
-        declared = _header(scope, b"content-length")
-        if declared is not None:
-            try:
-                too_big = int(declared) > limit
-            except ValueError:
-                too_big = False
-            if too_big:
-                await _send_413(send, limit)
-                return
-
+        status = 500
         received = 0
         exceeded = False
         response_started = False
@@ -122,30 +84,70 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge
             return message
 
-        async def guarded_send(message: Message) -> None:
-            # The framework may turn the failed read into its own error response (a 400);
+        async def send_with_id(message: Message) -> None:
+            # The framework may turn a failed read into its own error response (a 400):
             # whatever it sends after the limit was hit is replaced by one 413.
-            nonlocal response_started
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 if response_started:
                     return
                 response_started = True
                 if exceeded:
-                    await _send_413(send, limit)
+                    status = 413
+                    await _send_413(send, limit, request_id)
                     return
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
             elif exceeded:
                 return
             await send(message)
 
+        # No length and not chunked: HTTP/1.1 says there is no body (RFC 9112 §6.3).
+        body = declared is not None or chunked is not None
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            if declared is not None and _too_long(declared, limit):
+                status = 413
+                await _send_413(send, limit, request_id)
+                return
+            await self.app(scope, limited_receive if body else receive, send_with_id)
         except BodyTooLarge:
             if not response_started:
                 response_started = True
-                await _send_413(send, limit)
+                status = 413
+                await _send_413(send, limit, request_id)
+        finally:
+            self._log(scope, status, started)
+            structlog.contextvars.clear_contextvars()
+            forget_prefetched()
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        if access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client")
+            access_log.info(
+                "http.request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client_ip=client[0] if client else None,
+            )
 
 
-async def _send_413(send: Send, limit: int) -> None:
+def uuid4_hex() -> str:
+    return uuid.uuid4().hex
+
+
+def _too_long(declared: str, limit: int) -> bool:
+    try:
+        return int(declared) > limit
+    except ValueError:
+        return False  # not a number: the server refuses it, or the read is limited
+
+
+async def _send_413(send: Send, limit: int, request_id: str) -> None:
     body = orjson.dumps(
         {
             "type": "about:blank",
@@ -163,6 +165,7 @@ async def _send_413(send: Send, limit: int) -> None:
                 (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                (b"x-request-id", request_id.encode()),
             ],
         }
     )
