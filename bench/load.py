@@ -1,8 +1,8 @@
 """Load benchmark: a read-heavy mix against a real server, with the cache on and off.
 
     python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
-                         [--workers 2] [--runs 3] [--readers mixed|hr]
-                         [--database-url URL --seeded] [--no-outage] [--compare-bare]
+                         [--workers 2] [--runs 3] [--readers mixed|hr|staff]
+                         [--database-url URL --seeded] [--no-outage] [--compare-bare | --bare-only]
 
 Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
 starts a redis-server of its own on a free port, then for each configuration starts
@@ -10,8 +10,8 @@ starts a redis-server of its own on a free port, then for each configuration sta
 `wrk`): 95% reads — employee list pages with filters and sorts, employee records,
 department statistics, document metadata (lists and records; 40 small documents are
 uploaded first), by an hr user, a manager and an employee in equal shares (`--readers hr`:
-hr only, whose employee reads are each an audited sensitive read) — and 5% writes (the hr
-user changing an employee's phone).
+hr only, whose employee reads are each an audited sensitive read; `--readers staff`: the
+manager and the employee only) — and 5% writes (the hr user changing an employee's phone).
 
 Prints, per run (cache on and off alternate, --runs of each, then their medians):
 requests/s, p50/p95/p99 latency, errors, the cache hit ratio and database queries per
@@ -265,8 +265,8 @@ def run(
     try:
         hr = login(url, "demo-hr@demo.shre.example", HR_PASSWORD)
         admin = login(url, "demo-admin@demo.shre.example", ADMIN_PASSWORD)
-        readers = [hr]
-        if args.readers == "mixed":
+        readers = [] if args.readers == "staff" else [hr]
+        if args.readers != "hr":
             readers += [
                 login(url, "demo-manager@demo.shre.example", MANAGER_PASSWORD),
                 login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD),
@@ -333,61 +333,91 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
 
-def plain_wrk(url: str, headers: dict[str, str], connections: int, seconds: int) -> float:
-    """Requests/s of one URL (wrk, no script)."""
-    args = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", url]
+def plain_wrk(
+    url: str, headers: dict[str, str], connections: int, seconds: int
+) -> tuple[float, float]:
+    """Requests/s and p50 latency (ms) of one URL (wrk, no script); every answer must be
+    a 2xx (an expired token would make a fast benchmark of 401s)."""
+    args = ["wrk", "--latency", f"-t{min(2, connections)}", f"-c{connections}"]
+    args += [f"-d{seconds}s", url]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    line = next(x for x in out.splitlines() if x.startswith("Requests/sec:"))
-    return float(line.split()[1])
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw answers other than 2xx from {url}:\n{out}")
+    rps = float(next(x for x in out.splitlines() if x.startswith("Requests/sec:")).split()[1])
+    p50 = next(x for x in out.splitlines() if x.strip().startswith("50%")).split()[1]
+    return rps, _ms(p50)
+
+
+def _ms(value: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value.removesuffix(unit)) * factor
+    return float(value)
 
 
 def compare_bare(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> None:
     """The cached 50-row list page (an employee reading: no decryption, no audit event)
-    next to a bare FastAPI endpoint answering the same page as bytes serialised once."""
+    next to a bare FastAPI endpoint answering the same page as bytes serialised once,
+    alternating --runs times; medians."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     path = "/api/v1/employees?page=3"
     server = serve(env, cwd, port, args.workers)
+    bare_port = free_port()
+    bare_url = f"http://127.0.0.1:{bare_port}/page"
+    bare: subprocess.Popen[bytes] | None = None
+    shre_runs: list[tuple[float, float]] = []
+    bare_runs: list[tuple[float, float]] = []
     try:
         token = login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD)
         headers = {"Authorization": f"Bearer {token}"}
         page = httpx.get(url + path, headers=headers)
         page.raise_for_status()
         (cwd / "page.json").write_bytes(page.content)
-        plain_wrk(url + path, headers, args.connections, 3)  # warm-up: cached now
-        shre_rps = plain_wrk(url + path, headers, args.connections, args.duration)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    bare_port = free_port()
-    bare = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(bare_port)),
-            *("--workers", str(args.workers), "--log-level", "warning", "--no-access-log"),
-        ],
-        env={**os.environ, "BARE_PAGE_FILE": str(cwd / "page.json")},
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
+        bare = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(bare_port)),
+                *("--workers", str(args.workers), "--log-level", "warning", "--no-access-log"),
+            ],
+            env={**os.environ, "BARE_PAGE_FILE": str(cwd / "page.json")},
+            cwd=Path(__file__).resolve().parent.parent,
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
-                httpx.get(f"http://127.0.0.1:{bare_port}/page").raise_for_status()
+                httpx.get(bare_url).raise_for_status()
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        bare_url = f"http://127.0.0.1:{bare_port}/page"
+        plain_wrk(url + path, headers, args.connections, 3)  # warm-up: cached now
         plain_wrk(bare_url, {}, args.connections, 3)
-        bare_rps = plain_wrk(bare_url, {}, args.connections, args.duration)
+        for _ in range(args.runs):
+            # A fresh token each run: access tokens live 15 minutes.
+            token = login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD)
+            headers = {"Authorization": f"Bearer {token}"}
+            shre_runs.append(plain_wrk(url + path, headers, args.connections, args.duration))
+            bare_runs.append(plain_wrk(bare_url, {}, args.connections, args.duration))
+            rps, p50 = shre_runs[-1]
+            print(
+                f"  cached list page {rps:7.0f} req/s p50 {p50:5.2f} ms; "
+                f"bare endpoint {bare_runs[-1][0]:7.0f} req/s -> {rps / bare_runs[-1][0]:.1%}",
+                flush=True,
+            )
     finally:
-        bare.terminate()
-        bare.wait(timeout=30)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        if bare is not None:
+            bare.terminate()
+            bare.wait(timeout=30)
+    shre_rps = statistics.median(r for r, _ in shre_runs)
+    shre_p50 = statistics.median(p for _, p in shre_runs)
+    bare_rps = statistics.median(r for r, _ in bare_runs)
     print(
-        f"cached list page (employee, 50 rows, {len(page.content)} bytes): {shre_rps:.0f} req/s; "
-        f"bare FastAPI endpoint, same bytes: {bare_rps:.0f} req/s "
-        f"-> {shre_rps / bare_rps:.1%} of it",
+        f"MEDIAN cached list page (employee, 50 rows, {len(page.content)} bytes, "
+        f"c={args.connections}): {shre_rps:.0f} req/s, p50 {shre_p50:.2f} ms; bare FastAPI "
+        f"endpoint, same bytes: {bare_rps:.0f} req/s -> {shre_rps / bare_rps:.1%} of it",
         flush=True,
     )
 
@@ -411,11 +441,15 @@ def main() -> None:
         help="also compare the cached list page with a bare endpoint serving its bytes",
     )
     parser.add_argument(
+        "--bare-only", action="store_true", help="only the comparison with a bare endpoint"
+    )
+    parser.add_argument(
         "--readers",
-        choices=["mixed", "hr"],
+        choices=["mixed", "hr", "staff"],
         default="mixed",
-        help="who reads: hr, a manager and an employee in equal shares, or hr only (every "
-        "hr read of employees returns sensitive fields: an audit event each)",
+        help="who reads employees: hr, a manager and an employee in equal shares; hr only "
+        "(every hr read of employees returns sensitive fields: an audit event each); or "
+        "staff, a manager and an employee (nothing audited; documents are still hr's)",
     )
     args = parser.parse_args()
     for tool in ("wrk", "redis-server"):
@@ -456,13 +490,13 @@ def main() -> None:
             off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
             # Alternating, so slow phases of a shared machine hit both alike.
             results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
-            for n in range(1, args.runs + 1):
+            for n in range(1, 0 if args.bare_only else args.runs + 1):
                 results["on"].append(run(f"cache on (Redis), run {n}", on, cwd, args, redis))
                 results["off"].append(run(f"cache off, run {n}", off, cwd, args, None))
-            if args.runs > 1:
+            if args.runs > 1 and not args.bare_only:
                 report("MEDIAN cache on (Redis)", median_of(results["on"]))
                 report("MEDIAN cache off", median_of(results["off"]))
-            if args.compare_bare:
+            if args.compare_bare or args.bare_only:
                 compare_bare(on, cwd, args)
             if not args.no_outage:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
