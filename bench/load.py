@@ -310,6 +310,8 @@ def run(
         "p95": result["p95_us"] / 1000,
         "p99": result["p99_us"] / 1000,
         "errors": result["status_errors"] + result["socket_errors"],
+        "5xx": result["status_errors"],
+        "timeouts": result["socket_errors"],
         "refused": result["refused"],
         "hit_ratio": (after["hits"] - before["hits"]) / looked if looked else 0.0,
         "queries": (after["db_queries"] - before["db_queries"]) / max(served, 1),
@@ -322,7 +324,8 @@ def run(
 def report(label: str, m: dict[str, float]) -> None:
     print(
         f"{label:<30} {m['rps']:7.1f} req/s  p50 {m['p50']:6.1f} ms  p95 {m['p95']:6.1f} ms  "
-        f"p99 {m['p99']:6.1f} ms  errors {m['errors']:3.0f}  4xx {m['refused']:4.0f}  "
+        f"p99 {m['p99']:6.1f} ms  errors {m['errors']:3.0f} (5xx {m['5xx']:.0f}, socket "
+        f"{m['timeouts']:.0f})  4xx {m['refused']:4.0f}  "
         f"hit ratio {m['hit_ratio']:5.1%}  "
         f"db queries/request {m['queries']:5.2f}  cache errors {m['cache_errors']:.0f}",
         flush=True,
