@@ -362,7 +362,14 @@ async def test_a_new_manager_sees_their_report_at_once_in_every_process(
     tokens = await accounts.login(email)
     manager = {"Authorization": f"Bearer {tokens['access_token']}"}
     record = f"{EMPLOYEES}/{report['id']}"
+
+    async def listed() -> dict[str, Any]:
+        page = (await other_process.get(EMPLOYEES, headers=manager)).json()["items"]
+        found: dict[str, Any] = next(e for e in page if e["id"] == report["id"])
+        return found
+
     for _ in range(2):  # the second read comes from the cache
+        assert "status" not in await listed()
         seen = (await other_process.get(record, headers=manager)).json()
         assert "hire_date" not in seen
         assert "status" not in seen
@@ -373,6 +380,9 @@ async def test_a_new_manager_sees_their_report_at_once_in_every_process(
     assert seen["hire_date"] == "2020-01-01"
     assert seen["status"] == "active"
     assert "salary" not in seen  # employment fields, never sensitive ones
+    assert (await listed())["status"] == "active"
+    reports = await other_process.get(f"{EMPLOYEES}/{boss['id']}/reports", headers=manager)
+    assert [(r["id"], r["status"]) for r in reports.json()] == [(report["id"], "active")]
 
     # A phone change leaves the cached reporting line (it cannot change it) and is seen.
     phone = await client.patch(record, json={"phone": "+49 30 555"}, headers=admin.headers)

@@ -87,3 +87,21 @@ async def test_stats_count_and_protect_salaries(
         409,
         "department_has_employees",
     )
+
+
+async def test_stats_of_a_department_that_is_gone_are_404_even_when_cached(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts
+) -> None:
+    staff = await accounts.signed_in(Role.EMPLOYEE)
+    made = await client.post(DEPARTMENTS, json={"name": "Short-lived"}, headers=admin.headers)
+    department = made.json()
+    stats = f"{DEPARTMENTS}/{department['id']}/stats"
+    for _ in range(2):  # the second answer comes from the cache
+        response = await client.get(stats, headers=staff.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["department_id"] == department["id"]
+    deleted = await client.delete(f"{DEPARTMENTS}/{department['id']}", headers=admin.headers)
+    assert deleted.status_code == 204, deleted.text
+    assert_problem(await client.get(stats, headers=staff.headers), 404, "department_not_found")
+    unknown = f"{DEPARTMENTS}/00000000-0000-4000-8000-000000000000/stats"
+    assert_problem(await client.get(unknown, headers=staff.headers), 404, "department_not_found")

@@ -87,11 +87,12 @@ class DepartmentService:
     ) -> dict[str, Any]:
         """Statistics over the department and its sub-departments. Cached as computed for
         hr (salary figures included); the salary part is sealed in the cache under a key
-        derived from the master key, and left out for callers who may not see it."""
-        department = await self.get(actor, department_id)
-        sealer = _StatsSealer(vault, department.id)
+        derived from the master key, and left out for callers who may not see it. A
+        cached entry stands for a department that exists: deleting one invalidates them."""
+        sealer = _StatsSealer(vault, department_id)
 
         async def compute() -> dict[str, Any]:
+            department = await self.get(actor, department_id)  # 404 for no such department
             members = await EmployeeRepository(self.session).in_departments(
                 await self.repo.subtree(department.id)
             )
@@ -101,7 +102,7 @@ class DepartmentService:
         if cache is None:
             cached = await compute()
         else:
-            cached = await cache.get_or_load(STATS_NAMESPACE, str(department.id), compute)
+            cached = await cache.get_or_load(STATS_NAMESPACE, str(department_id), compute)
         stats = {k: v for k, v in cached.items() if k != "salary"}
         if may_manage_employees(actor):
             salary = sealer.open(cached["salary"])
@@ -111,10 +112,10 @@ class DepartmentService:
             await self.audit.record_read(
                 "department.read_salary_stats",
                 target_type="department",
-                target_id=department.id,
+                target_id=department_id,
                 fields=SALARY_STATS_FIELDS,
             )
-        return {"department_id": department.id, **stats}
+        return {"department_id": department_id, **stats}
 
     def _authorize_write(self, actor: Principal) -> None:
         if not may_write_departments(actor):

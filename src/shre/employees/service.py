@@ -186,12 +186,29 @@ class EmployeeService:
         keys = await self.repo.wrapped_keys(wanted)
         return [row if row.id not in keys else _given_key(row, keys[row.id]) for row in rows]
 
-    async def _reports_of(self, actor: Principal, rows: list[Employee]) -> set[uuid.UUID]:
-        """Which of `rows` are in the actor's reporting subtree (managers only). Walks up
-        from the rows, so its cost follows the page, not the size of the subtree."""
+    async def _reports_of(
+        self, actor: Principal, rows: list[Employee], *, fresh: bool = False
+    ) -> set[uuid.UUID]:
+        """Which of `rows` are in the actor's reporting subtree (managers only). Without a
+        cache, or `fresh` (inside a write's own transaction), it walks up from the rows, so
+        its cost follows the page. With one, the manager's whole subtree is read once and
+        cached under REPORTING_LINE, which only new employees and manager changes
+        invalidate."""
         if actor.role is not Role.MANAGER or actor.employee_id is None or not rows:
             return set()
-        return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
+        if self.cache is None or fresh:
+            return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
+        subtree = await self._subtree(self.cache, actor.employee_id)
+        return {r.id for r in rows if r.id in subtree}
+
+    async def _subtree(self, cache: CacheLayer, manager: uuid.UUID) -> frozenset[uuid.UUID]:
+        async def load() -> list[str]:
+            return sorted(str(i) for i in await self.repo.subtree(manager))
+
+        found: frozenset[uuid.UUID] = await cache.get_or_load(
+            REPORTING_LINE, key_of("subtree", manager), load, prepare=_id_set
+        )
+        return found
 
     @staticmethod
     def _employment_scope(actor: Principal, status: str | None, sort: str | None) -> Scope | None:
@@ -219,31 +236,12 @@ class EmployeeService:
             raise NotFound("No such employee", code="employee_not_found")
         return employee
 
-    async def _reports_to_caller(self, actor: Principal, employee_id: uuid.UUID) -> bool:
-        """Whether one record is in the (manager) caller's subtree, through the cache: the
-        answer lives in REPORTING_LINE, which every new employee and every change of a
-        manager_id invalidates."""
-        if actor.role is not Role.MANAGER or actor.employee_id is None:
-            return False
-        if self.cache is None:
-            return bool(await self.repo.reporting_to(actor.employee_id, [employee_id]))
-        manager = actor.employee_id
-
-        async def load() -> bool:
-            return bool(await self.repo.reporting_to(manager, [employee_id]))
-
-        answer = await self.cache.get_or_load(
-            NAMESPACE, key_of("reports", manager, employee_id), load
-        )
-        return bool(answer)
-
     async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
         employee = await self._stored(employee_id)
         if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
         [employee] = await self._with_keys(actor, [employee])
-        subtree = {employee.id} if await self._reports_to_caller(actor, employee.id) else set()
-        view = self.view(actor, employee, subtree)
+        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
         await self._audit_sensitive([employee], [view], single=True)
         return employee, view
 
@@ -411,7 +409,7 @@ class EmployeeService:
             fields=[k for k, v in {**values, **sensitive}.items() if v is not None],
         )
         log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
-        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        view = self.view(actor, employee, await self._reports_of(actor, [employee], fresh=True))
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
         return employee, view
 
@@ -475,7 +473,7 @@ class EmployeeService:
             fields=sorted([*changes, *sensitive]),
             by=str(actor.id),
         )
-        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        view = self.view(actor, employee, await self._reports_of(actor, [employee], fresh=True))
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
         return employee, view
 
@@ -571,6 +569,10 @@ class EmployeeService:
             raise
         except StaleDataError:
             raise changed_concurrently("employee") from None
+
+
+def _id_set(values: list[str]) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(v) for v in values)
 
 
 def _given_key(row: Employee, key: str | None) -> Employee:
