@@ -170,6 +170,11 @@ class CacheLayer:
         self.local.clear()
         await self.flush_dirty()
 
+    def is_serving(self) -> bool:
+        """Whether reads are answered from the cache now (enabled, up, nothing pending):
+        a caller may choose a loader that is only worth it when its result is kept."""
+        return self.cache.is_enabled() and self.cache.is_available() and not self.dirty
+
     async def _bump(self, namespace: str) -> bool:
         return await self.cache.increment(f"ns:{namespace}", start=fresh_start()) is not None
 

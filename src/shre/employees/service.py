@@ -126,7 +126,9 @@ class EmployeeService:
         self.session = session
         self.vault = vault
         self.audit = audit
-        self.cache = cache
+        # A disabled cache (CACHE_ENABLED=false) is no cache: rows straight from the
+        # database, wrapped keys and all, with no detour through the cached form.
+        self.cache = cache if cache is not None and cache.cache.is_enabled() else None
         self.repo = EmployeeRepository(session)
 
     async def _audit_sensitive(
@@ -191,12 +193,12 @@ class EmployeeService:
     ) -> set[uuid.UUID]:
         """Which of `rows` are in the actor's reporting subtree (managers only). Without a
         cache, or `fresh` (inside a write's own transaction), it walks up from the rows, so
-        its cost follows the page. With one, the manager's whole subtree is read once and
-        cached under REPORTING_LINE, which only new employees and manager changes
-        invalidate."""
+        its cost follows the page. With one that answers, the manager's whole subtree is
+        read once and cached under REPORTING_LINE, which only new employees and manager
+        changes invalidate."""
         if actor.role is not Role.MANAGER or actor.employee_id is None or not rows:
             return set()
-        if self.cache is None or fresh:
+        if self.cache is None or fresh or not self.cache.is_serving():
             return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
         subtree = await self._subtree(self.cache, actor.employee_id)
         return {r.id for r in rows if r.id in subtree}
