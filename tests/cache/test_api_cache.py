@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from shre.app import create_app
 from shre.auth.policy import Role
+from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.cache.conftest import RedisServer
@@ -390,3 +391,27 @@ async def test_a_new_manager_sees_their_report_at_once_in_every_process(
     seen = (await other_process.get(record, headers=manager)).json()
     assert seen["phone"] == "+49 30 555"
     assert seen["status"] == "active"
+
+
+async def test_a_subtree_too_large_to_cache_still_shows_a_manager_their_reports(
+    client: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(employee_service, "SUBTREE_CACHED_UP_TO", 0)  # every one too large
+    boss = await create(client, admin, employee_body("B1", "boss@example.com"))
+    report = await create(
+        client, admin, employee_body("R1", "report@example.com", manager_id=boss["id"])
+    )
+    await create(client, admin, employee_body("O1", "other@example.com"))
+    email = "boss-user@example.com"
+    await accounts.create(Role.MANAGER, email, employee_id=boss["id"])
+    tokens = await accounts.login(email)
+    manager = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for _ in range(2):
+        page = (await client.get(EMPLOYEES, headers=manager)).json()["items"]
+        status = {e["employee_number"]: e.get("status") for e in page}
+        assert status == {"B1": "active", "R1": "active", "O1": None}
+        record = (await client.get(f"{EMPLOYEES}/{report['id']}", headers=manager)).json()
+        assert record["status"] == "active"

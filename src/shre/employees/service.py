@@ -58,6 +58,9 @@ RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk ope
 # Who reports to whom (a manager reading one record): changed only by a new employee or
 # a new manager_id, so other writes leave it cached.
 REPORTING_LINE = "reporting_line"
+# A subtree larger than this is not cached (its ids would be megabytes to fetch and
+# parse): its pages walk up from their rows instead, as without a cache.
+SUBTREE_CACHED_UP_TO = 20_000
 ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats")
 # Cached rows never carry the wrapped data key: it is read fresh for the rows whose
 # sensitive fields the caller may open, so a key destroyed (crypto-shredding) or re-wrapped
@@ -201,13 +204,19 @@ class EmployeeService:
         if self.cache is None or fresh or not self.cache.is_serving():
             return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
         subtree = await self._subtree(self.cache, actor.employee_id)
+        if subtree is None:  # too large to keep: walk up from the rows
+            return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
         return {r.id for r in rows if r.id in subtree}
 
-    async def _subtree(self, cache: CacheLayer, manager: uuid.UUID) -> frozenset[uuid.UUID]:
-        async def load() -> list[str]:
-            return sorted(str(i) for i in await self.repo.subtree(manager))
+    async def _subtree(self, cache: CacheLayer, manager: uuid.UUID) -> frozenset[uuid.UUID] | None:
+        """The manager's whole subtree, cached; None (also cached) when it is larger than
+        SUBTREE_CACHED_UP_TO people."""
 
-        found: frozenset[uuid.UUID] = await cache.get_or_load(
+        async def load() -> list[str] | None:
+            ids = await self.repo.subtree(manager)
+            return None if len(ids) > SUBTREE_CACHED_UP_TO else sorted(str(i) for i in ids)
+
+        found: frozenset[uuid.UUID] | None = await cache.get_or_load(
             REPORTING_LINE, key_of("subtree", manager), load, prepare=_id_set
         )
         return found
@@ -573,8 +582,8 @@ class EmployeeService:
             raise changed_concurrently("employee") from None
 
 
-def _id_set(values: list[str]) -> frozenset[uuid.UUID]:
-    return frozenset(uuid.UUID(v) for v in values)
+def _id_set(values: list[str] | None) -> frozenset[uuid.UUID] | None:
+    return None if values is None else frozenset(uuid.UUID(v) for v in values)
 
 
 def _given_key(row: Employee, key: str | None) -> Employee:
