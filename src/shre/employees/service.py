@@ -201,10 +201,10 @@ class EmployeeService:
         changes invalidate."""
         if actor.role is not Role.MANAGER or actor.employee_id is None or not rows:
             return set()
-        if self.cache is None or fresh or not self.cache.is_serving():
-            return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
-        subtree = await self._subtree(self.cache, actor.employee_id)
-        if subtree is None:  # too large to keep: walk up from the rows
+        subtree = None
+        if self.cache is not None and not fresh and self.cache.is_serving():
+            subtree = await self._subtree(self.cache, actor.employee_id)
+        if subtree is None:  # no cache to keep it in, or too large to keep: walk up
             return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
         return {r.id for r in rows if r.id in subtree}
 

@@ -61,7 +61,7 @@ class RequestMiddleware:
                 declared = value.decode("latin-1")
             elif key == b"transfer-encoding":
                 chunked = value
-        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid4_hex()
+        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         COUNTERS.requests += 1
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.clear_contextvars()
@@ -118,26 +118,18 @@ class RequestMiddleware:
                 status = 413
                 await _send_413(send, limit, request_id)
         finally:
-            self._log(scope, status, started)
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    "http.request",
+                    method=scope.get("method"),
+                    path=scope.get("path"),
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    client_ip=client[0] if client else None,
+                )
             structlog.contextvars.clear_contextvars()
             forget_prefetched()
-
-    @staticmethod
-    def _log(scope: Scope, status: int, started: float) -> None:
-        if access_log.isEnabledFor(logging.INFO):
-            client = scope.get("client")
-            access_log.info(
-                "http.request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                client_ip=client[0] if client else None,
-            )
-
-
-def uuid4_hex() -> str:
-    return uuid.uuid4().hex
 
 
 def _too_long(declared: str, limit: int) -> bool:
