@@ -295,8 +295,9 @@ class CacheLayer:
 
     def _keep(self, namespace: str, full: str, value: Any, prepare: Prepare) -> Any:
         ready = prepare(value)
-        ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
-        self.local.put(full, ready, len(dumps(value)), ttl)
+        if self.local.max_bytes > 0:  # sizing a value serialises it: only when kept
+            ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
+            self.local.put(full, ready, len(dumps(value)), ttl)
         return ready
 
     async def _load_once(self, namespace: str, full: str, loader: Loader) -> Any:
