@@ -28,7 +28,7 @@ from shre.documents.router import links as document_links_router
 from shre.documents.router import router as documents_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
-from shre.kit.deps import RuntimeDep
+from shre.kit.deps import RuntimeDep, document_bearer_auth
 from shre.kit.middleware import RequestMiddleware
 from shre.kit.problems import install_problem_handlers, problem
 from shre.kit.runtime import Runtime
@@ -155,7 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     # Each straight under the app (not through one /api/v1 router): one level less of
     # matching on every request.
-    for router in (
+    routers = (
         auth_router,
         users_router,
         departments_router,
@@ -164,8 +164,10 @@ def create_app(settings: Settings) -> FastAPI:
         document_links_router,
         audit_router,
         admin_router,
-    ):
+    )
+    for router in routers:
         app.include_router(router, prefix="/api/v1")
+    document_bearer_auth(app, "/api/v1", routers)
     app.include_router(health)
     app.add_middleware(
         RequestMiddleware,

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -121,6 +121,29 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# session.info key of a session that only reads (see `read_only_session`).
+READ_ONLY = "shre.read_only"
+
+
+def read_only_session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session for a request that only reads: it has no commit to wait for, so whoever
+    opens it need only close it. Writing in it is a bug, refused at once (RuntimeError),
+    not lost silently when it is closed."""
+    return sessionmaker(info={READ_ONLY: True})
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: object, _instances: object) -> None:
+    if session.info.get(READ_ONLY):
+        raise RuntimeError("this session only reads: write in a request's DbSession")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if not state.is_select and state.session.info.get(READ_ONLY):
+        raise RuntimeError("this session only reads: write in a request's DbSession")
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
+from shre.db import READ_ONLY
 
 log = structlog.get_logger("shre.audit")
 
@@ -82,6 +83,9 @@ def chain_of(session: AsyncSession | Session) -> AuditChain:
 
 def _queue(session: AsyncSession, event_: PendingEvent) -> None:
     chain_of(session)  # fail now, not at commit, when the session cannot write events
+    if session.info.get(READ_ONLY):
+        # Never committed, so the event would be lost: a read is recorded by record_read.
+        raise RuntimeError("this session only reads: its events go through record_read")
     session.info.setdefault(_PENDING, []).append(event_)
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import Field
 
 from shre.cache import reads_cache
 from shre.departments.schemas import (
@@ -13,9 +14,11 @@ from shre.departments.schemas import (
     DepartmentUpdate,
 )
 from shre.departments.service import DepartmentService
-from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import etag_for
-from shre.kit.pagination import Page, PageQuery
+from shre.kit.pagination import Page
+from shre.kit.query import PagedQuery, documented, query
+from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -29,20 +32,33 @@ async def _service(session: DbSession, audit: Audit) -> DepartmentService:
 Service = Annotated[DepartmentService, Depends(_service)]
 
 
-@router.get("")
+async def _reader(request: Request) -> DepartmentService:
+    """The service for the read routes: a session that only reads, no `yield`."""
+    return DepartmentService(*reading(request))
+
+
+Reader = Annotated[DepartmentService, Depends(_reader)]
+
+
+class DepartmentQuery(PagedQuery):
+    q: SearchText | None = Field(None, description="Name contains")
+    parent_id: uuid.UUID | None = None
+
+
+@router.get("", openapi_extra=documented(DepartmentQuery))
 async def list_departments(
     principal: CurrentUser,
-    service: Service,
-    paging: PageQuery,
-    q: Annotated[SearchText | None, Query(description="Name contains")] = None,
-    parent_id: uuid.UUID | None = None,
+    service: Reader,
+    params: Annotated[DepartmentQuery, Depends(query(DepartmentQuery))],
 ) -> Page[DepartmentOut]:
-    items, total = await service.list(principal, paging, q=q, parent_id=parent_id)
+    items, total = await service.list(
+        principal, params.paging, q=params.q, parent_id=params.parent_id
+    )
     return Page(
         items=[DepartmentOut.model_validate(d) for d in items],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        page=params.page,
+        page_size=params.page_size,
     )
 
 
@@ -58,7 +74,7 @@ async def create_department(
 
 @router.get("/{department_id}")
 async def get_department(
-    department_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
+    department_id: uuid.UUID, principal: CurrentUser, service: Reader, response: Response
 ) -> DepartmentOut:
     department = await service.get(principal, department_id)
     response.headers["ETag"] = etag_for(department.version)
@@ -68,11 +84,12 @@ async def get_department(
 @router.get("/{department_id}/stats")
 @reads_cache("department_stats")
 async def department_stats(
-    department_id: uuid.UUID, principal: CurrentUser, service: Service, runtime: RuntimeDep
+    department_id: uuid.UUID, principal: CurrentUser, service: Reader, request: Request
 ) -> DepartmentStats:
     """Headcount (not counting terminated), by status and employment type, average tenure,
     over the department and its sub-departments; salary figures per currency for hr and
     admin only, and never for a group of fewer than five."""
+    runtime: Runtime = request.app.state.runtime
     stats = await service.stats(principal, department_id, runtime.vault, runtime.cache)
     return DepartmentStats.model_validate(stats)
 

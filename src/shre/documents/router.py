@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 
 from shre.auth.policy import DOCUMENT_CATEGORIES
 from shre.cache import reads_cache
@@ -23,10 +24,12 @@ from shre.documents.schemas import (
 )
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
-from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep, reading
 from shre.kit.errors import Forbidden
 from shre.kit.http import etag_for
-from shre.kit.pagination import Page, PageQuery
+from shre.kit.pagination import Page
+from shre.kit.query import PagedQuery, documented, query
+from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 from shre.storage import (
     PRESIGN_DEFAULT_SECONDS,
@@ -87,23 +90,46 @@ async def storages(request: Request) -> StorageSet:
     return found
 
 
-async def _service(
-    session: DbSession,
-    runtime: RuntimeDep,
-    audit: Audit,
-    stores: Annotated[StorageSet, Depends(storages)],
-) -> DocumentService:
-    context = DocumentContext(
+def _context(runtime: Runtime, stores: StorageSet) -> DocumentContext:
+    return DocumentContext(
         stores=stores,
         keys=DocumentKeys(runtime.vault.keyring),
         sessionmaker=runtime.sessionmaker,
         cache=runtime.cache,
         max_upload_bytes=runtime.settings.max_upload_mb * MiB,
     )
-    return DocumentService(session, context, audit)
+
+
+async def _service(
+    session: DbSession,
+    runtime: RuntimeDep,
+    audit: Audit,
+    stores: Annotated[StorageSet, Depends(storages)],
+) -> DocumentService:
+    return DocumentService(session, _context(runtime, stores), audit)
 
 
 Service = Annotated[DocumentService, Depends(_service)]
+
+
+async def _reader(request: Request) -> DocumentService:
+    """The service for the metadata reads: a session that only reads, no `yield`."""
+    session, audit = reading(request)
+    return DocumentService(
+        session, _context(request.app.state.runtime, request.app.state.storages), audit
+    )
+
+
+Reader = Annotated[DocumentService, Depends(_reader)]
+
+
+class DocumentQuery(PagedQuery):
+    q: SearchText | None = Field(None, description="Words in the title, filename or contents")
+    category: Category | None = None
+    employee_id: uuid.UUID | None = None
+    expiring_before: date | None = Field(
+        None, description="Only documents that expire before this date"
+    )
 
 
 def out(document: Document) -> DocumentOut:
@@ -167,34 +193,29 @@ async def upload(
     return _located(response, document)
 
 
-@router.get("", response_model=Page[DocumentOut])
+@router.get("", response_model=Page[DocumentOut], openapi_extra=documented(DocumentQuery))
 @reads_cache("documents")
 async def list_documents(
     principal: CurrentUser,
-    service: Service,
-    paging: PageQuery,
-    q: Annotated[
-        SearchText | None, Query(description="Words in the title, filename or contents")
-    ] = None,
-    category: Category | None = None,
-    employee_id: uuid.UUID | None = None,
-    expiring_before: Annotated[
-        date | None, Query(description="Only documents that expire before this date")
-    ] = None,
+    service: Reader,
+    params: Annotated[DocumentQuery, Depends(query(DocumentQuery))],
 ) -> Page[DocumentOut]:
     filters = Filters(
-        q=q or None, category=category, employee_id=employee_id, expiring_before=expiring_before
+        q=params.q or None,
+        category=params.category,
+        employee_id=params.employee_id,
+        expiring_before=params.expiring_before,
     )
-    rows, total = await service.page(principal, paging, filters)
+    rows, total = await service.page(principal, params.paging, filters)
     return Page(
-        items=[out(r) for r in rows], total=total, page=paging.page, page_size=paging.page_size
+        items=[out(r) for r in rows], total=total, page=params.page, page_size=params.page_size
     )
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
 @reads_cache("documents")
 async def get_document(
-    document_id: uuid.UUID, principal: CurrentUser, service: Service, response: Response
+    document_id: uuid.UUID, principal: CurrentUser, service: Reader, response: Response
 ) -> DocumentOut:
     document = await service.visible(principal, document_id)
     response.headers["ETag"] = etag_for(document.lock_version)

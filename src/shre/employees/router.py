@@ -4,13 +4,15 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from pydantic import Field
 
 from shre.cache import reads_cache
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
 from shre.employees.service import EmployeeService, View
-from shre.kit.deps import Audit, CurrentUser, DbSession
+from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import JSONBytes, etag_for
-from shre.kit.pagination import Page, PageQuery
+from shre.kit.pagination import Page
+from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
@@ -26,35 +28,51 @@ async def _service(request: Request, session: DbSession, audit: Audit) -> Employ
 Service = Annotated[EmployeeService, Depends(_service)]
 
 
+async def _reader(request: Request) -> EmployeeService:
+    """The service for the read routes: a session that only reads, no `yield`."""
+    runtime: Runtime = request.app.state.runtime
+    session, audit = reading(request)
+    return EmployeeService(session, runtime.vault, audit, runtime.cache)
+
+
+Reader = Annotated[EmployeeService, Depends(_reader)]
+
+
+class EmployeeQuery(PagedQuery):
+    q: SearchText | None = Field(None, description="Name, email, employee number or job title")
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    status: Literal["active", "on_leave", "terminated"] | None = None
+    ssn: SearchText | None = Field(None, description="Exact national ID (hr, admin)")
+
+
 def _out(view: View) -> EmployeeOut:
     # Only the fields the caller may see are set; unset fields are left out of the JSON.
     return EmployeeOut(**view)
 
 
-@router.get("", response_model=Page[EmployeeOut], response_model_exclude_unset=True)
+@router.get(
+    "",
+    response_model=Page[EmployeeOut],
+    response_model_exclude_unset=True,
+    openapi_extra=documented(EmployeeQuery),
+)
 @reads_cache("employees")
 async def list_employees(
     principal: CurrentUser,
-    service: Service,
-    paging: PageQuery,
-    q: Annotated[
-        SearchText | None, Query(description="Name, email, employee number or job title")
-    ] = None,
-    department_id: uuid.UUID | None = None,
-    manager_id: uuid.UUID | None = None,
-    status: Literal["active", "on_leave", "terminated"] | None = None,
-    ssn: Annotated[SearchText | None, Query(description="Exact national ID (hr, admin)")] = None,
+    service: Reader,
+    params: Annotated[EmployeeQuery, Depends(query(EmployeeQuery))],
 ) -> Response:
     views, total = await service.list(
         principal,
-        paging,
-        q=q,
-        department_id=department_id,
-        manager_id=manager_id,
-        status=status,
-        ssn=ssn,
+        params.paging,
+        q=params.q,
+        department_id=params.department_id,
+        manager_id=params.manager_id,
+        status=params.status,
+        ssn=params.ssn,
     )
-    page = {"items": views, "total": total, "page": paging.page, "page_size": paging.page_size}
+    page = {"items": views, "total": total, "page": params.page, "page_size": params.page_size}
     return JSONBytes(page)
 
 
@@ -75,9 +93,7 @@ async def create_employee(
 
 @router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
 @reads_cache("employee:{employee_id}", "employee", "reporting_line")
-async def get_employee(
-    employee_id: uuid.UUID, principal: CurrentUser, service: Service
-) -> Response:
+async def get_employee(employee_id: uuid.UUID, principal: CurrentUser, service: Reader) -> Response:
     employee, view = await service.get(principal, employee_id)
     return JSONBytes(view, headers={"ETag": etag_for(employee.version)})
 
@@ -122,7 +138,7 @@ async def terminate_employee(
 async def reports(
     employee_id: uuid.UUID,
     principal: CurrentUser,
-    service: Service,
+    service: Reader,
     depth: Literal["direct", "all"] = "direct",
 ) -> list[EmployeeOut]:
     """Direct reports, or the whole subtree with `depth=all`."""
@@ -132,7 +148,7 @@ async def reports(
 
 @router.get("/{employee_id}/history")
 async def history(
-    employee_id: uuid.UUID, principal: CurrentUser, service: Service
+    employee_id: uuid.UUID, principal: CurrentUser, service: Reader
 ) -> list[ChangeOut]:
     """Every change of job title, department, manager, status and salary, with its
     effective date and who made it (salary entries only for those who may see salaries)."""

@@ -7,18 +7,20 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shre.cache import forget_prefetched
+from shre.kit.deps import CLEANUP
 from shre.kit.problems import PROBLEM_MEDIA_TYPE
 from shre.observability.metrics import COUNTERS
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("shre.access")
+log = structlog.get_logger("shre.http")
 
 
 class BodyTooLarge(Exception):
@@ -30,6 +32,8 @@ class RequestMiddleware:
 
     - a request id (kept from X-Request-ID when well-formed), bound to the logs, answered
       in X-Request-ID, and an access log line;
+    - what the request's plain dependencies opened closed once it is over
+      (`shre.kit.deps.after_response`);
     - request bodies over a limit refused with 413, without reading them into memory.
       `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
       FastAPI's own `max_body_size` is not used because it answers an over-long declared
@@ -64,6 +68,8 @@ class RequestMiddleware:
         request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
         COUNTERS.requests += 1
         scope.setdefault("state", {})["request_id"] = request_id
+        cleanup: list[Callable[[], Awaitable[None]]] = []
+        scope[CLEANUP] = cleanup
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         forget_prefetched()
@@ -118,6 +124,11 @@ class RequestMiddleware:
                 status = 413
                 await _send_413(send, limit, request_id)
         finally:
+            for close in reversed(cleanup):
+                try:
+                    await close()
+                except Exception as exc:  # the answer is sent: log it, close the rest
+                    log.error("request.cleanup_failed", error_type=type(exc).__name__)
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
                 access_log.info(
