@@ -17,6 +17,7 @@ from shre.app import create_app
 from shre.auth.policy import Role
 from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
+from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
 from tests.cache.conftest import RedisServer
 from tests.conftest import PASSWORD, Account, Accounts, assert_problem
@@ -415,3 +416,54 @@ async def test_a_subtree_too_large_to_cache_still_shows_a_manager_their_reports(
         assert status == {"B1": "active", "R1": "active", "O1": None}
         record = (await client.get(f"{EMPLOYEES}/{report['id']}", headers=manager)).json()
         assert record["status"] == "active"
+
+
+async def test_a_change_in_place_patches_the_cached_pages_of_every_process(
+    client: httpx.AsyncClient,
+    other_process: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+) -> None:
+    """A phone or salary change moves no row of any list: the pages stay cached, and the
+    next read reads only that row again (one statement), for every process. A change of
+    a name reorders the pages: they are read again whole."""
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
+    await create(client, admin, employee_body("E2", "grace@example.com", last_name="Hopper"))
+    staff = await accounts.signed_in(Role.EMPLOYEE)  # directory fields only: nothing audited
+
+    async def page(process: httpx.AsyncClient, headers: dict[str, str]) -> list[Any]:
+        response = await process.get(EMPLOYEES, headers=headers)
+        assert response.status_code == 200, response.text
+        return [(e["last_name"], e["phone"], e.get("salary")) for e in response.json()["items"]]
+
+    async def statements(process: httpx.AsyncClient) -> tuple[list[Any], int]:
+        before = COUNTERS.db_queries
+        seen = await page(process, staff.headers)
+        return seen, COUNTERS.db_queries - before
+
+    for process in (client, other_process):
+        await page(process, staff.headers)
+        await page(process, admin.headers)
+        assert (await statements(process))[1] == 0  # cached
+
+    record = f"{EMPLOYEES}/{ada['id']}"
+    changed = await client.patch(
+        record, json={"phone": "+44 20 7946", "salary": "91000.00"}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    # The first to read reads that row again and puts the patched page back in Redis;
+    # the other process finds it there.
+    for process, reads in ((other_process, 1), (client, 0)):
+        expected = [("Hopper", None, None), ("Lovelace", "+44 20 7946", None)]
+        assert await statements(process) == (expected, reads)
+        assert await statements(process) == (expected, 0)
+        assert await page(process, admin.headers) == [
+            ("Hopper", None, None),
+            ("Lovelace", "+44 20 7946", "91000.00"),
+        ]
+
+    renamed = await other_process.patch(record, json={"last_name": "Byron"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+    seen, count = await statements(client)
+    assert [name for name, _, _ in seen] == ["Byron", "Hopper"]
+    assert count >= 2  # the page read again: its order changed

@@ -13,6 +13,8 @@ from shre.cache.layer import (
     key_of,
     pending_invalidations,
     reads_cache,
+    row_change,
+    rows_of,
 )
 from shre.cache.memory import MemoryCache
 from shre.cache.null import NullCache
@@ -37,6 +39,8 @@ __all__ = [
     "key_of",
     "pending_invalidations",
     "reads_cache",
+    "row_change",
+    "rows_of",
 ]
 
 

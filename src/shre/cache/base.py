@@ -139,6 +139,20 @@ class Cache(Protocol):
         malformed) one; None as a whole when the backend failed."""
         ...
 
+    async def log_change(
+        self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
+    ) -> int | None:
+        """Count one change and log `entry` under the counter's new value, atomically (a
+        reader that sees the value also finds the entry). The counter is created at
+        `start` when missing; the log keeps its newest `keep` entries and expires `ttl`
+        seconds after the last one. The new value; None when the backend failed."""
+        ...
+
+    async def changes(self, log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
+        """The entries logged under values in (after, upto], oldest first (fewer than
+        asked for when some are gone); None when the backend failed."""
+        ...
+
     async def get_ttl(self, key: str) -> int | None:
         """Seconds left; -1 for a permanent key; None for a missing key."""
         ...

@@ -14,6 +14,15 @@ same versioned keys: a hit still reads the namespace's version from the cache (o
 round trip), so it is exactly as fresh as the shared entry, without fetching and decoding
 the value again.
 
+Entries that hold rows (a list page) can also outlive a change of one of their rows that
+moves nothing (a phone number: no filter, order or count depends on it). Such a write
+logs the row's id (`row_change`) instead of bumping the namespace: a counter of changes
+(`{namespace}.rows`) goes up, and the change is logged under its new value, atomically.
+An entry carries the count it was read at (its stamp, read before the database, like a
+version); a reader that finds it older than the count reads what changed since, and
+reloads from the database only the rows of its entry among them, or the whole entry
+when the log has a gap (it keeps the newest CHANGE_LOG_KEEP, for the entries' TTL).
+
 When the cache is down, reads go to the database and invalidations are remembered
 (`dirty`); they are retried in the background and before any cached read, and while one
 is pending nothing is served from the cache — no stale entry survives an outage.
@@ -82,6 +91,20 @@ def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[st
 
 RETRY_DIRTY_EVERY = 1.0
 POLL_EVERY = 0.02
+CHANGE_LOG_KEEP = 1024
+Patch = Callable[[Any, set[str]], Awaitable[Any | None]]
+RowIds = Callable[[Any], Iterable[str]]
+
+
+def rows_of(namespace: str) -> str:
+    """The counter of in-place row changes of a namespace's entries (see `row_change`)."""
+    return f"{namespace}.rows"
+
+
+def row_change(namespace: str, row_id: object) -> str:
+    """What to invalidate (`invalidate`, `invalidate_on_commit`) when row `row_id` of the
+    entries of `namespace` changed in place: logged, the namespace's entries stay."""
+    return f"{namespace}@{row_id}"
 
 
 def key_of(*parts: Any) -> str:
@@ -92,6 +115,12 @@ def key_of(*parts: Any) -> str:
 
 def _as_is(value: Any) -> Any:
     return value
+
+
+def _stamp(entry: Mapping[str, Any]) -> int:
+    """The count an entry of `get_or_patch` was read at (-1: none)."""
+    stamp = entry.get("s")
+    return stamp if isinstance(stamp, int) else -1
 
 
 def fresh_start() -> int:
@@ -144,6 +173,28 @@ class LocalCopies:
         self.size = 0
 
 
+class SeenChanges:
+    """A run of the change log as this process read it: the entries after `first` up to
+    `last`, each one, the newest CHANGE_LOG_KEEP kept."""
+
+    __slots__ = ("first", "last", "rows")
+
+    def __init__(self, first: int) -> None:
+        self.first = self.last = first
+        self.rows: dict[int, str] = {}
+
+    def extend(self, found: Sequence[tuple[int, str]]) -> None:
+        for value, row in found:
+            self.rows[value] = row
+            self.last = value
+        while len(self.rows) > CHANGE_LOG_KEEP:
+            self.first += 1
+            self.rows.pop(self.first, None)
+
+    def between(self, after: int, upto: int) -> set[str]:
+        return {self.rows[v] for v in range(after + 1, upto + 1)}
+
+
 class CacheLayer:
     def __init__(
         self,
@@ -160,6 +211,7 @@ class CacheLayer:
         self.dirty: set[str] = set()
         self._epoch = 0
         self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._seen: dict[str, SeenChanges] = {}
         self._retry_task: asyncio.Task[None] | None = None
         hook = getattr(cache, "on_reconnect", None)
         if hook is not None:
@@ -168,6 +220,7 @@ class CacheLayer:
     async def _reconnected(self) -> None:
         self._epoch += 1
         self.local.clear()
+        self._seen.clear()
         await self.flush_dirty()
 
     def is_serving(self) -> bool:
@@ -215,21 +268,54 @@ class CacheLayer:
             log.info("cache.invalidated_after_outage", namespace=namespace)
 
     async def invalidate(self, *namespaces: str) -> None:
-        """Make every cached entry of these namespaces unreachable (after the commit)."""
+        """Make every cached entry of these namespaces unreachable (after the commit); a
+        `row_change` is logged instead (or, if it cannot be, its namespace invalidated)."""
         if not self.cache.is_enabled():
             return
-        for namespace in namespaces:
-            if not await self._bump(namespace):
+        for name in sorted(namespaces):
+            namespace, _, row = name.partition("@")
+            if row and namespace in namespaces:
+                continue  # the whole namespace goes anyway
+            done = await self._log_row(namespace, row) if row else await self._bump(namespace)
+            if not done:
                 self.dirty.add(namespace)
         if self.dirty and (self._retry_task is None or self._retry_task.done()):
             self._retry_task = asyncio.create_task(self._retry_dirty())
 
     async def invalidate_now(self, *namespaces: str) -> list[str]:
         """Invalidate without retrying later (a command about to exit); the namespaces
-        that could not be invalidated."""
+        that could not be invalidated. (A `row_change` invalidates its namespace here.)"""
         if not self.cache.is_enabled():
             return []
-        return [n for n in namespaces if not await self._bump(n)]
+        wanted = sorted({n.partition("@")[0] for n in namespaces})
+        return [n for n in wanted if not await self._bump(n)]
+
+    async def _log_row(self, namespace: str, row: str) -> bool:
+        ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
+        rows = rows_of(namespace)
+        logged = await self.cache.log_change(
+            f"ns:{rows}", f"log:{rows}", row, start=fresh_start(), keep=CHANGE_LOG_KEEP, ttl=ttl
+        )
+        return logged is not None
+
+    async def _changed_since(self, namespace: str, stamp: int, now: int) -> set[str] | None:
+        """The rows changed in place after `stamp` up to `now`; None if the log cannot
+        tell (a gap: entries gone, a counter started afresh, the cache down). What this
+        process has read of the log is kept: each change is fetched once, not once per
+        entry that reads it."""
+        if stamp >= now:
+            return set()  # read at (or after) this request's count: nothing it missed
+        if now - stamp > CHANGE_LOG_KEEP:
+            return None
+        seen = self._seen.get(namespace)
+        if seen is None or not seen.first <= stamp <= seen.last:
+            seen = self._seen[namespace] = SeenChanges(stamp)
+        if now > seen.last:
+            found = await self.cache.changes(f"log:{rows_of(namespace)}", seen.last, now)
+            if found is None or len(found) != now - seen.last:
+                return None
+            seen.extend(found)
+        return seen.between(stamp, now)
 
     async def _retry_dirty(self) -> None:
         while self.dirty:
@@ -275,14 +361,24 @@ class CacheLayer:
         found = await self.cache.get(full)
         if found is not None:
             return self._keep(namespace, full, found["v"], ready)
-        running = self._inflight.get(full)
+
+        async def fill() -> Any:
+            return self._keep(
+                namespace, full, await self._load_once(namespace, full, loader), ready
+            )
+
+        return await self._once(full, fill)
+
+    async def _once(self, flight: str, make: Callable[[], Awaitable[Any]]) -> Any:
+        """`make()`, unless it is already running in this process for `flight`: then
+        what that call gives."""
+        running = self._inflight.get(flight)
         if running is not None:
             return await asyncio.shield(running)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[full] = future
+        self._inflight[flight] = future
         try:
-            loaded = await self._load_once(namespace, full, loader)
-            value = self._keep(namespace, full, loaded, ready)
+            value = await make()
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: waiters get it, nobody warns
@@ -291,7 +387,80 @@ class CacheLayer:
             future.set_result(value)
             return value
         finally:
-            del self._inflight[full]
+            del self._inflight[flight]
+
+    async def get_or_patch(
+        self,
+        namespace: str,
+        key: str,
+        loader: Loader,
+        *,
+        prepare: Prepare,
+        row_ids: RowIds,
+        patch: Patch,
+    ) -> Any:
+        """`get_or_load` for an entry of rows that stays cached when rows change in place
+        (`row_change`): `row_ids(prepared)` are its rows' ids, `patch(value, ids)` the
+        value with those of its rows reloaded from the database (None: it cannot be, load
+        the whole). The request reads the versions of `namespace` and `rows_of(namespace)`
+        (prefetch both, see `reads_cache`)."""
+        if self.dirty:
+            await self.flush_dirty()
+        if not self.cache.is_enabled() or self.dirty:
+            return prepare(await loader())
+        epoch = self._epoch
+        versions = await self._versions((namespace, rows_of(namespace)))
+        if versions is None or epoch != self._epoch or self.dirty:
+            return prepare(await loader())  # cache down, or it just came back
+        version, count = versions
+        full = f"{namespace}:v{version}:rows:{key}"
+        hit, held = self.local.get(full)
+        if hit:
+            stamp, ready, size = held
+            changed = await self._changed_since(namespace, stamp, count)
+            if changed is not None and not changed.intersection(row_ids(ready)):
+                if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
+                    self.local.put(full, (count, ready, size), size, self._local_ttl(namespace))
+                return ready
+        # Concurrent readers of the entry at this count fetch, patch or load it once.
+        return await self._once(
+            f"{full}@{count}",
+            lambda: self._fetch_or_patch(namespace, full, count, loader, prepare, row_ids, patch),
+        )
+
+    async def _fetch_or_patch(
+        self,
+        namespace: str,
+        full: str,
+        count: int,
+        loader: Loader,
+        prepare: Prepare,
+        row_ids: RowIds,
+        patch: Patch,
+    ) -> Any:
+        ttl = self.ttl_for(namespace)
+        found = await self.cache.get(full)
+        value: Any = None
+        if found is not None and _stamp(found) >= 0:
+            value = found["v"]
+            changed = await self._changed_since(namespace, _stamp(found), count)
+            if changed is None:
+                value = None
+            elif changed.intersection(row_ids(prepare(value))):
+                value = await patch(value, changed)
+                if value is not None:
+                    await self.cache.set(full, {"v": value, "s": count}, ttl=ttl)
+        if value is None:
+            # Stamped with the count read before the database, like a version.
+            value = await self._load_once(namespace, full, loader, stamp=count)
+        ready = prepare(value)
+        if self.local.max_bytes > 0:
+            size = len(dumps(value))
+            self.local.put(full, (count, ready, size), size, self._local_ttl(namespace))
+        return ready
+
+    def _local_ttl(self, namespace: str) -> float:
+        return self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
 
     def _keep(self, namespace: str, full: str, value: Any, prepare: Prepare) -> Any:
         ready = prepare(value)
@@ -300,7 +469,11 @@ class CacheLayer:
             self.local.put(full, ready, len(dumps(value)), ttl)
         return ready
 
-    async def _load_once(self, namespace: str, full: str, loader: Loader) -> Any:
+    async def _load_once(
+        self, namespace: str, full: str, loader: Loader, *, stamp: int | None = None
+    ) -> Any:
+        """Load, and store under `full` (with its `stamp`, see `get_or_patch`), unless
+        another process is doing it: then its value, once there (and stamped no older)."""
         lock = f"lock:{full}"
         if not await self.cache.add(lock, 1, ttl=max(1, round(self.lock_timeout))):
             # Another process is loading it: wait for its value, within reason.
@@ -308,7 +481,7 @@ class CacheLayer:
             while time.monotonic() < deadline:
                 await asyncio.sleep(POLL_EVERY)
                 found = await self.cache.get(full)
-                if found is not None:
+                if found is not None and (stamp is None or _stamp(found) >= stamp):
                     return found["v"]
                 if not self.cache.is_available():
                     break  # the cache went down meanwhile: its value will not come
@@ -316,7 +489,8 @@ class CacheLayer:
         try:
             value = await loader()
             # Wrapped, so a cached None or empty list is a hit, not a miss.
-            await self.cache.set(full, {"v": value}, ttl=self.ttl_for(namespace))
+            entry = {"v": value} if stamp is None else {"v": value, "s": stamp}
+            await self.cache.set(full, entry, ttl=self.ttl_for(namespace))
             return value
         finally:
             await self.cache.delete(lock)

@@ -108,6 +108,25 @@ class MemoryCache:
             found.append(value if isinstance(value, int) else None)
         return found
 
+    async def log_change(
+        self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
+    ) -> int | None:
+        # No await in between: nothing else runs on this loop meanwhile (atomic).
+        value = await self.increment(counter, start=start)
+        assert value is not None  # noqa: S101 - this backend never fails
+        entries = self._log(log)
+        entries.append([value, entry])
+        self._store(log, dumps(entries[-keep:]), ttl)
+        return value
+
+    async def changes(self, log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
+        return [(int(v), str(e)) for v, e in self._log(log) if after < v <= upto]
+
+    def _log(self, log: str) -> list[list[Any]]:
+        raw = self._live(log)
+        entries = loads(raw) if raw is not None else None
+        return entries if isinstance(entries, list) else []
+
     async def get_ttl(self, key: str) -> int | None:
         if self._live(key) is None:
             return None

@@ -55,6 +55,14 @@ class NullCache:
     async def counter(self, key: str) -> int | None:
         return None  # "unavailable": the layer goes straight to the loader
 
+    async def log_change(
+        self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
+    ) -> int | None:
+        return None
+
+    async def changes(self, log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
+        return None
+
     async def get_ttl(self, key: str) -> int | None:
         return None
 

@@ -25,6 +25,18 @@ T = TypeVar("T")
 log = structlog.get_logger("shre.cache")
 SCAN_BATCH = 1000
 Hook = Callable[[], Awaitable[None]]
+# KEYS: counter, log; ARGV: start, entry, keep, ttl. A member is "<value> <entry>": unique
+# (a sorted set keeps one of equal members), and the value is its score. Lua numbers are
+# doubles, written with 14 digits: the value goes on as text, every digit of it.
+LOG_CHANGE = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local value = redis.call('INCR', KEYS[1])
+local text = string.format('%.0f', value)
+redis.call('ZADD', KEYS[2], text, text .. ' ' .. ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[3]) - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return value
+"""
 
 
 class RedisCache:
@@ -46,6 +58,7 @@ class RedisCache:
         self._misses = 0
         self._errors = 0
         self._reconnect_hooks: list[Hook] = []
+        self._log_change = client.register_script(LOG_CHANGE)
 
     @classmethod
     def connect(
@@ -206,6 +219,30 @@ class RedisCache:
         failed: tuple[bool, list[Any]] = (False, [])
         ok, raw = await self._call(read, failed)
         return [as_counter(r) for r in raw] if ok else None
+
+    async def log_change(
+        self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
+    ) -> int | None:
+        keys = [self._key(counter), self._key(log)]
+
+        async def append() -> int:
+            return int(await self._log_change(keys=keys, args=[start, entry, keep, ttl]))
+
+        return await self._call(append, None)
+
+    async def changes(self, log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
+        async def read() -> tuple[bool, list[Any]]:
+            return True, await self.client.zrangebyscore(self._key(log), f"({after}", upto)
+
+        failed: tuple[bool, list[Any]] = (False, [])
+        ok, members = await self._call(read, failed)
+        if not ok:
+            return None
+        found = []
+        for member in members:
+            version, _, entry = member.decode().partition(" ")
+            found.append((int(version), entry))
+        return found
 
     async def get_ttl(self, key: str) -> int | None:
         seconds = await self._call(lambda: self.client.ttl(self._key(key)), -2)

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import Field
 
-from shre.cache import reads_cache
+from shre.cache import reads_cache, rows_of
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
-from shre.employees.service import EmployeeService, View
+from shre.employees.service import NAMESPACE, EmployeeService, View
 from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import JSONBytes, etag_for
 from shre.kit.pagination import Page
@@ -57,7 +57,7 @@ def _out(view: View) -> EmployeeOut:
     response_model_exclude_unset=True,
     openapi_extra=documented(EmployeeQuery),
 )
-@reads_cache("employees")
+@reads_cache(NAMESPACE, rows_of(NAMESPACE))
 async def list_employees(
     principal: CurrentUser,
     service: Reader,

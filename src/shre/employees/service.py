@@ -25,7 +25,7 @@ from shre.auth.policy import (
     employee_fields_visible,
     may_manage_employees,
 )
-from shre.cache import CacheLayer, invalidate_on_commit, key_of
+from shre.cache import CacheLayer, invalidate_on_commit, key_of, row_change
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
@@ -51,6 +51,23 @@ STATS_FIELDS = frozenset(
         "termination_date",
         "salary",
         "salary_currency",
+    }
+)
+# What no list's membership, order or count depends on (no filter, sort or search, nor
+# the reporting line): a change of only these keeps cached pages, whose rows are patched
+# (`row_change`). Any other field's change drops every cached page.
+IN_PLACE_FIELDS = frozenset(
+    {
+        "phone",
+        "location",
+        "employment_type",
+        "termination_date",
+        "termination_reason",
+        "salary",
+        "salary_currency",
+        "bank_account",
+        "date_of_birth",
+        "home_address",
     }
 )
 RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
@@ -92,6 +109,9 @@ class CachedPage:
         self.total = int(cached["total"])
         self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
         self._directory: orjson.Fragment | None = None
+
+    def row_ids(self) -> list[str]:
+        return [str(row.id) for row in self.rows]
 
     def directory(self) -> orjson.Fragment:
         if self._directory is None:
@@ -308,8 +328,13 @@ class EmployeeService:
             key = key_of(
                 "list", params, q, department_id, manager_id, status, indexes, only, manager
             )
-            page: CachedPage = await self.cache.get_or_load(
-                NAMESPACE, key, as_json, prepare=CachedPage
+            page: CachedPage = await self.cache.get_or_patch(
+                NAMESPACE,
+                key,
+                as_json,
+                prepare=CachedPage,
+                row_ids=CachedPage.row_ids,
+                patch=self._patched,
             )
             if page.only_directory_for(actor):
                 return page.directory(), page.total  # nothing to open, nothing to audit
@@ -318,6 +343,16 @@ class EmployeeService:
         views = [self.view(actor, row, subtree) for row in rows]
         await self._audit_sensitive(rows, views)
         return views, total
+
+    async def _patched(self, page: dict[str, Any], changed: set[str]) -> dict[str, Any] | None:
+        """A cached page with those of its rows that changed in place read again (only
+        fields no list depends on changed: its rows, order and count stay)."""
+        stale = {uuid.UUID(str(r["id"])) for r in page["rows"]} & {uuid.UUID(c) for c in changed}
+        fresh = {row.id: EMPLOYEE_ROWS.dump(row) for row in await self.repo.by_ids(stale)}
+        if len(fresh) != len(stale):
+            return None  # cannot happen (employees stay): read the page again
+        rows = [fresh.get(uuid.UUID(str(r["id"])), r) for r in page["rows"]]
+        return {**page, "rows": rows}
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
         await self._load(employee_id)
@@ -469,6 +504,7 @@ class EmployeeService:
             employee,
             figures=bool(STATS_FIELDS & {*changes, *sensitive}),
             line="manager_id" in changes,
+            lists=not {*changes, *sensitive} <= IN_PLACE_FIELDS,
         )
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
@@ -556,10 +592,23 @@ class EmployeeService:
                 "manager_cycle",
             )
 
-    async def _flush(self, employee: Employee, *, figures: bool = True, line: bool = True) -> None:
-        # The record and every list change with it; department figures only when a field
-        # they count changed (`figures`), the reporting line when it did (`line`).
-        invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE)
+    async def _flush(
+        self,
+        employee: Employee,
+        *,
+        figures: bool = True,
+        line: bool = True,
+        lists: bool = True,
+    ) -> None:
+        # The record changes, and every list with it unless only fields that no list
+        # depends on changed (`lists` false: the pages holding it are patched); department
+        # figures only when a field they count changed (`figures`), the reporting line
+        # when it did (`line`).
+        invalidate_on_commit(
+            self.session,
+            f"employee:{employee.id}",
+            NAMESPACE if lists else row_change(NAMESPACE, employee.id),
+        )
         if figures:
             invalidate_on_commit(self.session, "department_stats")
         if line:

@@ -1,0 +1,182 @@
+"""Entries of rows that outlive a change of one row made in place (`row_change`): the
+change is counted and logged atomically; a reader patches only its entry's changed rows,
+in every process at once, and reloads the whole entry whenever the log cannot tell what
+changed (a gap, a flush, an outage)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shre.cache import Cache, CacheLayer, row_change, rows_of
+from shre.cache.layer import CHANGE_LOG_KEEP, fresh_start
+from tests.cache.conftest import RedisServer, redis_cache
+
+
+async def test_a_change_is_counted_and_logged_together(cache: Cache) -> None:
+    start = fresh_start()
+    first = await cache.log_change("ns:t.rows", "log:t.rows", "a", start=start, keep=3, ttl=60)
+    assert first == start + 1
+    for row in "bcd":
+        await cache.log_change("ns:t.rows", "log:t.rows", row, start=fresh_start(), keep=3, ttl=60)
+    assert await cache.counters(["ns:t.rows"]) == [start + 4]  # created once, then counted
+    # The newest 3 are kept; a range asks for (after, upto].
+    assert await cache.changes("log:t.rows", start, start + 4) == [
+        (start + 2, "b"),
+        (start + 3, "c"),
+        (start + 4, "d"),
+    ]
+    assert await cache.changes("log:t.rows", start + 2, start + 3) == [(start + 3, "c")]
+    assert await cache.changes("log:nothing", 0, 10) == []
+    assert 0 < (await cache.get_ttl("log:t.rows") or 0) <= 60
+
+
+class Table:
+    """The database: rows by id, in order; counts what the layer asks of it."""
+
+    def __init__(self, *names: str) -> None:
+        self.rows = {str(uuid.uuid4()): name for name in names}
+        self.loads = 0
+        self.patched: list[set[str]] = []
+
+    def id_of(self, name: str) -> str:
+        return next(i for i, n in self.rows.items() if n == name)
+
+    async def load(self) -> dict[str, Any]:
+        self.loads += 1
+        return {"rows": [{"id": i, "name": n} for i, n in self.rows.items()]}
+
+    async def patch(self, value: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+        self.patched.append(changed & {r["id"] for r in value["rows"]})
+        rows = [
+            {**r, "name": self.rows[r["id"]]} if r["id"] in changed else r for r in value["rows"]
+        ]
+        return {**value, "rows": rows}
+
+
+def names(value: dict[str, Any]) -> list[str]:
+    return [r["name"] for r in value["rows"]]
+
+
+def ids(value: dict[str, Any]) -> list[str]:
+    return [r["id"] for r in value["rows"]]
+
+
+async def read(layer: CacheLayer, table: Table, key: str = "page") -> list[str]:
+    value = await layer.get_or_patch(
+        "people", key, table.load, prepare=dict, row_ids=ids, patch=table.patch
+    )
+    return names(value)
+
+
+async def test_only_the_changed_rows_are_read_again(cache: Cache) -> None:
+    layer = CacheLayer(cache, {"people": 60})
+    table = Table("Ada", "Grace")
+    other = Table("Edsger")
+    assert await read(layer, table) == ["Ada", "Grace"]
+    assert await read(layer, other, "other") == ["Edsger"]
+
+    grace = table.id_of("Grace")
+    table.rows[grace] = "Grace H."
+    await layer.invalidate(row_change("people", grace))
+    assert await read(layer, table) == ["Ada", "Grace H."]
+    assert await read(layer, table) == ["Ada", "Grace H."]
+    assert (table.loads, table.patched) == (1, [{grace}])
+    # An entry without the row is neither loaded nor patched again.
+    assert await read(layer, other, "other") == ["Edsger"]
+    assert (other.loads, other.patched) == (1, [])
+
+    # A change that moves rows invalidates the namespace: everything is read again.
+    table.rows[str(uuid.uuid4())] = "Barbara"
+    await layer.invalidate("people", row_change("people", grace))
+    assert await read(layer, table) == ["Ada", "Grace H.", "Barbara"]
+    assert table.loads == 2
+
+
+async def test_every_process_sees_a_change_at_once_and_fetches_it_once(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"shre-rows-{uuid.uuid4().hex[:8]}:"
+    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    table = Table("Ada", "Grace", "Edsger")
+    assert await read(one, table) == ["Ada", "Grace", "Edsger"]
+    assert await read(other, table) == ["Ada", "Grace", "Edsger"]  # the shared entry
+    assert table.loads == 1
+
+    ada = table.id_of("Ada")
+    table.rows[ada] = "Ada L."
+    await other.invalidate(row_change("people", ada))  # written there, read here
+    assert await read(one, table) == ["Ada L.", "Grace", "Edsger"]
+    assert await read(other, table) == ["Ada L.", "Grace", "Edsger"]  # patched in Redis
+    assert table.loads == 1
+    assert table.patched == [{ada}]
+
+    # Several changes since a process last looked: one read of the log, then copies.
+    edsger = table.id_of("Edsger")
+    for n in range(3):
+        table.rows[edsger] = f"Edsger {n}"
+        await one.invalidate(row_change("people", edsger))
+    assert await read(other, table) == ["Ada L.", "Grace", "Edsger 2"]
+    assert await read(one, table) == ["Ada L.", "Grace", "Edsger 2"]
+    assert table.loads == 1
+    await one.close()
+    await other.close()
+
+
+async def test_a_gap_in_the_log_reloads_the_whole_entry(redis_server: RedisServer) -> None:
+    prefix = f"shre-gap-{uuid.uuid4().hex[:8]}:"
+    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    table = Table("Ada", "Grace")
+    assert await read(one, table) == ["Ada", "Grace"]
+
+    # The log lost its entries (evicted, expired): what changed cannot be told.
+    grace = table.id_of("Grace")
+    table.rows[grace] = "Grace H."
+    await other.invalidate(row_change("people", grace))
+    assert await other.cache.delete(f"log:{rows_of('people')}")
+    assert await read(one, table) == ["Ada", "Grace H."]
+    assert (table.loads, table.patched) == (2, [])
+
+    # More changes than the log keeps: the same.
+    for _ in range(CHANGE_LOG_KEEP + 1):
+        await other.invalidate(row_change("people", str(uuid.uuid4())))
+    ada = table.id_of("Ada")
+    table.rows[ada] = "Ada L."
+    await other.invalidate(row_change("people", ada))
+    assert await read(one, table) == ["Ada L.", "Grace H."]
+    assert (table.loads, table.patched) == (3, [])
+
+    # A flush takes the counter too: it starts again later, never where it was.
+    assert await other.cache.flush_all() > 0
+    table.rows[ada] = "Ada K."
+    await other.invalidate(row_change("people", ada))
+    assert await read(one, table) == ["Ada K.", "Grace H."]
+    assert table.loads == 4
+    await one.close()
+    await other.close()
+
+
+async def test_a_change_the_cache_missed_drops_the_entries_once_it_is_back(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"shre-down-{uuid.uuid4().hex[:8]}:"
+    layer = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    table = Table("Ada", "Grace")
+    assert await read(layer, table) == ["Ada", "Grace"]
+
+    ada = table.id_of("Ada")
+    table.rows[ada] = "Ada L."
+    redis_server.stop()
+    try:
+        await layer.invalidate(row_change("people", ada))  # cannot be logged
+        assert layer.dirty == {"people"}
+        assert await read(layer, table) == ["Ada L.", "Grace"]  # the database, meanwhile
+    finally:
+        redis_server.start()
+    await layer.flush_dirty()
+    assert layer.dirty == set()
+    assert await read(layer, table) == ["Ada L.", "Grace"]
+    assert table.patched == []  # not patched: read again whole
+    await layer.close()
