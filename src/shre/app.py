@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from shre import __version__
 from shre.admin.router import router as admin_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
+from shre.audit.chain import LOCK_WAIT_SET, lock_wait_settings
 from shre.audit.router import router as audit_router
 from shre.auth.passwords import PasswordHasher
 from shre.auth.router import router as auth_router
@@ -55,7 +56,10 @@ def build_runtime(settings: Settings) -> Runtime:
     if isinstance(cache.cache, RedisCache):  # shared by every process: count there
         throttler = CacheThrottler(cache.cache, in_database)
     # Read events are committed through two connections of their own (see AuditChain).
-    audit_engine = create_engine(settings.model_copy(update={"database_pool_size": 1}))
+    audit_engine = create_engine(
+        settings.model_copy(update={"database_pool_size": 1}),
+        server_settings=lock_wait_settings(settings.audit_lock_timeout_ms),
+    )
     count_queries(audit_engine)  # its statements are database work like any other
     audit_reads = create_sessionmaker(audit_engine)
     audit = AuditChain(
@@ -63,8 +67,8 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     sessionmaker = create_sessionmaker(engine)
     # Every session of the runtime can append audit events (see shre.audit.trail).
-    for maker in (sessionmaker, audit_reads):
-        maker.configure(info={CHAIN_KEY: audit})
+    sessionmaker.configure(info={CHAIN_KEY: audit})
+    audit_reads.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: True})
     return Runtime(
         settings=settings,
         engine=engine,

@@ -97,7 +97,10 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, server_settings: dict[str, str] | None = None
+) -> AsyncEngine:
+    """The engine; `server_settings`: more PostgreSQL settings for its every connection."""
     url = settings.database_url
     kwargs: dict[str, Any] = {"echo": settings.database_echo, "hide_parameters": True}
     if settings.is_sqlite:
@@ -111,7 +114,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_pre_ping=True,
             pool_recycle=1800,
             # OLTP: JIT compilation costs more than it saves on short queries.
-            connect_args={"server_settings": {"jit": "off"}},
+            connect_args={"server_settings": {"jit": "off", **(server_settings or {})}},
         )
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:

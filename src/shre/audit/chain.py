@@ -31,6 +31,14 @@ EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditHead.__table__)
 HEAD_ID = 1
 CANONICAL_VERSION = 1
+# session.info key: its connections wait for locks no longer than lock_timeout_ms already
+# (the read events' own engine, see `lock_wait_settings`), so an append need not say so.
+LOCK_WAIT_SET = "shre.audit.lock_wait_set"
+
+
+def lock_wait_settings(lock_timeout_ms: int) -> dict[str, str]:
+    """PostgreSQL settings for the connections of an engine that only appends events."""
+    return {"lock_timeout": f"{lock_timeout_ms}ms"}
 
 
 class AuditUnavailable(ServiceUnavailable):
@@ -151,7 +159,7 @@ class AuditChain:
         the ORM's per-statement overhead would be paid by every writer waiting for it."""
         try:
             conn = session.connection()
-            seq, prev_hash = self._lock_head(conn)
+            seq, prev_hash = self._lock_head(conn, bounded=bool(session.info.get(LOCK_WAIT_SET)))
             at = utcnow()
             rows = []
             for event in events:
@@ -159,13 +167,19 @@ class AuditChain:
                 row = event.row(seq=seq, at=at, prev_hash=prev_hash)
                 prev_hash = row["hash"]
                 rows.append(row)
-            conn.execute(insert(EVENTS), rows)
             key_id, mac = self.sealer.sign("head", seq, prev_hash)
-            conn.execute(
+            move_head = (
                 update(HEAD)
                 .where(HEAD.c.id == HEAD_ID)
                 .values(seq=seq, hash=prev_hash, key_id=key_id, mac=mac)
             )
+            if conn.dialect.name == "postgresql":
+                # One statement: the events inserted (a data-modifying WITH runs once, to
+                # the end, read or not) and the head moved, in one round trip.
+                conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
+            else:
+                conn.execute(insert(EVENTS), rows)
+                conn.execute(move_head)
         except DBAPIError as exc:
             log.error(
                 "audit.write_failed",
@@ -175,9 +189,9 @@ class AuditChain:
             )
             raise AuditUnavailable from None
 
-    def _lock_head(self, conn: Connection) -> tuple[int, str]:
+    def _lock_head(self, conn: Connection, *, bounded: bool = False) -> tuple[int, str]:
         postgres = conn.dialect.name == "postgresql"
-        if postgres:
+        if postgres and not bounded:
             # A bounded wait: a stuck writer makes this request fail (503), not hang.
             conn.execute(select(func.set_config("lock_timeout", f"{self.lock_timeout_ms}ms", True)))
         head = self._lock_row(conn, postgres)
