@@ -158,14 +158,15 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_problem_handlers(app)
     # Each straight under the app (not through one /api/v1 router): one level less of
-    # matching on every request.
+    # matching on every request. The busiest first: a request is matched against the
+    # routers in this order (their prefixes do not overlap), each one costing a little.
     routers = (
-        auth_router,
-        users_router,
-        departments_router,
         employees_router,
         documents_router,
         document_links_router,
+        departments_router,
+        auth_router,
+        users_router,
         audit_router,
         admin_router,
     )

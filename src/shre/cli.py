@@ -165,6 +165,7 @@ def serve(
         "port": bind_port,
         "log_config": None,
         "server_header": False,
+        "access_log": False,  # shre's middleware writes the access log (with request ids)
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 20,

@@ -74,7 +74,7 @@ def reads_cache(*namespaces: str) -> Callable[[F], F]:
     in its own round trip to the cache, so the endpoint needs none of its own."""
 
     def mark(endpoint: F) -> F:
-        setattr(endpoint, CACHE_READS, namespaces)
+        setattr(endpoint, CACHE_READS, (namespaces, any("{" in n for n in namespaces)))
         return endpoint
 
     return mark
@@ -82,7 +82,10 @@ def reads_cache(*namespaces: str) -> Callable[[F], F]:
 
 def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[str, ...]:
     """The namespaces an endpoint declared with `reads_cache`, for this request."""
-    declared: tuple[str, ...] = getattr(endpoint, CACHE_READS, ())
+    declared: tuple[str, ...]
+    declared, templated = getattr(endpoint, CACHE_READS, ((), False))
+    if not templated:
+        return declared
     try:
         return tuple(name.format(**path_params) for name in declared)
     except (KeyError, IndexError, ValueError):
@@ -418,7 +421,7 @@ class CacheLayer:
         if hit:
             stamp, ready, size = held
             changed = await self._changed_since(namespace, stamp, count)
-            if changed is not None and not changed.intersection(row_ids(ready)):
+            if changed is not None and (not changed or changed.isdisjoint(row_ids(ready))):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
                     self.local.put(full, (count, ready, size), size, self._local_ttl(namespace))
                 return ready

@@ -98,7 +98,7 @@ class CachedPage:
     sees only the directory fields of each row: no field of a caller's own record, no
     employment field of a manager's report, nothing sensitive)."""
 
-    __slots__ = ("_directory", "reports", "rows", "total")
+    __slots__ = ("_directory", "_ids", "reports", "rows", "total")
 
     def __init__(self, cached: dict[str, Any]) -> None:
         # Read-only rows: only `id` is compared (with the caller's own id); the rest is
@@ -109,9 +109,12 @@ class CachedPage:
         self.total = int(cached["total"])
         self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
         self._directory: orjson.Fragment | None = None
+        self._ids: frozenset[str] | None = None
 
-    def row_ids(self) -> list[str]:
-        return [str(row.id) for row in self.rows]
+    def row_ids(self) -> frozenset[str]:
+        if self._ids is None:
+            self._ids = frozenset(str(row.id) for row in self.rows)
+        return self._ids
 
     def directory(self) -> orjson.Fragment:
         if self._directory is None:
