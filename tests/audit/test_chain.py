@@ -195,7 +195,9 @@ EDITS = {
     "client_ip": "UPDATE audit_events SET client_ip = '198.51.100.1' WHERE seq = 3",
     "target_id": "UPDATE audit_events SET target_id = 'someone-else' WHERE seq = 3",
     "actor_id": "UPDATE audit_events SET actor_id = NULL WHERE seq = 3",
-    "prev_hash": "UPDATE audit_events SET prev_hash = 'e' || substr(prev_hash, 2) WHERE seq = 3",
+    # Another first digit (a hash that starts with "e" already would be left as it is).
+    "prev_hash": "UPDATE audit_events SET prev_hash = CASE WHEN prev_hash LIKE 'e%' THEN 'f' "
+    "ELSE 'e' END || substr(prev_hash, 2) WHERE seq = 3",
 }
 
 
