@@ -99,11 +99,11 @@ function done(summary, latency, requests)
   end
   io.write(string.format(
     'RESULT {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p95_us":%%d,"p99_us":%%d,'
-    .. '"status_errors":%%d,"refused":%%d,"socket_errors":%%d}\\n',
+    .. '"status_errors":%%d,"refused":%%d,"socket_errors":%%d,"timeouts":%%d}\\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
     latency:percentile(99), failed, denied,
-    summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.timeout))
+    summary.errors.connect + summary.errors.read + summary.errors.write,
+    summary.errors.timeout))
 end
 """
 
@@ -309,9 +309,10 @@ def run(
         "p50": result["p50_us"] / 1000,
         "p95": result["p95_us"] / 1000,
         "p99": result["p99_us"] / 1000,
-        "errors": result["status_errors"] + result["socket_errors"],
+        "errors": result["status_errors"] + result["socket_errors"] + result["timeouts"],
         "5xx": result["status_errors"],
-        "timeouts": result["socket_errors"],
+        "socket": result["socket_errors"],
+        "timeouts": result["timeouts"],
         "refused": result["refused"],
         "hit_ratio": (after["hits"] - before["hits"]) / looked if looked else 0.0,
         "queries": (after["db_queries"] - before["db_queries"]) / max(served, 1),
@@ -325,7 +326,7 @@ def report(label: str, m: dict[str, float]) -> None:
     print(
         f"{label:<30} {m['rps']:7.1f} req/s  p50 {m['p50']:6.1f} ms  p95 {m['p95']:6.1f} ms  "
         f"p99 {m['p99']:6.1f} ms  errors {m['errors']:3.0f} (5xx {m['5xx']:.0f}, socket "
-        f"{m['timeouts']:.0f})  4xx {m['refused']:4.0f}  "
+        f"{m['socket']:.0f}, timeout {m['timeouts']:.0f})  4xx {m['refused']:4.0f}  "
         f"hit ratio {m['hit_ratio']:5.1%}  "
         f"db queries/request {m['queries']:5.2f}  cache errors {m['cache_errors']:.0f}",
         flush=True,
