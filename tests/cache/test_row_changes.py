@@ -5,6 +5,7 @@ changed (a gap, a flush, an outage)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -180,3 +181,47 @@ async def test_a_change_the_cache_missed_drops_the_entries_once_it_is_back(
     assert await read(layer, table) == ["Ada L.", "Grace"]
     assert table.patched == []  # not patched: read again whole
     await layer.close()
+
+
+async def test_a_waiter_does_not_wait_out_a_loader_that_read_before_it(
+    redis_server: RedisServer,
+) -> None:
+    """Two processes load the same page, and a row changes in between: the second finds
+    the first's value stamped before its own count. It must not take that value (it may
+    miss the change), nor wait for a newer one that nobody is loading: it reads the
+    database itself, at once."""
+    prefix = f"shre-wait-{uuid.uuid4().hex[:8]}:"
+    first = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    second = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60}, lock_timeout=600)
+    table = Table("Ada", "Grace")
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_load() -> dict[str, Any]:
+        started.set()
+        await release.wait()  # the first loader has read the database: Ada
+        return {
+            "rows": [
+                {"id": i, "name": "Ada" if n.startswith("Ada") else n}
+                for i, n in table.rows.items()
+            ]
+        }
+
+    loading = asyncio.create_task(
+        first.get_or_patch(
+            "people", "page", slow_load, prepare=dict, row_ids=ids, patch=table.patch
+        )
+    )
+    await started.wait()
+    ada = table.id_of("Ada")
+    table.rows[ada] = "Ada L."
+    await second.invalidate(row_change("people", ada))
+    waiting = asyncio.create_task(read(second, table))
+    await asyncio.sleep(0.2)
+    release.set()
+    assert names(await loading) == ["Ada", "Grace"]  # read before the change: its own count
+    # Without giving up on the stale value, this would wait out the 600 s lock timeout.
+    assert await asyncio.wait_for(waiting, timeout=30) == ["Ada L.", "Grace"]
+    assert await read(first, table) == ["Ada L.", "Grace"]  # the first process catches up
+    await first.close()
+    await second.close()

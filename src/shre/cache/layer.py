@@ -484,8 +484,10 @@ class CacheLayer:
             while time.monotonic() < deadline:
                 await asyncio.sleep(POLL_EVERY)
                 found = await self.cache.get(full)
-                if found is not None and (stamp is None or _stamp(found) >= stamp):
-                    return found["v"]
+                if found is not None:
+                    if stamp is None or _stamp(found) >= stamp:
+                        return found["v"]
+                    break  # read before this reader's count: it reads the database itself
                 if not self.cache.is_available():
                     break  # the cache went down meanwhile: its value will not come
             return await loader()
