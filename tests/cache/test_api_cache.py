@@ -186,6 +186,21 @@ async def test_operators_see_and_flush_the_cache(
     assert process["process"]["requests"] > 0
     assert process["process"]["db_queries"] > 0
 
+    # The audit log's statements are counted apart (and within db_queries): a read of
+    # sensitive fields appends an event; a read of directory fields appends nothing.
+    async def counted() -> tuple[int, int]:
+        stats = (await client.get("/api/v1/admin/stats", headers=admin.headers)).json()
+        return stats["process"]["db_queries"], stats["process"]["audit_queries"]
+
+    staff = await accounts.signed_in(Role.EMPLOYEE)
+    queries, audit = await counted()
+    assert (await client.get(EMPLOYEES, headers=staff.headers)).status_code == 200
+    assert (await counted())[1] == audit
+    queries, audit = await counted()
+    assert "salary" in (await client.get(EMPLOYEES, headers=admin.headers)).json()["items"][0]
+    more_queries, more_audit = await counted()
+    assert 2 <= more_audit - audit < more_queries - queries  # and the rows' data keys
+
 
 async def test_a_command_that_changes_employees_invalidates_the_servers_cache(
     client: httpx.AsyncClient, admin: Account, settings: Settings, tmp_path: Path

@@ -55,6 +55,7 @@ class ProcessStatsOut(BaseModel):
     pid: int
     requests: int
     db_queries: int
+    audit_queries: int  # of db_queries: appending audit events
 
 
 class StatsOut(BaseModel):

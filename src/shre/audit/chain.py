@@ -23,6 +23,7 @@ from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from shre.audit.seal import AuditSealer
 from shre.db import utcnow
 from shre.kit.errors import ServiceUnavailable
+from shre.observability.metrics import counted_as_audit
 
 log = structlog.get_logger("shre.audit")
 
@@ -159,27 +160,8 @@ class AuditChain:
         the ORM's per-statement overhead would be paid by every writer waiting for it."""
         try:
             conn = session.connection()
-            seq, prev_hash = self._lock_head(conn, bounded=bool(session.info.get(LOCK_WAIT_SET)))
-            at = utcnow()
-            rows = []
-            for event in events:
-                seq += 1
-                row = event.row(seq=seq, at=at, prev_hash=prev_hash)
-                prev_hash = row["hash"]
-                rows.append(row)
-            key_id, mac = self.sealer.sign("head", seq, prev_hash)
-            move_head = (
-                update(HEAD)
-                .where(HEAD.c.id == HEAD_ID)
-                .values(seq=seq, hash=prev_hash, key_id=key_id, mac=mac)
-            )
-            if conn.dialect.name == "postgresql":
-                # One statement: the events inserted (a data-modifying WITH runs once, to
-                # the end, read or not) and the head moved, in one round trip.
-                conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
-            else:
-                conn.execute(insert(EVENTS), rows)
-                conn.execute(move_head)
+            with counted_as_audit(conn):
+                self._append(conn, events, bounded=bool(session.info.get(LOCK_WAIT_SET)))
         except DBAPIError as exc:
             log.error(
                 "audit.write_failed",
@@ -188,6 +170,29 @@ class AuditChain:
                 error=str(exc.orig).splitlines()[0][:200],
             )
             raise AuditUnavailable from None
+
+    def _append(self, conn: Connection, events: Sequence[PendingEvent], *, bounded: bool) -> None:
+        seq, prev_hash = self._lock_head(conn, bounded=bounded)
+        at = utcnow()
+        rows = []
+        for event in events:
+            seq += 1
+            row = event.row(seq=seq, at=at, prev_hash=prev_hash)
+            prev_hash = row["hash"]
+            rows.append(row)
+        key_id, mac = self.sealer.sign("head", seq, prev_hash)
+        move_head = (
+            update(HEAD)
+            .where(HEAD.c.id == HEAD_ID)
+            .values(seq=seq, hash=prev_hash, key_id=key_id, mac=mac)
+        )
+        if conn.dialect.name == "postgresql":
+            # One statement: the events inserted (a data-modifying WITH runs once, to the
+            # end, read or not) and the head moved, in one round trip.
+            conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
+        else:
+            conn.execute(insert(EVENTS), rows)
+            conn.execute(move_head)
 
     def _lock_head(self, conn: Connection, *, bounded: bool = False) -> tuple[int, str]:
         postgres = conn.dialect.name == "postgresql"

@@ -5,10 +5,13 @@ is counted, whichever code path sends it)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 
@@ -16,16 +19,39 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 class ProcessCounters:
     requests: int = 0
     db_queries: int = 0
+    audit_queries: int = 0  # of db_queries: those that append audit events
 
     def as_dict(self) -> dict[str, int]:
-        return {"pid": os.getpid(), "requests": self.requests, "db_queries": self.db_queries}
+        return {
+            "pid": os.getpid(),
+            "requests": self.requests,
+            "db_queries": self.db_queries,
+            "audit_queries": self.audit_queries,
+        }
 
 
 COUNTERS = ProcessCounters()
 
 
+_AUDITING = "shre.counted_as_audit"
+
+
+@contextmanager
+def counted_as_audit(conn: Connection) -> Iterator[None]:
+    """The statements `conn` sends meanwhile are counted as the audit log's too (marked
+    on the connection: other requests' statements, sent while this one waits for the
+    database, are not)."""
+    conn.info[_AUDITING] = True
+    try:
+        yield
+    finally:
+        conn.info.pop(_AUDITING, None)
+
+
 def count_queries(engine: AsyncEngine) -> None:
-    def before_cursor_execute(*_: Any) -> None:
+    def before_cursor_execute(conn: Connection, *_: Any) -> None:
         COUNTERS.db_queries += 1
+        if _AUDITING in conn.info:
+            COUNTERS.audit_queries += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
