@@ -294,10 +294,14 @@ class CacheLayer:
         return [n for n in wanted if not await self._bump(n)]
 
     async def _log_row(self, namespace: str, row: str) -> bool:
-        ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
         rows = rows_of(namespace)
         logged = await self.cache.log_change(
-            f"ns:{rows}", f"log:{rows}", row, start=fresh_start(), keep=CHANGE_LOG_KEEP, ttl=ttl
+            f"ns:{rows}",
+            f"log:{rows}",
+            row,
+            start=fresh_start(),
+            keep=CHANGE_LOG_KEEP,
+            ttl=self._ttl_or_default(namespace),
         )
         return logged is not None
 
@@ -363,12 +367,11 @@ class CacheLayer:
             return value
         found = await self.cache.get(full)
         if found is not None:
-            return self._keep(namespace, full, found["v"], ready)
+            return self._keep(namespace, full, found["v"], ready(found["v"]))
 
         async def fill() -> Any:
-            return self._keep(
-                namespace, full, await self._load_once(namespace, full, loader), ready
-            )
+            loaded = await self._load_once(namespace, full, loader)
+            return self._keep(namespace, full, loaded, ready(loaded))
 
         return await self._once(full, fill)
 
@@ -421,9 +424,11 @@ class CacheLayer:
         if hit:
             stamp, ready, size = held
             changed = await self._changed_since(namespace, stamp, count)
-            if changed is not None and (not changed or changed.isdisjoint(row_ids(ready))):
+            if changed is not None and changed.isdisjoint(row_ids(ready)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
-                    self.local.put(full, (count, ready, size), size, self._local_ttl(namespace))
+                    self.local.put(
+                        full, (count, ready, size), size, self._ttl_or_default(namespace)
+                    )
                 return ready
         # Concurrent readers of the entry at this count fetch, patch or load it once.
         return await self._once(
@@ -441,35 +446,36 @@ class CacheLayer:
         row_ids: RowIds,
         patch: Patch,
     ) -> Any:
-        ttl = self.ttl_for(namespace)
         found = await self.cache.get(full)
-        value: Any = None
         if found is not None and _stamp(found) >= 0:
-            value = found["v"]
             changed = await self._changed_since(namespace, _stamp(found), count)
-            if changed is None:
-                value = None
-            elif changed.intersection(row_ids(prepare(value))):
-                value = await patch(value, changed)
-                if value is not None:
-                    await self.cache.set(full, {"v": value, "s": count}, ttl=ttl)
-        if value is None:
-            # Stamped with the count read before the database, like a version.
-            value = await self._load_once(namespace, full, loader, stamp=count)
-        ready = prepare(value)
-        if self.local.max_bytes > 0:
-            size = len(dumps(value))
-            self.local.put(full, (count, ready, size), size, self._local_ttl(namespace))
-        return ready
+            if changed is not None:
+                value = found["v"]
+                ready = prepare(value)
+                if changed.isdisjoint(row_ids(ready)):
+                    return self._keep(namespace, full, value, ready, stamp=count)
+                patched = await patch(value, changed)
+                if patched is not None:
+                    await self.cache.set(
+                        full, {"v": patched, "s": count}, ttl=self.ttl_for(namespace)
+                    )
+                    return self._keep(namespace, full, patched, prepare(patched), stamp=count)
+        # Stamped with the count read before the database, like a version.
+        loaded = await self._load_once(namespace, full, loader, stamp=count)
+        return self._keep(namespace, full, loaded, prepare(loaded), stamp=count)
 
-    def _local_ttl(self, namespace: str) -> float:
+    def _ttl_or_default(self, namespace: str) -> int:
         return self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
 
-    def _keep(self, namespace: str, full: str, value: Any, prepare: Prepare) -> Any:
-        ready = prepare(value)
+    def _keep(
+        self, namespace: str, full: str, value: Any, ready: Any, *, stamp: int | None = None
+    ) -> Any:
+        """Keep `ready` (what `value` was prepared into) as this process's copy of `full`
+        (with the count it was read at, for `get_or_patch`); returns it."""
         if self.local.max_bytes > 0:  # sizing a value serialises it: only when kept
-            ttl = self.ttl_for(namespace) or DEFAULT_LOCAL_TTL
-            self.local.put(full, ready, len(dumps(value)), ttl)
+            size = len(dumps(value))
+            kept = ready if stamp is None else (stamp, ready, size)
+            self.local.put(full, kept, size, self._ttl_or_default(namespace))
         return ready
 
     async def _load_once(

@@ -350,11 +350,12 @@ class EmployeeService:
     async def _patched(self, page: dict[str, Any], changed: set[str]) -> dict[str, Any] | None:
         """A cached page with those of its rows that changed in place read again (only
         fields no list depends on changed: its rows, order and count stay)."""
-        stale = {uuid.UUID(str(r["id"])) for r in page["rows"]} & {uuid.UUID(c) for c in changed}
+        ids = [uuid.UUID(str(r["id"])) for r in page["rows"]]
+        stale = set(ids) & {uuid.UUID(c) for c in changed}
         fresh = {row.id: EMPLOYEE_ROWS.dump(row) for row in await self.repo.by_ids(stale)}
         if len(fresh) != len(stale):
             return None  # cannot happen (employees stay): read the page again
-        rows = [fresh.get(uuid.UUID(str(r["id"])), r) for r in page["rows"]]
+        rows = [fresh.get(i, r) for i, r in zip(ids, page["rows"], strict=True)]
         return {**page, "rows": rows}
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
