@@ -4,34 +4,36 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from shre.audit.repository import AuditFilters
 from shre.audit.schemas import AuditEventOut, VerifyOut
 from shre.audit.service import AuditService
 from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
-from shre.kit.pagination import Page, PageQuery
+from shre.kit.pagination import Page
+from shre.kit.query import PagedQuery, documented, query
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-Action = Annotated[
-    str | None,
-    Query(
+
+class AuditQuery(PagedQuery):
+    actor_id: uuid.UUID | None = None
+    action: str | None = Field(
+        None,
         max_length=64,
         pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$",
         description="`auth.login`, or every action of a domain: `auth.*`",
-    ),
-]
-TargetType = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
-TargetId = Annotated[
-    str | None,
-    Query(
+    )
+    target_type: str | None = Field(None, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+    target_id: str | None = Field(
+        None,
         max_length=64,
         pattern=r"^[A-Za-z0-9._:-]+$",
         description="The event's target, or one of the records a list event covers",
-    ),
-]
-When = Annotated[datetime | None, Query(description="ISO-8601; without an offset, UTC")]
+    )
+    since: datetime | None = Field(None, description="ISO-8601; without an offset, UTC")
+    until: datetime | None = Field(None, description="ISO-8601; without an offset, UTC")
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -40,34 +42,28 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@router.get("")
+@router.get("", openapi_extra=documented(AuditQuery))
 async def list_events(
     principal: CurrentUser,
     session: DbSession,
-    paging: PageQuery,
-    actor_id: uuid.UUID | None = None,
-    action: Action = None,
-    target_type: TargetType = None,
-    target_id: TargetId = None,
-    since: When = None,
-    until: When = None,
+    params: Annotated[AuditQuery, Depends(query(AuditQuery))],
 ) -> Page[AuditEventOut]:
     """Audit events, newest first (`sort`: `at`, `seq`, `action`); `since` inclusive,
     `until` exclusive. Administrators only."""
     filters = AuditFilters(
-        actor_id=actor_id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        since=_utc(since),
-        until=_utc(until),
+        actor_id=params.actor_id,
+        action=params.action,
+        target_type=params.target_type,
+        target_id=params.target_id,
+        since=_utc(params.since),
+        until=_utc(params.until),
     )
-    events, total = await AuditService(session).list(principal, paging, filters)
+    events, total = await AuditService(session).list(principal, params.paging, filters)
     return Page(
         items=[AuditEventOut.model_validate(e) for e in events],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        page=params.page,
+        page_size=params.page_size,
     )
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import Select, SQLColumnExpression, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,22 +33,6 @@ class PageParams:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
-
-
-async def page_params(
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")] = 1,
-    page_size: Annotated[
-        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 500)")
-    ] = DEFAULT_PAGE_SIZE,
-    sort: Annotated[
-        str | None,
-        Query(max_length=64, pattern=r"^-?[a-z_]+$", description="`field` or `-field`"),
-    ] = None,
-) -> PageParams:
-    return PageParams(page=page, page_size=page_size, sort=sort)
-
-
-PageQuery = Annotated[PageParams, Depends(page_params)]
 
 
 def sort_spec(

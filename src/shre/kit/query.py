@@ -4,7 +4,8 @@ FastAPI validates each declared query parameter on its own, which costs the busi
 routes more than the rest of their work when the answer is cached. `query(Model)` is a
 dependency that validates the whole query string with the model at once; errors are the
 same 422 problem as FastAPI's (`loc` starts with "query"), and `documented(Model)` puts
-the parameters in the OpenAPI schema (pass it as the route's `openapi_extra`).
+the parameters in the OpenAPI schema (pass it as the route's `openapi_extra`). Every
+list route takes its parameters this way, `page`, `page_size` and `sort` from `PagedQuery`.
 """
 
 from __future__ import annotations

@@ -3,12 +3,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import Field
 
 from shre.auth.policy import Role
 from shre.kit.deps import Audit, CurrentAccount, CurrentUser, DbSession, RuntimeDep
 from shre.kit.http import etag_for
-from shre.kit.pagination import Page, PageQuery
+from shre.kit.pagination import Page
+from shre.kit.query import PagedQuery, documented, query
 from shre.kit.text import SearchText
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
@@ -31,21 +33,26 @@ async def me(account: CurrentAccount, response: Response) -> UserOut:
     return UserOut.model_validate(account)
 
 
-@router.get("/users")
+class UserQuery(PagedQuery):
+    q: SearchText | None = Field(None, description="Email or name contains")
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+@router.get("/users", openapi_extra=documented(UserQuery))
 async def list_users(
     principal: CurrentUser,
     service: Service,
-    paging: PageQuery,
-    q: Annotated[SearchText | None, Query(description="Email or name contains")] = None,
-    role: Role | None = None,
-    is_active: bool | None = None,
+    params: Annotated[UserQuery, Depends(query(UserQuery))],
 ) -> Page[UserOut]:
-    users, total = await service.list(principal, paging, q=q, role=role, is_active=is_active)
+    users, total = await service.list(
+        principal, params.paging, q=params.q, role=params.role, is_active=params.is_active
+    )
     return Page(
         items=[UserOut.model_validate(u) for u in users],
         total=total,
-        page=paging.page,
-        page_size=paging.page_size,
+        page=params.page,
+        page_size=params.page_size,
     )
 
 
