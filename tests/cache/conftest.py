@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from shre.cache import Cache, MemoryCache, RedisCache
+from shre.cache import Cache, CacheLayer, MemoryCache, RedisCache
 from shre.cache.breaker import CircuitBreaker
 from tests.conftest import unavailable
 
@@ -86,6 +86,14 @@ def redis_cache(server: RedisServer, *, prefix: str | None = None, **breaker: fl
         prefix=prefix or f"shre-test-{uuid.uuid4().hex[:8]}:",
         breaker=CircuitBreaker(**breaker),  # type: ignore[arg-type]
     )
+
+
+def processes(server: RedisServer, namespace: str) -> tuple[CacheLayer, CacheLayer]:
+    """Two cache layers as two app processes build them, sharing one Redis (keys under
+    a prefix of their own)."""
+    prefix = f"shre-test-{uuid.uuid4().hex[:8]}:"
+    one, other = (CacheLayer(redis_cache(server, prefix=prefix), {namespace: 60}) for _ in "12")
+    return one, other
 
 
 @pytest.fixture(params=["memory", "redis"])

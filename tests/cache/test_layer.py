@@ -4,12 +4,11 @@ versions read ahead for a request."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 
 from shre.cache import Cache, CacheLayer, forget_prefetched
 from shre.cache.layer import LocalCopies, fresh_start
-from tests.cache.conftest import RedisServer, redis_cache
+from tests.cache.conftest import RedisServer, processes
 
 
 def source(value: dict[str, object]) -> tuple[Callable[[], Awaitable[object]], list[int]]:
@@ -36,9 +35,7 @@ async def test_counters_come_in_one_call_and_missing_ones_start_late(cache: Cach
 async def test_a_processs_copies_answer_hits_and_a_write_elsewhere_shows_at_once(
     redis_server: RedisServer,
 ) -> None:
-    prefix = f"shre-local-{uuid.uuid4().hex[:8]}:"
-    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"employees": 60})
-    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"employees": 60})
+    one, other = processes(redis_server, "employees")
     database: dict[str, object] = {"v": ["Ada"]}
     load, calls = source(database)
 
@@ -64,9 +61,7 @@ async def test_a_processs_copies_answer_hits_and_a_write_elsewhere_shows_at_once
 async def test_a_flushed_cache_never_hands_out_a_version_again(redis_server: RedisServer) -> None:
     """Counters start at the time, not at 0: after a flush (or a Redis that lost its data)
     no namespace comes back to a version a process still holds a copy under."""
-    prefix = f"shre-flush-{uuid.uuid4().hex[:8]}:"
-    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"employees": 60})
-    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"employees": 60})
+    one, other = processes(redis_server, "employees")
     database: dict[str, object] = {"v": "old"}
     load, _ = source(database)
     await other.invalidate("employees")

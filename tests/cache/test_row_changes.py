@@ -11,7 +11,7 @@ from typing import Any
 
 from shre.cache import Cache, CacheLayer, row_change, rows_of
 from shre.cache.layer import CHANGE_LOG_KEEP, fresh_start
-from tests.cache.conftest import RedisServer, redis_cache
+from tests.cache.conftest import RedisServer, processes, redis_cache
 
 
 async def test_a_change_is_counted_and_logged_together(cache: Cache) -> None:
@@ -97,9 +97,7 @@ async def test_only_the_changed_rows_are_read_again(cache: Cache) -> None:
 async def test_every_process_sees_a_change_at_once_and_fetches_it_once(
     redis_server: RedisServer,
 ) -> None:
-    prefix = f"shre-rows-{uuid.uuid4().hex[:8]}:"
-    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
-    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    one, other = processes(redis_server, "people")
     table = Table("Ada", "Grace", "Edsger")
     assert await read(one, table) == ["Ada", "Grace", "Edsger"]
     assert await read(other, table) == ["Ada", "Grace", "Edsger"]  # the shared entry
@@ -126,9 +124,7 @@ async def test_every_process_sees_a_change_at_once_and_fetches_it_once(
 
 
 async def test_a_gap_in_the_log_reloads_the_whole_entry(redis_server: RedisServer) -> None:
-    prefix = f"shre-gap-{uuid.uuid4().hex[:8]}:"
-    one = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
-    other = CacheLayer(redis_cache(redis_server, prefix=prefix), {"people": 60})
+    one, other = processes(redis_server, "people")
     table = Table("Ada", "Grace")
     assert await read(one, table) == ["Ada", "Grace"]
 
