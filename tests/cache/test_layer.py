@@ -132,3 +132,44 @@ def test_local_copies_are_bounded_least_recently_used_first() -> None:
     brief.put("brief", "B", size=10, ttl=0)
     assert brief.get("brief") == (False, None)  # expired, and dropped
     assert (len(brief), brief.size) == (0, 0)
+
+
+async def test_values_kept_here_never_reach_the_shared_cache_and_go_with_their_version(
+    redis_server: RedisServer,
+) -> None:
+    """`get_many_here`: what only a process may hold (the wrapped data keys) is kept by
+    each process, never by Redis, and an invalidation anywhere drops it everywhere."""
+    one, other = processes(redis_server, "keys")
+    database = {"a": "key-a", "b": "key-b"}
+    asked: list[list[str]] = []
+
+    async def load(ids: list[str]) -> dict[str, str]:
+        asked.append(sorted(ids))
+        return {i: database[i] for i in ids if i in database}  # "z": no such row
+
+    for layer in (one, other):
+        assert await layer.get_many_here("keys", ["a", "z"], load) == {"a": "key-a"}
+    assert await one.get_many_here("keys", ["a", "b", "z"], load) == {"a": "key-a", "b": "key-b"}
+    assert asked == [["a", "z"], ["a", "z"], ["b", "z"]]  # each process its own; "z" never kept
+    raw = redis_server.client()
+    dump = b"".join([await raw.get(k) or b"" async for k in raw.scan_iter(match="shre-test-*")])
+    assert b"key-a" not in dump
+    await raw.aclose()
+
+    database["a"] = "destroyed"
+    await other.invalidate("keys")  # the write's process, before it answers
+    assert await one.get_many_here("keys", ["a", "b"], load) == {"a": "destroyed", "b": "key-b"}
+    assert asked[-1] == ["a", "b"]
+
+    # No version to trust (the cache down): every key from the database, nothing kept.
+    redis_server.stop()
+    try:
+        database["b"] = "changed while down"
+        for _ in range(2):
+            got = await one.get_many_here("keys", ["b"], load)
+            assert got == {"b": "changed while down"}
+        assert asked[-2:] == [["b"], ["b"]]
+    finally:
+        redis_server.start()
+    await one.close()
+    await other.close()

@@ -23,6 +23,9 @@ version); a reader that finds it older than the count reads what changed since, 
 reloads from the database only the rows of its entry among them, or the whole entry
 when the log has a gap (it keeps the newest CHANGE_LOG_KEEP, for the entries' TTL).
 
+Values that must never leave the process (the wrapped data keys) are kept by each
+process only (`get_many_here`), valid while their namespace's version stays the same.
+
 When the cache is down, reads go to the database and invalidations are remembered
 (`dirty`); they are retried in the background and before any cached read, and while one
 is pending nothing is served from the cache — no stale entry survives an outage.
@@ -44,7 +47,7 @@ from typing import Any, TypeVar, cast
 
 import orjson
 import structlog
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -61,6 +64,8 @@ _SNAPSHOT: ContextVar[tuple[int, dict[str, int]] | None] = ContextVar(
 )
 CACHE_READS = "__shre_cache_reads__"
 F = TypeVar("F", bound=Callable[..., Any])
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def forget_prefetched() -> None:
@@ -93,6 +98,8 @@ def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[st
 
 
 RETRY_DIRTY_EVERY = 1.0
+# Values kept by `get_many_here` per namespace, at most: past it the table starts afresh.
+HERE_MAX_ENTRIES = 100_000
 POLL_EVERY = 0.02
 CHANGE_LOG_KEEP = 1024
 Patch = Callable[[Any, set[str]], Awaitable[Any | None]]
@@ -215,6 +222,7 @@ class CacheLayer:
         self._epoch = 0
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._seen: dict[str, SeenChanges] = {}
+        self._here: dict[str, tuple[int, dict[Any, Any]]] = {}
         self._retry_task: asyncio.Task[None] | None = None
         hook = getattr(cache, "on_reconnect", None)
         if hook is not None:
@@ -224,6 +232,7 @@ class CacheLayer:
         self._epoch += 1
         self.local.clear()
         self._seen.clear()
+        self._here.clear()
         await self.flush_dirty()
 
     def is_serving(self) -> bool:
@@ -374,6 +383,41 @@ class CacheLayer:
             return self._keep(namespace, full, loaded, ready(loaded))
 
         return await self._once(full, fill)
+
+    async def get_many_here(
+        self,
+        namespace: str,
+        keys: Sequence[K],
+        loader: Callable[[list[K]], Awaitable[Mapping[K, V]]],
+    ) -> dict[K, V]:
+        """The values of `keys`, kept in this process only, never in the shared cache (for
+        values that must not be copied out of the process: the wrapped data keys, whose
+        destruction must leave no copy behind). They are valid while `namespace`'s
+        version stays what it was when they were loaded: an invalidation of it drops them
+        in every process at its next lookup. `loader(missing)` reads the ones not kept; a
+        key it leaves out (no such row) is not kept. Without a version to trust (cache
+        disabled, down, invalidations pending) every key is read from the database."""
+        if not self.is_serving():
+            return dict(await loader(list(keys)))
+        epoch = self._epoch
+        versions = await self._versions((namespace,))
+        if versions is None or epoch != self._epoch or self.dirty:
+            return dict(await loader(list(keys)))
+        held = self._here.get(namespace)
+        if held is None or held[0] != versions[0]:
+            held = self._here[namespace] = (versions[0], {})
+        # The table of the version read before the database: if the version moves on
+        # meanwhile, what is loaded lands in a table nobody looks up again.
+        table: dict[K, V] = held[1]
+        found = {key: table[key] for key in keys if key in table}
+        missing = [key for key in keys if key not in found]
+        if missing:
+            loaded = await loader(missing)
+            if len(table) + len(loaded) > HERE_MAX_ENTRIES:
+                table.clear()
+            table.update(loaded)
+            found.update(loaded)
+        return found
 
     async def _once(self, flight: str, make: Callable[[], Awaitable[Any]]) -> Any:
         """`make()`, unless it is already running in this process for `flight`: then
@@ -545,19 +589,32 @@ def pending_invalidations(session: AsyncSession) -> set[str]:
     return taken
 
 
-def invalidate_when_changed(model: type[Any], namespaces: Callable[[Any], Iterable[str]]) -> None:
+def invalidate_when_changed(
+    model: type[Any],
+    namespaces: Callable[[Any], Iterable[str]],
+    *,
+    fields: Iterable[str] = (),
+) -> None:
     """Whenever a flush writes rows of `model` (insert, update, delete) through the ORM,
     invalidate `namespaces(row)` once the transaction commits: no write path of that model
-    can forget its cache. (Bulk Core statements bypass it: do not use them on `model`.)"""
+    can forget its cache. (Bulk Core statements bypass it: do not use them on `model`.)
+    `fields`: of the rows updated, only those where one of these attributes changed;
+    new rows are left out then (none can have been read, hence kept, before)."""
+    watched = tuple(fields)
+
+    def changed(obj: Any) -> bool:
+        if not watched:
+            return True
+        state = inspect(obj)
+        return any(state.attrs[name].history.has_changes() for name in watched)
 
     @event.listens_for(Session, "after_flush")
     def _changed(session: Session, _context: Any) -> None:
-        touched = [
-            obj
-            for obj in (*session.new, *session.dirty, *session.deleted)
-            if isinstance(obj, model)
-        ]
-        if touched:
+        rows = [obj for obj in session.dirty if isinstance(obj, model) and changed(obj)]
+        if not watched:
+            rows += [obj for obj in session.new if isinstance(obj, model)]
+        rows += [obj for obj in session.deleted if isinstance(obj, model)]
+        if rows:
             pending = session.info.setdefault(INVALIDATE_KEY, set())
-            for obj in touched:
+            for obj in rows:
                 pending.update(namespaces(obj))

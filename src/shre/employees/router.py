@@ -8,7 +8,14 @@ from pydantic import Field
 
 from shre.cache import reads_cache, rows_of
 from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
-from shre.employees.service import NAMESPACE, EmployeeService, View
+from shre.employees.service import (
+    KEYS,
+    NAMESPACE,
+    RECORDS,
+    REPORTING_LINE,
+    EmployeeService,
+    View,
+)
 from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import JSONBytes, etag_for
 from shre.kit.pagination import Page
@@ -57,7 +64,7 @@ def _out(view: View) -> EmployeeOut:
     response_model_exclude_unset=True,
     openapi_extra=documented(EmployeeQuery),
 )
-@reads_cache(NAMESPACE, rows_of(NAMESPACE))
+@reads_cache(NAMESPACE, rows_of(NAMESPACE), KEYS)
 async def list_employees(
     principal: CurrentUser,
     service: Reader,
@@ -92,7 +99,7 @@ async def create_employee(
 
 
 @router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
-@reads_cache("employee:{employee_id}", "employee", "reporting_line")
+@reads_cache("employee:{employee_id}", RECORDS, REPORTING_LINE, KEYS)
 async def get_employee(employee_id: uuid.UUID, principal: CurrentUser, service: Reader) -> Response:
     employee, view = await service.get(principal, employee_id)
     return JSONBytes(view, headers={"ETag": etag_for(employee.version)})

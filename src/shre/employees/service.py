@@ -25,7 +25,13 @@ from shre.auth.policy import (
     employee_fields_visible,
     may_manage_employees,
 )
-from shre.cache import CacheLayer, invalidate_on_commit, key_of, row_change
+from shre.cache import (
+    CacheLayer,
+    invalidate_on_commit,
+    invalidate_when_changed,
+    key_of,
+    row_change,
+)
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
@@ -78,11 +84,15 @@ REPORTING_LINE = "reporting_line"
 # A subtree larger than this is not cached (its ids would be megabytes to fetch and
 # parse): its pages walk up from their rows instead, as without a cache.
 SUBTREE_CACHED_UP_TO = 20_000
-ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats")
-# Cached rows never carry the wrapped data key: it is read fresh for the rows whose
-# sensitive fields the caller may open, so a key destroyed (crypto-shredding) or re-wrapped
-# (rotation) by another process takes effect at once, whatever a cache still holds.
+# The wrapped data keys, kept by each process (`get_many_here`), never in the shared
+# cache: a key destroyed (crypto-shredding) must leave no copy behind in Redis. Every
+# change of one (shredding, a key issued, rotation) invalidates them all, in every process.
+KEYS = "employee_keys"
+ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats", KEYS)
+# Cached rows never carry the wrapped data key: it comes from KEYS, for the rows whose
+# sensitive fields the caller may open.
 EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
+invalidate_when_changed(Employee, lambda _row: [KEYS], fields=["dek_wrapped"])
 ROW_ID = frozenset({"id"})
 View = dict[str, Any]
 Views = list[View]
@@ -199,9 +209,10 @@ class EmployeeService:
         return None if row is None else EMPLOYEE_ROWS.load(row)
 
     async def _with_keys(self, actor: Principal, rows: list[Employee]) -> list[Employee]:
-        """The rows, those the caller may open with their wrapped data keys, read now:
-        cached rows never carry them. A cached list's rows are shared by the requests of
-        this process, so they are never changed: the ones given a key are copies."""
+        """The rows, those the caller may open with their wrapped data keys (from this
+        process's copies of the current KEYS version, or the database): cached rows never
+        carry them. A cached list's rows are shared by the requests of this process, so
+        they are never changed: the ones given a key are copies."""
         if self.cache is None:
             return rows  # rows straight from the database have them
         wanted = [
@@ -211,7 +222,7 @@ class EmployeeService:
         ]
         if not wanted:
             return rows
-        keys = await self.repo.wrapped_keys(wanted)
+        keys = await self.cache.get_many_here(KEYS, wanted, self.repo.wrapped_keys)
         return [row if row.id not in keys else _given_key(row, keys[row.id]) for row in rows]
 
     async def _reports_of(
