@@ -10,10 +10,13 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from shre.app import build_runtime
 from shre.audit import AuditTrail
 from shre.auth.policy import Role
 from shre.departments.models import Department
 from shre.kit.runtime import Runtime
+from shre.observability.metrics import COUNTERS
+from shre.settings import Settings
 from tests.audit.helpers import events, verify, write
 from tests.conftest import Account, Accounts, assert_problem
 from tests.departments.helpers import DEPARTMENTS, create_department, department_url
@@ -44,6 +47,53 @@ async def test_concurrent_writers_leave_one_valid_chain(runtime: Runtime) -> Non
     report = await verify(runtime)
     assert report.ok, report
     assert report.checked == len(stored)
+
+
+async def test_a_process_that_wrote_the_head_appends_after_it_in_one_statement(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """Each process remembers the head it wrote last; its next append guesses that it is
+    still the head (PostgreSQL): one statement when it is, and when another process
+    appended meanwhile, the locked append after the head found. One chain either way."""
+    other = build_runtime(settings)  # a second app process on the same database
+    postgres = runtime.engine.dialect.name == "postgresql"
+
+    async def read(by: Runtime, n: int) -> int:
+        before = COUNTERS.audit_queries
+        async with by.sessionmaker() as session:
+            await AuditTrail.system(session, by.sessionmaker).record_read(
+                "test.read", target_id=f"r{n}"
+            )
+        return COUNTERS.audit_queries - before
+
+    async def change(by: Runtime, n: int) -> int:
+        before = COUNTERS.audit_queries
+        async with by.sessionmaker() as session:
+            trail = AuditTrail.system(session, by.sessionmaker)
+            await trail.record("test.write", target_id=f"w{n}")
+            await trail.record("test.write_more", target_id=f"w{n}")
+            await session.commit()
+        return COUNTERS.audit_queries - before
+
+    try:
+        costs = [await read(runtime, 0), await read(runtime, 1), await change(runtime, 2)]
+        costs += [await read(other, 3), await read(runtime, 4), await read(runtime, 5)]
+        costs += [await change(other, 6), await change(other, 7)]
+    finally:
+        await other.audit.aclose()
+        await other.engine.dispose()
+    if postgres:
+        # (The first starts the chain.) A change's transaction also bounds its wait for
+        # the lock: one statement more.
+        assert costs[1:] == [1, 2, 2, 2, 1, 3, 2]
+    stored = await events(runtime)
+    assert [e.target_id for e in stored] == [
+        "r0", "r1", "w2", "w2", "r3", "r4", "r5", "w6", "w6", "w7", "w7"
+    ]  # fmt: skip
+    assert [e.seq for e in stored] == list(range(1, 12))
+    report = await verify(runtime)
+    assert report.ok, report
+    assert report.checked == 11
 
 
 async def test_concurrent_reads_share_transactions(runtime: Runtime) -> None:

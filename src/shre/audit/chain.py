@@ -1,18 +1,23 @@
 """The hash chain: the canonical form of an event, and appending events under the lock on
-the chain's head so that concurrent writers can never fork it."""
+the chain's head so that concurrent writers can never fork it.
+
+On PostgreSQL each process remembers the head it wrote last and first appends after it
+in one statement that moves the head only if it is still that one (`_append_after`);
+when another process appended meanwhile, the statement has locked the head and read it,
+and the events go after the head found (after checking its signature, as always)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import orjson
 import structlog
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, and_, case, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -125,6 +130,20 @@ def event_hash(event: Mapping[Any, Any]) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
 
 
+def _linked(
+    events: Sequence[PendingEvent], seq: int, prev_hash: str
+) -> tuple[list[dict[str, Any]], tuple[int, str]]:
+    """The rows of `events` linked after (seq, prev_hash), and the new head."""
+    at = utcnow()
+    rows = []
+    for event in events:
+        seq += 1
+        row = event.row(seq=seq, at=at, prev_hash=prev_hash)
+        prev_hash = row["hash"]
+        rows.append(row)
+    return rows, (seq, prev_hash)
+
+
 def head_is_authentic(
     sealer: AuditSealer, seq: int, hash_: str, key_id: str | None, mac: str | None
 ) -> bool:
@@ -146,6 +165,9 @@ class AuditChain:
     sealer: AuditSealer
     lock_timeout_ms: int = 3000
     reads: async_sessionmaker[AsyncSession] | None = None
+    # The head this process wrote last (PostgreSQL): the next append guesses it is still
+    # the head, and costs one statement when it is (see `_append_after`).
+    known_head: dict[int, tuple[int, str]] = field(default_factory=dict, compare=False)
 
     async def aclose(self) -> None:
         if self.reads is not None:
@@ -172,42 +194,96 @@ class AuditChain:
             raise AuditUnavailable from None
 
     def _append(self, conn: Connection, events: Sequence[PendingEvent], *, bounded: bool) -> None:
-        seq, prev_hash = self._lock_head(conn, bounded=bounded)
-        at = utcnow()
-        rows = []
-        for event in events:
-            seq += 1
-            row = event.row(seq=seq, at=at, prev_hash=prev_hash)
-            prev_hash = row["hash"]
-            rows.append(row)
-        key_id, mac = self.sealer.sign("head", seq, prev_hash)
-        move_head = (
-            update(HEAD)
-            .where(HEAD.c.id == HEAD_ID)
-            .values(seq=seq, hash=prev_hash, key_id=key_id, mac=mac)
-        )
-        if conn.dialect.name == "postgresql":
-            # One statement: the events inserted (a data-modifying WITH runs once, to the
-            # end, read or not) and the head moved, in one round trip.
-            conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
-        else:
-            conn.execute(insert(EVENTS), rows)
-            conn.execute(move_head)
-
-    def _lock_head(self, conn: Connection, *, bounded: bool = False) -> tuple[int, str]:
         postgres = conn.dialect.name == "postgresql"
         if postgres and not bounded:
             # A bounded wait: a stuck writer makes this request fail (503), not hang.
             conn.execute(select(func.set_config("lock_timeout", f"{self.lock_timeout_ms}ms", True)))
+        head = None
+        guess = self.known_head.get(HEAD_ID) if postgres else None
+        if guess is not None:
+            found = self._append_after(conn, events, guess)
+            if found is True:
+                return
+            if found is not None:
+                head = self._authentic(*found)
+        if head is None:
+            head = self._lock_head(conn, postgres)
+        seq, prev_hash = head
+        rows, new_head = _linked(events, seq, prev_hash)
+        key_id, mac = self.sealer.sign("head", *new_head)
+        move_head = (
+            update(HEAD)
+            .where(HEAD.c.id == HEAD_ID)
+            .values(seq=new_head[0], hash=new_head[1], key_id=key_id, mac=mac)
+        )
+        if postgres:
+            # One statement: the events inserted (a data-modifying WITH runs once, to the
+            # end, read or not) and the head moved, in one round trip.
+            conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
+            self.known_head[HEAD_ID] = new_head
+        else:
+            conn.execute(insert(EVENTS), rows)
+            conn.execute(move_head)
+
+    def _append_after(
+        self, conn: Connection, events: Sequence[PendingEvent], guess: tuple[int, str]
+    ) -> Literal[True] | tuple[int, str, str | None, str | None] | None:
+        """Append `events` after the head this process last wrote (`guess`), in one
+        statement that moves the head and inserts them only if the head is still that
+        (PostgreSQL re-reads the row once its lock is free). True: appended. Otherwise
+        the head as it is, locked now (None: there is none), to append after instead."""
+        rows, new_head = _linked(events, *guess)
+        key_id, mac = self.sealer.sign("head", *new_head)
+        still = and_(HEAD.c.seq == guess[0], HEAD.c.hash == guess[1])
+        moved = (
+            update(HEAD)
+            .where(HEAD.c.id == HEAD_ID)
+            .values(
+                seq=case((still, new_head[0]), else_=HEAD.c.seq),
+                hash=case((still, new_head[1]), else_=HEAD.c.hash),
+                key_id=case((still, key_id), else_=HEAD.c.key_id),
+                mac=case((still, mac), else_=HEAD.c.mac),
+            )
+            .returning(HEAD.c.seq, HEAD.c.hash, HEAD.c.key_id, HEAD.c.mac)
+            .cte("moved")
+        )
+        done = and_(moved.c.seq == new_head[0], moved.c.hash == new_head[1])
+        each = [
+            select(*(literal(row[c.name], c.type) for c in EVENTS.c)).where(done) for row in rows
+        ]
+        appended = (
+            insert(EVENTS)
+            .from_select(
+                [c.name for c in EVENTS.c], each[0] if len(each) == 1 else union_all(*each)
+            )
+            .returning(EVENTS.c.seq)
+            .cte("appended")
+        )
+        count = select(func.count()).select_from(appended).scalar_subquery()
+        found = conn.execute(select(moved.c.seq, moved.c.hash, moved.c.key_id, moved.c.mac, count))
+        row = found.first()
+        if row is None:
+            return None
+        if row[4] == len(rows):
+            self.known_head[HEAD_ID] = new_head
+            return True
+        return (row[0], row[1], row[2], row[3])
+
+    def _lock_head(self, conn: Connection, postgres: bool) -> tuple[int, str]:
         head = self._lock_row(conn, postgres)
         if head is None:
             self._create_head(conn, postgres)
             head = self._lock_row(conn, postgres)
         if head is None:  # pragma: no cover - created just above, under the lock
             raise AuditUnavailable
-        seq, hash_, key_id, mac = head
+        return self._authentic(*head)
+
+    def _authentic(
+        self, seq: int, hash_: str, key_id: str | None, mac: str | None
+    ) -> tuple[int, str]:
         if not head_is_authentic(self.sealer, seq, hash_, key_id, mac):
             # Extending a forged head would sign the forgery: refuse, and say so loudly.
+            self.known_head.clear()
             log.error("audit.head_not_authentic", seq=seq, key_id=key_id)
             raise AuditUnavailable("The audit log's head is not authentic; run `shre audit verify`")
         return int(seq), str(hash_)
