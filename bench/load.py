@@ -478,7 +478,7 @@ def main() -> None:
             "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY")
             or base64.b64encode(secrets.token_bytes(32)).decode(),
             "JWT_SECRET": secrets.token_urlsafe(48),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
             "REDIS_HOST": "127.0.0.1",
             "REDIS_PORT": str(redis.port),
         }
