@@ -200,7 +200,7 @@ async def test_operators_see_and_flush_the_cache(
         queries, audit = await counted()
         assert "salary" in (await client.get(EMPLOYEES, headers=admin.headers)).json()["items"][0]
         more_queries, more_audit = await counted()
-        assert more_audit - audit >= 2
+        assert more_audit - audit >= 1  # 1 after this process's own head, else 2
     # The rows' data keys were read by the first of these reads, kept by the process.
     assert more_queries - queries == more_audit - audit
 
