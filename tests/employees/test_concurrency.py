@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
+from shre.kit.runtime import Runtime
 from tests.conftest import Account, Accounts, assert_problem
 from tests.employees.helpers import (
     EMPLOYEES,
@@ -113,6 +114,35 @@ async def test_concurrent_patches_with_the_same_etag_have_one_winner(
         )
     history = (await client.get(url(ada["id"], "/history"), headers=admin.headers)).json()
     assert len([e for e in history if e["field"] == "job_title"]) == 4  # winners only
+
+
+async def test_concurrent_patches_without_if_match_all_apply_in_turn(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    """Without If-Match the caller asked for no precondition: on PostgreSQL each change
+    waits for the one before it (the row is locked) and applies on top of it, none is
+    refused; each is in the history. (SQLite, which has no row locks, may refuse the
+    later ones with 409: nothing half-written either way.)"""
+    ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+    titles = [f"Title {i}" for i in range(6)]
+    responses = await asyncio.gather(
+        *(
+            client.patch(url(ada["id"]), json={"job_title": t}, headers=admin.headers)
+            for t in titles
+        )
+    )
+    statuses = [r.status_code for r in responses]
+    applied = [t for t, status in zip(titles, statuses, strict=True) if status == 200]
+    if runtime.engine.dialect.name == "postgresql":
+        assert statuses == [200] * len(titles), [r.text for r in responses]
+    else:
+        assert applied
+        assert set(statuses) <= {200, 409}, [r.text for r in responses]
+    now = await fetch(client, admin.headers, ada["id"])
+    assert now["job_title"] in applied
+    assert int((await etag_of(client, admin.headers, ada["id"])).strip('"')) == 1 + len(applied)
+    history = (await client.get(url(ada["id"], "/history"), headers=admin.headers)).json()
+    assert sorted(e["new_value"] for e in history if e["field"] == "job_title") == sorted(applied)
 
 
 async def test_concurrent_creates_with_the_same_number_have_one_winner(

@@ -58,8 +58,13 @@ class EmployeeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, employee_id: uuid.UUID) -> Employee | None:
-        return await self.session.get(Employee, employee_id)
+    async def get(self, employee_id: uuid.UUID, *, lock: bool = False) -> Employee | None:
+        """One employee; `lock`: locked for a change until the transaction ends (PostgreSQL;
+        SQLite has no row locks). FOR NO KEY UPDATE, the lock an UPDATE of the row takes
+        anyway: another change of it waits, while a row that merely refers to it (a report
+        whose manager it becomes) does not."""
+        locked = {"key_share": True} if lock else None
+        return await self.session.get(Employee, employee_id, with_for_update=locked)
 
     async def exists(self, employee_id: uuid.UUID) -> bool:
         stmt = select(Employee.id).where(Employee.id == employee_id)

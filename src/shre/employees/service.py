@@ -275,8 +275,11 @@ class EmployeeService:
         out.update(self.vault.open(employee, visible & SENSITIVE_FIELDS))
         return out
 
-    async def _load(self, employee_id: uuid.UUID) -> Employee:
-        employee = await self.repo.get(employee_id)
+    async def _load(self, employee_id: uuid.UUID, *, to_change: bool = False) -> Employee:
+        """The stored row; `to_change`: locked until the transaction ends (PostgreSQL), so
+        a concurrent change of the same record waits for this one and then works on what
+        it wrote, instead of failing on the version it read before."""
+        employee = await self.repo.get(employee_id, lock=to_change)
         if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
         return employee
@@ -481,7 +484,7 @@ class EmployeeService:
         data: EmployeeUpdate,
         if_match: str | None,
     ) -> tuple[Employee, View]:
-        employee = await self._load(employee_id)
+        employee = await self._load(employee_id, to_change=True)
         changes = data.model_dump(exclude_unset=True)
         effective = changes.pop("effective_date", None) or date.today()
         allowed = employee_fields_editable(actor, employee.id)
@@ -547,7 +550,7 @@ class EmployeeService:
         reason: str | None,
     ) -> None:
         """DELETE keeps the record: status `terminated`, with a date and reason."""
-        employee = await self._load(employee_id)
+        employee = await self._load(employee_id, to_change=True)
         if not may_manage_employees(actor):
             await self._denied("employee.terminate", employee.id, [])
             raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
