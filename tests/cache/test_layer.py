@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from shre.cache import Cache, CacheLayer, forget_prefetched
+from shre.cache import layer as layer_module
 from shre.cache.layer import LocalCopies, fresh_start
 from tests.cache.conftest import RedisServer, processes
 
@@ -135,7 +138,7 @@ def test_local_copies_are_bounded_least_recently_used_first() -> None:
 
 
 async def test_values_kept_here_never_reach_the_shared_cache_and_go_with_their_version(
-    redis_server: RedisServer,
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`get_many_here`: what only a process may hold (the wrapped data keys) is kept by
     each process, never by Redis, and an invalidation anywhere drops it everywhere."""
@@ -160,6 +163,12 @@ async def test_values_kept_here_never_reach_the_shared_cache_and_go_with_their_v
     await other.invalidate("keys")  # the write's process, before it answers
     assert await one.get_many_here("keys", ["a", "b"], load) == {"a": "destroyed", "b": "key-b"}
     assert asked[-1] == ["a", "b"]
+
+    # None is kept for long, whatever the version says (an invalidation may have been lost).
+    monkeypatch.setattr(layer_module, "HERE_MAX_AGE", 0.0)
+    database["b"] = "rotated"
+    assert await one.get_many_here("keys", ["b"], load) == {"b": "rotated"}
+    monkeypatch.setattr(layer_module, "HERE_MAX_AGE", 60.0)
 
     # No version to trust (the cache down): every key from the database, nothing kept.
     redis_server.stop()

@@ -100,6 +100,9 @@ def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[st
 RETRY_DIRTY_EVERY = 1.0
 # Values kept by `get_many_here` per namespace, at most: past it the table starts afresh.
 HERE_MAX_ENTRIES = 100_000
+# ... and for this long at most (seconds): an invalidation that could not reach the cache
+# (a command that found Redis unreachable while the servers did not) is late by no more.
+HERE_MAX_AGE = 60.0
 POLL_EVERY = 0.02
 CHANGE_LOG_KEEP = 1024
 Patch = Callable[[Any, set[str]], Awaitable[Any | None]]
@@ -222,7 +225,7 @@ class CacheLayer:
         self._epoch = 0
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._seen: dict[str, SeenChanges] = {}
-        self._here: dict[str, tuple[int, dict[Any, Any]]] = {}
+        self._here: dict[str, tuple[int, float, dict[Any, Any]]] = {}
         self._retry_task: asyncio.Task[None] | None = None
         hook = getattr(cache, "on_reconnect", None)
         if hook is not None:
@@ -396,7 +399,8 @@ class CacheLayer:
         version stays what it was when they were loaded: an invalidation of it drops them
         in every process at its next lookup. `loader(missing)` reads the ones not kept; a
         key it leaves out (no such row) is not kept. Without a version to trust (cache
-        disabled, down, invalidations pending) every key is read from the database."""
+        disabled, down, invalidations pending) every key is read from the database; none
+        is kept longer than HERE_MAX_AGE."""
         if not self.is_serving():
             return dict(await loader(list(keys)))
         epoch = self._epoch
@@ -404,11 +408,12 @@ class CacheLayer:
         if versions is None or epoch != self._epoch or self.dirty:
             return dict(await loader(list(keys)))
         held = self._here.get(namespace)
-        if held is None or held[0] != versions[0]:
-            held = self._here[namespace] = (versions[0], {})
+        now = time.monotonic()
+        if held is None or held[0] != versions[0] or now - held[1] > HERE_MAX_AGE:
+            held = self._here[namespace] = (versions[0], now, {})
         # The table of the version read before the database: if the version moves on
         # meanwhile, what is loaded lands in a table nobody looks up again.
-        table: dict[K, V] = held[1]
+        table: dict[K, V] = held[2]
         found = {key: table[key] for key in keys if key in table}
         missing = [key for key in keys if key not in found]
         if missing:
