@@ -171,13 +171,17 @@ async def test_values_kept_here_never_reach_the_shared_cache_and_go_with_their_v
     monkeypatch.setattr(layer_module, "HERE_MAX_AGE", 60.0)
 
     # No version to trust (the cache down): every key from the database, nothing kept.
+    assert one.if_serving() is one
     redis_server.stop()
     try:
         database["b"] = "changed while down"
-        for _ in range(2):
+        for _ in range(3):
             got = await one.get_many_here("keys", ["b"], load)
             assert got == {"b": "changed while down"}
-        assert asked[-2:] == [["b"], ["b"]]
+        assert asked[-3:] == [["b"], ["b"], ["b"]]
+        # Three failures in a row open the circuit: a request beginning now takes the
+        # database's path throughout.
+        assert one.if_serving() is None
     finally:
         redis_server.start()
     await one.close()

@@ -243,6 +243,12 @@ class CacheLayer:
         a caller may choose a loader that is only worth it when its result is kept."""
         return self.cache.is_enabled() and self.cache.is_available() and not self.dirty
 
+    def if_serving(self) -> CacheLayer | None:
+        """This layer if it answers reads now (`is_serving`), else None: a request that
+        begins while the cache is down (or invalidations are pending) takes the database's
+        path throughout, without turning rows into their cached form and back."""
+        return self if self.is_serving() else None
+
     async def _bump(self, namespace: str) -> bool:
         return await self.cache.increment(f"ns:{namespace}", start=fresh_start()) is not None
 

@@ -95,7 +95,7 @@ def _context(runtime: Runtime, stores: StorageSet) -> DocumentContext:
         stores=stores,
         keys=DocumentKeys(runtime.vault.keyring),
         sessionmaker=runtime.sessionmaker,
-        cache=runtime.cache,
+        cache=runtime.cache.if_serving(),  # down: the database's path throughout
         max_upload_bytes=runtime.settings.max_upload_mb * MiB,
     )
 

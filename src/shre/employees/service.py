@@ -162,9 +162,10 @@ class EmployeeService:
         self.session = session
         self.vault = vault
         self.audit = audit
-        # A disabled cache (CACHE_ENABLED=false) is no cache: rows straight from the
-        # database, wrapped keys and all, with no detour through the cached form.
-        self.cache = cache if cache is not None and cache.cache.is_enabled() else None
+        # A disabled cache (CACHE_ENABLED=false), or one down when the request begins, is
+        # no cache: rows straight from the database, wrapped keys and all, with no detour
+        # through the cached form.
+        self.cache = None if cache is None else cache.if_serving()
         self.repo = EmployeeRepository(session)
 
     async def _audit_sensitive(
