@@ -88,27 +88,35 @@ class DepartmentService:
         """Statistics over the department and its sub-departments. Cached as computed for
         hr (salary figures included); the salary part is sealed in the cache under a key
         derived from the master key, and left out for callers who may not see it. A
-        cached entry stands for a department that exists: deleting one invalidates them."""
+        cached entry stands for a department that exists: deleting one invalidates them.
+        Without a cache that answers (disabled, or down when the request begins) only
+        what the caller may see is computed: no salary is opened for anyone else."""
         sealer = _StatsSealer(vault, department_id)
+        with_salary = may_manage_employees(actor)
 
-        async def compute() -> dict[str, Any]:
+        async def figures(*, with_salary: bool) -> dict[str, Any]:
             department = await self.get(actor, department_id)  # 404 for no such department
             members = await EmployeeRepository(self.session).in_departments(
                 await self.repo.subtree(department.id)
             )
-            figures = department_stats(members, vault, with_salary=True)
-            return {**figures, "salary": sealer.seal(figures["salary"])}
+            return department_stats(members, vault, with_salary=with_salary)
 
-        if cache is None:
-            cached = await compute()
+        async def compute() -> dict[str, Any]:
+            found = await figures(with_salary=True)
+            return {**found, "salary": sealer.seal(found["salary"])}
+
+        layer = None if cache is None else cache.if_serving()
+        if layer is None:
+            stats = await figures(with_salary=with_salary)
         else:
-            cached = await cache.get_or_load(STATS_NAMESPACE, str(department_id), compute)
-        stats = {k: v for k, v in cached.items() if k != "salary"}
-        if may_manage_employees(actor):
-            salary = sealer.open(cached["salary"])
-            if salary is None:  # sealed under a retired master key: compute afresh
-                salary = sealer.open((await compute())["salary"])
-            stats["salary"] = salary
+            cached = await layer.get_or_load(STATS_NAMESPACE, str(department_id), compute)
+            stats = {k: v for k, v in cached.items() if k != "salary"}
+            if with_salary:
+                salary = sealer.open(cached["salary"])
+                if salary is None:  # sealed under a retired master key: compute afresh
+                    salary = (await figures(with_salary=True))["salary"]
+                stats["salary"] = salary
+        if with_salary:
             await self.audit.record_read(
                 "department.read_salary_stats",
                 target_type="department",
