@@ -48,6 +48,20 @@ async def other_process(settings: Settings, app: FastAPI) -> AsyncIterator[httpx
             yield client
 
 
+def command_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `shre` command run beside the servers: their database, keys
+    and Redis."""
+    return clean_env(
+        DATABASE_URL=settings.database_url,
+        ENCRYPTION_KEY=settings.encryption_key.get_secret_value(),  # type: ignore[union-attr]
+        JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
+        SHRE_VAR_DIR=str(tmp_path / "cli-var"),
+        REDIS_ENABLED="true",
+        REDIS_HOST=settings.redis_host,
+        REDIS_PORT=str(settings.redis_port),
+    )
+
+
 async def names(client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
     response = await client.get(EMPLOYEES, headers=headers)
     assert response.status_code == 200, response.text
@@ -210,15 +224,7 @@ async def test_a_command_that_changes_employees_invalidates_the_servers_cache(
 ) -> None:
     for _ in range(2):  # cached: an empty directory
         assert (await client.get(EMPLOYEES, headers=admin.headers)).json()["total"] == 0
-    env = clean_env(
-        DATABASE_URL=settings.database_url,
-        ENCRYPTION_KEY=settings.encryption_key.get_secret_value(),  # type: ignore[union-attr]
-        JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-        SHRE_VAR_DIR=str(tmp_path / "cli-var"),
-        REDIS_ENABLED="true",
-        REDIS_HOST=settings.redis_host,
-        REDIS_PORT=str(settings.redis_port),
-    )
+    env = command_env(settings, tmp_path)
     seeded = shre(tmp_path, "seed-demo", "--employees", "12", env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "WARNING: could not invalidate" not in seeded.stderr
@@ -245,15 +251,7 @@ async def test_a_key_destroyed_by_a_command_is_used_by_no_process_after(
             )
             listed = (await process.get(EMPLOYEES, headers=admin.headers)).json()["items"]
             assert listed[0]["ssn"] == SENSITIVE["ssn"]
-    env = clean_env(
-        DATABASE_URL=settings.database_url,
-        ENCRYPTION_KEY=settings.encryption_key.get_secret_value(),  # type: ignore[union-attr]
-        JWT_SECRET=settings.jwt_secret.get_secret_value(),  # type: ignore[union-attr]
-        SHRE_VAR_DIR=str(tmp_path / "cli-var"),
-        REDIS_ENABLED="true",
-        REDIS_HOST=settings.redis_host,
-        REDIS_PORT=str(settings.redis_port),
-    )
+    env = command_env(settings, tmp_path)
     shredded = shre(tmp_path, "keys", "shred", person["id"], "--yes", env=env)
     assert shredded.returncode == 0, shredded.stderr
     assert "WARNING: could not invalidate" not in shredded.stderr
