@@ -91,7 +91,6 @@ class DepartmentService:
         cached entry stands for a department that exists: deleting one invalidates them.
         Without a cache that answers (disabled, or down when the request begins) only
         what the caller may see is computed: no salary is opened for anyone else."""
-        sealer = _StatsSealer(vault, department_id)
         with_salary = may_manage_employees(actor)
 
         async def figures(*, with_salary: bool) -> dict[str, Any]:
@@ -101,14 +100,16 @@ class DepartmentService:
             )
             return department_stats(members, vault, with_salary=with_salary)
 
-        async def compute() -> dict[str, Any]:
-            found = await figures(with_salary=True)
-            return {**found, "salary": sealer.seal(found["salary"])}
-
         layer = None if cache is None else cache.if_serving()
         if layer is None:
             stats = await figures(with_salary=with_salary)
         else:
+            sealer = _StatsSealer(vault, department_id)  # only what is cached is sealed
+
+            async def compute() -> dict[str, Any]:
+                found = await figures(with_salary=True)
+                return {**found, "salary": sealer.seal(found["salary"])}
+
             cached = await layer.get_or_load(STATS_NAMESPACE, str(department_id), compute)
             stats = {k: v for k, v in cached.items() if k != "salary"}
             if with_salary:
