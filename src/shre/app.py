@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from shre import __version__
 from shre.admin.router import router as admin_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
-from shre.audit.chain import LOCK_WAIT_SET, lock_wait_settings
+from shre.audit.chain import LOCK_WAIT_SET
 from shre.audit.router import router as audit_router
 from shre.auth.passwords import PasswordHasher
 from shre.auth.router import router as auth_router
@@ -23,7 +23,7 @@ from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
 from shre.cache import RedisCache, create_cache_layer
 from shre.crypto import Keyring
-from shre.db import create_engine, create_sessionmaker, ping
+from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
 from shre.departments.router import router as departments_router
 from shre.documents.router import links as document_links_router
 from shre.documents.router import router as documents_router
@@ -42,8 +42,13 @@ from shre.users.router import router as users_router
 log = structlog.get_logger("shre.app")
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    engine = create_engine(settings)
+def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
+    """Everything a request or a command needs. `serving` (the web app): the database's
+    lock waits are bounded (DATABASE_LOCK_TIMEOUT_MS) on every connection."""
+    lock_wait = settings.database_lock_timeout_ms
+    engine = create_engine(
+        settings, server_settings=lock_wait_settings(lock_wait) if serving else None
+    )
     count_queries(engine)
     keyring = Keyring.from_settings(settings)
     cache = create_cache_layer(settings)
@@ -67,7 +72,9 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     sessionmaker = create_sessionmaker(engine)
     # Every session of the runtime can append audit events (see shre.audit.trail).
-    sessionmaker.configure(info={CHAIN_KEY: audit})
+    # An audit append need not bound its own wait where every wait is bounded as tightly.
+    bounded = serving and lock_wait <= settings.audit_lock_timeout_ms
+    sessionmaker.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: bounded})
     audit_reads.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: True})
     return Runtime(
         settings=settings,
@@ -127,7 +134,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings)
+        runtime = build_runtime(settings, serving=True)
         app.state.runtime = runtime
         # Document versions name their backend: the other one opens on demand.
         app.state.storages = StorageSet(settings, runtime.storage)

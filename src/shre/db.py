@@ -97,6 +97,12 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
+def lock_wait_settings(lock_timeout_ms: int) -> dict[str, str]:
+    """PostgreSQL settings (`create_engine`'s `server_settings`) that bound how long each
+    statement waits for a lock: past it, it fails (SQLSTATE 55P03, `is_lock_timeout`)."""
+    return {"lock_timeout": f"{lock_timeout_ms}ms"}
+
+
 def create_engine(
     settings: Settings, *, server_settings: dict[str, str] | None = None
 ) -> AsyncEngine:

@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     # the request fails with 503.
     audit_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
 
+    # --- database ---
+    # How long a request may wait for any lock (PostgreSQL: a row another request is
+    # changing, the reporting line's lock) before it fails with 503 and Retry-After,
+    # instead of piling up behind a stuck transaction. Commands (`shre ...`) wait.
+    database_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
+
     @field_validator("encryption_key")
     @classmethod
     def _check_master_key(cls, value: SecretStr | None) -> SecretStr | None:

@@ -7,9 +7,12 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import event, text
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
+from shre.settings import Settings
 from tests.conftest import Account, Accounts, assert_problem
 from tests.employees.helpers import (
     EMPLOYEES,
@@ -215,3 +218,72 @@ async def test_joining_a_department_while_it_is_deleted_is_never_a_500(
         else:
             assert_problem(joined, 422, "department_not_found")
             assert deleted.status_code == 204, deleted.text
+
+
+class TestBoundedLockWaits:
+    """PostgreSQL: a request waits for a lock no longer than DATABASE_LOCK_TIMEOUT_MS, then
+    fails with 503 and changes nothing."""
+
+    @pytest.fixture
+    def backend(self) -> str:
+        return "postgres"
+
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"database_lock_timeout_ms": 300}
+
+    async def test_a_write_behind_a_held_row_lock_fails_and_changes_nothing(
+        self, client: httpx.AsyncClient, admin: Account, runtime: Runtime
+    ) -> None:
+        ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+        before = await snapshot(client, admin)
+        async with runtime.engine.connect() as holder:
+            await holder.execute(
+                text("SELECT id FROM employees WHERE id = :id FOR UPDATE"), {"id": ada["id"]}
+            )
+            blocked = await client.patch(
+                url(ada["id"]), json={"phone": "+44 20 7946"}, headers=admin.headers
+            )
+            await holder.rollback()
+        assert_problem(blocked, 503, "database_unavailable")
+        assert blocked.headers["Retry-After"] == "2"
+        assert await snapshot(client, admin) == before
+        retried = await client.patch(
+            url(ada["id"]), json={"phone": "+44 20 7946"}, headers=admin.headers
+        )
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["phone"] == "+44 20 7946"
+
+
+class TestAuditAppendOfAWrite:
+    """The audit append of a write bounds its own wait for the chain's lock (one statement
+    more) only when AUDIT_LOCK_TIMEOUT_MS is shorter than the connection's bound."""
+
+    @pytest.fixture
+    def backend(self) -> str:
+        return "postgres"
+
+    @pytest.fixture(params=[(300, 3000), (3000, 300)], ids=["database-shorter", "audit-shorter"])
+    def settings_overrides(self, request: pytest.FixtureRequest) -> dict[str, Any]:
+        database, audit = request.param
+        return {"database_lock_timeout_ms": database, "audit_lock_timeout_ms": audit}
+
+    async def test_statements_of_a_write(
+        self, client: httpx.AsyncClient, admin: Account, runtime: Runtime, settings: Settings
+    ) -> None:
+        ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+        await client.patch(url(ada["id"]), json={"phone": "1"}, headers=admin.headers)
+        sent: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            sent.append(statement)
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            changed = await client.patch(url(ada["id"]), json={"phone": "2"}, headers=admin.headers)
+        finally:
+            event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
+        assert changed.status_code == 200, changed.text
+        bounded = settings.database_lock_timeout_ms <= settings.audit_lock_timeout_ms
+        assert sum("set_config" in s for s in sent) == (0 if bounded else 1), sent
+        assert sum("audit_head" in s for s in sent) == 1, sent

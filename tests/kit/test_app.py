@@ -133,3 +133,20 @@ async def test_request_id_is_echoed_or_generated(client: httpx.AsyncClient) -> N
     hostile = await client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
     assert hostile.headers["x-request-id"] != "bad id"
     assert len(hostile.headers["x-request-id"]) == 32
+
+
+async def test_a_request_is_503_when_the_database_cannot_be_reached(
+    tmp_path: Path, free_port: int
+) -> None:
+    """Not a 500: the client learns the database is unavailable and when to try again."""
+    settings = base_settings(tmp_path, f"postgresql+asyncpg://nobody@127.0.0.1:{free_port}/none")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post(
+                "/api/v1/auth/login", json={"email": "a@example.com", "password": "x" * 12}
+            )
+    assert_problem(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"] == "2"
+    assert "nobody" not in response.text

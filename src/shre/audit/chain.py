@@ -38,13 +38,9 @@ HEAD = cast(Table, AuditHead.__table__)
 HEAD_ID = 1
 CANONICAL_VERSION = 1
 # session.info key: its connections wait for locks no longer than lock_timeout_ms already
-# (the read events' own engine, see `lock_wait_settings`), so an append need not say so.
+# (`shre.db.lock_wait_settings`: the read events' own engine, and the web app's), so an
+# append need not say so.
 LOCK_WAIT_SET = "shre.audit.lock_wait_set"
-
-
-def lock_wait_settings(lock_timeout_ms: int) -> dict[str, str]:
-    """PostgreSQL settings for the connections of an engine that only appends events."""
-    return {"lock_timeout": f"{lock_timeout_ms}ms"}
 
 
 class AuditUnavailable(ServiceUnavailable):

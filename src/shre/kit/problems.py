@@ -9,9 +9,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shre.kit.errors import DomainError
+from shre.kit.sql import is_lock_timeout
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger("shre.errors")
@@ -108,8 +111,33 @@ async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
     return problem(500, "An internal error occurred; it has been logged.")
 
 
+async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
+    """The database is busy (a lock waited for too long, no connection free in time) or
+    cannot be reached: 503 with Retry-After, nothing was changed. Anything else it
+    refused is a bug: 500."""
+    if isinstance(exc, DBAPIError) and is_lock_timeout(exc):
+        reason, detail = "lock_timeout", "The record is being changed by another request"
+    elif isinstance(exc, PoolTimeout):
+        reason, detail = "pool_timeout", "The database has no connection free"
+    elif isinstance(exc, ConnectionError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        reason, detail = "unreachable", "The database cannot be reached"
+    else:
+        return await _unhandled(request, exc)
+    log.warning("request.database_unavailable", reason=reason, error_type=type(exc).__name__)
+    return problem(
+        503,
+        f"{detail}; try again shortly",
+        code="database_unavailable",
+        headers={"Retry-After": "2"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in (DBAPIError, PoolTimeout, ConnectionError):
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unhandled)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+# SQLSTATE 55P03: a statement waited longer than `lock_timeout` for a lock.
+LOCK_NOT_AVAILABLE = "55P03"
 
 LIKE_ESCAPE = "\\"
 
@@ -21,3 +24,8 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 def is_foreign_key_violation(exc: IntegrityError) -> bool:
     # PostgreSQL: "violates foreign key constraint"; SQLite: "FOREIGN KEY constraint failed".
     return "foreign key" in str(exc.orig).lower()
+
+
+def is_lock_timeout(exc: DBAPIError) -> bool:
+    """PostgreSQL gave up waiting for a lock (see `shre.db.lock_wait_settings`)."""
+    return getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
