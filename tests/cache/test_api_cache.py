@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from shre.app import create_app
 from shre.auth.policy import Role
@@ -111,16 +112,31 @@ async def test_redis_holds_no_sensitive_plaintext(
         "Authorization": f"Bearer {(await accounts.login('ada-user@example.com'))['access_token']}"
     }
     hr = await accounts.signed_in(Role.HR)
-    for headers in (admin.headers, hr.headers, self_headers):
-        await client.get(EMPLOYEES, headers=headers)
-        await client.get(EMPLOYEES, params={"ssn": SENSITIVE["ssn"]}, headers=headers)
-        read = await client.get(f"{EMPLOYEES}/{person['id']}", headers=headers)
-        assert read.json().get("ssn") in (SENSITIVE["ssn"], None)
+    # Changes made in place are logged with the row as committed (its ciphertext).
+    changed = {"salary": "97000.25", "bank_account": "GB29NWBK60161331926819"}
+    for round_, body in enumerate(({}, changed, {"home_address": "2 Elm Rd, Shelbyville"})):
+        if body:
+            patched = await client.patch(
+                f"{EMPLOYEES}/{person['id']}", json=body, headers=admin.headers
+            )
+            assert patched.status_code == 200, patched.text
+        for headers in (admin.headers, hr.headers, self_headers):
+            await client.get(EMPLOYEES, headers=headers)
+            await client.get(EMPLOYEES, params={"ssn": SENSITIVE["ssn"]}, headers=headers)
+            read = await client.get(f"{EMPLOYEES}/{person['id']}", headers=headers)
+            assert read.json().get("ssn") in (SENSITIVE["ssn"], None), round_
     raw = redis.client()
     keys = [key async for key in raw.scan_iter(match="shre:*")]
     assert any(b":v" in key for key in keys)  # something was cached
-    dump = b"".join([*keys, *[await raw.get(key) or b"" for key in keys]])
-    for value in SENSITIVE.values():
+    values, logged = [], []
+    for key in keys:
+        if await raw.type(key) == b"zset":  # a change log: the rows its changes carried
+            logged += await raw.zrange(key, 0, -1)
+        else:
+            values.append(await raw.get(key) or b"")
+    assert any(b'"salary_enc"' in entry for entry in logged), logged
+    dump = b"".join([*keys, *values, *logged])
+    for value in [*SENSITIVE.values(), *changed.values(), "2 Elm Rd, Shelbyville"]:
         if len(value) > 3:
             assert value.encode() not in dump, value
     assert b"123456789" not in dump
@@ -480,9 +496,10 @@ async def test_a_change_in_place_patches_the_cached_pages_of_every_process(
     admin: Account,
     accounts: Accounts,
 ) -> None:
-    """A phone or salary change moves no row of any list: the pages stay cached, and the
-    next read reads only that row again (one statement), for every process. A change of
-    a name reorders the pages: they are read again whole."""
+    """A phone or salary change moves no row of any list: the pages stay cached, and every
+    process patches them with the row as the write committed it (carried in the change
+    log, ciphertext as stored): no statement. A change of a name reorders the pages:
+    they are read again whole."""
     ada = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
     await create(client, admin, employee_body("E2", "grace@example.com", last_name="Hopper"))
     staff = await accounts.signed_in(Role.EMPLOYEE)  # directory fields only: nothing audited
@@ -507,11 +524,10 @@ async def test_a_change_in_place_patches_the_cached_pages_of_every_process(
         record, json={"phone": "+44 20 7946", "salary": "91000.00"}, headers=admin.headers
     )
     assert changed.status_code == 200, changed.text
-    # The first to read reads that row again and puts the patched page back in Redis;
-    # the other process finds it there.
-    for process, reads in ((other_process, 1), (client, 0)):
+    # Neither process reads the row again: the change carried it.
+    for process in (other_process, client):
         expected = [("Hopper", None, None), ("Lovelace", "+44 20 7946", None)]
-        assert await statements(process) == (expected, reads)
+        assert await statements(process) == (expected, 0)
         assert await statements(process) == (expected, 0)
         assert await page(process, admin.headers) == [
             ("Hopper", None, None),
@@ -523,3 +539,34 @@ async def test_a_change_in_place_patches_the_cached_pages_of_every_process(
     seen, count = await statements(client)
     assert [name for name, _, _ in seen] == ["Byron", "Hopper"]
     assert count >= 2  # the page read again: its order changed
+
+
+async def test_racing_changes_of_one_row_leave_every_process_with_the_last_one(
+    client: httpx.AsyncClient, other_process: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    """Writers of one row in two processes commit one after the other but log their
+    changes in any order: every process's cached page ends with the row as the database
+    has it (the newest version), not with whichever change was logged last."""
+    ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+    record = f"{EMPLOYEES}/{ada['id']}"
+
+    async def phone_on_page(process: httpx.AsyncClient) -> str:
+        response = await process.get(EMPLOYEES, headers=admin.headers)
+        assert response.status_code == 200, response.text
+        return str(response.json()["items"][0]["phone"])
+
+    for process in (client, other_process):
+        await phone_on_page(process)  # cached, in both
+    for round_ in range(3):
+        changes = [
+            process.patch(record, json={"phone": f"+1 555 {round_}{n:03d}"}, headers=admin.headers)
+            for n, process in enumerate([client, other_process] * 4)
+        ]
+        for response in await asyncio.gather(*changes):
+            assert response.status_code in (200, 409), response.text  # SQLite: 409 may come
+        async with runtime.engine.connect() as conn:
+            stored = (
+                await conn.execute(text("SELECT phone FROM employees WHERE employee_number = 'E1'"))
+            ).scalar_one()
+        assert await phone_on_page(client) == stored
+        assert await phone_on_page(other_process) == stored

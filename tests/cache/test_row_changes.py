@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from shre.cache import Cache, CacheLayer, row_change, rows_of
+from shre.cache import Cache, CacheLayer, RowChanges, row_change, rows_of
 from shre.cache.layer import CHANGE_LOG_KEEP, fresh_start
 from tests.cache.conftest import RedisServer, processes, redis_cache
 
@@ -28,6 +28,8 @@ async def test_a_change_is_counted_and_logged_together(cache: Cache) -> None:
         (start + 4, "d"),
     ]
     assert await cache.changes("log:t.rows", start + 2, start + 3) == [(start + 3, "c")]
+    everything = await cache.changes("log:t.rows", 0, start + 10**9)  # a range far longer
+    assert everything == [(start + 2, "b"), (start + 3, "c"), (start + 4, "d")]
     assert await cache.changes("log:nothing", 0, 10) == []
     assert 0 < (await cache.get_ttl("log:t.rows") or 0) <= 60
 
@@ -47,7 +49,9 @@ class Table:
         self.loads += 1
         return {"rows": [{"id": i, "name": n} for i, n in self.rows.items()]}
 
-    async def patch(self, value: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    async def patch(self, value: dict[str, Any], changes: RowChanges) -> dict[str, Any]:
+        """Reads the changed rows again, whatever the changes carried."""
+        changed = changes.ids
         self.patched.append(changed & {r["id"] for r in value["rows"]})
         rows = [
             {**r, "name": self.rows[r["id"]]} if r["id"] in changed else r for r in value["rows"]
@@ -221,3 +225,107 @@ async def test_a_waiter_does_not_wait_out_a_loader_that_read_before_it(
     assert await read(first, table) == ["Ada L.", "Grace"]  # the first process catches up
     await first.close()
     await second.close()
+
+
+class VersionedTable(Table):
+    """Rows with versions, patched from what the changes carried (the newest version
+    wins, as the employees' pages do), read again only when a change carried nothing."""
+
+    def __init__(self, *names: str) -> None:
+        super().__init__(*names)
+        self.versions = dict.fromkeys(self.rows, 1)
+
+    def change(self, name: str, new: str) -> dict[str, Any]:
+        """Change a row in the database; what a writer carries."""
+        row = self.id_of(name)
+        self.rows[row] = new
+        self.versions[row] += 1
+        return self.state(row)
+
+    def state(self, row: str) -> dict[str, Any]:
+        return {"id": row, "name": self.rows[row], "version": self.versions[row]}
+
+    async def load(self) -> dict[str, Any]:
+        self.loads += 1
+        return {"rows": [self.state(i) for i in self.rows]}
+
+    async def patch(self, value: dict[str, Any], changes: RowChanges) -> dict[str, Any]:
+        rows = []
+        for row in value["rows"]:
+            if row["id"] in changes.ids:
+                states = changes.states(row["id"])
+                if states is None:
+                    self.patched.append({row["id"]})
+                    row = self.state(row["id"])
+                else:
+                    newest = max(states, key=lambda s: s["version"])
+                    row = newest if newest["version"] > row["version"] else row
+            rows.append(row)
+        return {**value, "rows": rows}
+
+
+async def test_a_change_that_carries_the_row_patches_without_reading_it(cache: Cache) -> None:
+    layer = CacheLayer(cache, {"people": 60})
+    table = VersionedTable("Ada", "Grace")
+    assert await read(layer, table) == ["Ada", "Grace"]
+
+    grace = table.id_of("Grace")
+    name = row_change("people", grace)
+    await layer.invalidate(name, carried={name: table.change("Grace", "Grace H.")})
+    assert await read(layer, table) == ["Ada", "Grace H."]
+    assert (table.loads, table.patched) == (1, [])  # nothing read from the database
+
+    # A change that carried nothing (a command, a row not fully loaded): read again.
+    table.change("Grace H.", "Grace M. H.")
+    await layer.invalidate(name, carried={name: None})
+    assert await read(layer, table) == ["Ada", "Grace M. H."]
+    assert (table.loads, table.patched) == (1, [{grace}])
+
+
+async def test_every_process_patches_from_the_carried_row(redis_server: RedisServer) -> None:
+    one, other = processes(redis_server, "people")
+    table = VersionedTable("Ada", "Grace")
+    assert await read(one, table) == ["Ada", "Grace"]
+    assert await read(other, table) == ["Ada", "Grace"]
+
+    ada = table.id_of("Ada")
+    name = row_change("people", ada)
+    await other.invalidate(name, carried={name: table.change("Ada", "Ada L.")})
+    assert await read(one, table) == ["Ada L.", "Grace"]
+    assert await read(other, table) == ["Ada L.", "Grace"]
+    assert (table.loads, table.patched) == (1, [])
+    # Redis holds the carried row as the writer gave it, next to the row's id.
+    logged = await one.cache.changes(f"log:{rows_of('people')}", 0, 2**62)
+    assert logged is not None
+    assert logged[-1][1].startswith(f"{ada} {{")
+    await one.close()
+    await other.close()
+
+
+async def test_the_newest_version_wins_whatever_order_the_changes_were_logged_in(
+    cache: Cache,
+) -> None:
+    """Two writers of one row commit one after the other, but the second may log first:
+    a reader must end with the newer row either way, and never go back to an older one."""
+    layer = CacheLayer(cache, {"people": 60})
+    table = VersionedTable("Ada", "Grace")
+    assert await read(layer, table) == ["Ada", "Grace"]
+
+    ada = table.id_of("Ada")
+    name = row_change("people", ada)
+    first = table.change("Ada", "Ada L.")  # committed first (version 2)
+    second = table.change("Ada L.", "Ada K.")  # then this one (version 3)
+    await layer.invalidate(name, carried={name: second})  # logged first
+    assert await read(layer, table) == ["Ada K.", "Grace"]
+    await layer.invalidate(name, carried={name: first})  # the older one, logged last
+    assert await read(layer, table) == ["Ada K.", "Grace"]
+    assert (table.loads, table.patched) == (1, [])
+
+    # Both in one run of the log, read together by a reader that had neither.
+    fresh = CacheLayer(cache, {"people": 60})
+    third, fourth = table.change("Ada K.", "Ada 3"), table.change("Ada 3", "Ada 4")
+    await layer.invalidate(name, carried={name: fourth})
+    await layer.invalidate(name, carried={name: third})
+    assert await read(fresh, table) == ["Ada 4", "Grace"]
+    assert await read(layer, table) == ["Ada 4", "Grace"]
+    assert table.loads == 1

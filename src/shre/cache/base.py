@@ -67,6 +67,11 @@ def dumps(value: Any) -> bytes:
     return FORMAT_V1 + orjson.dumps(value, default=_default)
 
 
+def json_text(value: Any) -> str:
+    """`value` as compact JSON text (what `dumps` writes, without the format byte)."""
+    return orjson.dumps(value, default=_default).decode()
+
+
 def as_counter(raw: object) -> int | None:
     """A counter as stored (an integer, or its digits), None when it is not one."""
     if isinstance(raw, int):

@@ -20,8 +20,12 @@ logs the row's id (`row_change`) instead of bumping the namespace: a counter of 
 (`{namespace}.rows`) goes up, and the change is logged under its new value, atomically.
 An entry carries the count it was read at (its stamp, read before the database, like a
 version); a reader that finds it older than the count reads what changed since, and
-reloads from the database only the rows of its entry among them, or the whole entry
-when the log has a gap (it keeps the newest CHANGE_LOG_KEEP, for the entries' TTL).
+patches only the rows of its entry among them, or reloads the whole entry when the log
+has a gap (it keeps the newest CHANGE_LOG_KEEP, for the entries' TTL). A change can carry
+the row as committed (`carry_on_commit`, ciphertext as stored, like every cached value):
+readers then patch from the log, without reading the row again; the log's order need not
+be the commits' (two writers log in either order), so the patcher picks the newest state
+by the row's own version.
 
 Values that must never leave the process (the wrapped data keys) are kept by each
 process only (`get_many_here`), valid while their namespace's version stays the same.
@@ -51,7 +55,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from shre.cache.base import Cache, CacheStats, dumps
+from shre.cache.base import Cache, CacheStats, dumps, json_text
 
 log = structlog.get_logger("shre.cache")
 Loader = Callable[[], Awaitable[Any]]
@@ -105,8 +109,32 @@ HERE_MAX_ENTRIES = 100_000
 HERE_MAX_AGE = 60.0
 POLL_EVERY = 0.02
 CHANGE_LOG_KEEP = 1024
-Patch = Callable[[Any, set[str]], Awaitable[Any | None]]
 RowIds = Callable[[Any], Iterable[str]]
+
+
+class RowChanges:
+    """The rows changed in place over a run of the change log: their ids, and for each the
+    states its changes carried (`carry_on_commit`), in the order they were logged."""
+
+    __slots__ = ("_states", "ids")
+
+    def __init__(self, logged: Iterable[tuple[str, Any | None]]) -> None:
+        states: dict[str, list[Any | None]] = {}
+        for row, state in logged:
+            states.setdefault(row, []).append(state)
+        self._states = states
+        self.ids = frozenset(states)
+
+    def states(self, row: str) -> list[Any] | None:
+        """What the changes of `row` carried; None if any carried nothing (or it did not
+        change): then only the database can tell how it is now."""
+        found = self._states.get(row)
+        if found is None or any(state is None for state in found):
+            return None
+        return found
+
+
+Patch = Callable[[Any, RowChanges], Awaitable[Any | None]]
 
 
 def rows_of(namespace: str) -> str:
@@ -186,26 +214,44 @@ class LocalCopies:
         self.size = 0
 
 
+def _log_entry(row: str, state: Any | None) -> str:
+    """A change log entry: the row's id, then (if carried) its state as JSON."""
+    return row if state is None else f"{row} {json_text(state)}"
+
+
+def _logged(entry: str) -> tuple[str, Any | None]:
+    row, _, state = entry.partition(" ")
+    if not state:
+        return row, None
+    try:
+        return row, orjson.loads(state)
+    except orjson.JSONDecodeError:
+        return row, None  # not ours: read the row again
+
+
+NO_CHANGES = RowChanges(())
+
+
 class SeenChanges:
     """A run of the change log as this process read it: the entries after `first` up to
-    `last`, each one, the newest CHANGE_LOG_KEEP kept."""
+    `last`, each one (decoded once), the newest CHANGE_LOG_KEEP kept."""
 
     __slots__ = ("first", "last", "rows")
 
     def __init__(self, first: int) -> None:
         self.first = self.last = first
-        self.rows: dict[int, str] = {}
+        self.rows: dict[int, tuple[str, Any | None]] = {}
 
     def extend(self, found: Sequence[tuple[int, str]]) -> None:
-        for value, row in found:
-            self.rows[value] = row
+        for value, entry in found:
+            self.rows[value] = _logged(entry)
             self.last = value
         while len(self.rows) > CHANGE_LOG_KEEP:
             self.first += 1
             self.rows.pop(self.first, None)
 
-    def between(self, after: int, upto: int) -> set[str]:
-        return {self.rows[v] for v in range(after + 1, upto + 1)}
+    def between(self, after: int, upto: int) -> RowChanges:
+        return RowChanges(self.rows[v] for v in range(after + 1, upto + 1))
 
 
 class CacheLayer:
@@ -288,16 +334,21 @@ class CacheLayer:
             self.dirty.discard(namespace)
             log.info("cache.invalidated_after_outage", namespace=namespace)
 
-    async def invalidate(self, *namespaces: str) -> None:
+    async def invalidate(self, *namespaces: str, carried: Mapping[str, Any] | None = None) -> None:
         """Make every cached entry of these namespaces unreachable (after the commit); a
-        `row_change` is logged instead (or, if it cannot be, its namespace invalidated)."""
+        `row_change` is logged instead (or, if it cannot be, its namespace invalidated),
+        with the row's state when `carried` has it (see `carry_on_commit`)."""
         if not self.cache.is_enabled():
             return
+        states = carried or {}
         for name in sorted(namespaces):
             namespace, _, row = name.partition("@")
             if row and namespace in namespaces:
                 continue  # the whole namespace goes anyway
-            done = await self._log_row(namespace, row) if row else await self._bump(namespace)
+            if row:
+                done = await self._log_row(namespace, row, states.get(name))
+            else:
+                done = await self._bump(namespace)
             if not done:
                 self.dirty.add(namespace)
         if self.dirty and (self._retry_task is None or self._retry_task.done()):
@@ -311,25 +362,25 @@ class CacheLayer:
         wanted = sorted({n.partition("@")[0] for n in namespaces})
         return [n for n in wanted if not await self._bump(n)]
 
-    async def _log_row(self, namespace: str, row: str) -> bool:
+    async def _log_row(self, namespace: str, row: str, state: Any | None = None) -> bool:
         rows = rows_of(namespace)
         logged = await self.cache.log_change(
             f"ns:{rows}",
             f"log:{rows}",
-            row,
+            _log_entry(row, state),
             start=fresh_start(),
             keep=CHANGE_LOG_KEEP,
             ttl=self._ttl_or_default(namespace),
         )
         return logged is not None
 
-    async def _changed_since(self, namespace: str, stamp: int, now: int) -> set[str] | None:
+    async def _changed_since(self, namespace: str, stamp: int, now: int) -> RowChanges | None:
         """The rows changed in place after `stamp` up to `now`; None if the log cannot
         tell (a gap: entries gone, a counter started afresh, the cache down). What this
         process has read of the log is kept: each change is fetched once, not once per
         entry that reads it."""
         if stamp >= now:
-            return set()  # read at (or after) this request's count: nothing it missed
+            return NO_CHANGES  # read at (or after) this request's count: nothing it missed
         if now - stamp > CHANGE_LOG_KEEP:
             return None
         seen = self._seen.get(namespace)
@@ -479,7 +530,7 @@ class CacheLayer:
         if hit:
             stamp, ready, size = held
             changed = await self._changed_since(namespace, stamp, count)
-            if changed is not None and changed.isdisjoint(row_ids(ready)):
+            if changed is not None and changed.ids.isdisjoint(row_ids(ready)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
                     self.local.put(
                         full, (count, ready, size), size, self._ttl_or_default(namespace)
@@ -507,7 +558,7 @@ class CacheLayer:
             if changed is not None:
                 value = found["v"]
                 ready = prepare(value)
-                if changed.isdisjoint(row_ids(ready)):
+                if changed.ids.isdisjoint(row_ids(ready)):
                     return self._keep(namespace, full, value, ready, stamp=count)
                 patched = await patch(value, changed)
                 if patched is not None:
@@ -594,10 +645,30 @@ def invalidate_on_commit(session: AsyncSession, *namespaces: str) -> None:
     session.info.setdefault(INVALIDATE_KEY, set()).update(namespaces)
 
 
+CARRIED_KEY = "shre.cache.carried"
+
+
+def carry_on_commit(session: AsyncSession, namespace: str, row_id: object, state: Any) -> None:
+    """`invalidate_on_commit(session, row_change(namespace, row_id))`, the change carrying
+    the row's `state` as this transaction commits it (the cached form: ciphertext as
+    stored, never an opened value), so the entries holding the row are patched from the
+    log rather than by reading the row again. Call it after the row's last flush."""
+    name = row_change(namespace, row_id)
+    invalidate_on_commit(session, name)
+    session.info.setdefault(CARRIED_KEY, {})[name] = state
+
+
 def pending_invalidations(session: AsyncSession) -> set[str]:
     """The namespaces asked for, taken (the next transaction starts with none)."""
+    return pending_changes(session)[0]
+
+
+def pending_changes(session: AsyncSession) -> tuple[set[str], dict[str, Any]]:
+    """The namespaces asked for and the row states carried, taken (`invalidate`'s
+    arguments; the next transaction starts with none)."""
     taken: set[str] = session.info.pop(INVALIDATE_KEY, set())
-    return taken
+    carried: dict[str, Any] = session.info.pop(CARRIED_KEY, {})
+    return taken, carried
 
 
 def invalidate_when_changed(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from shre.cache.base import CacheStats, dumps, loads
@@ -111,21 +111,32 @@ class MemoryCache:
     async def log_change(
         self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
     ) -> int | None:
-        # No await in between: nothing else runs on this loop meanwhile (atomic).
+        # No await in between: nothing else runs on this loop meanwhile (atomic). Each
+        # entry is a key of its own (`{log}#{value}`): an append costs the same however
+        # long the log is, and the newest `keep` stay. The log's own key (the last value)
+        # stands for the whole, as Redis's sorted set does: gone, the log is gone.
         value = await self.increment(counter, start=start)
         assert value is not None  # noqa: S101 - this backend never fails
-        entries = self._log(log)
-        entries.append([value, entry])
-        self._store(log, dumps(entries[-keep:]), ttl)
+        self._store(f"{log}#{value}", dumps(entry), ttl)
+        self._entries.pop(f"{log}#{value - keep}", None)
+        self._store(log, dumps(value), ttl)
         return value
 
     async def changes(self, log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
-        return [(int(v), str(e)) for v, e in self._log(log) if after < v <= upto]
-
-    def _log(self, log: str) -> list[list[Any]]:
-        raw = self._live(log)
-        entries = loads(raw) if raw is not None else None
-        return entries if isinstance(entries, list) else []
+        if self._live(log) is None:
+            return []
+        values: Iterable[int] = range(after + 1, upto + 1)
+        if upto - after > len(self._entries):  # a long range: look only at what is kept
+            prefix = f"{log}#"
+            kept = (k.removeprefix(prefix) for k in list(self._entries) if k.startswith(prefix))
+            values = sorted(v for v in map(int, kept) if after < v <= upto)
+        found = []
+        for value in values:
+            raw = self._live(f"{log}#{value}")
+            entry = loads(raw) if raw is not None else None
+            if isinstance(entry, str):
+                found.append((value, entry))
+        return found
 
     async def get_ttl(self, key: str) -> int | None:
         if self._live(key) is None:

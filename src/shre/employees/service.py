@@ -27,10 +27,11 @@ from shre.auth.policy import (
 )
 from shre.cache import (
     CacheLayer,
+    RowChanges,
+    carry_on_commit,
     invalidate_on_commit,
     invalidate_when_changed,
     key_of,
-    row_change,
 )
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
@@ -90,8 +91,9 @@ SUBTREE_CACHED_UP_TO = 20_000
 KEYS = "employee_keys"
 ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats", KEYS)
 # Cached rows never carry the wrapped data key: it comes from KEYS, for the rows whose
-# sensitive fields the caller may open.
-EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped"}))
+# sensitive fields the caller may open. Nor the search column, which only queries read
+# (the database computes it: a row just written does not have it loaded).
+EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped", "search_text"}))
 invalidate_when_changed(Employee, lambda _row: [KEYS], fields=["dek_wrapped"])
 ROW_ID = frozenset({"id"})
 View = dict[str, Any]
@@ -362,15 +364,30 @@ class EmployeeService:
         await self._audit_sensitive(rows, views)
         return views, total
 
-    async def _patched(self, page: dict[str, Any], changed: set[str]) -> dict[str, Any] | None:
-        """A cached page with those of its rows that changed in place read again (only
-        fields no list depends on changed: its rows, order and count stay)."""
-        ids = [uuid.UUID(str(r["id"])) for r in page["rows"]]
-        stale = set(ids) & {uuid.UUID(c) for c in changed}
-        fresh = {row.id: EMPLOYEE_ROWS.dump(row) for row in await self.repo.by_ids(stale)}
-        if len(fresh) != len(stale):
-            return None  # cannot happen (employees stay): read the page again
-        rows = [fresh.get(i, r) for i, r in zip(ids, page["rows"], strict=True)]
+    async def _patched(self, page: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
+        """A cached page with those of its rows that changed in place brought up to date
+        (only fields no list depends on changed: its rows, order and count stay): from
+        the states the changes carried, the newest by the row's version (the log's order
+        may not be the commits'); a row whose changes did not all carry one is read
+        again."""
+        rows = list(page["rows"])
+        stale: dict[uuid.UUID, int] = {}
+        for at, row in enumerate(rows):
+            if str(row["id"]) not in changes.ids:
+                continue
+            states = changes.states(str(row["id"]))
+            if states is None:
+                stale[uuid.UUID(str(row["id"]))] = at
+                continue
+            newest = max(states, key=lambda state: int(state["version"]))
+            if int(newest["version"]) > int(row["version"]):
+                rows[at] = newest
+        if stale:
+            fresh = await self.repo.by_ids(set(stale))
+            if len(fresh) != len(stale):
+                return None  # cannot happen (employees stay): read the page again
+            for employee in fresh:
+                rows[stale[employee.id]] = EMPLOYEE_ROWS.dump(employee)
         return {**page, "rows": rows}
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
@@ -623,11 +640,9 @@ class EmployeeService:
         # depends on changed (`lists` false: the pages holding it are patched); department
         # figures only when a field they count changed (`figures`), the reporting line
         # when it did (`line`).
-        invalidate_on_commit(
-            self.session,
-            f"employee:{employee.id}",
-            NAMESPACE if lists else row_change(NAMESPACE, employee.id),
-        )
+        invalidate_on_commit(self.session, f"employee:{employee.id}")
+        if lists:
+            invalidate_on_commit(self.session, NAMESPACE)
         if figures:
             invalidate_on_commit(self.session, "department_stats")
         if line:
@@ -648,6 +663,13 @@ class EmployeeService:
             raise
         except StaleDataError:
             raise changed_concurrently("employee") from None
+        if not lists:
+            # The pages holding the row are patched with it as committed: no reader need
+            # read it again (ciphertext as stored, the key left out; None if any of it is
+            # not loaded, e.g. a value the database computes: then they do).
+            carry_on_commit(
+                self.session, NAMESPACE, employee.id, EMPLOYEE_ROWS.dump_loaded(employee)
+            )
 
 
 def _id_set(values: list[str] | None) -> frozenset[uuid.UUID] | None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shre.audit.trail import AuditTrail
 from shre.auth.policy import Principal, Role
 from shre.auth.service import Account, authenticate
-from shre.cache import cache_reads_of, pending_invalidations
+from shre.cache import cache_reads_of, pending_changes
 from shre.db import read_only_session
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
 from shre.kit.runtime import Runtime
@@ -58,9 +58,9 @@ async def _commit(session: AsyncSession, runtime: Runtime) -> None:
     the commit (a reader can no longer load the old rows under the new version) and
     before the response (whoever reads after it sees the write)."""
     await session.commit()
-    namespaces = pending_invalidations(session)
+    namespaces, carried = pending_changes(session)
     if namespaces:
-        await runtime.cache.invalidate(*namespaces)
+        await runtime.cache.invalidate(*namespaces, carried=carried)
 
 
 # scope="function": the commit happens when the handler returns, before the response.

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Date, DateTime, Uuid
+from sqlalchemy import Date, DateTime, Uuid, inspect
 from sqlalchemy.orm import DeclarativeBase, configure_mappers
 from sqlalchemy.orm.attributes import manager_of_class
 from sqlalchemy.types import NullType
@@ -66,6 +66,15 @@ class RowCodec(Generic[M]):
 
     def dump(self, row: M) -> dict[str, Any]:
         return {key: getattr(row, key) for key in self._resolve()}
+
+    def dump_loaded(self, row: M) -> dict[str, Any] | None:
+        """`dump(row)` if each of its columns is loaded, else None (one expired by a commit
+        or computed by the database): it never makes the ORM read anything."""
+        state = inspect(row)
+        missing = state.unloaded | state.expired_attributes
+        if any(key in missing for key in self._resolve()):
+            return None
+        return self.dump(row)
 
     def load_for_reading(self, values: dict[str, Any], *, typed: frozenset[str]) -> M:
         """A plain object with the row's attributes, only the `typed` columns converted
