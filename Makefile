@@ -54,6 +54,9 @@ test: $(VENV)/.installed-dev services lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed-dev
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:

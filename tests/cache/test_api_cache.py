@@ -545,8 +545,8 @@ async def test_racing_changes_of_one_row_leave_every_process_with_the_last_one(
     client: httpx.AsyncClient, other_process: httpx.AsyncClient, admin: Account, runtime: Runtime
 ) -> None:
     """Writers of one row in two processes commit one after the other but log their
-    changes in any order: every process's cached page ends with the row as the database
-    has it (the newest version), not with whichever change was logged last."""
+    changes in any order: every process's cached page and record end with the row as the
+    database has it (the newest version), not with whichever change was logged last."""
     ada = await create(client, admin, employee_body("E1", "ada@example.com"))
     record = f"{EMPLOYEES}/{ada['id']}"
 
@@ -557,6 +557,7 @@ async def test_racing_changes_of_one_row_leave_every_process_with_the_last_one(
 
     for process in (client, other_process):
         await phone_on_page(process)  # cached, in both
+        await process.get(record, headers=admin.headers)
     for round_ in range(3):
         changes = [
             process.patch(record, json={"phone": f"+1 555 {round_}{n:03d}"}, headers=admin.headers)
@@ -568,5 +569,47 @@ async def test_racing_changes_of_one_row_leave_every_process_with_the_last_one(
             stored = (
                 await conn.execute(text("SELECT phone FROM employees WHERE employee_number = 'E1'"))
             ).scalar_one()
-        assert await phone_on_page(client) == stored
-        assert await phone_on_page(other_process) == stored
+        for process in (client, other_process):
+            assert await phone_on_page(process) == stored
+            on_record = await process.get(record, headers=admin.headers)
+            assert on_record.json()["phone"] == stored
+
+
+async def test_a_change_in_place_patches_the_cached_record_in_every_process(
+    client: httpx.AsyncClient,
+    other_process: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+) -> None:
+    """One employee's cached record follows the same change log as the pages: a phone or
+    salary change reaches it in every process without a statement; a change of a name
+    drops it."""
+    ada = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
+    staff = await accounts.signed_in(Role.EMPLOYEE)  # directory fields only: nothing audited
+    record = f"{EMPLOYEES}/{ada['id']}"
+
+    async def read(process: httpx.AsyncClient, headers: dict[str, str]) -> tuple[Any, int]:
+        before = COUNTERS.db_queries
+        response = await process.get(record, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return (body["last_name"], body["phone"], body.get("salary")), COUNTERS.db_queries - before
+
+    for process in (client, other_process):
+        await read(process, staff.headers)
+        assert (await read(process, staff.headers))[1] == 0  # cached
+
+    changed = await client.patch(
+        record, json={"phone": "+44 20 7946", "salary": "91000.00"}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    for process in (other_process, client):
+        assert await read(process, staff.headers) == (("Lovelace", "+44 20 7946", None), 0)
+        seen, _ = await read(process, admin.headers)  # (an audited read: its event)
+        assert seen == ("Lovelace", "+44 20 7946", "91000.00")
+
+    renamed = await other_process.patch(record, json={"last_name": "Byron"}, headers=admin.headers)
+    assert renamed.status_code == 200, renamed.text
+    for process in (client, other_process):
+        seen, _ = await read(process, staff.headers)
+        assert seen == ("Byron", "+44 20 7946", None)

@@ -46,7 +46,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 import orjson
@@ -230,6 +230,17 @@ def _logged(entry: str) -> tuple[str, Any | None]:
 
 
 NO_CHANGES = RowChanges(())
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """An entry of `get_or_patch`: its namespace, the namespace whose row changes apply,
+    its full key and the count of those changes this request read."""
+
+    namespace: str
+    log: str
+    full: str
+    count: int
 
 
 class SeenChanges:
@@ -510,51 +521,54 @@ class CacheLayer:
         prepare: Prepare,
         row_ids: RowIds,
         patch: Patch,
+        within: str | None = None,
+        changes_of: str | None = None,
     ) -> Any:
         """`get_or_load` for an entry of rows that stays cached when rows change in place
-        (`row_change`): `row_ids(prepared)` are its rows' ids, `patch(value, ids)` the
-        value with those of its rows reloaded from the database (None: it cannot be, load
-        the whole). The request reads the versions of `namespace` and `rows_of(namespace)`
-        (prefetch both, see `reads_cache`)."""
+        (`row_change`): `row_ids(prepared)` are its rows' ids, `patch(value, changes)` the
+        value with those of its rows among `changes.ids` brought up to date, from the
+        states the changes carried or else the database (None: it cannot be, load the
+        whole). `changes_of`: the namespace whose row changes apply (default `namespace`;
+        one record's entry follows its entity type's). `within`: as for `get_or_load`.
+        The request reads the versions of these and of `rows_of(changes_of)` (prefetch
+        them, see `reads_cache`)."""
         if self.dirty:
             await self.flush_dirty()
         if not self.cache.is_enabled() or self.dirty:
             return prepare(await loader())
+        log = changes_of or namespace
+        names = (namespace,) if within is None else (namespace, within)
         epoch = self._epoch
-        versions = await self._versions((namespace, rows_of(namespace)))
+        versions = await self._versions((*names, rows_of(log)))
         if versions is None or epoch != self._epoch or self.dirty:
             return prepare(await loader())  # cache down, or it just came back
-        version, count = versions
-        full = f"{namespace}:v{version}:rows:{key}"
+        count = versions[-1]
+        tag = ".".join(str(v) for v in reversed(versions[:-1]))
+        full = f"{namespace}:v{tag}:rows:{key}"
         hit, held = self.local.get(full)
         if hit:
             stamp, ready, size = held
-            changed = await self._changed_since(namespace, stamp, count)
+            changed = await self._changed_since(log, stamp, count)
             if changed is not None and changed.ids.isdisjoint(row_ids(ready)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
                     self.local.put(
                         full, (count, ready, size), size, self._ttl_or_default(namespace)
                     )
                 return ready
+        entry = _Entry(namespace, log, full, count)
         # Concurrent readers of the entry at this count fetch, patch or load it once.
         return await self._once(
             f"{full}@{count}",
-            lambda: self._fetch_or_patch(namespace, full, count, loader, prepare, row_ids, patch),
+            lambda: self._fetch_or_patch(entry, loader, prepare, row_ids, patch),
         )
 
     async def _fetch_or_patch(
-        self,
-        namespace: str,
-        full: str,
-        count: int,
-        loader: Loader,
-        prepare: Prepare,
-        row_ids: RowIds,
-        patch: Patch,
+        self, entry: _Entry, loader: Loader, prepare: Prepare, row_ids: RowIds, patch: Patch
     ) -> Any:
+        namespace, full, count = entry.namespace, entry.full, entry.count
         found = await self.cache.get(full)
         if found is not None and _stamp(found) >= 0:
-            changed = await self._changed_since(namespace, _stamp(found), count)
+            changed = await self._changed_since(entry.log, _stamp(found), count)
             if changed is not None:
                 value = found["v"]
                 ready = prepare(value)

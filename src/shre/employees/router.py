@@ -99,7 +99,7 @@ async def create_employee(
 
 
 @router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
-@reads_cache("employee:{employee_id}", RECORDS, REPORTING_LINE, KEYS)
+@reads_cache("employee:{employee_id}", RECORDS, rows_of(NAMESPACE), REPORTING_LINE, KEYS)
 async def get_employee(employee_id: uuid.UUID, principal: CurrentUser, service: Reader) -> Response:
     employee, view = await service.get(principal, employee_id)
     return JSONBytes(view, headers={"ETag": etag_for(employee.version)})

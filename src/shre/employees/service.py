@@ -98,6 +98,7 @@ invalidate_when_changed(Employee, lambda _row: [KEYS], fields=["dek_wrapped"])
 ROW_ID = frozenset({"id"})
 View = dict[str, Any]
 Views = list[View]
+CachedRows = list[dict[str, Any]]  # rows in their cached form (EMPLOYEE_ROWS.dump)
 SOMEONE_ELSE = uuid.UUID(int=0)  # no employee's id (ids are random, version 4)
 # A list page's items: one view per row, or (directory fields only, the same for every
 # caller who sees no more than those of each row) JSON written once per cached page.
@@ -208,7 +209,22 @@ class EmployeeService:
             found = await self.repo.get(employee_id)
             return None if found is None else EMPLOYEE_ROWS.dump(found)
 
-        row = await self.cache.get_or_load(f"employee:{employee_id}", "row", load, within=RECORDS)
+        async def patched(row: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
+            rows = await self._patched_rows([row], changes)
+            return None if rows is None else rows[0]
+
+        # A change in place (a phone) is patched in from the list pages' change log, as
+        # theirs are; any other change drops this record's namespace.
+        row = await self.cache.get_or_patch(
+            f"employee:{employee_id}",
+            "row",
+            load,
+            prepare=_as_is,
+            row_ids=_record_id,
+            patch=patched,
+            within=RECORDS,
+            changes_of=NAMESPACE,
+        )
         return None if row is None else EMPLOYEE_ROWS.load(row)
 
     async def _with_keys(self, actor: Principal, rows: list[Employee]) -> list[Employee]:
@@ -366,11 +382,16 @@ class EmployeeService:
 
     async def _patched(self, page: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
         """A cached page with those of its rows that changed in place brought up to date
-        (only fields no list depends on changed: its rows, order and count stay): from
-        the states the changes carried, the newest by the row's version (the log's order
-        may not be the commits'); a row whose changes did not all carry one is read
-        again."""
-        rows = list(page["rows"])
+        (only fields no list depends on changed: its rows, order and count stay)."""
+        rows = await self._patched_rows(page["rows"], changes)
+        return None if rows is None else {**page, "rows": rows}
+
+    async def _patched_rows(self, cached: CachedRows, changes: RowChanges) -> CachedRows | None:
+        """Cached rows, those among `changes` brought up to date: from the states the
+        changes carried, the newest by the row's version (the log's order may not be the
+        commits'), or read again when one of a row's changes carried none. None: a row is
+        gone (it cannot be, employees stay)."""
+        rows = cached.copy()
         stale: dict[uuid.UUID, int] = {}
         for at, row in enumerate(rows):
             if str(row["id"]) not in changes.ids:
@@ -385,10 +406,10 @@ class EmployeeService:
         if stale:
             fresh = await self.repo.by_ids(set(stale))
             if len(fresh) != len(stale):
-                return None  # cannot happen (employees stay): read the page again
+                return None
             for employee in fresh:
                 rows[stale[employee.id]] = EMPLOYEE_ROWS.dump(employee)
-        return {**page, "rows": rows}
+        return rows
 
     async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
         await self._load(employee_id)
@@ -640,9 +661,8 @@ class EmployeeService:
         # depends on changed (`lists` false: the pages holding it are patched); department
         # figures only when a field they count changed (`figures`), the reporting line
         # when it did (`line`).
-        invalidate_on_commit(self.session, f"employee:{employee.id}")
-        if lists:
-            invalidate_on_commit(self.session, NAMESPACE)
+        if lists:  # else the record and the pages are patched (carry_on_commit below)
+            invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE)
         if figures:
             invalidate_on_commit(self.session, "department_stats")
         if line:
@@ -670,6 +690,14 @@ class EmployeeService:
             carry_on_commit(
                 self.session, NAMESPACE, employee.id, EMPLOYEE_ROWS.dump_loaded(employee)
             )
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _record_id(row: dict[str, Any] | None) -> list[str]:
+    return [] if row is None else [str(row["id"])]
 
 
 def _id_set(values: list[str] | None) -> frozenset[uuid.UUID] | None:
