@@ -5,6 +5,7 @@ another role's view; Redis dying mid-test fails no request; operators see and fl
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
 from tests.cache.conftest import RedisServer
 from tests.conftest import PASSWORD, Account, Accounts, assert_problem
+from tests.documents.helpers import DOCS, new_employee, uploaded
 from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
 from tests.test_cli import clean_env, shre
 
@@ -613,3 +615,54 @@ async def test_a_change_in_place_patches_the_cached_record_in_every_process(
     for process in (client, other_process):
         seen, _ = await read(process, staff.headers)
         assert seen == ("Byron", "+44 20 7946", None)
+
+
+async def test_a_managers_document_list_follows_the_reporting_line_in_every_process(
+    client: httpx.AsyncClient,
+    other_process: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+) -> None:
+    """A manager's document list (their own, and their reports' performance reviews) is
+    cached within the reporting line: a report who moves in or out, or a new review,
+    shows at once in every process."""
+    boss = await new_employee(client, admin, "M")
+    report = await new_employee(client, admin, "R", boss)
+    outsider = await new_employee(client, admin, "O")
+    await accounts.create(Role.MANAGER, "m@example.com", employee_id=uuid.UUID(boss))
+    manager = {"Authorization": f"Bearer {(await accounts.login('m@example.com'))['access_token']}"}
+    reviews = {
+        who: (
+            await uploaded(
+                client, admin.headers, who.encode(), category="performance", employee_id=who
+            )
+        )["id"]
+        for who in (report, outsider)
+    }
+
+    async def listed(process: httpx.AsyncClient) -> tuple[set[str], int]:
+        before = COUNTERS.db_queries
+        response = await process.get(DOCS, headers=manager)
+        assert response.status_code == 200, response.text
+        return {d["id"] for d in response.json()["items"]}, COUNTERS.db_queries - before
+
+    for process in (client, other_process):
+        await listed(process)
+        assert await listed(process) == ({reviews[report]}, 0)  # cached
+
+    moved = await other_process.patch(
+        f"{EMPLOYEES}/{outsider}", json={"manager_id": boss}, headers=admin.headers
+    )
+    assert moved.status_code == 200, moved.text
+    for process in (client, other_process):
+        assert (await listed(process))[0] == set(reviews.values())
+
+    away = await client.patch(
+        f"{EMPLOYEES}/{report}", json={"manager_id": None}, headers=admin.headers
+    )
+    assert away.status_code == 200, away.text
+    newer = await uploaded(
+        other_process, admin.headers, b"q4", category="performance", employee_id=outsider
+    )
+    for process in (client, other_process):
+        assert (await listed(process))[0] == {reviews[outsider], newer["id"]}

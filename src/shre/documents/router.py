@@ -24,6 +24,7 @@ from shre.documents.schemas import (
 )
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
+from shre.employees.service import REPORTING_LINE
 from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep, reading
 from shre.kit.errors import Forbidden
 from shre.kit.http import etag_for
@@ -194,7 +195,7 @@ async def upload(
 
 
 @router.get("", response_model=Page[DocumentOut], openapi_extra=documented(DocumentQuery))
-@reads_cache("documents")
+@reads_cache("documents", REPORTING_LINE)  # a manager's list is cached within it
 async def list_documents(
     principal: CurrentUser,
     service: Reader,

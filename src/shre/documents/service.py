@@ -40,6 +40,7 @@ from shre.documents.ranges import parse_range
 from shre.documents.repository import DocumentRepository, Filters
 from shre.documents.schemas import DocumentUpdate
 from shre.employees.repository import EmployeeRepository
+from shre.employees.service import REPORTING_LINE
 from shre.kit.errors import Forbidden, NotFound, changed_concurrently
 from shre.kit.http import check_if_match
 from shre.kit.pagination import PageParams
@@ -172,17 +173,19 @@ class DocumentService:
         async def load() -> tuple[list[Document], int]:
             return await self.repo.page(params, filters, scope)
 
-        # A manager's list depends on the reporting line, which changes with employee
-        # writes this namespace does not see: those lists are not cached.
-        if self.context.cache is None or scope.subtree_of is not None:
+        if self.context.cache is None:
             return await load()
 
         async def as_json() -> dict[str, Any]:
             rows, total = await load()
             return {"rows": [DOCUMENT_ROWS.dump(r) for r in rows], "total": total}
 
-        key = key_of("list", scope.everything, scope.own, params, filters)
-        cached = await self.context.cache.get_or_load(NAMESPACE, key, as_json)
+        # A manager's list also depends on who reports to them: it is cached within the
+        # reporting line's namespace, which every change of a manager_id (and every new
+        # employee) invalidates.
+        within = REPORTING_LINE if scope.subtree_of is not None else None
+        key = key_of("list", scope.everything, scope.own, scope.subtree_of, params, filters)
+        cached = await self.context.cache.get_or_load(NAMESPACE, key, as_json, within=within)
         return [DOCUMENT_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
 
     async def versions(self, actor: Principal, document_id: uuid.UUID) -> list[DocumentVersion]:
