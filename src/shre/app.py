@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from shre import __version__
 from shre.admin.router import router as admin_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
-from shre.audit.chain import LOCK_WAIT_SET
+from shre.audit.chain import LOCK_WAIT_SET, SharedHead
 from shre.audit.router import router as audit_router
 from shre.auth.passwords import PasswordHasher
 from shre.auth.router import router as auth_router
@@ -68,7 +68,11 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     count_queries(audit_engine)  # its statements are database work like any other
     audit_reads = create_sessionmaker(audit_engine)
     audit = AuditChain(
-        AuditSealer(keyring), lock_timeout_ms=settings.audit_lock_timeout_ms, reads=audit_reads
+        AuditSealer(keyring),
+        lock_timeout_ms=settings.audit_lock_timeout_ms,
+        reads=audit_reads,
+        # Processes sharing a Redis tell each other the audit log's head (a guess).
+        shared=SharedHead(cache.cache) if isinstance(cache.cache, RedisCache) else None,
     )
     sessionmaker = create_sessionmaker(engine)
     # Every session of the runtime can append audit events (see shre.audit.trail).

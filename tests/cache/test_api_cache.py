@@ -11,16 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from shre.app import create_app
+from shre.app import build_runtime, create_app
+from shre.audit import AuditTrail
+from shre.audit.chain import SharedHead
+from shre.audit.trail import commit
 from shre.auth.policy import Role
 from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
+from tests.audit.helpers import events as audit_events
+from tests.audit.helpers import verify
 from tests.cache.conftest import RedisServer
 from tests.conftest import PASSWORD, Account, Accounts, assert_problem
 from tests.documents.helpers import DOCS, new_employee, uploaded
@@ -666,3 +672,67 @@ async def test_a_managers_document_list_follows_the_reporting_line_in_every_proc
     )
     for process in (client, other_process):
         assert (await listed(process))[0] == {reviews[outsider], newer["id"]}
+
+
+class TestSharedAuditHead:
+    """Processes sharing a Redis publish the audit log's head they wrote: whichever of
+    them appends next guesses it, so taking turns costs one statement per append, not
+    two. A guess is never trusted: a published head that is not signed, or not the
+    database's, only costs the usual locked append."""
+
+    @pytest.fixture
+    def backend(self) -> str:
+        return "postgres"
+
+    async def test_processes_taking_turns_append_in_one_statement_each(
+        self, runtime: Runtime, settings: Settings, redis: RedisServer
+    ) -> None:
+        other = build_runtime(settings, serving=True)
+
+        async def read(by: Runtime, n: int) -> int:
+            before = COUNTERS.audit_queries
+            async with by.sessionmaker() as session:
+                await AuditTrail.system(session, by.sessionmaker).record_read(
+                    "test.read", target_id=f"r{n}"
+                )
+            return COUNTERS.audit_queries - before
+
+        async def change(by: Runtime, n: int) -> int:
+            before = COUNTERS.audit_queries
+            async with by.sessionmaker() as session:
+                await AuditTrail.system(session, by.sessionmaker).record(
+                    "test.write", target_id=f"w{n}"
+                )
+                await commit(session)
+            return COUNTERS.audit_queries - before
+
+        try:
+            costs = [await read(runtime, 0)]  # starts the chain
+            for n in range(1, 9):
+                by = (runtime, other)[n % 2]
+                costs.append(await (read if n % 3 else change)(by, n))
+            assert costs[1:] == [1] * 8
+
+            raw = redis.client()
+            key = f"shre:{SharedHead.KEY}"
+            published = await raw.get(key)
+            assert published is not None
+            seq, hash_, key_id, _mac = orjson.loads(published[1:])  # by the last append
+            # The database's head, published with a wrong signature, is not taken: the
+            # process's own (stale) guess is, then the locked append.
+            await raw.set(key, b"\x01" + orjson.dumps([seq, hash_, key_id, "0" * 64]))
+            assert await read(other, 9) == 2
+            # A head signed by the key but not the database's is taken, and moves nothing.
+            fake = "f" * 64
+            signed = [seq + 2, fake, *runtime.audit.sealer.sign("head", seq + 2, fake)]
+            await raw.set(key, b"\x01" + orjson.dumps(signed))
+            assert await read(runtime, 10) == 2
+            assert await read(other, 11) == 1  # the real head, published by that append
+            await raw.aclose()
+        finally:
+            await other.audit.aclose()
+            await other.engine.dispose()
+        stored = await audit_events(runtime)
+        assert [e.seq for e in stored] == list(range(1, 13))
+        report = await verify(runtime)
+        assert report.ok, report

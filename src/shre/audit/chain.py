@@ -4,7 +4,11 @@ the chain's head so that concurrent writers can never fork it.
 On PostgreSQL each process remembers the head it wrote last and first appends after it
 in one statement that moves the head only if it is still that one (`_append_after`);
 when another process appended meanwhile, the statement has locked the head and read it,
-and the events go after the head found (after checking its signature, as always)."""
+and the events go after the head found (after checking its signature, as always). With a
+shared cache (Redis), each process also publishes the head it wrote (`SharedHead`), and
+the others guess that one when it is newer than theirs and its signature holds: a guess
+is only ever a head this key signed, and the statement still moves nothing unless the
+database's head is exactly that one."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from shre.audit.seal import AuditSealer
+from shre.cache.base import Cache
 from shre.db import utcnow
 from shre.kit.errors import ServiceUnavailable
 from shre.observability.metrics import counted_as_audit
@@ -148,6 +153,32 @@ def head_is_authentic(
     return sealer.check("head", key_id, mac, seq, hash_)
 
 
+class SharedHead:
+    """The newest head a process wrote, published in the shared cache for the others to
+    guess (never trusted: a guess must carry the head's signature, and the append checks
+    the database's head anyway). A cache that fails only makes guesses miss."""
+
+    KEY = "audit:head"
+    TTL = 3600
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    async def get(self) -> tuple[int, str, str | None, str | None] | None:
+        found = await self.cache.peek(self.KEY)
+        if not isinstance(found, list) or len(found) != 4:
+            return None
+        seq, hash_, key_id, mac = found
+        if not isinstance(seq, int) or not isinstance(hash_, str):
+            return None
+        if not all(v is None or isinstance(v, str) for v in (key_id, mac)):
+            return None
+        return seq, hash_, key_id, mac
+
+    async def put(self, seq: int, hash_: str, key_id: str | None, mac: str | None) -> None:
+        await self.cache.set(self.KEY, [seq, hash_, key_id, mac], ttl=self.TTL)
+
+
 @dataclass(frozen=True, slots=True)
 class AuditChain:
     """The long-lived part of the audit log: the signer, how long an append may wait for
@@ -164,6 +195,30 @@ class AuditChain:
     # The head this process wrote last (PostgreSQL): the next append guesses it is still
     # the head, and costs one statement when it is (see `_append_after`).
     known_head: dict[int, tuple[int, str]] = field(default_factory=dict, compare=False)
+    # Where the processes publish the heads they wrote (None: no shared cache).
+    shared: SharedHead | None = None
+
+    async def take_shared_head(self) -> None:
+        """Before an append: guess the head another process published if it is newer
+        than the one this process wrote and signed by this chain's key."""
+        if self.shared is None:
+            return
+        found = await self.shared.get()
+        if found is None:
+            return
+        seq, hash_, key_id, mac = found
+        mine = self.known_head.get(HEAD_ID)
+        if mine is not None and mine[0] >= seq:
+            return
+        if seq > 0 and head_is_authentic(self.sealer, seq, hash_, key_id, mac):
+            self.known_head[HEAD_ID] = (seq, hash_)
+
+    async def share_head(self) -> None:
+        """After an append has committed: publish the head this process wrote last."""
+        mine = self.known_head.get(HEAD_ID)
+        if self.shared is None or mine is None:
+            return
+        await self.shared.put(*mine, *self.sealer.sign("head", *mine))
 
     async def aclose(self) -> None:
         if self.reads is not None:

@@ -89,6 +89,20 @@ def _queue(session: AsyncSession, event_: PendingEvent) -> None:
     session.info.setdefault(_PENDING, []).append(event_)
 
 
+async def commit(session: AsyncSession) -> None:
+    """Commit the session; when it has events to append, first take the newest head
+    another process published as the guess, and afterwards publish this process's
+    (`AuditChain.take_shared_head` / `share_head`: one statement per append, not two,
+    while the processes take turns)."""
+    chain = session.info.get(CHAIN_KEY)
+    if not isinstance(chain, AuditChain) or not session.info.get(_PENDING):
+        await session.commit()
+        return
+    await chain.take_shared_head()
+    await session.commit()
+    await chain.share_head()
+
+
 @event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
     pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
@@ -298,7 +312,7 @@ class _ReadBatcher:
             async with self.sessionmaker() as session:
                 for event, _ in batch:
                     _queue(session, event)
-                await session.commit()
+                await commit(session)
         except (DBAPIError, OSError, AuditUnavailable) as exc:
             log.error(
                 "audit.write_failed",

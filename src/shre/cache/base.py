@@ -110,6 +110,11 @@ class Cache(Protocol):
 
     async def get(self, key: str) -> Any | None: ...
 
+    async def peek(self, key: str) -> Any | None:
+        """`get`, not counted as a hit or a miss: for values the processes share to work
+        together (a hint), which are not cached data."""
+        ...
+
     async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
         """Store for `ttl` seconds (None: the backend's default TTL)."""
         ...

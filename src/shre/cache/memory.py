@@ -57,6 +57,10 @@ class MemoryCache:
         self._hits += 1
         return loads(raw)
 
+    async def peek(self, key: str) -> Any | None:
+        raw = self._live(key)
+        return loads(raw) if raw is not None else None
+
     async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
         self._store(key, dumps(value), ttl or self.default_ttl)
         return True

@@ -26,6 +26,9 @@ class NullCache:
         self._misses += 1
         return None
 
+    async def peek(self, key: str) -> Any | None:
+        return None
+
     async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
         return False
 

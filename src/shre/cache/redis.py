@@ -143,6 +143,10 @@ class RedisCache:
             self._hits += 1
         return value
 
+    async def peek(self, key: str) -> Any | None:
+        raw = await self._call(lambda: self.client.get(self._key(key)), None)
+        return loads(raw) if isinstance(raw, bytes) else None
+
     async def set(self, key: str, value: Any, ttl: int | None = None) -> bool:
         raw = dumps(value)
         done = await self._call(

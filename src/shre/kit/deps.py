@@ -13,7 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.audit.trail import AuditTrail
+from shre.audit.trail import AuditTrail, commit
 from shre.auth.policy import Principal, Role
 from shre.auth.service import Account, authenticate
 from shre.cache import cache_reads_of, pending_changes
@@ -57,7 +57,7 @@ async def _commit(session: AsyncSession, runtime: Runtime) -> None:
     """Commit, then invalidate the cache namespaces the request's writes touched: after
     the commit (a reader can no longer load the old rows under the new version) and
     before the response (whoever reads after it sees the write)."""
-    await session.commit()
+    await commit(session)  # with its audit events, if any
     namespaces, carried = pending_changes(session)
     if namespaces:
         await runtime.cache.invalidate(*namespaces, carried=carried)
