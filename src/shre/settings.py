@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/shre.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_echo: bool = False
+    # How long a request may wait for any lock (PostgreSQL: a row another request is
+    # changing, the reporting line's lock) before it fails with 503 and Retry-After,
+    # instead of piling up behind a stuck transaction. Commands (`shre ...`) wait.
+    database_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
 
     # --- cache (seed variables) ---
     redis_enabled: bool = False
@@ -143,12 +147,6 @@ class Settings(BaseSettings):
     # How long writing an audit event may wait for the chain's lock (PostgreSQL) before
     # the request fails with 503.
     audit_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
-
-    # --- database ---
-    # How long a request may wait for any lock (PostgreSQL: a row another request is
-    # changing, the reporting line's lock) before it fails with 503 and Retry-After,
-    # instead of piling up behind a stuck transaction. Commands (`shre ...`) wait.
-    database_lock_timeout_ms: int = Field(default=3000, ge=10, le=60000)
 
     @field_validator("encryption_key")
     @classmethod
