@@ -518,9 +518,9 @@ class CacheLayer:
         key: str,
         loader: Loader,
         *,
-        prepare: Prepare,
         row_ids: RowIds,
         patch: Patch,
+        prepare: Prepare | None = None,
         within: str | None = None,
         changes_of: str | None = None,
     ) -> Any:
@@ -529,37 +529,36 @@ class CacheLayer:
         value with those of its rows among `changes.ids` brought up to date, from the
         states the changes carried or else the database (None: it cannot be, load the
         whole). `changes_of`: the namespace whose row changes apply (default `namespace`;
-        one record's entry follows its entity type's). `within`: as for `get_or_load`.
-        The request reads the versions of these and of `rows_of(changes_of)` (prefetch
-        them, see `reads_cache`)."""
+        one record's entry follows its entity type's). `prepare` and `within`: as for
+        `get_or_load`. The request reads the versions of these and of
+        `rows_of(changes_of)` (prefetch them, see `reads_cache`)."""
+        ready = prepare or _as_is
         if self.dirty:
             await self.flush_dirty()
         if not self.cache.is_enabled() or self.dirty:
-            return prepare(await loader())
+            return ready(await loader())
         log = changes_of or namespace
         names = (namespace,) if within is None else (namespace, within)
         epoch = self._epoch
         versions = await self._versions((*names, rows_of(log)))
         if versions is None or epoch != self._epoch or self.dirty:
-            return prepare(await loader())  # cache down, or it just came back
+            return ready(await loader())  # cache down, or it just came back
         count = versions[-1]
         tag = ".".join(str(v) for v in reversed(versions[:-1]))
         full = f"{namespace}:v{tag}:rows:{key}"
         hit, held = self.local.get(full)
         if hit:
-            stamp, ready, size = held
+            stamp, kept, size = held
             changed = await self._changed_since(log, stamp, count)
-            if changed is not None and changed.ids.isdisjoint(row_ids(ready)):
+            if changed is not None and changed.ids.isdisjoint(row_ids(kept)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
-                    self.local.put(
-                        full, (count, ready, size), size, self._ttl_or_default(namespace)
-                    )
-                return ready
+                    self.local.put(full, (count, kept, size), size, self._ttl_or_default(namespace))
+                return kept
         entry = _Entry(namespace, log, full, count)
         # Concurrent readers of the entry at this count fetch, patch or load it once.
         return await self._once(
             f"{full}@{count}",
-            lambda: self._fetch_or_patch(entry, loader, prepare, row_ids, patch),
+            lambda: self._fetch_or_patch(entry, loader, ready, row_ids, patch),
         )
 
     async def _fetch_or_patch(

@@ -219,7 +219,6 @@ class EmployeeService:
             f"employee:{employee_id}",
             "row",
             load,
-            prepare=_as_is,
             row_ids=_record_id,
             patch=patched,
             within=RECORDS,
@@ -394,11 +393,12 @@ class EmployeeService:
         rows = cached.copy()
         stale: dict[uuid.UUID, int] = {}
         for at, row in enumerate(rows):
-            if str(row["id"]) not in changes.ids:
+            row_id = str(row["id"])
+            if row_id not in changes.ids:
                 continue
-            states = changes.states(str(row["id"]))
+            states = changes.states(row_id)
             if states is None:
-                stale[uuid.UUID(str(row["id"]))] = at
+                stale[uuid.UUID(row_id)] = at
                 continue
             newest = max(states, key=lambda state: int(state["version"]))
             if int(newest["version"]) > int(row["version"]):
@@ -690,10 +690,6 @@ class EmployeeService:
             carry_on_commit(
                 self.session, NAMESPACE, employee.id, EMPLOYEE_ROWS.dump_loaded(employee)
             )
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _record_id(row: dict[str, Any] | None) -> list[str]:
