@@ -14,7 +14,9 @@ from sqlalchemy import select, text
 
 from shre.audit import AuditTrail, VerifyReport, verify_chain
 from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
+from shre.audit.trail import commit
 from shre.kit.runtime import Runtime
+from shre.observability.metrics import COUNTERS
 
 AUDIT = "/api/v1/audit"
 VERIFY = "/api/v1/audit/verify"
@@ -65,6 +67,28 @@ async def write(runtime: Runtime, n: int, action: str = "test.event", **kwargs: 
         async with runtime.sessionmaker() as session:
             await AuditTrail.system(session, runtime.sessionmaker).record(action, **kwargs)
             await session.commit()
+
+
+async def statements_of_read(by: Runtime, n: int) -> int:
+    """The audit log's statements for one read event (`record_read`, target `r{n}`)."""
+    before = COUNTERS.audit_queries
+    async with by.sessionmaker() as session:
+        await AuditTrail.system(session, by.sessionmaker).record_read(
+            "test.read", target_id=f"r{n}"
+        )
+    return COUNTERS.audit_queries - before
+
+
+async def statements_of_change(by: Runtime, n: int, *actions: str) -> int:
+    """The audit log's statements for a transaction recording `actions` (target `w{n}`),
+    committed as a request's is (`shre.audit.trail.commit`)."""
+    before = COUNTERS.audit_queries
+    async with by.sessionmaker() as session:
+        trail = AuditTrail.system(session, by.sessionmaker)
+        for action in actions:
+            await trail.record(action, target_id=f"w{n}")
+        await commit(session)
+    return COUNTERS.audit_queries - before
 
 
 async def tamper(runtime: Runtime, sql: str, **params: Any) -> None:

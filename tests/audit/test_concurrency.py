@@ -15,9 +15,14 @@ from shre.audit import AuditTrail
 from shre.auth.policy import Role
 from shre.departments.models import Department
 from shre.kit.runtime import Runtime
-from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
-from tests.audit.helpers import events, verify, write
+from tests.audit.helpers import (
+    events,
+    statements_of_change,
+    statements_of_read,
+    verify,
+    write,
+)
 from tests.conftest import Account, Accounts, assert_problem
 from tests.departments.helpers import DEPARTMENTS, create_department, department_url
 
@@ -58,22 +63,10 @@ async def test_a_process_that_wrote_the_head_appends_after_it_in_one_statement(
     other = build_runtime(settings, serving=True)  # a second app process, same database
     postgres = runtime.engine.dialect.name == "postgresql"
 
-    async def read(by: Runtime, n: int) -> int:
-        before = COUNTERS.audit_queries
-        async with by.sessionmaker() as session:
-            await AuditTrail.system(session, by.sessionmaker).record_read(
-                "test.read", target_id=f"r{n}"
-            )
-        return COUNTERS.audit_queries - before
+    read = statements_of_read
 
     async def change(by: Runtime, n: int) -> int:
-        before = COUNTERS.audit_queries
-        async with by.sessionmaker() as session:
-            trail = AuditTrail.system(session, by.sessionmaker)
-            await trail.record("test.write", target_id=f"w{n}")
-            await trail.record("test.write_more", target_id=f"w{n}")
-            await session.commit()
-        return COUNTERS.audit_queries - before
+        return await statements_of_change(by, n, "test.write", "test.write_more")
 
     try:
         costs = [await read(runtime, 0), await read(runtime, 1), await change(runtime, 2)]

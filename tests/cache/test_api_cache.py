@@ -17,16 +17,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from shre.app import build_runtime, create_app
-from shre.audit import AuditTrail
 from shre.audit.chain import SharedHead
-from shre.audit.trail import commit
 from shre.auth.policy import Role
 from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
 from tests.audit.helpers import events as audit_events
-from tests.audit.helpers import verify
+from tests.audit.helpers import statements_of_change, statements_of_read, verify
 from tests.cache.conftest import RedisServer
 from tests.conftest import PASSWORD, Account, Accounts, assert_problem
 from tests.documents.helpers import DOCS, new_employee, uploaded
@@ -689,22 +687,10 @@ class TestSharedAuditHead:
     ) -> None:
         other = build_runtime(settings, serving=True)
 
-        async def read(by: Runtime, n: int) -> int:
-            before = COUNTERS.audit_queries
-            async with by.sessionmaker() as session:
-                await AuditTrail.system(session, by.sessionmaker).record_read(
-                    "test.read", target_id=f"r{n}"
-                )
-            return COUNTERS.audit_queries - before
+        read = statements_of_read
 
         async def change(by: Runtime, n: int) -> int:
-            before = COUNTERS.audit_queries
-            async with by.sessionmaker() as session:
-                await AuditTrail.system(session, by.sessionmaker).record(
-                    "test.write", target_id=f"w{n}"
-                )
-                await commit(session)
-            return COUNTERS.audit_queries - before
+            return await statements_of_change(by, n, "test.write")
 
         try:
             costs = [await read(runtime, 0)]  # starts the chain
