@@ -11,18 +11,36 @@ from starlette.responses import Response
 
 from shre.kit.errors import PreconditionFailed
 
+MAX_VERSION = 2**31 - 1  # the largest a version column (INTEGER) holds
+
 
 def etag_for(version: int) -> str:
     return f'"{version}"'
 
 
+def if_match_versions(if_match: str | None) -> frozenset[int] | None:
+    """The versions the client's If-Match allows a change of; None: any (no header, or
+    "*": last write wins). A tag that is not one of ours (`etag_for`) allows none: If-Match
+    uses the strong comparison (RFC 9110 §13.1.1), so a weak tag never matches."""
+    if if_match is None:
+        return None
+    versions: set[int] = set()
+    for tag in (t.strip() for t in if_match.split(",")):
+        if tag == "*":
+            return None
+        inner = tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else ""
+        # A version is a 32-bit column: a longer number is no version of ours.
+        if inner.isascii() and inner.isdigit() and len(inner) <= 10:
+            version = int(inner)
+            if version <= MAX_VERSION and etag_for(version) == tag:
+                versions.add(version)
+    return frozenset(versions)
+
+
 def check_if_match(if_match: str | None, version: int) -> None:
     """Raise 412 when the client's If-Match names another version (no header: last write wins)."""
-    if if_match is None:
-        return
-    # If-Match uses the strong comparison (RFC 9110 §13.1.1): a weak tag never matches.
-    candidates = {tag.strip() for tag in if_match.split(",")}
-    if "*" in candidates or etag_for(version) in candidates:
+    versions = if_match_versions(if_match)
+    if versions is None or version in versions:
         return
     raise PreconditionFailed(
         "The record changed since you read it; reload and try again", code="stale_etag"
