@@ -4,21 +4,25 @@ nothing, and two racing writers never both win."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, text, update
 
 from shre.auth.policy import Role
+from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
+from tests.audit.helpers import events as audit_events
 from tests.conftest import Account, Accounts, assert_problem
 from tests.employees.helpers import (
     EMPLOYEES,
     create,
     employee_body,
     fetch,
+    raw_rows,
     sign_in,
     snapshot,
     url,
@@ -218,6 +222,126 @@ async def test_joining_a_department_while_it_is_deleted_is_never_a_500(
         else:
             assert_problem(joined, 422, "department_not_found")
             assert deleted.status_code == 204, deleted.text
+
+
+class TestChangesInPlace:
+    """A change of plain fields that no rule reads the stored record for (a phone, a
+    location) is one statement, with or without a cache: no read and no lock of the row
+    first, the client's If-Match in its WHERE. When it writes nothing, the row as stored
+    decides (404, 412), as for any other change."""
+
+    @pytest.fixture(params=[True, False], ids=["cache", "no-cache"])
+    def settings_overrides(self, request: pytest.FixtureRequest) -> dict[str, Any]:
+        return {"cache_enabled": request.param}
+
+    @staticmethod
+    def listen(runtime: Runtime) -> tuple[list[str], Any]:
+        sent: list[str] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+            if "employees" in statement and "audit_" not in statement:
+                sent.append(" ".join(statement.split()))
+
+        event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+        return sent, lambda: event.remove(
+            runtime.engine.sync_engine, "before_cursor_execute", record
+        )
+
+    async def test_a_phone_change_is_one_statement(
+        self, client: httpx.AsyncClient, admin: Account, runtime: Runtime
+    ) -> None:
+        ada = await create(client, admin, employee_body("E1", "ada@example.com", salary="1.00"))
+        [stored] = await raw_rows(runtime, "employees")
+        sent, stop = self.listen(runtime)
+        try:
+            changed = await client.patch(
+                url(ada["id"]), json={"phone": "+44 20 7946"}, headers=admin.headers
+            )
+        finally:
+            stop()
+        assert changed.status_code == 200, changed.text
+        assert [s.split()[:2] for s in sent] == [["UPDATE", "employees"]], sent
+        body = changed.json()
+        assert (body["phone"], body["salary"], changed.headers["ETag"]) == (
+            "+44 20 7946",
+            "1.00",
+            '"2"',
+        )
+        [row] = await raw_rows(runtime, "employees")
+        assert (row["phone"], row["version"]) == ("+44 20 7946", 2)
+        assert row["updated_at"] > stored["updated_at"]
+        assert await fetch(client, admin.headers, ada["id"]) == body
+        # A change with more than such fields reads and locks the row first, as before.
+        sent, stop = self.listen(runtime)
+        try:
+            changed = await client.patch(
+                url(ada["id"]), json={"phone": "1", "job_title": "CTO"}, headers=admin.headers
+            )
+        finally:
+            stop()
+        assert changed.status_code == 200, changed.text
+        assert [s.split()[0] for s in sent][:2] == ["SELECT", "UPDATE"], sent
+
+    async def test_a_change_behind_the_cache_is_kept_and_if_match_is_the_stored_one(
+        self, client: httpx.AsyncClient, admin: Account, runtime: Runtime
+    ) -> None:
+        ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+        await fetch(client, admin.headers, ada["id"])  # cached at version 1 (if cached)
+
+        async def bump(place: str) -> None:
+            """The row changes behind the cache's back: the cached record is now stale."""
+            async with runtime.engine.begin() as conn:
+                await conn.execute(
+                    update(Employee.__table__)
+                    .where(Employee.__table__.c.id == uuid.UUID(ada["id"]))
+                    .values(location=place, version=Employee.__table__.c.version + 1)
+                )
+
+        await bump("Paris")
+        changed = await client.patch(url(ada["id"]), json={"phone": "1"}, headers=admin.headers)
+        assert changed.status_code == 200, changed.text
+        assert (changed.json()["location"], changed.json()["phone"]) == ("Paris", "1")
+        assert changed.headers["ETag"] == '"3"'
+
+        # An If-Match that holds for the cached record but not for the stored one: 412,
+        # nothing written; one that holds for the stored one: written.
+        await bump("Rome")
+        stale = await client.patch(
+            url(ada["id"]), json={"phone": "2"}, headers={**admin.headers, "If-Match": '"3"'}
+        )
+        assert_problem(stale, 412, "stale_etag")
+        [row] = await raw_rows(runtime, "employees")
+        assert (row["phone"], row["location"], row["version"]) == ("1", "Rome", 4)
+        current = await client.patch(
+            url(ada["id"]), json={"phone": "2"}, headers={**admin.headers, "If-Match": '"4"'}
+        )
+        assert current.status_code == 200, current.text
+        [row] = await raw_rows(runtime, "employees")
+        assert (row["phone"], row["location"], row["version"]) == ("2", "Rome", 5)
+        assert (await fetch(client, admin.headers, ada["id"]))["location"] == "Rome"
+        for tag in ('"99999999999"', '"' + "9" * 5000 + '"', 'W/"5"', "5"):
+            refused = await client.patch(
+                url(ada["id"]), json={"phone": "3"}, headers={**admin.headers, "If-Match": tag}
+            )
+            assert_problem(refused, 412, "stale_etag")
+        missing = await client.patch(url(uuid.uuid4()), json={"phone": "3"}, headers=admin.headers)
+        assert_problem(missing, 404, "employee_not_found")
+        [row] = await raw_rows(runtime, "employees")
+        assert (row["phone"], row["version"]) == ("2", 5)
+
+    async def test_a_refused_change_is_refused_and_recorded_as_before(
+        self, client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+    ) -> None:
+        ada = await create(client, admin, employee_body("E1", "ada@example.com"))
+        grace = await create(client, admin, employee_body("E2", "grace@example.com"))
+        own = await sign_in(accounts, Role.EMPLOYEE, "self@example.com", ada["id"])
+        await fetch(client, admin.headers, grace["id"])  # cached
+        refused = await client.patch(url(grace["id"]), json={"phone": "1"}, headers=own)
+        assert_problem(refused, 403, "field_not_editable")
+        assert (await fetch(client, admin.headers, grace["id"]))["phone"] is None
+        assert await etag_of(client, admin.headers, grace["id"]) == '"1"'
+        [denied] = await audit_events(runtime, "employee.update")
+        assert (denied.outcome, denied.target_id) == ("denied", grace["id"])
 
 
 class TestBoundedLockWaits:

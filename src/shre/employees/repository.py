@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, false, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.employees.models import Employee, EmployeeChange
@@ -64,7 +73,10 @@ class EmployeeRepository:
         anyway: another change of it waits, while a row that merely refers to it (a report
         whose manager it becomes) does not."""
         locked = {"key_share": True} if lock else None
-        return await self.session.get(Employee, employee_id, with_for_update=locked)
+        # Locked: read as it is now, even if this session has read it before.
+        return await self.session.get(
+            Employee, employee_id, with_for_update=locked, populate_existing=lock
+        )
 
     async def exists(self, employee_id: uuid.UUID) -> bool:
         stmt = select(Employee.id).where(Employee.id == employee_id)
@@ -182,6 +194,23 @@ class EmployeeRepository:
     async def in_department(self, department_id: uuid.UUID) -> bool:
         stmt = select(Employee.id).where(Employee.department_id == department_id).limit(1)
         return (await self.session.execute(stmt)).first() is not None
+
+    async def update_in_place(
+        self, employee_id: uuid.UUID, versions: frozenset[int] | None, values: dict[str, Any]
+    ) -> Employee | None:
+        """Change the employee in one statement, without reading it first, if it is at one
+        of `versions` (None: at any): the row as written (RETURNING), its version one up;
+        None if there is no such row. The ORM's flush is bypassed, so its hooks are too:
+        only for plain columns that none watches (the wrapped key is watched)."""
+        stmt = update(Employee).where(Employee.id == employee_id)
+        if versions is not None:
+            stmt = stmt.where(Employee.version.in_(versions))
+        stmt = (
+            stmt.values(**values, version=Employee.version + 1)
+            .returning(Employee)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
 
     async def add(self, employee: Employee) -> None:
         self.session.add(employee)

@@ -4,6 +4,7 @@ rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from types import SimpleNamespace
 from typing import Any, cast
@@ -40,7 +41,7 @@ from shre.employees.repository import EmployeeRepository, Scope
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
-from shre.kit.http import check_if_match, json_bytes
+from shre.kit.http import check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
@@ -77,6 +78,10 @@ IN_PLACE_FIELDS = frozenset(
         "home_address",
     }
 )
+# What a change may write in one statement, without reading the row (`_changed_in_place`):
+# fields changed in place, with no history, nothing sealed (that takes the data key) and
+# no rule that reads the stored record (termination_date's, against hire_date).
+QUICK_FIELDS = IN_PLACE_FIELDS - set(HISTORY_FIELDS) - SEALED_COLUMNS.keys() - {"termination_date"}
 RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
 # What a change to employees outside a request (CLI: seed, key operations) invalidates.
 # Who reports to whom (a manager reading one record): changed only by a new employee or
@@ -523,9 +528,12 @@ class EmployeeService:
         data: EmployeeUpdate,
         if_match: str | None,
     ) -> tuple[Employee, View]:
-        employee = await self._load(employee_id, to_change=True)
         changes = data.model_dump(exclude_unset=True)
         effective = changes.pop("effective_date", None) or date.today()
+        quick = await self._changed_in_place(actor, employee_id, changes, if_match)
+        if quick is not None:
+            return await self._updated(actor, quick, list(changes))
+        employee = await self._load(employee_id, to_change=True)
         allowed = employee_fields_editable(actor, employee.id)
         refused = sorted(set(changes) - allowed)
         # A record the caller may not change at all refuses even an empty change (or one
@@ -565,16 +573,47 @@ class EmployeeService:
         )
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
+        return await self._updated(actor, employee, [*changes, *sensitive])
+
+    async def _changed_in_place(
+        self,
+        actor: Principal,
+        employee_id: uuid.UUID,
+        changes: dict[str, Any],
+        if_match: str | None,
+    ) -> Employee | None:
+        """A change of QUICK_FIELDS only that the caller may make: no rule for them reads
+        the stored record, so it is made in one statement, without reading or locking the
+        row first (UPDATE … WHERE the version is one the client's If-Match allows,
+        RETURNING the row as written). None when it does not apply or writes nothing (no
+        such employee, or a stale If-Match): the locked path then decides, on the row as
+        stored, and answers 404 or 412 as ever."""
+        if not changes or not changes.keys() <= QUICK_FIELDS:
+            return None
+        if not changes.keys() <= employee_fields_editable(actor, employee_id):
+            return None  # the locked path records the refusal
+        versions = if_match_versions(if_match)
+        if versions is not None and not versions:
+            return None  # no version of ours: 412 from the locked path
+        employee = await self.repo.update_in_place(employee_id, versions, changes)
+        if employee is None:
+            return None
+        await self._flush(
+            employee, figures=bool(STATS_FIELDS & changes.keys()), line=False, lists=False
+        )
+        return employee
+
+    async def _updated(
+        self, actor: Principal, employee: Employee, fields: Sequence[str]
+    ) -> tuple[Employee, View]:
+        """A change written: its audit event, and the record as the caller may see it."""
         await self.audit.record(
-            "employee.update",
-            target_type="employee",
-            target_id=employee.id,
-            fields=[*changes, *sensitive],
+            "employee.update", target_type="employee", target_id=employee.id, fields=fields
         )
         log.info(
             "employee.updated",
             employee_id=str(employee.id),
-            fields=sorted([*changes, *sensitive]),
+            fields=sorted(fields),
             by=str(actor.id),
         )
         view = self.view(actor, employee, await self._reports_of(actor, [employee], fresh=True))
