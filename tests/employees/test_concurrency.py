@@ -252,6 +252,8 @@ class TestChangesInPlace:
     ) -> None:
         ada = await create(client, admin, employee_body("E1", "ada@example.com", salary="1.00"))
         [stored] = await raw_rows(runtime, "employees")
+        page = await client.get(EMPLOYEES, headers=admin.headers)  # cached, with a cache
+        assert page.json()["items"][0]["phone"] is None
         sent, stop = self.listen(runtime)
         try:
             changed = await client.patch(
@@ -271,6 +273,15 @@ class TestChangesInPlace:
         assert (row["phone"], row["version"]) == ("+44 20 7946", 2)
         assert row["updated_at"] > stored["updated_at"]
         assert await fetch(client, admin.headers, ada["id"]) == body
+        # The cached page is patched with the row as the statement returned it: read
+        # again, it costs no statement of the employees table.
+        sent, stop = self.listen(runtime)
+        try:
+            page = await client.get(EMPLOYEES, headers=admin.headers)
+        finally:
+            stop()
+        assert page.json()["items"] == [body]
+        assert (sent == []) is runtime.settings.cache_enabled, sent
         # A change with more than such fields reads and locks the row first, as before.
         sent, stop = self.listen(runtime)
         try:
