@@ -14,6 +14,7 @@ import secrets
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shre import migrate
@@ -121,6 +122,22 @@ async def empty_tables(runtime: Runtime) -> None:
             # tables, so triggers are off for this one transaction (a superuser's privilege).
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
             await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+
+
+@contextmanager
+def statements_sent(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL statements sent on the runtime's engine while the block runs (the audit
+    log's small pool of its own aside), in order, as sent."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

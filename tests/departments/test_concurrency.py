@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.audit import AuditTrail
@@ -19,7 +18,7 @@ from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
 from shre.departments.service import DepartmentService
 from shre.kit.errors import Conflict, DomainError, InvalidInput
 from shre.kit.runtime import Runtime
-from tests.conftest import Account, assert_problem
+from tests.conftest import Account, assert_problem, statements_sent
 from tests.departments.helpers import (
     DEPARTMENTS,
     all_departments,
@@ -283,22 +282,14 @@ async def test_interleaved_writes_the_second_waits_then_fails_cleanly(
 
     async with runtime.sessionmaker() as s1, runtime.sessionmaker() as s2:
         await first(service(s1), ids)  # not committed yet
-        sent: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            sent.append(statement)
-
         # The second has begun (its first statement sent: it has read what it reads before
         # any lock) before the first commits, however slow the machine is at the moment.
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
-        try:
+        with statements_sent(runtime) as sent:
             racer = asyncio.create_task(second(service(s2), ids))
             for _ in range(200):
                 if sent or racer.done():
                     break
                 await asyncio.sleep(0.05)
-        finally:
-            event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
         await asyncio.sleep(0.3)
         assert not racer.done(), "the second write must wait for the first transaction"
         await s1.commit()

@@ -9,14 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from shre.auth.policy import Role
 from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.audit.helpers import events as audit_events
-from tests.conftest import Account, Accounts, assert_problem
+from tests.conftest import Account, Accounts, assert_problem, statements_sent
 from tests.employees.helpers import (
     EMPLOYEES,
     create,
@@ -235,17 +235,9 @@ class TestChangesInPlace:
         return {"cache_enabled": request.param}
 
     @staticmethod
-    def listen(runtime: Runtime) -> tuple[list[str], Any]:
-        sent: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            if "employees" in statement and "audit_" not in statement:
-                sent.append(" ".join(statement.split()))
-
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
-        return sent, lambda: event.remove(
-            runtime.engine.sync_engine, "before_cursor_execute", record
-        )
+    def of_employees(sent: list[str]) -> list[str]:
+        """The statements on the employees table (not the audit log's), one line each."""
+        return [" ".join(s.split()) for s in sent if "employees" in s and "audit_" not in s]
 
     async def test_a_phone_change_is_one_statement(
         self, client: httpx.AsyncClient, admin: Account, runtime: Runtime
@@ -254,14 +246,12 @@ class TestChangesInPlace:
         [stored] = await raw_rows(runtime, "employees")
         page = await client.get(EMPLOYEES, headers=admin.headers)  # cached, with a cache
         assert page.json()["items"][0]["phone"] is None
-        sent, stop = self.listen(runtime)
-        try:
+        with statements_sent(runtime) as sent:
             changed = await client.patch(
                 url(ada["id"]), json={"phone": "+44 20 7946"}, headers=admin.headers
             )
-        finally:
-            stop()
         assert changed.status_code == 200, changed.text
+        sent = self.of_employees(sent)
         assert [s.split()[:2] for s in sent] == [["UPDATE", "employees"]], sent
         body = changed.json()
         assert (body["phone"], body["salary"], changed.headers["ETag"]) == (
@@ -275,22 +265,18 @@ class TestChangesInPlace:
         assert await fetch(client, admin.headers, ada["id"]) == body
         # The cached page is patched with the row as the statement returned it: read
         # again, it costs no statement of the employees table.
-        sent, stop = self.listen(runtime)
-        try:
+        with statements_sent(runtime) as sent:
             page = await client.get(EMPLOYEES, headers=admin.headers)
-        finally:
-            stop()
+        sent = self.of_employees(sent)
         assert page.json()["items"] == [body]
         assert (sent == []) is runtime.settings.cache_enabled, sent
         # A change with more than such fields reads and locks the row first, as before.
-        sent, stop = self.listen(runtime)
-        try:
+        with statements_sent(runtime) as sent:
             changed = await client.patch(
                 url(ada["id"]), json={"phone": "1", "job_title": "CTO"}, headers=admin.headers
             )
-        finally:
-            stop()
         assert changed.status_code == 200, changed.text
+        sent = self.of_employees(sent)
         assert [s.split()[0] for s in sent][:2] == ["SELECT", "UPDATE"], sent
 
     async def test_a_change_behind_the_cache_is_kept_and_if_match_is_the_stored_one(
@@ -408,16 +394,8 @@ class TestAuditAppendOfAWrite:
     ) -> None:
         ada = await create(client, admin, employee_body("E1", "ada@example.com"))
         await client.patch(url(ada["id"]), json={"phone": "1"}, headers=admin.headers)
-        sent: list[str] = []
-
-        def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-            sent.append(statement)
-
-        event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
-        try:
+        with statements_sent(runtime) as sent:
             changed = await client.patch(url(ada["id"]), json={"phone": "2"}, headers=admin.headers)
-        finally:
-            event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
         assert changed.status_code == 200, changed.text
         bounded = settings.database_lock_timeout_ms <= settings.audit_lock_timeout_ms
         assert sum("set_config" in s for s in sent) == (0 if bounded else 1), sent
