@@ -92,10 +92,10 @@ def test_create_admin(tmp_path: Path) -> None:
 
 
 class Server:
-    def __init__(self, cwd: Path, port: int, env: dict[str, str]) -> None:
+    def __init__(self, cwd: Path, port: int, env: dict[str, str], *args: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
+            [sys.executable, "-m", "shre", "serve", "--port", str(port), *args],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,

@@ -22,6 +22,7 @@ from shre.auth.service import Authenticator
 from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
 from shre.cache import RedisCache, create_cache_layer
+from shre.cache.sync import CacheSync, installation_id, peers_for
 from shre.crypto import Keyring
 from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
 from shre.departments.router import router as departments_router
@@ -99,6 +100,37 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     )
 
 
+async def open_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
+    """`build_runtime`, its shared cache scoped to this installation (the database's
+    identity), and for a serving process the sync that keeps its cache in step with
+    commands and other processes (`shre.cache.sync`). Close it with `close_runtime`."""
+    runtime = build_runtime(settings, serving=serving)
+    try:
+        if serving:
+            sync = CacheSync(
+                runtime.cache,
+                runtime.sessionmaker,
+                lambda installation: peers_for(settings, installation),
+            )
+            await sync.start()
+            runtime.sync = sync
+        else:
+            runtime.cache.cache.scope(await installation_id(runtime.sessionmaker))
+    except BaseException:
+        await close_runtime(runtime)
+        raise
+    return runtime
+
+
+async def close_runtime(runtime: Runtime) -> None:
+    if runtime.sync is not None:
+        await runtime.sync.stop()
+    await runtime.storage.aclose()
+    await runtime.cache.close()
+    await runtime.audit.aclose()
+    await runtime.engine.dispose()
+
+
 health = APIRouter(tags=["health"])
 
 
@@ -138,7 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = build_runtime(settings, serving=True)
+        runtime = await open_runtime(settings, serving=True)
         app.state.runtime = runtime
         # Document versions name their backend: the other one opens on demand.
         app.state.storages = StorageSet(settings, runtime.storage)
@@ -152,10 +184,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await app.state.storages.aclose()
-            await runtime.storage.aclose()
-            await runtime.cache.close()
-            await runtime.audit.aclose()
-            await runtime.engine.dispose()
+            await close_runtime(runtime)
             log.info("app.stopped")
 
     app = FastAPI(

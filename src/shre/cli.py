@@ -7,8 +7,8 @@ import os
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO, Literal, TypeVar
@@ -21,6 +21,7 @@ from shre import __version__
 from shre.audit import AuditTrail
 from shre.auth.passwords import password_problems
 from shre.cache import pending_invalidations
+from shre.cache.sync import NotMigrated, leave_invalidations, prune_invalidations
 from shre.employees.service import ALL_EMPLOYEE_NAMESPACES
 from shre.kit.errors import DomainError
 from shre.kit.runtime import Runtime
@@ -65,38 +66,64 @@ def settings_or_exit() -> Settings:
     return settings
 
 
+@asynccontextmanager
+async def command_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The runtime of a command (its shared cache scoped to the installation)."""
+    from shre.app import close_runtime, open_runtime
+
+    try:
+        runtime = await open_runtime(settings)
+    except NotMigrated as exc:
+        fail(str(exc), code=1)
+        raise AssertionError("unreachable") from None
+    try:
+        yield runtime
+    finally:
+        await close_runtime(runtime)
+
+
 async def with_session(
     settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[T]]
 ) -> T:
-    """Run `work` in one transaction (committed on success), outside any web request."""
-    from shre.app import build_runtime
-
-    runtime = build_runtime(settings)
-    try:
-        async with runtime.sessionmaker() as session:
-            try:
-                result = await work(runtime, session)
-            except BaseException:
-                await session.rollback()
-                raise
-            await session.commit()
-            await invalidate_caches(runtime, pending_invalidations(session))
-            return result
-    finally:
-        await runtime.cache.close()
-        await runtime.audit.aclose()
-        await runtime.engine.dispose()
+    """Run `work` in one transaction (committed on success), outside any web request.
+    The cache namespaces its changes touch are left for the serving processes in the
+    same transaction (`leave_invalidations`), then invalidated in the shared cache."""
+    async with command_runtime(settings) as runtime, runtime.sessionmaker() as session:
+        try:
+            result = await work(runtime, session)
+            await session.flush()  # the flush hooks name what changed
+            leave_invalidations(session)
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        await invalidate_shared_cache(runtime, pending_invalidations(session))
+        return result
 
 
 async def invalidate_caches(runtime: Runtime, namespaces: Iterable[str]) -> None:
+    """After a command's bulk work (committed in transactions of its own): tell the
+    serving processes (their own caches follow within a second), and invalidate the
+    shared cache at once."""
+    wanted = set(namespaces)
+    async with runtime.sessionmaker() as session:
+        leave_invalidations(session, wanted)
+        await prune_invalidations(session)
+        await session.commit()
+    await invalidate_shared_cache(runtime, wanted)
+
+
+async def invalidate_shared_cache(runtime: Runtime, namespaces: Iterable[str]) -> None:
     """What a command changed must not be served from a shared cache (Redis) by the
-    running servers. When Redis cannot be reached the command says so: the operator
-    flushes it (DELETE /api/v1/admin/cache) once it is back."""
+    running servers. When Redis cannot be reached the command says so: the servers
+    invalidate it themselves within a second (they read what the command left), and a
+    flush (DELETE /api/v1/admin/cache) clears it too."""
     failed = await runtime.cache.invalidate_now(*namespaces)
     if failed:
         typer.echo(
             f"shre: WARNING: could not invalidate cached {', '.join(failed)} (cache "
-            "unreachable); flush the cache (DELETE /api/v1/admin/cache) when it is back",
+            "unreachable); the running servers will, or flush the cache "
+            "(DELETE /api/v1/admin/cache) when it is back",
             err=True,
         )
 
@@ -110,21 +137,14 @@ def with_progress(
     """Run a long job with a progress bar; `work` reports how many items are done."""
     from rich.progress import Progress
 
-    from shre.app import build_runtime
-
     async def main() -> T:
-        runtime = build_runtime(settings)
-        try:
+        async with command_runtime(settings) as runtime:
             with Progress(transient=False) as progress:
                 task = progress.add_task(label, total=total)
                 result = await work(runtime, lambda done: progress.update(task, completed=done))
             # Long jobs rewrite employees in bulk (seed, rotation, re-encryption).
             await invalidate_caches(runtime, ALL_EMPLOYEE_NAMESPACES)
             return result
-        finally:
-            await runtime.cache.close()
-            await runtime.audit.aclose()
-            await runtime.engine.dispose()
 
     return asyncio.run(main())
 
@@ -171,6 +191,9 @@ def serve(
         "timeout_graceful_shutdown": 20,
     }
     if n_workers > 1 or reload:
+        # The workers build their settings from the environment (create_app_from_env):
+        # they must know there are several of them (no per-process memory cache).
+        os.environ["SHRE_WORKERS"] = str(n_workers)
         uvicorn.run(
             "shre.app:create_app_from_env",
             factory=True,
@@ -664,19 +687,14 @@ async def _with_stores(
     settings: Settings, work: Callable[[Runtime, StorageSet], Awaitable[T]]
 ) -> T:
     """Run `work` with the runtime and both storage backends (the other on demand)."""
-    from shre.app import build_runtime
     from shre.storage import StorageSet
 
-    runtime = build_runtime(settings)
-    stores = StorageSet(settings, runtime.storage)
-    try:
-        return await work(runtime, stores)
-    finally:
-        await stores.aclose()
-        await runtime.storage.aclose()
-        await runtime.cache.close()
-        await runtime.audit.aclose()
-        await runtime.engine.dispose()
+    async with command_runtime(settings) as runtime:
+        stores = StorageSet(settings, runtime.storage)
+        try:
+            return await work(runtime, stores)
+        finally:
+            await stores.aclose()
 
 
 @storage_app.command("check")

@@ -2,6 +2,7 @@
 
 from shre.audit import models as audit_models
 from shre.auth import models as auth_models
+from shre.cache import models as cache_models
 from shre.db import Base
 from shre.departments import models as department_models
 from shre.documents import models as document_models
@@ -13,6 +14,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "auth_models",
+    "cache_models",
     "department_models",
     "document_models",
     "employee_models",

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from shre.app import build_runtime, create_app
 from shre.audit.chain import SharedHead
 from shre.auth.policy import Role
+from shre.cache.sync import installation_id
 from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
@@ -69,6 +70,14 @@ def command_env(settings: Settings, tmp_path: Path) -> dict[str, str]:
     )
 
 
+def keys_of(runtime: Runtime) -> str:
+    """Where this installation's keys live in Redis (`shre:<installation>:`)."""
+    prefix = runtime.cache.cache.prefix  # type: ignore[attr-defined]
+    assert isinstance(prefix, str)
+    assert prefix.startswith("shre:")
+    return prefix
+
+
 async def names(client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
     response = await client.get(EMPLOYEES, headers=headers)
     assert response.status_code == 200, response.text
@@ -110,7 +119,11 @@ async def test_a_write_in_one_process_is_read_in_the_other(
 
 
 async def test_redis_holds_no_sensitive_plaintext(
-    client: httpx.AsyncClient, admin: Account, accounts: Accounts, redis: RedisServer
+    client: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+    redis: RedisServer,
+    runtime: Runtime,
 ) -> None:
     person = await create(client, admin, employee_body("E1", "ada@example.com", **SENSITIVE))
     await accounts.create(Role.EMPLOYEE, "ada-user@example.com", employee_id=person["id"])
@@ -132,7 +145,7 @@ async def test_redis_holds_no_sensitive_plaintext(
             read = await client.get(f"{EMPLOYEES}/{person['id']}", headers=headers)
             assert read.json().get("ssn") in (SENSITIVE["ssn"], None), round_
     raw = redis.client()
-    keys = [key async for key in raw.scan_iter(match="shre:*")]
+    keys = [key async for key in raw.scan_iter(match=f"{keys_of(runtime)}*")]
     assert any(b":v" in key for key in keys)  # something was cached
     values, logged = [], []
     for key in keys:
@@ -320,7 +333,9 @@ async def test_department_stats_are_cached_with_salary_figures_sealed(
     assert seen["headcount"] == 5
     assert seen["salary"] is None
     raw = redis.client()
-    cached = [await raw.get(k) async for k in raw.scan_iter(match="shre:department_stats:*")]
+    cached = [
+        await raw.get(k) async for k in raw.scan_iter(match=f"{keys_of(runtime)}department_stats:*")
+    ]
     await raw.aclose()
     assert len(cached) == 1
     assert b"63000" not in cached[0]
@@ -360,7 +375,9 @@ async def test_a_deactivated_account_is_refused_at_once_by_every_process(
     )
     assert off.status_code == 200, off.text
     assert_problem(await client.get("/api/v1/me", headers=hr.headers), 401)
-    cached = [k async for k in runtime.cache.cache.client.scan_iter(match="shre:user:*")]  # type: ignore[attr-defined]
+    cached = [
+        k async for k in runtime.cache.cache.client.scan_iter(match=f"{keys_of(runtime)}user:*")
+    ]  # type: ignore[attr-defined]
     values = b"".join([await runtime.cache.cache.client.get(k) or b"" for k in cached])  # type: ignore[attr-defined]
     assert b"argon2" not in values  # the password hash is never cached
 
@@ -383,6 +400,7 @@ class TestThrottleOnRedis:
         other_process: httpx.AsyncClient,
         accounts: Accounts,
         redis: RedisServer,
+        runtime: Runtime,
     ) -> None:
         await accounts.create(Role.HR, "hr@example.com")
         login = "/api/v1/auth/login"
@@ -397,7 +415,7 @@ class TestThrottleOnRedis:
         assert_problem(refused, 429, "login_throttled")
         assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
         raw = redis.client()
-        assert [k async for k in raw.scan_iter(match="shre:throttle:acct:*")]
+        assert [k async for k in raw.scan_iter(match=f"{keys_of(runtime)}throttle:acct:*")]
         await raw.aclose()
 
         # Twenty guesses at once for another account: at most four are even checked.
@@ -686,6 +704,7 @@ class TestSharedAuditHead:
         self, runtime: Runtime, settings: Settings, redis: RedisServer
     ) -> None:
         other = build_runtime(settings, serving=True)
+        other.cache.cache.scope(await installation_id(other.sessionmaker))
 
         read = statements_of_read
 
@@ -700,7 +719,7 @@ class TestSharedAuditHead:
             assert costs[1:] == [1] * 8
 
             raw = redis.client()
-            key = f"shre:{SharedHead.KEY}"
+            key = f"{keys_of(runtime)}{SharedHead.KEY}"
             published = await raw.get(key)
             assert published is not None
             seq, hash_, key_id, _mac = orjson.loads(published[1:])  # by the last append

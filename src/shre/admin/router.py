@@ -29,6 +29,9 @@ class CacheStatsOut(BaseModel):
     local_entries: int
     local_bytes: int
     pending_invalidations: list[str]
+    # Whether this process answers reads from the cache now (false: disabled, down,
+    # invalidations pending, or a cache of its own while other processes serve too).
+    serving: bool
 
 
 class CacheFlushed(BaseModel):
@@ -42,12 +45,16 @@ async def cache_stats(_: Admin, runtime: RuntimeDep) -> CacheStatsOut:
     serialised size); keys and memory as the backend reports them (Redis: the whole
     database)."""
     stats = await runtime.cache.get_stats()
-    return CacheStatsOut(**stats.as_dict(), pending_invalidations=sorted(runtime.cache.dirty))
+    return CacheStatsOut(
+        **stats.as_dict(),
+        pending_invalidations=sorted(runtime.cache.dirty),
+        serving=runtime.cache.is_serving(),
+    )
 
 
 @router.delete("/cache", response_model=CacheFlushed)
 async def flush_cache(_: Admin, runtime: RuntimeDep) -> CacheFlushed:
-    """Delete every shre key (nothing else in a shared Redis)."""
+    """Delete every key of this installation (nothing else in a shared Redis)."""
     return CacheFlushed(deleted=await runtime.cache.cache.flush_all())
 
 

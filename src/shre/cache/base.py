@@ -19,6 +19,11 @@ FORMAT_V1 = b"\x01"
 KEY_PREFIX = "shre:"
 
 
+def installation_prefix(installation: uuid.UUID) -> str:
+    """Where one installation's keys live in a shared backend."""
+    return f"{KEY_PREFIX}{installation.hex[:16]}:"
+
+
 @dataclass(frozen=True, slots=True)
 class CacheStats:
     enabled: bool
@@ -96,11 +101,18 @@ def loads(raw: bytes) -> Any | None:
 
 @runtime_checkable
 class Cache(Protocol):
-    """Keys are given without the `shre:` prefix; backends add it. A backend that fails
-    (Redis down) never raises from these methods: reads miss, writes report False or
-    None, and the error is counted."""
+    """Keys are given without the `shre:<installation>:` prefix; backends add it. A backend
+    that fails (Redis down) never raises from these methods: reads miss, writes report
+    False or None, and the error is counted."""
 
     backend: str
+    # Whether other processes see the same entries (Redis), or only this one (memory).
+    shared: bool
+
+    def scope(self, installation: uuid.UUID) -> None:
+        """Keep this installation's keys apart from any other's sharing the backend (two
+        installations on one Redis database): called once, before any other method."""
+        ...
 
     def is_enabled(self) -> bool: ...
 
@@ -168,7 +180,7 @@ class Cache(Protocol):
         ...
 
     async def flush_all(self) -> int:
-        """Delete every shre key (never anything else in the same Redis)."""
+        """Delete every key of this installation (never anything else in the same Redis)."""
         ...
 
     async def get_stats(self) -> CacheStats: ...

@@ -158,6 +158,10 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def _always() -> bool:
+    return True
+
+
 def _stamp(entry: Mapping[str, Any]) -> int:
     """The count an entry of `get_or_patch` was read at (-1: none)."""
     stamp = entry.get("s")
@@ -284,21 +288,37 @@ class CacheLayer:
         self._seen: dict[str, SeenChanges] = {}
         self._here: dict[str, tuple[int, float, dict[Any, Any]]] = {}
         self._retry_task: asyncio.Task[None] | None = None
+        # Whether this process may answer from the cache at all now (see shre.cache.sync:
+        # a cache of this process's own is trusted only while it is known to be the only
+        # serving process and in step with the commands' invalidations).
+        self.guard: Callable[[], bool] = _always
         hook = getattr(cache, "on_reconnect", None)
         if hook is not None:
             hook(self._reconnected)
 
     async def _reconnected(self) -> None:
+        self._forget_copies()
+        await self.flush_dirty()
+
+    def _forget_copies(self) -> None:
         self._epoch += 1
         self.local.clear()
         self._seen.clear()
         self._here.clear()
-        await self.flush_dirty()
+
+    async def reset(self) -> None:
+        """Drop every entry, shared and kept: what was cached before is never served again
+        (a process's own cache that could have missed another process's writes)."""
+        self._forget_copies()
+        await self.cache.flush_all()
+
+    def _usable(self) -> bool:
+        return self.cache.is_enabled() and self.guard()
 
     def is_serving(self) -> bool:
         """Whether reads are answered from the cache now (enabled, up, nothing pending):
         a caller may choose a loader that is only worth it when its result is kept."""
-        return self.cache.is_enabled() and self.cache.is_available() and not self.dirty
+        return self._usable() and self.cache.is_available() and not self.dirty
 
     def if_serving(self) -> CacheLayer | None:
         """This layer if it answers reads now (`is_serving`), else None: a request that
@@ -429,7 +449,7 @@ class CacheLayer:
         request is still read before the database is; and a write that answered before
         the request began had bumped them already."""
         ready = prepare or _as_is
-        if not self.cache.is_enabled():
+        if not self._usable():
             return ready(await loader())
         if self.dirty:
             await self.flush_dirty()
@@ -535,7 +555,7 @@ class CacheLayer:
         ready = prepare or _as_is
         if self.dirty:
             await self.flush_dirty()
-        if not self.cache.is_enabled() or self.dirty:
+        if not self._usable() or self.dirty:
             return ready(await loader())
         log = changes_of or namespace
         names = (namespace,) if within is None else (namespace, within)
@@ -669,6 +689,11 @@ def carry_on_commit(session: AsyncSession, namespace: str, row_id: object, state
     name = row_change(namespace, row_id)
     invalidate_on_commit(session, name)
     session.info.setdefault(CARRIED_KEY, {})[name] = state
+
+
+def invalidations_asked(session: AsyncSession) -> set[str]:
+    """The namespaces asked for so far, left in place (`pending_changes` takes them)."""
+    return set(session.info.get(INVALIDATE_KEY, ()))
 
 
 def pending_invalidations(session: AsyncSession) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -16,6 +17,7 @@ PERMANENT = float("inf")
 
 class MemoryCache:
     backend = "memory"
+    shared = False
 
     def __init__(self, *, max_entries: int = 10_000, default_ttl: int = 3600) -> None:
         self.max_entries = max_entries
@@ -25,6 +27,9 @@ class MemoryCache:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._hits = 0
         self._misses = 0
+
+    def scope(self, installation: uuid.UUID) -> None:
+        """One process's memory holds one installation's entries only."""
 
     def is_available(self) -> bool:
         return True

@@ -4,6 +4,7 @@ could not invalidate each other's entries: stale reads)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,9 +13,13 @@ from shre.cache.base import CacheStats
 
 class NullCache:
     backend = "none"
+    shared = False
 
     def __init__(self) -> None:
         self._misses = 0
+
+    def scope(self, installation: uuid.UUID) -> None:
+        """Nothing is kept: nothing to keep apart."""
 
     def is_available(self) -> bool:
         return False

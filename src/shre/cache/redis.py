@@ -8,6 +8,7 @@ own; timeouts are short, since a cache that answers slowly is worse than none.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -17,7 +18,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
 
-from shre.cache.base import KEY_PREFIX, CacheStats, as_counter, dumps, loads
+from shre.cache.base import CacheStats, as_counter, dumps, installation_prefix, loads
 from shre.cache.breaker import CircuitBreaker
 from shre.settings import Settings
 
@@ -41,17 +42,19 @@ return value
 
 class RedisCache:
     backend = "redis"
+    shared = True
 
     def __init__(
         self,
         client: Redis,
         *,
         default_ttl: int = 3600,
-        prefix: str = KEY_PREFIX,
+        prefix: str | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.client = client
         self.default_ttl = default_ttl
+        # None until `scope` names the installation: no key is written outside it.
         self.prefix = prefix
         self.breaker = breaker or CircuitBreaker()
         self._hits = 0
@@ -71,7 +74,7 @@ class RedisCache:
         timeout: float = 0.25,
         max_connections: int = 50,
         default_ttl: int = 3600,
-        prefix: str = KEY_PREFIX,
+        prefix: str | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> RedisCache:
         """A pool that gives up fast: short timeouts, two quick retries (redis-py's own
@@ -110,16 +113,24 @@ class RedisCache:
         self._reconnect_hooks.append(hook)
 
     def is_available(self) -> bool:
-        return not self.breaker.is_open
+        # Not scoped yet (the database's identity unknown: it was down at start-up): no
+        # key can be named, so it answers as a cache that is down.
+        return self.prefix is not None and not self.breaker.is_open
 
     def is_enabled(self) -> bool:
         return True
 
+    def scope(self, installation: uuid.UUID) -> None:
+        self.prefix = installation_prefix(installation)
+
     def _key(self, key: str) -> str:
+        if self.prefix is None:
+            # A programming error, never a fallback to a key another installation shares.
+            raise RuntimeError("RedisCache used before scope(installation)")
         return self.prefix + key
 
     async def _call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> T:
-        if not self.breaker.allow():
+        if self.prefix is None or not self.breaker.allow():
             return fallback
         try:
             result = await operation()
@@ -190,9 +201,8 @@ class RedisCache:
     async def increment(
         self, key: str, amount: int = 1, ttl: int | None = None, *, start: int = 0
     ) -> int | None:
-        full = self._key(key)
-
         async def incr() -> int:
+            full = self._key(key)
             async with self.client.pipeline(transaction=True) as pipe:
                 if start:
                     pipe.set(full, start, nx=True)  # MULTI/EXEC: created once, then added to
@@ -227,9 +237,8 @@ class RedisCache:
     async def log_change(
         self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
     ) -> int | None:
-        keys = [self._key(counter), self._key(log)]
-
         async def append() -> int:
+            keys = [self._key(counter), self._key(log)]
             return int(await self._log_change(keys=keys, args=[start, entry, keep, ttl]))
 
         return await self._call(append, None)

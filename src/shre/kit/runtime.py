@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shre.audit.chain import AuditChain
 from shre.auth.service import Authenticator
 from shre.cache import CacheLayer
+from shre.cache.sync import CacheSync
 from shre.employees.vault import EmployeeVault
 from shre.settings import Settings
 from shre.storage import Storage
@@ -24,3 +25,5 @@ class Runtime:
     audit: AuditChain
     storage: Storage
     cache: CacheLayer
+    # Serving processes only: keeps the cache in step with commands and other processes.
+    sync: CacheSync | None = None
