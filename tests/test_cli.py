@@ -280,3 +280,49 @@ def test_demo_data_and_key_commands(workdir: Path) -> None:
 
     refused = shre(workdir, "keys", "shred", "not-a-uuid", "--yes", env=rotating)
     assert refused.returncode == 2
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_sqlite_database_and_its_side_files_are_private(workdir: Path, free_port: int) -> None:
+    """Finding 9 of issue 15: the database file was 0644 (so its -wal and -shm were too)
+    while the keys and uploads are 0600."""
+    db = workdir / "data" / "shre.db"
+    env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{db}", SHRE_PORT=str(free_port))
+    umask = os.umask(0o022)  # the usual one, which SQLite's own 0644 would pass
+    try:
+        assert shre(workdir, "migrate", env=env).returncode == 0
+        assert _mode(db) == 0o600
+        assert _mode(db.parent) == 0o700
+        assert _mode(workdir / "var") == 0o700  # made for the development keys
+        server = Server(workdir, free_port, env)
+        try:
+            # A write (a counted failed sign-in) while the server holds the database open.
+            failed = httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": "nobody@example.com", "password": "not the password"},
+            )
+            assert failed.status_code == 401
+            for name in ("shre.db", "shre.db-wal", "shre.db-shm"):
+                assert _mode(db.parent / name) == 0o600, name
+        finally:
+            server.stop()
+
+        # A database made by an older shre (0644) is tightened at start-up, with the side
+        # files SQLite keeps (an empty -wal here), before they are opened.
+        db.chmod(0o644)
+        wal = db.with_name("shre.db-wal")
+        wal.touch()
+        wal.chmod(0o644)
+        server = Server(workdir, free_port, env)
+        try:
+            assert (_mode(db), _mode(wal)) == (0o600, 0o600)
+        finally:
+            server.stop()
+        db.chmod(0o640)
+        assert shre(workdir, "migrate", env=env).returncode == 0
+        assert _mode(db) == 0o600
+    finally:
+        os.umask(umask)
