@@ -266,6 +266,7 @@ def test_demo_data_and_key_commands(workdir: Path) -> None:
     seeded = shre(workdir, "seed-demo", "--employees", "40", env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "demo-hr@demo.shre.example" in seeded.stdout
+    assert "Saffron-Harbor-7312" not in seeded.stdout  # no fixed passwords any more
     assert shre(workdir, "seed-demo", "--employees", "5", env=env).returncode == 1  # not twice
 
     rotating = clean_env(ENCRYPTION_KEY=new_key, ENCRYPTION_OLD_KEYS=old_key)
@@ -326,3 +327,25 @@ def test_the_sqlite_database_and_its_side_files_are_private(workdir: Path, free_
         assert _mode(db) == 0o600
     finally:
         os.umask(umask)
+
+
+def test_seed_demo_refuses_in_production_and_generates_passwords(workdir: Path) -> None:
+    """Finding 8 of issue 15: seed-demo ran in production and created sign-ins with
+    passwords that were the same on every installation."""
+    production = clean_env(
+        SHRE_ENV="production",
+        ENCRYPTION_KEY=shre(workdir, "keys", "generate").stdout.strip(),
+        JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
+    assert shre(workdir, "migrate", env=production).returncode == 0
+    refused = shre(workdir, "seed-demo", "--employees", "5", env=production)
+    assert refused.returncode == 2
+    assert "refuses to run in production" in refused.stderr
+    assert "demo" not in refused.stdout
+    development = {**production, "SHRE_ENV": "development"}
+    seeded = shre(workdir, "seed-demo", "--employees", "5", env=development)
+    assert seeded.returncode == 0, seeded.stderr  # nothing was written by the refusal
+    printed = dict(re.findall(r"^  (\w+)\s+\S+@demo\.shre\.example\s+(\S+)$", seeded.stdout, re.M))
+    assert set(printed) == {"admin", "hr", "manager", "employee"}
+    assert len(set(printed.values())) == 4
+    assert all(len(p) >= 20 for p in printed.values())
