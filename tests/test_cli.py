@@ -349,3 +349,55 @@ def test_seed_demo_refuses_in_production_and_generates_passwords(workdir: Path) 
     assert set(printed) == {"admin", "hr", "manager", "employee"}
     assert len(set(printed.values())) == 4
     assert all(len(p) >= 20 for p in printed.values())
+
+
+def test_a_forwarded_address_is_kept_only_when_it_is_an_ip_address(
+    workdir: Path, free_port: int
+) -> None:
+    """Finding 13 of issue 15: behind a trusted proxy (here: we are 127.0.0.1, trusted by
+    default) X-Forwarded-For was stored as the audit event's client_ip unchecked, and each
+    made-up value was a fresh bucket of the per-address sign-in throttle."""
+    env = clean_env(
+        SHRE_PORT=str(free_port),
+        SHRE_ADMIN_PASSWORD="Quartz river 9042",
+        LOGIN_MAX_FAILURES_PER_ADDRESS="3",
+    )
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    assert shre(workdir, "ensure-admin", env=env).returncode == 0
+    server = Server(workdir, free_port, env)
+    try:
+
+        def fail_login(forwarded: str) -> httpx.Response:
+            return httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "wrong one"},
+                headers={"X-Forwarded-For": forwarded},
+            )
+
+        assert fail_login("203.0.113.7").status_code == 401
+        assert fail_login("<script>alert(1)</script>").status_code == 401
+        assert fail_login("not-an-ip").status_code == 401
+        # Garbage shares one bucket: a third made-up value is refused, not a fresh start.
+        assert fail_login("also <garbage>").status_code == 401
+        assert fail_login("more garbage").status_code == 429
+        assert fail_login("203.0.113.8").status_code == 401  # another address: its own
+
+        login = httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "admin@example.com", "password": "Quartz river 9042"},
+        )
+        assert login.status_code == 200, login.text
+        events = httpx.get(
+            server.url + "/api/v1/audit",
+            params={"action": "auth.*", "page_size": 50},
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        ).json()["items"]
+        addresses = [e["client_ip"] for e in events]
+        assert "203.0.113.7" in addresses
+        assert "203.0.113.8" in addresses
+        assert addresses.count(None) >= 4  # the garbage ones, kept as "no address"
+        assert not any(a and ("<" in a or "garbage" in a) for a in addresses)
+    finally:
+        log = server.stop()
+    assert "<script>" not in log  # nor in the access log
+    assert '"client_ip": "203.0.113.7"' in log

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shre.cache import forget_prefetched
 from shre.kit.deps import CLEANUP
+from shre.kit.net import client_ip
 from shre.kit.problems import PROBLEM_MEDIA_TYPE
 from shre.observability.metrics import COUNTERS
 
@@ -130,14 +131,13 @@ class RequestMiddleware:
                 except Exception as exc:  # the answer is sent: log it, close the rest
                     log.error("request.cleanup_failed", error_type=type(exc).__name__)
             if access_log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
                 access_log.info(
                     "http.request",
                     method=scope.get("method"),
                     path=scope.get("path"),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    client_ip=client[0] if client else None,
+                    client_ip=client_ip(scope.get("client")),
                 )
             structlog.contextvars.clear_contextvars()
             forget_prefetched()
