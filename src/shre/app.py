@@ -32,6 +32,7 @@ from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep, document_bearer_auth
 from shre.kit.middleware import RequestMiddleware
+from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
 from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
@@ -187,6 +188,17 @@ def create_app(settings: Settings) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     document_bearer_auth(app, "/api/v1", routers)
+    document_problems(
+        app,
+        # Reads a role or rule can refuse (403); every write can be refused anyway.
+        refusing=(
+            "/api/v1/employees",  # ?ssn= is for hr and admin
+            "/api/v1/users*",
+            "/api/v1/audit*",
+            "/api/v1/admin*",
+        ),
+        throttled=("/api/v1/auth/login",),
+    )
     app.include_router(health)
     app.include_router(apidocs_router)
     app.add_middleware(
