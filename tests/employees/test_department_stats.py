@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
+from shre.kit.runtime import Runtime
 from tests.conftest import PASSWORD, Account, Accounts, assert_problem
 from tests.employees.test_api_basics import EMPLOYEES, create, employee_body
 
@@ -344,3 +345,23 @@ async def test_a_managers_figures_follow_the_rule_against_differencing_too(
     mine = await _stats(client, parent, manager)
     assert (mine["headcount"], mine["suppressed_reason"]) == (11, "group_too_small")
     assert (await _stats(client, parent, admin.headers))["by_status"] == {"active": 11}
+
+
+async def test_figures_cached_in_the_shape_before_the_size_rule_are_not_served(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+) -> None:
+    """A cache shared with processes of the previous release may hold figures of the old
+    shape (no suppression) under the department's id: they are never read back."""
+    solo = await _department(client, admin, "Cached solo")
+    await _people(client, admin, solo, 1, status="on_leave")
+    old = {"headcount": 1, "by_status": {"on_leave": 1}, "by_employment_type": {}}
+
+    async def old_figures() -> dict[str, Any]:
+        return {**old, "average_tenure_years": 6.9, "salary": None}
+
+    await runtime.cache.get_or_load("department_stats", solo["id"], old_figures)
+    staff = await _signed_in_as(client, accounts, Role.EMPLOYEE, None)
+    for headers in (admin.headers, staff):
+        seen = await _stats(client, solo, headers)
+        assert (seen["headcount"], seen["suppressed"]) == (1, True)
+        assert seen["by_status"] is None

@@ -54,6 +54,9 @@ SALARY_STATS_FIELDS = ("salary", "salary_currency")
 
 
 STATS_NAMESPACE = "department_stats"
+# In the key: entries of an older shape (before the size rule) are never read back, even
+# from a Redis that processes of the previous release still share.
+STATS_KEY_VERSION = 2
 
 
 class _StatsSealer:
@@ -166,7 +169,8 @@ class DepartmentService:
             salary = found["salary"]
             return {**found, "salary": None if salary is None else sealer.seal(salary)}
 
-        cached = await layer.get_or_load(STATS_NAMESPACE, str(department_id), compute)
+        key = f"v{STATS_KEY_VERSION}:{department_id}"
+        cached = await layer.get_or_load(STATS_NAMESPACE, key, compute)
         stats = {k: v for k, v in cached.items() if k != "salary"}
         if with_salary:
             salary = None if cached["salary"] is None else sealer.open(cached["salary"])
