@@ -266,6 +266,7 @@ def test_demo_data_and_key_commands(workdir: Path) -> None:
     seeded = shre(workdir, "seed-demo", "--employees", "40", env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "demo-hr@demo.shre.example" in seeded.stdout
+    assert "Saffron-Harbor-7312" not in seeded.stdout  # no fixed passwords any more
     assert shre(workdir, "seed-demo", "--employees", "5", env=env).returncode == 1  # not twice
 
     rotating = clean_env(ENCRYPTION_KEY=new_key, ENCRYPTION_OLD_KEYS=old_key)
@@ -280,3 +281,123 @@ def test_demo_data_and_key_commands(workdir: Path) -> None:
 
     refused = shre(workdir, "keys", "shred", "not-a-uuid", "--yes", env=rotating)
     assert refused.returncode == 2
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_sqlite_database_and_its_side_files_are_private(workdir: Path, free_port: int) -> None:
+    """Finding 9 of issue 15: the database file was 0644 (so its -wal and -shm were too)
+    while the keys and uploads are 0600."""
+    db = workdir / "data" / "shre.db"
+    env = clean_env(DATABASE_URL=f"sqlite+aiosqlite:///{db}", SHRE_PORT=str(free_port))
+    umask = os.umask(0o022)  # the usual one, which SQLite's own 0644 would pass
+    try:
+        assert shre(workdir, "migrate", env=env).returncode == 0
+        assert _mode(db) == 0o600
+        assert _mode(db.parent) == 0o700
+        assert _mode(workdir / "var") == 0o700  # made for the development keys
+        server = Server(workdir, free_port, env)
+        try:
+            # A write (a counted failed sign-in) while the server holds the database open.
+            failed = httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": "nobody@example.com", "password": "not the password"},
+            )
+            assert failed.status_code == 401
+            for name in ("shre.db", "shre.db-wal", "shre.db-shm"):
+                assert _mode(db.parent / name) == 0o600, name
+        finally:
+            server.stop()
+
+        # A database made by an older shre (0644) is tightened at start-up, with the side
+        # files SQLite keeps (an empty -wal here), before they are opened.
+        db.chmod(0o644)
+        wal = db.with_name("shre.db-wal")
+        wal.touch()
+        wal.chmod(0o644)
+        server = Server(workdir, free_port, env)
+        try:
+            assert (_mode(db), _mode(wal)) == (0o600, 0o600)
+        finally:
+            server.stop()
+        db.chmod(0o640)
+        assert shre(workdir, "migrate", env=env).returncode == 0
+        assert _mode(db) == 0o600
+    finally:
+        os.umask(umask)
+
+
+def test_seed_demo_refuses_in_production_and_generates_passwords(workdir: Path) -> None:
+    """Finding 8 of issue 15: seed-demo ran in production and created sign-ins with
+    passwords that were the same on every installation."""
+    production = clean_env(
+        SHRE_ENV="production",
+        ENCRYPTION_KEY=shre(workdir, "keys", "generate").stdout.strip(),
+        JWT_SECRET=uuid.uuid4().hex + uuid.uuid4().hex,
+    )
+    assert shre(workdir, "migrate", env=production).returncode == 0
+    refused = shre(workdir, "seed-demo", "--employees", "5", env=production)
+    assert refused.returncode == 2
+    assert "refuses to run in production" in refused.stderr
+    assert "demo" not in refused.stdout
+    development = {**production, "SHRE_ENV": "development"}
+    seeded = shre(workdir, "seed-demo", "--employees", "5", env=development)
+    assert seeded.returncode == 0, seeded.stderr  # nothing was written by the refusal
+    printed = dict(re.findall(r"^  (\w+)\s+\S+@demo\.shre\.example\s+(\S+)$", seeded.stdout, re.M))
+    assert set(printed) == {"admin", "hr", "manager", "employee"}
+    assert len(set(printed.values())) == 4
+    assert all(len(p) >= 20 for p in printed.values())
+
+
+def test_a_forwarded_address_is_kept_only_when_it_is_an_ip_address(
+    workdir: Path, free_port: int
+) -> None:
+    """Finding 13 of issue 15: behind a trusted proxy (here: we are 127.0.0.1, trusted by
+    default) X-Forwarded-For was stored as the audit event's client_ip unchecked, and each
+    made-up value was a fresh bucket of the per-address sign-in throttle."""
+    env = clean_env(
+        SHRE_PORT=str(free_port),
+        SHRE_ADMIN_PASSWORD="Quartz river 9042",
+        LOGIN_MAX_FAILURES_PER_ADDRESS="3",
+    )
+    assert shre(workdir, "migrate", env=env).returncode == 0
+    assert shre(workdir, "ensure-admin", env=env).returncode == 0
+    server = Server(workdir, free_port, env)
+    try:
+
+        def fail_login(forwarded: str) -> httpx.Response:
+            return httpx.post(
+                server.url + "/api/v1/auth/login",
+                json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "wrong one"},
+                headers={"X-Forwarded-For": forwarded},
+            )
+
+        assert fail_login("203.0.113.7").status_code == 401
+        assert fail_login("<script>alert(1)</script>").status_code == 401
+        assert fail_login("not-an-ip").status_code == 401
+        # Garbage shares one bucket: a third made-up value is refused, not a fresh start.
+        assert fail_login("also <garbage>").status_code == 401
+        assert fail_login("more garbage").status_code == 429
+        assert fail_login("203.0.113.8").status_code == 401  # another address: its own
+
+        login = httpx.post(
+            server.url + "/api/v1/auth/login",
+            json={"email": "admin@example.com", "password": "Quartz river 9042"},
+        )
+        assert login.status_code == 200, login.text
+        events = httpx.get(
+            server.url + "/api/v1/audit",
+            params={"action": "auth.*", "page_size": 50},
+            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
+        ).json()["items"]
+        addresses = [e["client_ip"] for e in events]
+        assert "203.0.113.7" in addresses
+        assert "203.0.113.8" in addresses
+        assert addresses.count(None) >= 4  # the garbage ones, kept as "no address"
+        assert not any(a and ("<" in a or "garbage" in a) for a in addresses)
+    finally:
+        log = server.stop()
+    assert "<script>" not in log  # nor in the access log
+    assert '"client_ip": "203.0.113.7"' in log

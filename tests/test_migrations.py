@@ -145,3 +145,42 @@ async def test_upgrade_seals_salary_currencies_left_in_clear(
     # The old schema kept currencies in clear: going back over sealed values is refused.
     with pytest.raises(RuntimeError, match="currencies are sealed"):
         await migrate.downgrade(empty_settings, "20261125_0003")
+
+
+async def test_0009_rewrites_the_sqlite_search_index_without_the_order_of_words(
+    tmp_path: Path,
+) -> None:
+    """Rows indexed before 0009 kept the words in their order: the upgrade sorts them, and
+    the index still finds the documents."""
+    settings = base_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    await migrate.upgrade(settings, "20261126_0006")
+    engine = create_engine(settings)
+    ordered = {
+        "a": "anna was rated poor because she missed every deadline",
+        "b": "the team lost trust in the plan the team made",
+    }
+    async with engine.begin() as conn:
+        for document_id, terms in ordered.items():
+            await conn.execute(
+                text("INSERT INTO document_search (document_id, terms) VALUES (:id, :terms)"),
+                {"id": document_id, "terms": terms},
+            )
+    await engine.dispose()
+
+    await migrate.upgrade(settings, "20261205_0009")
+    engine = create_engine(settings)
+    async with engine.connect() as conn:
+        stored = dict(
+            (await conn.execute(text("SELECT document_id, terms FROM document_search"))).all()
+        )
+        hits = (
+            await conn.execute(
+                text("SELECT document_id FROM document_search WHERE document_search MATCH :q"),
+                {"q": '"deadline" "anna"'},
+            )
+        ).all()
+    await engine.dispose()
+    assert stored == {k: " ".join(sorted(set(v.split()))) for k, v in ordered.items()}
+    assert stored["b"] == "in lost made plan team the trust"
+    assert [row[0] for row in hits] == ["a"]
+    await migrate.downgrade(settings, "20261126_0006")  # a no-op, allowed

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from shre import __version__
 from shre.admin.router import router as admin_router
+from shre.apidocs.router import router as apidocs_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
 from shre.audit.chain import LOCK_WAIT_SET, SharedHead
 from shre.audit.router import router as audit_router
@@ -32,6 +33,7 @@ from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep, document_bearer_auth
 from shre.kit.middleware import RequestMiddleware
+from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
 from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
@@ -192,8 +194,10 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="Employee data & document management",
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs is served from the package (shre.apidocs), not from a CDN.
+        docs_url=None,
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/openapi.json",
     )
     install_problem_handlers(app)
@@ -213,12 +217,25 @@ def create_app(settings: Settings) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     document_bearer_auth(app, "/api/v1", routers)
+    document_problems(
+        app,
+        # Reads a role or rule can refuse (403); every write can be refused anyway.
+        refusing=(
+            "/api/v1/employees",  # ?ssn= is for hr and admin
+            "/api/v1/users*",
+            "/api/v1/audit*",
+            "/api/v1/admin*",
+        ),
+        throttled=("/api/v1/auth/login",),
+    )
     app.include_router(health)
+    app.include_router(apidocs_router)
     app.add_middleware(
         RequestMiddleware,
         default_limit=settings.max_json_body_kb * 1024,
         # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
         overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
+        production=settings.is_production,
     )
     return app
 

@@ -311,10 +311,16 @@ def ensure_admin() -> None:
 def seed_demo_command(
     employees: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many.")] = 200,
 ) -> None:
-    """Fill an empty database with a realistic demo organisation and a user per role."""
+    """Fill an empty database with a realistic demo organisation and a user per role
+    (passwords generated, shown once). Refused in production."""
     from shre.employees.demo import seed_demo
 
     settings = settings_or_exit()
+    if settings.is_production:
+        fail(
+            "seed-demo refuses to run in production (SHRE_ENV=production): it would add "
+            "made-up employees and sign-ins to a real installation"
+        )
 
     async def work(runtime: Runtime, progress: Callable[[int], None]) -> list[DemoUser]:
         return await seed_demo(
@@ -330,9 +336,10 @@ def seed_demo_command(
     except DomainError as exc:
         fail(exc.detail, code=1)
         return
-    typer.echo(f"shre: {employees} demo employees created. Demo sign-ins:")
+    typer.echo(f"shre: {employees} demo employees created. Demo sign-ins (shown once):")
     for user in users:
-        typer.echo(f"  {user.role.value:<9} {user.email:<36} {user.password}")
+        password = user.password or "(the account existed; its password is unchanged)"
+        typer.echo(f"  {user.role.value:<9} {user.email:<36} {password}")
 
 
 keys_app = typer.Typer(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -20,7 +22,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, ORMExecuteState, Session, ma
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from shre.kit.files import private_dirs
 from shre.settings import Settings
+
+log = structlog.get_logger("shre.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,6 +102,31 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
+# What SQLite keeps beside the database file; it gives each the database file's mode.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The database file readable by its owner only (0600), like the keys and uploads:
+    created so before SQLite would create it 0644 (its -wal, -shm and -journal files then
+    take that mode), an existing one and its side files tightened. A directory made
+    here (and any above it) is 0700."""
+    private_dirs(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    for file in (path, *(path.with_name(path.name + s) for s in SQLITE_SIDE_FILES)):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # another user's file: say so, SQLite may still open it
+            log.warning("database.file_mode_not_tightened", path=str(file))
+
+
 def lock_wait_settings(lock_timeout_ms: int) -> dict[str, str]:
     """PostgreSQL settings (`create_engine`'s `server_settings`) that bound how long each
     statement waits for a lock: past it, it fails (SQLSTATE 55P03, `is_lock_timeout`)."""
@@ -112,7 +142,7 @@ def create_engine(
     if settings.is_sqlite:
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(path)
     else:
         kwargs.update(
             pool_size=settings.database_pool_size,

@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shre.kit.files import private_dirs
+
 # Values shipped in .env.example or docs: never acceptable in production.
 DEV_PLACEHOLDER_SECRETS = frozenset(
     {
@@ -265,7 +267,7 @@ def _dev_secret(path: Path, make: str) -> str:
     """Read or create (0600) a development secret under var/keys."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(make + "\n")

@@ -4,6 +4,7 @@ identity, payslip and tax documents are never indexed."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -120,3 +121,33 @@ async def test_a_hostile_file_neither_fails_nor_holds_up_its_upload(
     assert time.monotonic() - started < 1.5
     assert await found(client, admin, "indexed") == set()
     assert (await client.get(f"{DOCS}/{slow['id']}/content", headers=admin.headers)).is_success
+
+
+SENTENCE = "Anna was rated poor because Anna missed every deadline and the team lost trust"
+
+
+async def test_the_index_keeps_no_order_of_words(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    """Finding 10 of issue 15: the SQLite index kept a document's words in the order they
+    came in, so a review's sentences could be read back from `document_search.terms`."""
+    await uploaded(
+        client,
+        admin.headers,
+        SENTENCE.encode(),
+        filename="review.txt",
+        category="performance",
+        title="Review",
+    )
+    async with runtime.engine.connect() as conn:
+        (stored,) = [
+            str(row[0]) for row in await conn.execute(text("SELECT terms FROM document_search"))
+        ]
+    kept = re.findall(r"\w+", stored)
+    assert kept == sorted(set(SENTENCE.lower().split()))  # sorted, each word once
+    assert "rated poor" not in stored
+    assert "missed every deadline" not in stored
+    # Searching is by words, in any order, as before.
+    assert await found(client, admin, "deadline anna") == {"Review"}
+    assert await found(client, admin, "TRUST rated") == {"Review"}
+    assert await found(client, admin, "anna praised") == set()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
 from shre.db import READ_ONLY
+from shre.kit.net import client_ip
 
 log = structlog.get_logger("shre.audit")
 
@@ -62,12 +63,11 @@ def request_context(request: Any) -> AuditContext:
     """The context of an HTTP request, read when the event is recorded: the principal is
     set by `current_principal` (absent before sign-in), the request id by the middleware."""
     principal = getattr(request.state, "principal", None)
-    client = request.client
     return AuditContext(
         actor_id=principal.id if principal is not None else None,
         actor_role=principal.role.value if principal is not None else None,
-        # A proxy's X-Forwarded-For can carry anything: never let it fail the write.
-        client_ip=client.host[:64] if client is not None and client.host else None,
+        # A proxy's X-Forwarded-For can carry anything: only a valid address is kept.
+        client_ip=client_ip(request.scope.get("client")),
         request_id=getattr(request.state, "request_id", None),
     )
 

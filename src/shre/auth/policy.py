@@ -112,6 +112,31 @@ def employee_fields_visible(
     return DIRECTORY_FIELDS
 
 
+# Analytics (department statistics; DESIGN.md §4, analytics row): admin and hr over
+# everyone, salary figures included; a manager over their own reporting subtree (and
+# themself), no salary; an employee sees headcount only. Every group under the size
+# rule of shre.departments.stats either way.
+ANALYTICS_ALL: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
+
+
+class AnalyticsScope(StrEnum):
+    DEPARTMENT = "department"
+    REPORTING_LINE = "reporting_line"
+
+
+def analytics_scope(principal: Principal) -> AnalyticsScope | None:
+    """Whose figures the principal's breakdowns cover; None: headcount only."""
+    if principal.role in ANALYTICS_ALL:
+        return AnalyticsScope.DEPARTMENT
+    if principal.role is Role.MANAGER:
+        return AnalyticsScope.REPORTING_LINE
+    return None
+
+
+def may_see_salary_figures(principal: Principal) -> bool:
+    return principal.role in ANALYTICS_ALL
+
+
 def employee_fields_editable(principal: Principal, employee_id: uuid.UUID) -> frozenset[str]:
     if principal.role in MANAGE_EMPLOYEES:
         return ALL_EMPLOYEE_FIELDS - {"id"}

@@ -53,13 +53,21 @@ class DepartmentRepository:
         )
         return list((await self.session.execute(select(chain.c.id))).scalars())
 
-    async def subtree(self, department_id: uuid.UUID) -> list[uuid.UUID]:
-        """`department_id` and every department below it (one recursive query)."""
+    async def subtree_parents(self, department_id: uuid.UUID) -> dict[uuid.UUID, uuid.UUID | None]:
+        """`department_id` and every department below it, each with its parent (one
+        recursive query); the top one's parent is given as None."""
         tree = (
-            select(Department.id).where(Department.id == department_id).cte("tree", recursive=True)
+            select(Department.id, Department.parent_id)
+            .where(Department.id == department_id)
+            .cte("tree", recursive=True)
         )
-        tree = tree.union(select(Department.id).join(tree, Department.parent_id == tree.c.id))
-        return list((await self.session.execute(select(tree.c.id))).scalars())
+        tree = tree.union(
+            select(Department.id, Department.parent_id).join(
+                tree, Department.parent_id == tree.c.id
+            )
+        )
+        rows = (await self.session.execute(select(tree.c.id, tree.c.parent_id))).all()
+        return {row.id: None if row.id == department_id else row.parent_id for row in rows}
 
     async def lock_tree(self) -> None:
         """Serialise changes to the tree's shape until this transaction ends.

@@ -2,9 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from shre.kit.text import no_control_chars
 
@@ -64,9 +71,23 @@ class SalaryFigures(BaseModel):
 
 
 class DepartmentStats(BaseModel):
+    """Figures over a department and its sub-departments. `headcount` (current members)
+    is given to everyone. The breakdown covers `scope`: everyone (`department`, hr and
+    admin) or the caller's reporting line (`reporting_line`, managers: the members who
+    report to them, directly or not, and themself); it is left out (null, `suppressed`)
+    for employees (`not_permitted`) and for a group that fails the size rule
+    (`group_too_small`: under five people, or a rest under five once the passing
+    sub-departments are taken out). Salary figures: hr and admin only, each currency's
+    group under the same rule."""
+
     department_id: uuid.UUID
-    headcount: int
-    by_status: dict[str, int]
-    by_employment_type: dict[str, int]
+    headcount: int = Field(description="Current (not terminated) members, always given")
+    scope: Literal["department", "reporting_line"] | None = Field(
+        description="Whose figures the breakdown covers; null: headcount only"
+    )
+    suppressed: bool = Field(description="True: the breakdown is left out (see the reason)")
+    suppressed_reason: Literal["not_permitted", "group_too_small"] | None
+    by_status: dict[str, int] | None
+    by_employment_type: dict[str, int] | None
     average_tenure_years: float | None
     salary: SalaryFigures | None = None

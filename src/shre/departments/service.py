@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit.trail import AuditTrail
-from shre.auth.policy import Principal, may_manage_employees, may_write_departments
+from shre.auth.policy import (
+    AnalyticsScope,
+    Principal,
+    analytics_scope,
+    may_see_salary_figures,
+    may_write_departments,
+)
 from shre.cache import CacheLayer, invalidate_on_commit
 from shre.crypto import DataKey, FieldBox, FieldContext
 from shre.crypto.errors import UnknownKeyId
@@ -20,7 +26,7 @@ from shre.crypto.keyring import derive
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
-from shre.departments.stats import department_stats
+from shre.departments.stats import department_stats, withheld
 from shre.employees.repository import EmployeeRepository
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
@@ -48,6 +54,9 @@ SALARY_STATS_FIELDS = ("salary", "salary_currency")
 
 
 STATS_NAMESPACE = "department_stats"
+# In the key: entries of an older shape (before the size rule) are never read back, even
+# from a Redis that processes of the previous release still share.
+STATS_KEY_VERSION = 2
 
 
 class _StatsSealer:
@@ -85,39 +94,33 @@ class DepartmentService:
         vault: EmployeeVault,
         cache: CacheLayer | None = None,
     ) -> dict[str, Any]:
-        """Statistics over the department and its sub-departments. Cached as computed for
-        hr (salary figures included); the salary part is sealed in the cache under a key
-        derived from the master key, and left out for callers who may not see it. A
-        cached entry stands for a department that exists: deleting one invalidates them.
-        Without a cache that answers (disabled, or down when the request begins) only
-        what the caller may see is computed: no salary is opened for anyone else."""
-        with_salary = may_manage_employees(actor)
+        """Statistics over the department and its sub-departments: headcount for anyone;
+        the breakdown as `analytics_scope` allows and the size rule passes (see
+        shre.departments.stats); salary figures for hr and admin.
 
-        async def figures(*, with_salary: bool) -> dict[str, Any]:
-            department = await self.get(actor, department_id)  # 404 for no such department
-            members = await EmployeeRepository(self.session).in_departments(
-                await self.repo.subtree(department.id)
-            )
-            return department_stats(members, vault, with_salary=with_salary)
-
+        Cached per department as computed for hr (salary figures included), the salary
+        part sealed under a key derived from the master key; an employee's headcount
+        comes from that entry. A manager's figures depend on the reporting line, so they
+        are computed afresh, never cached under the department's key. Without a cache
+        that answers (disabled, or down when the request begins) only what the caller
+        may see is computed: no salary is opened for anyone else. A cached entry stands
+        for a department that exists: deleting one invalidates them."""
+        scope = analytics_scope(actor)
+        if scope is AnalyticsScope.REPORTING_LINE:
+            within = await self._reporting_line(actor)
+            stats = await self._figures(actor, department_id, vault, scope, within=within)
+            return {"department_id": department_id, **stats}
+        with_salary = may_see_salary_figures(actor)
         layer = None if cache is None else cache.if_serving()
         if layer is None:
-            stats = await figures(with_salary=with_salary)
+            stats = await self._figures(
+                actor, department_id, vault, AnalyticsScope.DEPARTMENT, with_salary=with_salary
+            )
         else:
-            sealer = _StatsSealer(vault, department_id)  # only what is cached is sealed
-
-            async def compute() -> dict[str, Any]:
-                found = await figures(with_salary=True)
-                return {**found, "salary": sealer.seal(found["salary"])}
-
-            cached = await layer.get_or_load(STATS_NAMESPACE, str(department_id), compute)
-            stats = {k: v for k, v in cached.items() if k != "salary"}
-            if with_salary:
-                salary = sealer.open(cached["salary"])
-                if salary is None:  # sealed under a retired master key: compute afresh
-                    salary = (await figures(with_salary=True))["salary"]
-                stats["salary"] = salary
-        if with_salary:
+            stats = await self._cached_figures(actor, layer, department_id, vault, with_salary)
+        if scope is None:
+            stats = {"headcount": stats["headcount"], **withheld(None, "not_permitted")}
+        if stats.get("salary") is not None:
             await self.audit.record_read(
                 "department.read_salary_stats",
                 target_type="department",
@@ -125,6 +128,67 @@ class DepartmentService:
                 fields=SALARY_STATS_FIELDS,
             )
         return {"department_id": department_id, **stats}
+
+    async def _figures(
+        self,
+        actor: Principal,
+        department_id: uuid.UUID,
+        vault: EmployeeVault,
+        scope: AnalyticsScope,
+        *,
+        within: set[uuid.UUID] | None = None,
+        with_salary: bool = False,
+    ) -> dict[str, Any]:
+        department = await self.get(actor, department_id)  # 404 for no such department
+        tree = await self.repo.subtree_parents(department.id)
+        members = await EmployeeRepository(self.session).in_departments(list(tree))
+        return department_stats(
+            department.id,
+            tree,
+            members,
+            vault,
+            scope=scope.value,
+            within=within,
+            with_salary=with_salary,
+        )
+
+    async def _cached_figures(
+        self,
+        actor: Principal,
+        layer: CacheLayer,
+        department_id: uuid.UUID,
+        vault: EmployeeVault,
+        with_salary: bool,
+    ) -> dict[str, Any]:
+        sealer = _StatsSealer(vault, department_id)  # only what is cached is sealed
+
+        async def compute() -> dict[str, Any]:
+            found = await self._figures(
+                actor, department_id, vault, AnalyticsScope.DEPARTMENT, with_salary=True
+            )
+            salary = found["salary"]
+            return {**found, "salary": None if salary is None else sealer.seal(salary)}
+
+        key = f"v{STATS_KEY_VERSION}:{department_id}"
+        cached = await layer.get_or_load(STATS_NAMESPACE, key, compute)
+        stats = {k: v for k, v in cached.items() if k != "salary"}
+        if with_salary:
+            salary = None if cached["salary"] is None else sealer.open(cached["salary"])
+            if salary is None and cached["salary"] is not None:
+                # Sealed under a retired master key: compute afresh.
+                fresh = await self._figures(
+                    actor, department_id, vault, AnalyticsScope.DEPARTMENT, with_salary=True
+                )
+                salary = fresh["salary"]
+            stats["salary"] = salary
+        return stats
+
+    async def _reporting_line(self, actor: Principal) -> set[uuid.UUID]:
+        """The manager and everyone who reports to them, directly or not."""
+        if actor.employee_id is None:
+            return set()
+        below = await EmployeeRepository(self.session).subtree(actor.employee_id)
+        return below | {actor.employee_id}
 
     def _authorize_write(self, actor: Principal) -> None:
         if not may_write_departments(actor):

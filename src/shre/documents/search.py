@@ -3,7 +3,9 @@ document, GIN-indexed) or SQLite FTS5, in the `document_search` table the 0006 m
 creates (outside the ORM metadata: its shape differs per database).
 
 What is stored is the set of distinct words of the current version (folded: lower case,
-no diacritics; no positions, no order), never the text itself. Medical, identity, payslip
+no diacritics), sorted, as a tsvector keeps them: no positions, not the order they came
+in, never the text itself (`terms`). There is no phrase search: a query finds the
+documents holding every one of its words, anywhere. Medical, identity, payslip
 and tax documents are not indexed at all: their words stay only in the encrypted file.
 """
 
@@ -67,6 +69,12 @@ def words(value: str, limit: int = MAX_WORDS) -> list[str]:
     return list(seen)
 
 
+def terms(value: str) -> str:
+    """What the index keeps of a text: its distinct folded words in sorted order, so the
+    text's order of words cannot be read back (the 0009 migration rewrote older rows)."""
+    return " ".join(sorted(words(value)))
+
+
 def _postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
@@ -75,14 +83,13 @@ async def put(session: AsyncSession, document_id: uuid.UUID, content: str) -> bo
     """Index the words of `content` for the document (replacing what was there); False
     when there are none (and nothing is stored)."""
     await remove(session, [document_id])
-    found = words(content)
-    if not found:
+    kept = terms(content)
+    if not kept:
         return False
-    terms = " ".join(found)
     if _postgres(session):
         stmt = pg_insert(search_table).values(
             document_id=document_id,
-            terms=func.strip(func.to_tsvector(SIMPLE, terms)),
+            terms=func.strip(func.to_tsvector(SIMPLE, kept)),
         )
         await session.execute(
             stmt.on_conflict_do_update(
@@ -90,7 +97,7 @@ async def put(session: AsyncSession, document_id: uuid.UUID, content: str) -> bo
             )
         )
     else:
-        await session.execute(insert(search_table).values(document_id=document_id, terms=terms))
+        await session.execute(insert(search_table).values(document_id=document_id, terms=kept))
     return True
 
 

@@ -1,10 +1,13 @@
 """`shre seed-demo`: a realistic organisation to try shre with: a department tree, a
 reporting tree, job titles and salaries by level, hires and leavers over ten years, and
-one user per role with a known password. Values are sealed exactly as the API does."""
+one user per role with a password generated for this run (shown once by the command,
+never the same on two installations). Values are sealed exactly as the API does. The
+command refuses to run in production."""
 
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shre.auth.passwords import PasswordHasher
+from shre.auth.passwords import PasswordHasher, password_problems
 from shre.auth.policy import Role
 from shre.crypto import DataKey, FieldBox, FieldContext, normalise_national_id, wrap_data_key
 from shre.db import refresh_statistics
@@ -134,12 +137,6 @@ LEVELS = [
     ("Associate", 38_000, 50_000),
 ]
 LOCATIONS = [("Berlin", "EUR"), ("Lisbon", "EUR"), ("London", "GBP"), ("New York", "USD")]
-DEMO_PASSWORDS = {
-    Role.ADMIN: "Saffron-Harbor-7312",
-    Role.HR: "Juniper-Lantern-5820",
-    Role.MANAGER: "Copper-Meadow-9047",
-    Role.EMPLOYEE: "Velvet-Orchard-2265",
-}
 BATCH = 2000
 FANOUT = 8
 
@@ -148,7 +145,15 @@ FANOUT = 8
 class DemoUser:
     role: Role
     email: str
-    password: str
+    password: str | None  # None: the account existed already, its password unchanged
+
+
+def new_password(email: str) -> str:
+    """A random password (144 bits) that the password rule accepts."""
+    while True:
+        candidate = secrets.token_urlsafe(18)
+        if not password_problems(candidate, email):
+            return candidate
 
 
 def _sealed(box: FieldBox, row_id: uuid.UUID, column: str, value: str) -> str:
@@ -313,15 +318,18 @@ async def _demo_users(
         for role, employee_id in links.items():
             email = f"demo-{role.value}@demo.shre.example"
             existing = (await session.execute(select(User.id).where(User.email == email))).first()
-            if existing is None:
-                session.add(
-                    User(
-                        email=email,
-                        password_hash=await hasher.hash(DEMO_PASSWORDS[role]),
-                        full_name=f"Demo {role.value}",
-                        role=role.value,
-                        employee_id=employee_id,
-                    )
+            if existing is not None:
+                made.append(DemoUser(role, email, None))
+                continue
+            password = new_password(email)
+            session.add(
+                User(
+                    email=email,
+                    password_hash=await hasher.hash(password),
+                    full_name=f"Demo {role.value}",
+                    role=role.value,
+                    employee_id=employee_id,
                 )
-            made.append(DemoUser(role, email, DEMO_PASSWORDS[role]))
+            )
+            made.append(DemoUser(role, email, password))
     return made

@@ -19,6 +19,7 @@ from shre.auth.service import Account, authenticate
 from shre.cache import cache_reads_of, pending_changes
 from shre.db import read_only_session
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
+from shre.kit.net import throttle_key
 from shre.kit.runtime import Runtime
 from shre.users.models import User
 
@@ -141,7 +142,9 @@ CurrentAccount = Annotated[User, Depends(current_account)]
 
 
 async def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The per-address sign-in throttle's key: a valid IP address, else one shared
+    "unknown" (see shre.kit.net)."""
+    return throttle_key(request.scope.get("client"))
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

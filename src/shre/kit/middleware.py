@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: request ids with access logs, and request body size limits, in
-one layer."""
+"""Pure ASGI middleware: request ids with access logs, security headers, and request body
+size limits, in one layer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shre.cache import forget_prefetched
 from shre.kit.deps import CLEANUP
-from shre.kit.problems import PROBLEM_MEDIA_TYPE
+from shre.kit.headers import Headers, SecurityHeaders, with_headers
+from shre.kit.net import client_ip
+from shre.kit.problems import PROBLEM_MEDIA_TYPE, UNHANDLED_DETAIL, problem
 from shre.observability.metrics import COUNTERS
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -34,6 +36,7 @@ class RequestMiddleware:
       in X-Request-ID, and an access log line;
     - what the request's plain dependencies opened closed once it is over
       (`shre.kit.deps.after_response`);
+    - the security headers of `shre.kit.headers` on every response, the 413 below too;
     - request bodies over a limit refused with 413, without reading them into memory.
       `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
       FastAPI's own `max_body_size` is not used because it answers an over-long declared
@@ -41,11 +44,17 @@ class RequestMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, default_limit: int, overrides: Sequence[tuple[str, int]] = ()
+        self,
+        app: ASGIApp,
+        *,
+        default_limit: int,
+        overrides: Sequence[tuple[str, int]] = (),
+        production: bool = False,
     ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.overrides = sorted(overrides, key=lambda item: -len(item[0]))
+        self.security = SecurityHeaders(production=production)
 
     def _limit(self, path: str) -> int:
         for prefix, limit in self.overrides:
@@ -74,7 +83,9 @@ class RequestMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         forget_prefetched()
         started = time.perf_counter()
-        limit = self._limit(scope.get("path", ""))
+        path = scope.get("path", "")
+        limit = self._limit(path)
+        security = self.security.for_path(path)
         status = 500
         received = 0
         exceeded = False
@@ -100,10 +111,10 @@ class RequestMiddleware:
                 response_started = True
                 if exceeded:
                     status = 413
-                    await _send_413(send, limit, request_id)
+                    await _send_413(send, limit, request_id, security)
                     return
                 status = message["status"]
-                headers = list(message.get("headers", []))
+                headers = with_headers(list(message.get("headers", [])), security)
                 headers.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": headers}
             elif exceeded:
@@ -115,14 +126,21 @@ class RequestMiddleware:
         try:
             if declared is not None and _too_long(declared, limit):
                 status = 413
-                await _send_413(send, limit, request_id)
+                await _send_413(send, limit, request_id, security)
                 return
             await self.app(scope, limited_receive if body else receive, send_with_id)
         except BodyTooLarge:
             if not response_started:
                 response_started = True
                 status = 413
-                await _send_413(send, limit, request_id)
+                await _send_413(send, limit, request_id, security)
+        except Exception:
+            # Starlette's outermost layer would answer the 500 (after logging it through
+            # the app's handler) without this layer's headers: the same answer goes out
+            # from here, and the error on to be logged.
+            if not response_started:
+                await problem(500, UNHANDLED_DETAIL)(scope, receive, send_with_id)
+            raise
         finally:
             for close in reversed(cleanup):
                 try:
@@ -130,14 +148,13 @@ class RequestMiddleware:
                 except Exception as exc:  # the answer is sent: log it, close the rest
                     log.error("request.cleanup_failed", error_type=type(exc).__name__)
             if access_log.isEnabledFor(logging.INFO):
-                client = scope.get("client")
                 access_log.info(
                     "http.request",
                     method=scope.get("method"),
                     path=scope.get("path"),
                     status=status,
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    client_ip=client[0] if client else None,
+                    client_ip=client_ip(scope.get("client")),
                 )
             structlog.contextvars.clear_contextvars()
             forget_prefetched()
@@ -150,7 +167,7 @@ def _too_long(declared: str, limit: int) -> bool:
         return False  # not a number: the server refuses it, or the read is limited
 
 
-async def _send_413(send: Send, limit: int, request_id: str) -> None:
+async def _send_413(send: Send, limit: int, request_id: str, security: Headers) -> None:
     body = orjson.dumps(
         {
             "type": "about:blank",
@@ -169,6 +186,7 @@ async def _send_413(send: Send, limit: int, request_id: str) -> None:
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
                 (b"x-request-id", request_id.encode()),
+                *security,
             ],
         }
     )

@@ -17,6 +17,7 @@ from shre.kit.errors import DomainError
 from shre.kit.sql import is_lock_timeout
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+UNHANDLED_DETAIL = "An internal error occurred; it has been logged."
 log = structlog.get_logger("shre.errors")
 
 
@@ -108,7 +109,7 @@ async def _unhandled(request: Request, exc: Exception) -> ProblemResponse:
     # The traceback goes to the log (SQL parameters are hidden by the engine); the client
     # learns nothing about the internals.
     log.error("request.unhandled_error", error_type=type(exc).__name__, exc_info=exc)
-    return problem(500, "An internal error occurred; it has been logged.")
+    return problem(500, UNHANDLED_DETAIL)
 
 
 async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
