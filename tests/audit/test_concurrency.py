@@ -25,6 +25,7 @@ from tests.audit.helpers import (
 )
 from tests.conftest import Account, Accounts, assert_problem
 from tests.departments.helpers import DEPARTMENTS, create_department, department_url
+from tests.employees.test_api_basics import SENSITIVE, create, employee_body
 
 WRITERS = 20
 EACH = 10
@@ -144,6 +145,11 @@ class TestPostgres:
     ) -> None:
         hr = await accounts.signed_in(Role.HR)
         dept = await create_department(client, admin)
+        for i in range(5):  # a group large enough for its salary figures to be shown
+            body = employee_body(
+                f"E{i}", f"e{i}@example.com", department_id=dept["id"], **SENSITIVE
+            )
+            await create(client, admin, body)
         async with runtime.engine.connect() as holder:
             await holder.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
             created = await client.post(DEPARTMENTS, json={"name": "Blocked"}, headers=hr.headers)
