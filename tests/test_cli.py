@@ -401,3 +401,15 @@ def test_a_forwarded_address_is_kept_only_when_it_is_an_ip_address(
         log = server.stop()
     assert "<script>" not in log  # nor in the access log
     assert '"client_ip": "203.0.113.7"' in log
+
+
+def test_serve_refuses_a_database_behind_the_release(workdir: Path, free_port: int) -> None:
+    """`shre serve` before `shre migrate` says what to do instead of failing at start-up."""
+    env = clean_env()
+    refused = shre(workdir, "serve", "--port", str(free_port), env=env)
+    assert refused.returncode == 1
+    assert "not migrated: run `shre migrate` first" in refused.stderr
+    assert shre(workdir, "migrate", "20261205_0007", env=env).returncode == 0
+    behind = shre(workdir, "serve", "--port", str(free_port), env=env)
+    assert behind.returncode == 1
+    assert "at revision 20261205_0007" in behind.stderr

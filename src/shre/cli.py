@@ -175,7 +175,12 @@ def serve(
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the API and web UI (run `shre migrate` first)."""
+    from shre import migrate as migrations
+
     settings = settings_or_exit()
+    behind = asyncio.run(migrations.pending(settings))
+    if behind is not None:
+        fail(f"{behind}: run `shre migrate` first", code=1)
     bind_host = host or settings.shre_host
     bind_port = port or settings.shre_port
     n_workers = workers or settings.shre_workers

@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from shre.db import create_engine
 from shre.settings import Settings
@@ -73,3 +74,23 @@ async def _run(settings: Settings, action: object) -> None:
             await conn.run_sync(_apply)
     finally:
         await engine.dispose()
+
+
+async def pending(settings: Settings) -> str | None:
+    """Why the database is behind this release's schema (no migrations yet, or an older
+    revision), or None: up to date, newer than this release (a rolling deploy's older
+    replica), or unreachable (the server starts and reports it is not ready)."""
+    try:
+        current = await current_revision(settings)
+    except (OSError, SQLAlchemyError):
+        return None
+    head = head_revision()
+    if head is None or current == head:
+        return None
+    if current is None:
+        return "the database is not migrated"
+    script = ScriptDirectory.from_config(alembic_config())
+    known = {rev.revision for rev in script.walk_revisions()}  # one line, up to head
+    if current in known:
+        return f"the database is at revision {current}, this release needs {head}"
+    return None

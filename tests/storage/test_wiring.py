@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shre import migrate
 from shre.app import create_app
 from shre.settings import Settings, SettingsError, load_settings
 from shre.storage.local import LocalStorage
@@ -18,6 +19,7 @@ from tests.storage.conftest import S3Server, local_settings, s3_settings
 
 
 async def _readyz(settings: Settings) -> tuple[httpx.Response, Any]:
+    await migrate.upgrade(settings)  # the app starts only on a migrated database
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         storage = app.state.runtime.storage
