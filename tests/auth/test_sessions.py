@@ -40,7 +40,7 @@ from tests.auth.helpers import (
     tokens,
 )
 from tests.cache.conftest import RedisServer
-from tests.conftest import Account, Accounts, assert_problem
+from tests.conftest import Account, Accounts, assert_problem, statements_sent
 
 
 @pytest.fixture
@@ -197,6 +197,25 @@ async def test_a_token_left_unrevoked_in_a_revoked_session_is_refused(
         await db.commit()
 
     assert_revoked(await refresh(client, second["refresh_token"]), "refresh_token_revoked")
+
+
+async def test_checking_the_session_costs_no_statement_while_the_account_is_cached(
+    client: httpx.AsyncClient, runtime: Runtime, user: Credentials
+) -> None:
+    one, other = await tokens(client, user), await tokens(client, user)
+    with statements_sent(runtime) as cold:
+        assert (await me(client, one)).status_code == 200
+    with statements_sent(runtime) as warm:
+        assert (await me(client, one)).status_code == 200
+        assert (await me(client, other)).status_code == 200
+    assert len(cold) == 2  # the account's row and its sessions revoked lately
+    assert warm == []
+
+    await logout(client, one["refresh_token"])
+    with statements_sent(runtime) as reloaded:
+        assert_revoked(await me(client, one))
+        assert (await me(client, other)).status_code == 200
+    assert len(reloaded) == 2  # read again once, for both
 
 
 class TestAcrossProcesses:
