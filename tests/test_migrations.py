@@ -5,21 +5,25 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Connection
 
 from shre import migrate
 from shre.app import build_runtime
+from shre.auth.models import RefreshToken
 from shre.db import create_engine
 from shre.employees.keys import count_clear_currencies
 from shre.employees.models import Employee
 from shre.models import metadata
 from shre.settings import Settings
+from shre.users.models import User
 from tests.conftest import PG_ADMIN_URL, _pg_admin, base_settings
 from tests.test_cli import clean_env, shre
 
@@ -184,3 +188,72 @@ async def test_0009_rewrites_the_sqlite_search_index_without_the_order_of_words(
     assert stored["b"] == "in lost made plan team the trust"
     assert [row[0] for row in hits] == ["a"]
     await migrate.downgrade(settings, "20261126_0006")  # a no-op, allowed
+
+
+async def test_token_epochs_keep_the_sessions_signed_in_before(empty_settings: Settings) -> None:
+    """20261205_0008: sessions begun before it keep refreshing (epoch 0 on both sides),
+    each family starts at its oldest token; going back ends every access token (the old
+    release cannot tell sessions apart) and keeps the refresh tokens."""
+    before = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("20261205_0008")
+    await migrate.upgrade(empty_settings, str(before.down_revision))
+    engine = create_engine(empty_settings)
+    started = datetime(2026, 11, 30, 9, 0, 0, 123456, tzinfo=UTC)
+    user, family, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    tokens = [(family, started + timedelta(hours=h)) for h in (2, 0, 1)]
+    tokens.append((other, started + timedelta(days=1)))
+    async with engine.begin() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+
+        def key(value: uuid.UUID) -> object:
+            return value.hex if sqlite else value
+
+        def when(value: datetime) -> object:  # as UTCDateTime stores it
+            return value.replace(tzinfo=None) if sqlite else value
+
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, email, password_hash, full_name, role, is_active,"
+                " password_changed_at, tokens_valid_after, version, created_at, updated_at)"
+                " VALUES (:id, 'old@example.com', 'x', 'Old', 'employee', true, :at, :at, 1,"
+                " :at, :at)"
+            ),
+            {"id": key(user), "at": when(started)},
+        )
+        for n, (family_id, created) in enumerate(tokens):
+            await conn.execute(
+                text(
+                    "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, created_at,"
+                    " expires_at) VALUES (:id, :user, :family, :hash, :at, :expires)"
+                ),
+                {
+                    "id": key(uuid.uuid4()),
+                    "user": key(user),
+                    "family": key(family_id),
+                    "hash": f"{n:064d}",
+                    "at": when(created),
+                    "expires": when(created + timedelta(days=7)),
+                },
+            )
+    await engine.dispose()
+
+    await migrate.upgrade(empty_settings)
+    runtime = build_runtime(empty_settings)
+    try:
+        async with runtime.sessionmaker() as session:
+            assert (await session.get(User, user)).token_epoch == 0  # type: ignore[union-attr]
+            rows = (await session.execute(select(RefreshToken))).scalars().all()
+            assert {(r.family_id, r.family_started_at, r.token_epoch) for r in rows} == {
+                (family, started, 0),
+                (other, started + timedelta(days=1), 0),
+            }
+    finally:
+        await runtime.engine.dispose()
+
+    await migrate.downgrade(empty_settings, str(before.down_revision))
+    engine = create_engine(empty_settings)
+    async with engine.connect() as conn:
+        cutoff = (await conn.execute(text("SELECT tokens_valid_after FROM users"))).scalar_one()
+        assert cutoff is not None
+        count = text("SELECT count(*) FROM refresh_tokens WHERE revoked_at IS NULL")
+        assert (await conn.execute(count)).scalar_one() == 4
+    await engine.dispose()

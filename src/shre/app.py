@@ -94,6 +94,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
             ),
             throttler=throttler,
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            session_max=timedelta(seconds=settings.refresh_session_max_seconds),
         ),
         vault=EmployeeVault.create(keyring),
         audit=audit,

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # --- auth ---
     access_token_ttl_seconds: int = Field(default=15 * 60, ge=30, le=24 * 3600)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=90 * 24 * 3600)
+    # A sign-in session's absolute lifetime: refreshing never takes it past this many
+    # seconds after the sign-in; then the user signs in again.
+    refresh_session_max_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
     login_failure_window_seconds: int = Field(default=15 * 60, ge=1)

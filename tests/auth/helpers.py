@@ -75,12 +75,20 @@ async def me_status(client: httpx.AsyncClient, access_token: str) -> int:
 
 
 def access_claims(
-    user_id: uuid.UUID, *, now: datetime | None = None, ttl: int = 900
+    user_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    ttl: int = 900,
+    session_id: uuid.UUID | None = None,
+    epoch: int = 0,
 ) -> dict[str, Any]:
-    """The claims of a genuine access token for `user_id` issued at `now`."""
+    """The claims of a genuine access token for `user_id` issued at `now` to a session
+    (a new one by default) under the account's token `epoch` (0 until it changes)."""
     now = now or datetime.now(UTC)
     return {
         "sub": str(user_id),
+        "sid": str(session_id or uuid.uuid4()),
+        "ep": epoch,
         "type": "access",
         "iss": "shre",
         "aud": "shre-api",

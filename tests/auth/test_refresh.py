@@ -201,6 +201,7 @@ async def test_concurrent_refreshes_of_one_token_succeed_at_most_once(
 
 async def test_bad_refresh_and_logout_bodies(client: httpx.AsyncClient, user: Credentials) -> None:
     session = await tokens(client, user)
+    client.cookies.clear()  # an API client's: no cookie to fall back on (see test_cookies)
     invalid = {
         "no field": {},
         "null": {"refresh_token": None},

@@ -48,14 +48,14 @@ def test_rows_round_trip_through_json_with_their_types() -> None:
         full_name="U",
         role="manager",
         employee_id=linked,
-        tokens_valid_after=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
+        password_changed_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
     )
     users = RowCodec(User, leave_out=frozenset({"password_hash"}))
     dumped = users.dump(user)
     assert "password_hash" not in dumped
     again = users.load(loads(dumps(dumped)))
     assert again.employee_id == linked  # a UUID, not its text: identity checks compare it
-    assert again.tokens_valid_after == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert again.password_changed_at == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_a_fresh_process_can_load_a_cached_row_before_any_query() -> None:

@@ -21,6 +21,11 @@ class RefreshToken(UUIDPrimaryKey, Base):
     family_id: Mapped[uuid.UUID] = mapped_column(index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the family's sign-in happened: the session ends REFRESH_SESSION_MAX_SECONDS on.
+    family_started_at: Mapped[datetime]
+    # The account's token epoch at issue: a token issued in a race with a password change
+    # or deactivation that raised it is refused, even if the revocation missed it.
+    token_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -60,6 +62,16 @@ class PasswordHasher:
             return True
 
 
+def fold(text: str) -> str:
+    """`text` as the password rule compares it: one spelling of each letter, whatever the
+    case (ß and ss, İ and i), width (fullwidth letters), composition or accent (é and e), and
+    without surrounding whitespace."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c))
+    # The Turkish dotless i (U+0131) has no decomposition: it is the i it is spelled for.
+    return unicodedata.normalize("NFKC", bare.replace("\u0131", "i")).casefold().strip()
+
+
 def password_problems(password: str, email: str) -> list[str]:
     """Why a password is refused (empty when it is acceptable)."""
     problems: list[str] = []
@@ -67,12 +79,14 @@ def password_problems(password: str, email: str) -> list[str]:
         problems.append(f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         problems.append(f"must be at most {MAX_PASSWORD_LENGTH} characters")
-    lowered = password.lower()
-    email = email.lower()
-    local = email.split("@", 1)[0]
-    if email and email in lowered:
+    folded = fold(password)
+    address = fold(email)
+    local = address.split("@", 1)[0]
+    # The user name with and without a +tag (jane+hr@ is jane).
+    names = {local, local.split("+", 1)[0]}
+    if address and address in folded:
         problems.append("must not contain the email address")
-    elif len(local) >= 3 and local in lowered:
+    elif any(len(name) >= 3 and name in folded for name in names):
         problems.append("must not contain the email's user name")
     if password and len(set(password)) < 4:
         problems.append("must use more than three different characters")

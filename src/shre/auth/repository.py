@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.models import RefreshToken
@@ -37,6 +37,23 @@ class RefreshTokenRepository:
         )
         result = await self.session.execute(stmt)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def family_revoked(self, family_id: uuid.UUID) -> bool:
+        """Whether any token of the family is revoked: a refresh that raced a logout can
+        leave its new token unrevoked (PostgreSQL's UPDATE does not see a row inserted
+        after it began), and the family is over all the same."""
+        revoked = RefreshToken.revoked_at.is_not(None)
+        stmt = select(exists().where(RefreshToken.family_id == family_id, revoked))
+        return bool((await self.session.execute(stmt)).scalar())
+
+    async def revoked_families(self, user_id: uuid.UUID, since: datetime) -> list[uuid.UUID]:
+        """The user's sessions revoked at or after `since` (logout, reuse, password change)."""
+        stmt = (
+            select(RefreshToken.family_id)
+            .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at >= since)
+            .distinct()
+        )
+        return list((await self.session.execute(stmt)).scalars())
 
     async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
         stmt = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from shre.auth.policy import Principal
 from shre.auth.repository import RefreshTokenRepository
 from shre.auth.throttle import Throttler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
-from shre.cache import CacheLayer, invalidate_when_changed
+from shre.cache import CacheLayer, invalidate_on_commit, invalidate_when_changed
 from shre.db import utcnow
 from shre.kit.errors import TooManyRequests, Unauthorized
 from shre.kit.rows import RowCodec
@@ -35,6 +34,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
+    refresh_expires_in: int  # the refresh token's remaining life (the cookie's Max-Age)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,39 +45,73 @@ class Authenticator:
     codec: TokenCodec
     throttler: Throttler
     refresh_ttl: timedelta
+    # A sign-in session's absolute lifetime: no refresh token outlives its start by more.
+    session_max: timedelta
 
 
 # The signed-in user's row, cached per user without the password hash; any ORM write to
-# a user (sign-in time, role, deactivation, password) invalidates it at commit.
+# a user (sign-in time, role, deactivation, password) invalidates it at commit, and so
+# does a revoked session (see `ended`).
 USER_ROWS = RowCodec(User, leave_out=frozenset({"password_hash"}))
 invalidate_when_changed(User, lambda user: [f"user:{user.id}"])
+# The cached value's key: it holds the row and the ended sessions (a new key for a new
+# shape, so a value cached by an older release is never read as this one).
+ACCOUNT_KEY = "account+sessions"
+# Sessions ended this much longer ago than an access token lives are still listed: a
+# refresh racing the logout may issue a token just after the revocation's timestamp.
+REVOCATION_SLACK = timedelta(minutes=1)
+
+
+def ended(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """A session of the user was revoked: their cached account (which lists the ended
+    sessions) is invalidated at commit, so its access tokens are refused at once in
+    every process."""
+    invalidate_on_commit(session, f"user:{user_id}")
 
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A user's row as cached (no password hash), with what every request checks of it
-    worked out once per process and cached version."""
+    """A user's row as cached (no password hash) with the sessions ended lately, and what
+    every request checks of them worked out once per process and cached version."""
 
     row: dict[str, Any]
     principal: Principal
     is_active: bool
-    tokens_valid_after: int  # whole seconds (a token's iat has 1 s resolution)
+    token_epoch: int
+    ended_sessions: frozenset[uuid.UUID]
 
     @classmethod
-    def of(cls, row: dict[str, Any] | None) -> Account | None:
-        if row is None:
+    def of(cls, value: dict[str, Any] | None) -> Account | None:
+        if value is None:
             return None
-        user = USER_ROWS.load(row)
+        user = USER_ROWS.load(value["user"])
         return cls(
-            row=row,
+            row=value["user"],
             principal=Principal.of(user),
             is_active=bool(user.is_active),
-            tokens_valid_after=math.floor(user.tokens_valid_after.timestamp()),
+            token_epoch=user.token_epoch,
+            ended_sessions=frozenset(uuid.UUID(s) for s in value["ended"]),
         )
 
     def user(self) -> User:
         """The row as a (detached) User of the caller's own."""
         return USER_ROWS.load(self.row)
+
+
+async def load_account(
+    auth: Authenticator, sessionmaker: async_sessionmaker[AsyncSession], user_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The account as cached: the row, and the sessions revoked while a token issued to
+    them could still be live."""
+    async with sessionmaker() as session:
+        user = await UserRepository(session).get(user_id)
+        if user is None:
+            return None
+        sessions: list[uuid.UUID] = []
+        if user.is_active:  # an inactive account is refused before its sessions matter
+            since = utcnow() - auth.codec.access_ttl - REVOCATION_SLACK
+            sessions = await RefreshTokenRepository(session).revoked_families(user.id, since)
+        return {"user": USER_ROWS.dump(user), "ended": sorted(str(s) for s in sessions)}
 
 
 async def authenticate(
@@ -87,8 +121,8 @@ async def authenticate(
     access_token: str,
     prefetch: Sequence[str] = (),
 ) -> Account:
-    """The active account a bearer access token belongs to (401 otherwise). The row comes
-    from the cache, else from a short session of its own. `prefetch`: the cache
+    """The active account a bearer access token belongs to (401 otherwise). The account
+    comes from the cache, else from a short session of its own. `prefetch`: the cache
     namespaces the request reads next (their versions come in the same round trip)."""
     try:
         claims = auth.codec.decode_access(access_token)
@@ -96,18 +130,16 @@ async def authenticate(
         raise Unauthorized(f"Invalid access token: {exc}", code="invalid_token") from None
 
     async def load() -> dict[str, Any] | None:
-        async with sessionmaker() as session:
-            user = await UserRepository(session).get(claims.user_id)
-            return None if user is None else USER_ROWS.dump(user)
+        return await load_account(auth, sessionmaker, claims.user_id)
 
     account: Account | None = await cache.get_or_load(
-        f"user:{claims.user_id}", "account", load, prepare=Account.of, prefetch=prefetch
+        f"user:{claims.user_id}", ACCOUNT_KEY, load, prepare=Account.of, prefetch=prefetch
     )
     if account is None or not account.is_active:
         raise Unauthorized("Account is not active", code="inactive_account")
-    # Tokens issued before the last password change or deactivation are dead, also after
-    # a reactivation.
-    if claims.issued_at.timestamp() < account.tokens_valid_after:
+    # A password change or deactivation since the token was issued (also after a
+    # reactivation), or the token's session signed out or revoked.
+    if claims.epoch != account.token_epoch or claims.session_id in account.ended_sessions:
         raise Unauthorized("Access token revoked", code="token_revoked")
     return account
 
@@ -151,7 +183,7 @@ class AuthService:
             user.password_hash = await self.auth.hasher.hash(password)
             log.info("auth.password_rehashed", user_id=str(user.id))
         user.last_login_at = now
-        pair = await self._issue(user, family_id=uuid.uuid4(), now=now)
+        pair = await self._issue(user, family_id=uuid.uuid4(), started=now, now=now)
         log.info("auth.login", user_id=str(user.id), client_ip=address)
         await self.audit.record(
             "auth.login",
@@ -181,22 +213,33 @@ class AuthService:
             raise Unauthorized("Invalid refresh token", code="invalid_refresh_token")
         if row.used_at is not None:
             await self._revoke_reused_family(row, now)
-        if row.revoked_at is not None:
+        if row.revoked_at is not None or await self.tokens.family_revoked(row.family_id):
             raise Unauthorized("Refresh token revoked", code="refresh_token_revoked")
+        if row.family_started_at + self.auth.session_max <= now:
+            raise Unauthorized(
+                "The session has reached its maximum lifetime; sign in again",
+                code="session_expired",
+            )
         if row.expires_at <= now:
             raise Unauthorized("Refresh token expired", code="refresh_token_expired")
         user = await self.users.get(row.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("Account is not active", code="inactive_account")
+        if row.token_epoch != user.token_epoch:
+            # Issued before a password change or deactivation that its revocation missed.
+            raise Unauthorized("Refresh token revoked", code="refresh_token_revoked")
         if not await self.tokens.spend(row.id, now):
             # A concurrent request spent it first: the same token was used twice.
             await self._revoke_reused_family(row, now)
-        return await self._issue(user, family_id=row.family_id, now=now)
+        return await self._issue(
+            user, family_id=row.family_id, started=row.family_started_at, now=now
+        )
 
     async def logout(self, refresh_token: str) -> None:
         row = await self.tokens.by_hash(hash_refresh_token(refresh_token))
         if row is not None:
             await self.tokens.revoke_family(row.family_id, utcnow())
+            ended(self.session, row.user_id)
             log.info("auth.logout", user_id=str(row.user_id))
             user = await self.users.get(row.user_id)
             await self.audit.record(
@@ -209,6 +252,7 @@ class AuthService:
 
     async def _revoke_reused_family(self, row: RefreshToken, now: datetime) -> None:
         await self.tokens.revoke_family(row.family_id, now)
+        ended(self.session, row.user_id)
         log.warning("auth.refresh_token_reused", user_id=str(row.user_id))
         # Whoever presented it may have stolen it: no actor, the account is the target.
         await self.audit.record(
@@ -225,19 +269,30 @@ class AuthService:
             keep_changes=True,
         )
 
-    async def _issue(self, user: User, *, family_id: uuid.UUID, now: datetime) -> TokenPair:
+    async def _issue(
+        self, user: User, *, family_id: uuid.UUID, started: datetime, now: datetime
+    ) -> TokenPair:
+        """The next pair of a session (family) that began at `started`: its refresh token
+        expires with the session at the latest."""
         refresh = new_refresh_token()
+        expires_at = min(now + self.auth.refresh_ttl, started + self.auth.session_max)
         await self.tokens.add(
             RefreshToken(
                 user_id=user.id,
                 family_id=family_id,
                 token_hash=hash_refresh_token(refresh),
                 created_at=now,
-                expires_at=now + self.auth.refresh_ttl,
+                expires_at=expires_at,
+                family_started_at=started,
+                token_epoch=user.token_epoch,
             )
         )
+        codec = self.auth.codec
         return TokenPair(
-            access_token=self.auth.codec.issue_access(user.id, now),
+            access_token=codec.issue_access(
+                user.id, now, session_id=family_id, epoch=user.token_epoch
+            ),
             refresh_token=refresh,
-            expires_in=int(self.auth.codec.access_ttl.total_seconds()),
+            expires_in=int(codec.access_ttl.total_seconds()),
+            refresh_expires_in=int((expires_at - now).total_seconds()),
         )

@@ -24,7 +24,12 @@ class InvalidToken(Exception):
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: uuid.UUID
-    issued_at: datetime
+    # The sign-in session (the refresh-token family) the token was issued to: logging
+    # out of it ends the token too.
+    session_id: uuid.UUID
+    # The account's token epoch when issued: a password change or deactivation raises
+    # it, which ends every older token (a counter: no clock resolution to fall through).
+    epoch: int
     expires_at: datetime
 
 
@@ -40,9 +45,13 @@ class TokenCodec:
         self.access_ttl = access_ttl
         self._verified: dict[str, tuple[float, AccessClaims]] = {}
 
-    def issue_access(self, user_id: uuid.UUID, now: datetime) -> str:
+    def issue_access(
+        self, user_id: uuid.UUID, now: datetime, *, session_id: uuid.UUID, epoch: int
+    ) -> str:
         payload = {
             "sub": str(user_id),
+            "sid": str(session_id),
+            "ep": epoch,
             "type": ACCESS_TYPE,
             "iss": ISSUER,
             "aud": AUDIENCE,
@@ -73,13 +82,19 @@ class TokenCodec:
                 algorithms=[ALGORITHM],
                 audience=AUDIENCE,
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "type", "iss", "aud"]},
+                # A token without a session or epoch (issued before they existed) is
+                # refused: its holder refreshes, which checks the session in the database.
+                options={"require": ["exp", "iat", "sub", "sid", "ep", "type", "iss", "aud"]},
             )
             if payload.get("type") != ACCESS_TYPE:
                 raise InvalidToken("not an access token")
+            epoch = payload["ep"]
+            if type(epoch) is not int or epoch < 0:
+                raise InvalidToken("invalid token")
             return AccessClaims(
                 user_id=uuid.UUID(str(payload["sub"])),
-                issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
+                session_id=uuid.UUID(str(payload["sid"])),
+                epoch=epoch,
                 expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
             )
         except jwt.ExpiredSignatureError as exc:

@@ -31,8 +31,9 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     )
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Access tokens issued before this instant are refused (password change, deactivation).
-    tokens_valid_after: Mapped[datetime] = mapped_column(default=utcnow)
+    # Carried by every token issued; a password change or deactivation raises it, which
+    # ends every token issued before (even within the same second).
+    token_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -116,10 +116,10 @@ class UserService:
             )
         check_password(password, existing.email)
         existing.password_hash = await self.hasher.hash(password)
-        existing.password_changed_at = existing.tokens_valid_after = utcnow()
+        existing.password_changed_at = utcnow()
         existing.role = Role.ADMIN.value
         existing.is_active = True
-        await RefreshTokenRepository(self.session).revoke_user(existing.id, utcnow())
+        await self._end_sessions(existing)
         await self._flush(existing)
         log.info("user.admin_reset", user_id=str(existing.id), by="cli")
         await self.audit.record(
@@ -155,7 +155,7 @@ class UserService:
         if "password" in changes:
             check_password(changes["password"], user.email)
             user.password_hash = await self.hasher.hash(changes["password"])
-            user.password_changed_at = user.tokens_valid_after = now
+            user.password_changed_at = now
         if "employee_id" in changes and changes["employee_id"] != user.employee_id:
             if changes["employee_id"]:
                 await self._check_employee(changes["employee_id"])
@@ -173,8 +173,7 @@ class UserService:
         if "password" in changes or changes.get("is_active") is False:
             # A new password or a deactivation ends every session of the account, for good:
             # reactivating it does not bring the old tokens back.
-            user.tokens_valid_after = now
-            await RefreshTokenRepository(self.session).revoke_user(user.id, now)
+            await self._end_sessions(user)
         await self._flush(user)
         if losing_admin:
             await self._an_admin_remains("demote or deactivate")
@@ -195,6 +194,14 @@ class UserService:
             await self._an_admin_remains("delete")
         log.info("user.deleted", user_id=str(user_id), by=_who(actor))
         await self.audit.record("user.delete", target_type="user", target_id=user_id)
+
+    async def _end_sessions(self, user: User) -> None:
+        """End every token of the account: a new epoch refuses the access tokens issued
+        before (their claim is older, whatever the clock says), and the refresh tokens
+        are revoked. A role change does not: the role is read from the account on every
+        request, never from the token."""
+        user.token_epoch += 1
+        await RefreshTokenRepository(self.session).revoke_user(user.id, utcnow())
 
     async def _check_employee(self, employee_id: uuid.UUID) -> None:
         if not await EmployeeRepository(self.session).exists(employee_id):

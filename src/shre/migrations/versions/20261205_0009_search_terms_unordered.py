@@ -8,7 +8,7 @@ words in sorted order (what `shre.documents.search.terms` now stores), with
 index is merged into one segment, which drops the old positions.
 
 Revision ID: 20261205_0009
-Revises: 20261205_0007
+Revises: 20261205_0008
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "20261205_0009"
-down_revision: str | None = "20261205_0007"
+down_revision: str | None = "20261205_0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
