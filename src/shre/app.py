@@ -23,7 +23,7 @@ from shre.auth.service import Authenticator
 from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
 from shre.cache import RedisCache, create_cache_layer
-from shre.cache.sync import CacheSync, installation_id, peers_for
+from shre.cache.sync import CacheSync, installation_id, peers_for, sync_engine
 from shre.crypto import Keyring
 from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
 from shre.departments.router import router as departments_router
@@ -110,10 +110,11 @@ async def open_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     runtime = build_runtime(settings, serving=serving)
     try:
         if serving:
+            engine = sync_engine(settings)
             sync = CacheSync(
                 runtime.cache,
-                runtime.sessionmaker,
-                lambda installation: peers_for(settings, installation),
+                engine,
+                lambda installation: peers_for(settings, engine, installation),
             )
             await sync.start()
             runtime.sync = sync

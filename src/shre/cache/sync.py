@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from shre.cache.layer import CacheLayer, invalidations_asked
 from shre.cache.models import CacheInvalidation, Installation
-from shre.db import create_engine, sqlite_path, utcnow
+from shre.db import create_engine, create_sessionmaker, sqlite_path, utcnow
 from shre.settings import Settings
 
 log = structlog.get_logger("shre.cache")
@@ -289,17 +289,22 @@ class AdvisoryPeers:
             with suppress(Exception):
                 await self._conn.close()
             self._conn = None
-        await self.engine.dispose()
 
 
-def peers_for(settings: Settings, installation: uuid.UUID) -> Peers:
+def peers_for(settings: Settings, engine: AsyncEngine, installation: uuid.UUID) -> Peers:
     """How this installation's serving processes find each other: by files next to a
-    SQLite database, by advisory locks on PostgreSQL (a connection of their own)."""
+    SQLite database, by advisory locks on PostgreSQL (a connection of `engine`'s)."""
     if settings.is_sqlite:
         path = sqlite_path(settings.database_url)
         return NoPeers() if path is None else FilePeers(path.with_name(f"{path.name}.serving"))
-    engine = create_engine(settings.model_copy(update={"database_pool_size": 1}))
     return AdvisoryPeers(engine, installation)
+
+
+def sync_engine(settings: Settings) -> AsyncEngine:
+    """The sync's own connections (two at most), apart from the requests' pool: a pool
+    that requests have exhausted must not stall the sync (its cache would stop being
+    trusted just when it is needed most), and the sync holds none of theirs."""
+    return create_engine(settings.model_copy(update={"database_pool_size": 1}))
 
 
 class CacheSync:
@@ -308,12 +313,13 @@ class CacheSync:
     def __init__(
         self,
         layer: CacheLayer,
-        sessionmaker: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         peers_for: Callable[[uuid.UUID], Peers],
     ) -> None:
         self.layer = layer
-        self.sessionmaker = sessionmaker
-        self.feed = Feed(sessionmaker)
+        self.engine = engine  # the sync's own (see `sync_engine`); disposed by `stop`
+        self.sessionmaker = create_sessionmaker(engine)
+        self.feed = Feed(self.sessionmaker)
         self.peers_for = peers_for
         self.peers: Peers | None = None
         # A cache of this process's own (memory): trusted only under the conditions above.
@@ -390,3 +396,4 @@ class CacheSync:
             self._task = None
         if self.peers is not None:
             await self.peers.leave()
+        await self.engine.dispose()
