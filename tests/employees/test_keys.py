@@ -20,7 +20,7 @@ from shre.employees.keys import key_status, rotate, shred
 from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.conftest import Account, base_settings
+from tests.conftest import Account, assert_problem, base_settings
 from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
 
 
@@ -190,3 +190,34 @@ async def test_shredding_makes_sensitive_values_unrecoverable(
     # Others are untouched.
     kept = (await client.get(f"{EMPLOYEES}/{other['id']}", headers=admin.headers)).json()
     assert kept["ssn"] == "100-00-0001"
+
+
+async def test_a_change_that_needs_a_destroyed_key_is_410_and_reads_stay_null(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    """Finding 6: a sensitive value of a shredded employee cannot be sealed any more; the
+    change is a 410 problem (as documents answer), not an unhandled KeyDestroyed (500)."""
+    [person] = await seed(client, admin, 1)
+    url = f"{EMPLOYEES}/{person['id']}"
+    async with runtime.sessionmaker() as session:
+        await shred(session, uuid.UUID(person["id"]))
+        await session.commit()
+    for change in ({"home_address": "2 Side St"}, {"salary": "1.00"}, {"ssn": "1", "phone": "5"}):
+        problem = assert_problem(
+            await client.patch(url, json=change, headers=admin.headers), 410, "key_destroyed"
+        )
+        assert "2 Side St" not in str(problem)
+    unchanged = (await client.get(url, headers=admin.headers)).json()
+    assert unchanged["phone"] == person.get("phone")
+    assert unchanged["home_address"] is None  # still reads as null
+    # What needs no key still works: clearing a value nobody can read, any other field.
+    cleared = await client.patch(
+        url, json={"home_address": None, "job_title": "Archivist"}, headers=admin.headers
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json()["home_address"], cleared.json()["job_title"]) == (None, "Archivist")
+    async with runtime.sessionmaker() as session:
+        row = await session.get(Employee, uuid.UUID(person["id"]))
+        assert row is not None
+        assert (row.home_address_enc, row.dek_wrapped) == (None, None)
+        assert row.salary_enc is not None  # untouched ciphertext, unreadable without the key

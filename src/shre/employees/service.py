@@ -40,7 +40,14 @@ from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Scope
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
-from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
+from shre.kit.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    changed_concurrently,
+)
 from shre.kit.http import check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
@@ -557,13 +564,13 @@ class EmployeeService:
         }
         _check_dates(merged)
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
-        box = self.vault.box(employee) if sensitive else None
+        box = _sealing_box(self.vault, employee, sensitive) if sensitive else None
         before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
         if "salary" in sensitive and box is not None:
             before.update(self.vault.open(employee, frozenset({"salary"})))
         for name, value in changes.items():
             setattr(employee, name, value)
-        if box is not None:
+        if sensitive:
             self.vault.seal(box, employee, sensitive)
         await self._flush(
             employee,
@@ -744,6 +751,21 @@ def _given_key(row: Employee, key: str | None) -> Employee:
         return cast(Employee, SimpleNamespace(**{**vars(row), "dek_wrapped": key}))
     row.dek_wrapped = key  # an instance of this request's own
     return row
+
+
+def _sealing_box(
+    vault: EmployeeVault, employee: Employee, values: dict[str, Any]
+) -> FieldBox | None:
+    """What seals a change's sensitive values: the employee's data key. A destroyed key
+    (crypto-shredding) seals nothing: 410, unless the change only clears fields (None)."""
+    if employee.dek_wrapped is not None:
+        return vault.box(employee)
+    if any(value is not None for value in values.values()):
+        raise Gone(
+            "This employee's data key was destroyed: their sensitive fields can only be cleared",
+            code="key_destroyed",
+        )
+    return None
 
 
 def _text(value: object) -> str | None:
