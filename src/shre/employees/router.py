@@ -18,12 +18,14 @@ from shre.employees.service import (
 )
 from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import JSONBytes, etag_for
+from shre.kit.numbers import ExactNumbersRoute
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
-router = APIRouter(prefix="/employees", tags=["employees"])
+# Bodies keep their numbers as written: a salary comes back with the scale it was given.
+router = APIRouter(prefix="/employees", tags=["employees"], route_class=ExactNumbersRoute)
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 

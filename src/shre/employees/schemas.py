@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -8,12 +9,14 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
 )
 
+from shre.kit.numbers import JSONNumber
 from shre.kit.text import no_control_chars
 from shre.users.schemas import Email
 
@@ -48,7 +51,34 @@ BankAccount = Annotated[
     AfterValidator(no_control_chars),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Salary = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+# Plain notation, as a person writes an amount: no exponent, sign, NaN or leading zeros,
+# at most two decimals. Its text is kept, so it comes back as entered ("85000.50").
+PLAIN_AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,2})?")
+AMOUNT_RULE = "must be a decimal number in plain notation with up to 2 decimals, e.g. 85000.50"
+
+
+def _plain_amount(value: object) -> object:
+    """A JSON string or number (a `JSONNumber` keeps its text) in plain notation."""
+    if isinstance(value, JSONNumber):
+        text = value.text
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, Decimal) and value.is_finite():
+        return value  # from code, not from a request (see ExactNumbersRoute)
+    else:  # a float lost its notation before it got here; a bool is no amount
+        raise ValueError(AMOUNT_RULE)
+    if not PLAIN_AMOUNT.fullmatch(text):
+        raise ValueError(AMOUNT_RULE)
+    return Decimal(text)
+
+
+Salary = Annotated[
+    Decimal,
+    BeforeValidator(_plain_amount),
+    Field(ge=0, max_digits=14, decimal_places=2, examples=["85000.50"]),
+]
 EmploymentType = Literal["full_time", "part_time", "contractor", "intern"]
 Status = Literal["active", "on_leave", "terminated"]
 
