@@ -23,6 +23,8 @@ from shre.settings import Settings
 from tests.conftest import Account, assert_problem, base_settings
 from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
 
+REVEAL = {"fields": "ssn,bank_account"}
+
 
 def new_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
@@ -92,7 +94,9 @@ async def test_rotation_rewraps_keys_without_touching_values(
         assert status.primary not in status.by_key
         # Mid-rotation the app reads everything and finds SSNs under either key.
         async with api(both) as new_client:
-            got = await new_client.get(f"{EMPLOYEES}/{people[0]['id']}", headers=admin.headers)
+            got = await new_client.get(
+                f"{EMPLOYEES}/{people[0]['id']}", params=REVEAL, headers=admin.headers
+            )
             assert got.json()["ssn"] == "100-00-0000"
             found = await new_client.get(
                 EMPLOYEES, params={"ssn": "100000003"}, headers=admin.headers
@@ -117,7 +121,9 @@ async def test_rotation_rewraps_keys_without_touching_values(
     async with api(only_new) as new_client:
         for i, person in enumerate(people):
             got = (
-                await new_client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)
+                await new_client.get(
+                    f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers
+                )
             ).json()
             assert got["ssn"] == f"100-00-{i:04}"
             assert got["salary"] == SENSITIVE["salary"]
@@ -177,7 +183,9 @@ async def test_shredding_makes_sensitive_values_unrecoverable(
     async with runtime.sessionmaker() as session:
         await shred(session, uuid.UUID(person["id"]))
         await session.commit()
-    got = (await client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)).json()
+    got = (
+        await client.get(f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     for name in ("salary", "ssn", "bank_account", "date_of_birth", "home_address"):
         assert got[name] is None, name
     assert got["email"] == person["email"]  # directory fields stay
@@ -188,7 +196,9 @@ async def test_shredding_makes_sensitive_values_unrecoverable(
     assert history.status_code == 200
     assert all(e["new_value"] is None for e in history.json() if e["field"] == "salary")
     # Others are untouched.
-    kept = (await client.get(f"{EMPLOYEES}/{other['id']}", headers=admin.headers)).json()
+    kept = (
+        await client.get(f"{EMPLOYEES}/{other['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     assert kept["ssn"] == "100-00-0001"
 
 

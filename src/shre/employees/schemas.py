@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -51,9 +52,9 @@ BankAccount = Annotated[
     AfterValidator(no_control_chars),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-# Plain notation, as a person writes an amount: no exponent, sign, NaN or leading zeros,
-# at most two decimals. Its text is kept, so it comes back as entered ("85000.50").
-PLAIN_AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,2})?")
+# Plain notation, as a person writes an amount: digits, and up to two decimals after a
+# point; no exponent, sign, NaN or spaces. Its scale is kept: "85000.50" comes back so.
+PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 AMOUNT_RULE = "must be a decimal number in plain notation with up to 2 decimals, e.g. 85000.50"
 
 
@@ -188,3 +189,41 @@ class ChangeOut(BaseModel):
     effective_date: date
     changed_by: uuid.UUID | None
     changed_at: datetime
+
+
+# Every field of an employee, in the order responses and exports list them.
+FIELD_ORDER = tuple(EmployeeOut.model_fields)
+MAX_FIELDS_LENGTH = 1000
+FIELD_RULE = f"comma-separated employee field names ({', '.join(FIELD_ORDER)})"
+
+
+def _field_names(value: object) -> object:
+    """`fields=salary, salary_currency` -> the names; an unknown name, an empty item or
+    more items than there are fields is refused (the message never repeats the input)."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_FIELDS_LENGTH:
+        raise ValueError(f"at most {MAX_FIELDS_LENGTH} characters")
+    names = [name.strip() for name in value.split(",", len(FIELD_ORDER))]
+    if len(names) > len(FIELD_ORDER):
+        raise ValueError(f"at most {len(FIELD_ORDER)} field names")
+    if not all(names):
+        raise ValueError("an empty field name")
+    if not set(names) <= set(FIELD_ORDER):
+        raise ValueError(f"an unknown field name: use {FIELD_RULE}")
+    return frozenset(names)
+
+
+# `fields` of the employee reads: names to include on top of the endpoint's default set
+# (data minimisation, DESIGN.md §4). A field the caller may not see is left out anyway.
+FieldNames = Annotated[
+    frozenset[str],
+    BeforeValidator(_field_names),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_FIELDS_LENGTH, "examples": ["salary,salary_currency"]}
+    ),
+    Field(
+        description="More fields to return, on top of the default ones: "
+        f"{FIELD_RULE}. Fields the caller may not see are left out."
+    ),
+]
