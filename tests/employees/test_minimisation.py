@@ -151,3 +151,37 @@ async def test_hrs_cached_default_page_opens_nothing_reads_no_key_and_audits_not
     assert [e["salary"] for e in named.json()["items"]] == [SENSITIVE["salary"]] * 3
     assert opened.count(frozenset({"salary"})) == 3
     assert await new_events(runtime, before) == Counter({"employee.read_sensitive": 1})
+
+
+async def test_a_page_showing_rows_differently_is_made_of_rows_written_once(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, opened: list[frozenset[str]]
+) -> None:
+    """A manager's reports and an employee's own record show more fields than the other
+    rows: still nothing sensitive by default, so the page is made of each row's JSON as
+    written once, no field opened; each row shows exactly what the policy allows."""
+    boss = await create(client, admin, employee_body("E1", "boss@example.com", **SENSITIVE))
+    report = await create(
+        client,
+        admin,
+        employee_body("E2", "report@example.com", manager_id=boss["id"], **SENSITIVE),
+    )
+    other = await create(client, admin, employee_body("E3", "other@example.com", **SENSITIVE))
+    manager = await sign_in(accounts, Role.MANAGER, "m@example.com", boss["id"])
+    staff = await sign_in(accounts, Role.EMPLOYEE, "s@example.com", other["id"])
+    expected = {
+        "manager": (manager, {boss["id"]: "DE", report["id"]: "DE", other["id"]: "D"}),
+        "employee": (staff, {boss["id"]: "D", report["id"]: "D", other["id"]: "DE"}),
+    }
+    for headers, _ in expected.values():
+        await client.get(EMPLOYEES, headers=headers)  # cached, account and page
+    opened.clear()
+    for caller, (headers, shown) in expected.items():
+        items = (await client.get(EMPLOYEES, headers=headers)).json()["items"]
+        for item in items:
+            letters = shown[item["id"]]
+            assert set(item) == (DIRECTORY | EMPLOYMENT if letters == "DE" else DIRECTORY), caller
+    assert opened == []
+    # Naming the salary: the own record's is opened (and only it), for the employee.
+    own = await client.get(EMPLOYEES, params={"fields": "salary"}, headers=staff)
+    salaries = {i["id"]: i.get("salary") for i in own.json()["items"]}
+    assert salaries == {boss["id"]: None, report["id"]: None, other["id"]: SENSITIVE["salary"]}

@@ -120,18 +120,18 @@ View = dict[str, Any]
 Views = list[View]
 CachedRows = list[dict[str, Any]]  # rows in their cached form (EMPLOYEE_ROWS.dump)
 SOMEONE_ELSE = uuid.UUID(int=0)  # no employee's id (ids are random, version 4)
-# A list page's items: one view per row, or (the same fields of every row, none of them
-# sensitive) JSON written once per cached page.
+# A list page's items: one view per row, or (no sensitive field shown) JSON made of the
+# rows' JSON, written once per cached page.
 Items = Views | orjson.Fragment
 
 
 class CachedPage:
-    """A cached list page as this process keeps it: read-only rows, and the page's items
-    written as JSON once per set of fields shown (directory fields; directory and
-    employment fields), for every caller who is shown that set on each row and nothing
-    sensitive: no decryption, no data key, no audit event."""
+    """A cached list page as this process keeps it: read-only rows, and each row written
+    as JSON once per set of fields shown (directory fields; directory and employment
+    fields). A caller shown no sensitive field of any row is answered from those: no
+    view made, no decryption, no data key, no audit event."""
 
-    __slots__ = ("_ids", "_written", "reports", "rows", "total")
+    __slots__ = ("_entries", "_ids", "_written", "reports", "rows", "total")
 
     def __init__(self, cached: dict[str, Any]) -> None:
         # Read-only rows: only `id` is compared (with the caller's own id); the rest is
@@ -141,6 +141,7 @@ class CachedPage:
             row.dek_wrapped = None  # see _with_keys
         self.total = int(cached["total"])
         self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
+        self._entries: dict[frozenset[str], list[bytes]] = {}
         self._written: dict[frozenset[str], orjson.Fragment] = {}
         self._ids: frozenset[str] | None = None
 
@@ -149,31 +150,52 @@ class CachedPage:
             self._ids = frozenset(str(row.id) for row in self.rows)
         return self._ids
 
-    def written(self, fields: frozenset[str]) -> orjson.Fragment:
-        """The items with `fields` of each row, as JSON (made once per set of fields: at
-        most two, as no set with a sensitive field is ever written)."""
-        found = self._written.get(fields)
+    def _entries_with(self, fields: frozenset[str]) -> list[bytes]:
+        """Each row's `fields` as JSON (made once per set of fields: at most two, as no
+        set with a sensitive field is ever written)."""
+        found = self._entries.get(fields)
         if found is None:
             names = [name for name in FIELD_ORDER if name in fields]
-            entries = [{name: getattr(row, name) for name in names} for row in self.rows]
-            found = self._written[fields] = orjson.Fragment(json_bytes(entries))
+            found = self._entries[fields] = [
+                json_bytes({name: getattr(row, name) for name in names}) for row in self.rows
+            ]
         return found
 
-    def shown_alike(self, actor: Principal, wanted: frozenset[str]) -> frozenset[str] | None:
-        """The fields the policy shows this caller of every row, when they are the same
-        for each row and none is sensitive; else None (each row gets its own view).
-        What the policy shows of a record depends on the caller's role, whether it is
-        their own and whether it reports to them: ask it for anyone else's, then for the
-        rows (if any) that are the caller's own or their reports."""
-        special = [r.id for r in self.rows if r.id == actor.employee_id or r.id in self.reports]
-        shown = {
-            employee_fields_visible(actor, one, in_subtree=one in self.reports) & wanted
-            for one in (SOMEONE_ELSE, *special)
+    def written(self, fields: frozenset[str]) -> orjson.Fragment:
+        """The items with `fields` of every row, as JSON (made once per set of fields)."""
+        found = self._written.get(fields)
+        if found is None:
+            found = self._written[fields] = _json_list(self._entries_with(fields))
+        return found
+
+    def items_for(self, actor: Principal, wanted: frozenset[str]) -> orjson.Fragment | None:
+        """The items as the policy shows them to this caller, made of the rows' JSON,
+        when it shows no sensitive field of any row; else None (each row then gets a
+        view, its sensitive fields opened). What the policy shows of a record depends
+        on the caller's role, whether it is their own and whether it reports to them:
+        ask it for anyone else's, then for the rows that are the caller's own or their
+        reports (if any)."""
+        others = employee_fields_visible(actor, SOMEONE_ELSE, in_subtree=False) & wanted
+        special = {
+            row.id: employee_fields_visible(actor, row.id, in_subtree=row.id in self.reports)
+            & wanted
+            for row in self.rows
+            if row.id == actor.employee_id or row.id in self.reports
         }
-        if len(shown) != 1:
+        if any(fields & SENSITIVE_FIELDS for fields in (others, *special.values())):
             return None
-        [fields] = shown
-        return None if fields & SENSITIVE_FIELDS else fields
+        if all(fields == others for fields in special.values()):
+            return self.written(others)  # one set for every row: the page as written
+        return _json_list(
+            [
+                self._entries_with(special.get(row.id, others))[at]
+                for at, row in enumerate(self.rows)
+            ]
+        )
+
+
+def _json_list(entries: list[bytes]) -> orjson.Fragment:
+    return orjson.Fragment(b"[" + b",".join(entries) + b"]")
 
 
 def _invalid(field: str, message: str, code: str) -> InvalidInput:
@@ -425,9 +447,9 @@ class EmployeeService:
                 row_ids=CachedPage.row_ids,
                 patch=self._patched,
             )
-            alike = page.shown_alike(actor, shown)
-            if alike is not None:
-                return page.written(alike), page.total  # nothing to open, nothing to audit
+            items = page.items_for(actor, shown)
+            if items is not None:
+                return items, page.total  # nothing to open, nothing to audit
             rows, total, subtree = page.rows, page.total, set(page.reports)
         rows = await self._with_keys(actor, rows, shown)
         views = [self.view(actor, row, subtree, shown) for row in rows]
