@@ -4,7 +4,7 @@ import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -214,6 +214,11 @@ def _field_names(value: object) -> object:
     return frozenset(names)
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    # The default (no extra field) is an empty set, which a query string cannot spell.
+    schema.pop("default", None)
+
+
 # `fields` of the employee reads: names to include on top of the endpoint's default set
 # (data minimisation, DESIGN.md §4). A field the caller may not see is left out anyway.
 FieldNames = Annotated[
@@ -224,6 +229,7 @@ FieldNames = Annotated[
     ),
     Field(
         description="More fields to return, on top of the default ones: "
-        f"{FIELD_RULE}. Fields the caller may not see are left out."
+        f"{FIELD_RULE}. Fields the caller may not see are left out.",
+        json_schema_extra=_no_default,
     ),
 ]
