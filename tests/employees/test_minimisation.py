@@ -10,8 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from shre.auth.policy import Role
+from shre.employees.router import RecordQuery
+from shre.employees.schemas import FIELD_ORDER
 from shre.employees.vault import EmployeeVault
 from shre.kit.runtime import Runtime
 from tests.audit.helpers import counts, new_events
@@ -186,3 +191,24 @@ async def test_a_page_showing_rows_differently_is_made_of_rows_written_once(
     own = await client.get(EMPLOYEES, params={"fields": "salary"}, headers=staff)
     salaries = {i["id"]: i.get("salary") for i in own.json()["items"]}
     assert salaries == {boss["id"]: None, report["id"]: None, other["id"]: SENSITIVE["salary"]}
+
+
+@given(
+    names=st.lists(st.sampled_from(FIELD_ORDER), min_size=1, max_size=len(FIELD_ORDER)),
+    spaces=st.lists(st.sampled_from(["", " ", "  ", "\t"]), min_size=2, max_size=2),
+)
+def test_any_list_of_field_names_parses_to_its_set(names: list[str], spaces: list[str]) -> None:
+    before, after = spaces
+    written = ",".join(f"{before}{name}{after}" for name in names)
+    assert RecordQuery.model_validate({"fields": written}).fields == frozenset(names)
+
+
+@given(
+    st.text(min_size=1, max_size=30).filter(
+        lambda t: not all(part.strip() in FIELD_ORDER for part in t.split(","))
+    )
+)
+def test_anything_else_is_refused(name: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        RecordQuery.model_validate({"fields": f"salary,{name}"})
+    assert [e["loc"] for e in refused.value.errors()] == [("fields",)]
