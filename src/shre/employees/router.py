@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import Field
 
+from shre.auth.policy import Principal
 from shre.cache import reads_cache, rows_of
 from shre.employees.export import MEDIA_TYPES, export_response
 from shre.employees.schemas import (
@@ -119,7 +120,7 @@ async def list_employees(
 
 async def _export(
     request: Request,
-    principal: CurrentUser,
+    principal: Principal,
     service: EmployeeService,
     params: EmployeeQuery,
     file_format: str,
