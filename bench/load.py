@@ -3,6 +3,7 @@
     python -m bench.load [--employees 10000] [--duration 20] [--connections 16]
                          [--workers 2] [--runs 3] [--readers mixed|hr|staff]
                          [--database-url URL --seeded] [--no-outage] [--compare-bare | --bare-only]
+                         [--list-page-by-role]
 
 Seeds N employees (`shre seed-demo`) in a scratch PostgreSQL database on 127.0.0.1:5432,
 starts a redis-server of its own on a free port, then for each configuration starts
@@ -466,6 +467,12 @@ def main() -> None:
         "--bare-only", action="store_true", help="only the comparison with a bare endpoint"
     )
     parser.add_argument(
+        "--list-page-by-role",
+        action="store_true",
+        help="only the cached default list page, read by hr, a manager and an employee in "
+        "turn (bench/by_role.py)",
+    )
+    parser.add_argument(
         "--readers",
         choices=["mixed", "hr", "staff"],
         default="mixed",
@@ -512,10 +519,11 @@ def main() -> None:
             off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
             # Alternating, so slow phases of a shared machine hit both alike.
             results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
-            for n in range(1, 0 if args.bare_only else args.runs + 1):
+            only_one = args.bare_only or args.list_page_by_role
+            for n in range(1, 0 if only_one else args.runs + 1):
                 results["on"].append(run(f"cache on (Redis), run {n}", on, cwd, args, redis))
                 results["off"].append(run(f"cache off, run {n}", off, cwd, args, None))
-            if args.runs > 1 and not args.bare_only:
+            if args.runs > 1 and not only_one:
                 report("MEDIAN cache on (Redis)", median_of(results["on"]))
                 report("MEDIAN cache off", median_of(results["off"]))
                 pairs = [
@@ -533,7 +541,11 @@ def main() -> None:
                 )
             if args.compare_bare or args.bare_only:
                 compare_bare(on, cwd, args)
-            if not args.no_outage:
+            if args.list_page_by_role:
+                from bench.by_role import list_page_by_role
+
+                list_page_by_role(on, cwd, args)
+            if not args.no_outage and not args.list_page_by_role:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
             redis.kill()

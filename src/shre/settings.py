@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=ARGON2_MIN_MEMORY_KIB, ge=ARGON2_MIN_MEMORY_KIB)
     argon2_parallelism: int = Field(default=1, ge=1, le=16)
     max_json_body_kb: int = Field(default=1024, ge=1, le=65536)
+    # Most rows one export (`GET /employees?format=csv|xlsx`) may hold: an XLSX file is
+    # built in memory before it is sent.
+    export_max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
 
     # --- audit log ---
     # Events older than this are removed by `shre audit prune` (default: seven years).

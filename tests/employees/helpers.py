@@ -151,15 +151,22 @@ async def build_org(client: httpx.AsyncClient, admin: Account, accounts: Account
     return org
 
 
+# `fields` naming every sensitive field: what a read returns when asked for all it may.
+EVERY_FIELD = {"fields": ",".join(sorted(SENSITIVE))}
+
+
 async def fetch(client: httpx.AsyncClient, headers: dict[str, str], employee_id: Any) -> Any:
-    response = await client.get(url(employee_id), headers=headers)
+    """The record with every field the caller may see (national ID and bank account too)."""
+    response = await client.get(url(employee_id), params=EVERY_FIELD, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 async def snapshot(client: httpx.AsyncClient, admin: Account) -> dict[str, Any]:
     """Every employee record as admin sees it, by id: the state to compare."""
-    response = await client.get(EMPLOYEES, params={"page_size": 500}, headers=admin.headers)
+    response = await client.get(
+        EMPLOYEES, params={"page_size": 500, **EVERY_FIELD}, headers=admin.headers
+    )
     assert response.status_code == 200, response.text
     return {e["id"]: e for e in response.json()["items"]}
 

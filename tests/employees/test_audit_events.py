@@ -36,24 +36,46 @@ async def test_sensitive_reads_are_one_event_per_request(
     before = await counts(runtime)
     record = await client.get(f"{EMPLOYEES}/{people[0]['id']}", headers=hr.headers)
     assert record.json()["salary"] == SENSITIVE["salary"]
-    page = await client.get(EMPLOYEES, params={"page_size": 500}, headers=hr.headers)
+    page = await client.get(
+        EMPLOYEES, params={"page_size": 500, "fields": "salary"}, headers=hr.headers
+    )
     assert len(page.json()["items"]) == 3
     assert await new_events(runtime, before) == Counter({READ: 2})
     one, listed = (await events(runtime, READ))[-2:]
     assert one.target_type == "employee"
     assert one.target_id == people[0]["id"]
-    assert set(one.fields) == set(SENSITIVE)
+    # A record's default leaves out the national ID and bank account: so does its event.
+    assert set(one.fields) == set(SENSITIVE) - {"ssn", "bank_account"}
     assert one.actor_id == hr.id
     assert one.actor_role == "hr"
     assert listed.target_id is None
     assert sorted(listed.target_ids) == sorted(p["id"] for p in people)
+    assert listed.fields == ["salary"]  # only what the page carried
+    revealed = await client.get(
+        f"{EMPLOYEES}/{people[0]['id']}", params={"fields": "ssn"}, headers=hr.headers
+    )
+    assert revealed.json()["ssn"] == SENSITIVE["ssn"]
+    assert set((await events(runtime, READ))[-1].fields) == set(SENSITIVE) - {"bank_account"}
 
-    # Callers who see no sensitive field leave no read event; a person reading their own
-    # record does (it is still a read of their salary).
+    # Only a response that carries a sensitive value is an audited read: hr's list pages
+    # by default (no sensitive field), anyone's reads of what they may not see.
+    before = await counts(runtime)
+    default = await client.get(EMPLOYEES, params={"page_size": 500}, headers=hr.headers)
+    assert not default.json()["items"][0].keys() & set(SENSITIVE)
+    reports = await client.get(f"{EMPLOYEES}/{people[0]['id']}/reports", headers=hr.headers)
+    assert reports.status_code == 200
+    assert await new_events(runtime, before) == Counter()
+
+    # Callers who see no sensitive field leave no read event, even when they name one; a
+    # person reading their own salary does (on their record, or a page that names it).
     staff = await bearer(accounts, Role.EMPLOYEE, "staff@example.com", employee_id=people[1]["id"])
     before = await counts(runtime)
     await client.get(f"{EMPLOYEES}/{people[0]['id']}", headers=staff)
     await client.get(EMPLOYEES, headers=staff)  # everyone's directory, own record included
+    await client.get(f"{EMPLOYEES}/{people[0]['id']}", params={"fields": "ssn"}, headers=staff)
+    assert await new_events(runtime, before) == Counter()
+    listed_own = await client.get(EMPLOYEES, params={"fields": "salary"}, headers=staff)
+    assert [e.get("salary") for e in listed_own.json()["items"]].count(SENSITIVE["salary"]) == 1
     assert await new_events(runtime, before) == Counter({READ: 1})
     own = (await events(runtime, READ))[-1]
     assert own.target_ids == [people[1]["id"]]
@@ -123,13 +145,20 @@ class TestFailClosed:
         staff = await accounts.signed_in(Role.EMPLOYEE)
         async with runtime.engine.connect() as holder:
             await holder.execute(text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"))
-            for url in (f"{EMPLOYEES}/{ada['id']}", EMPLOYEES):
-                response = await client.get(url, headers=hr.headers)
+            for url, fields in ((f"{EMPLOYEES}/{ada['id']}", "ssn"), (EMPLOYEES, "ssn")):
+                response = await client.get(url, params={"fields": fields}, headers=hr.headers)
                 assert_problem(response, 503, "audit_unavailable")
                 assert SENSITIVE["ssn"] not in response.text
+            # An export always is an event: no file without it, whoever asks.
+            for headers in (staff.headers, hr.headers):
+                response = await client.get(EMPLOYEES, params={"format": "csv"}, headers=headers)
+                assert_problem(response, 503, "audit_unavailable")
             # Reads without sensitive fields need no event: still answered.
             assert (await client.get(EMPLOYEES, headers=staff.headers)).status_code == 200
+            assert (await client.get(EMPLOYEES, headers=hr.headers)).status_code == 200
             await holder.rollback()
-        assert (await client.get(f"{EMPLOYEES}/{ada['id']}", headers=hr.headers)).json()[
-            "ssn"
-        ] == SENSITIVE["ssn"]
+        assert (
+            await client.get(
+                f"{EMPLOYEES}/{ada['id']}", params={"fields": "ssn"}, headers=hr.headers
+            )
+        ).json()["ssn"] == SENSITIVE["ssn"]

@@ -16,7 +16,10 @@ from shre.kit.runtime import Runtime
 from tests.conftest import Account, Accounts, assert_problem
 from tests.employees.helpers import (
     ALL_FIELDS,
+    DIRECTORY,
     EMPLOYEES,
+    EMPLOYMENT,
+    EVERY_FIELD,
     SEALED,
     create,
     employee_body,
@@ -26,6 +29,7 @@ from tests.employees.helpers import (
     sign_in,
     url,
 )
+from tests.employees.test_api_basics import REVEALED
 
 # Sensitive values as entered, each to come back exactly so.
 ROUND_TRIPS: list[dict[str, Any]] = [
@@ -100,18 +104,26 @@ async def test_create_and_read_shapes(client: httpx.AsyncClient, admin: Account)
     )
     assert response.status_code == 201, response.text
     created = response.json()
-    assert set(created) == ALL_FIELDS
+    # A record's default: every field the caller may see but the national ID and bank
+    # account (DESIGN.md §4, data minimisation); they come when named in `fields`.
+    assert set(created) == ALL_FIELDS - set(REVEALED)
     assert response.headers["Location"] == url(created["id"])
     assert response.headers["ETag"] == '"1"'
     assert created["employment_type"] == "full_time"
     assert created["status"] == "active"
-    assert {k: created[k] for k in ("salary", "ssn", "termination_date")} == dict.fromkeys(
-        ("salary", "ssn", "termination_date")
+    assert {k: created[k] for k in ("salary", "termination_date")} == dict.fromkeys(
+        ("salary", "termination_date")
     )
     read = await client.get(response.headers["Location"], headers=admin.headers)
     assert read.status_code == 200
     assert read.json() == created
     assert read.headers["ETag"] == '"1"'
+    revealed = await client.get(
+        response.headers["Location"], params={"fields": "ssn, bank_account"}, headers=admin.headers
+    )
+    assert revealed.json() == {**created, "ssn": None, "bank_account": None}
+    listed = (await client.get(EMPLOYEES, headers=admin.headers)).json()["items"]
+    assert listed == [{k: v for k, v in created.items() if k in DIRECTORY | EMPLOYMENT}]
     assert_problem(await client.get(url("not-a-uuid"), headers=admin.headers), 422)
     missing = "00000000-0000-4000-8000-000000000000"
     for suffix in ("", "/reports", "/history"):
@@ -138,7 +150,9 @@ async def test_every_sensitive_field_round_trips_and_is_ciphertext_at_rest(
     listed = {
         e["id"]: e
         for e in (
-            await client.get(EMPLOYEES, params={"page_size": 500}, headers=admin.headers)
+            await client.get(
+                EMPLOYEES, params={"page_size": 500, **EVERY_FIELD}, headers=admin.headers
+            )
         ).json()["items"]
     }
     for created, values in made:
@@ -161,7 +175,11 @@ async def test_every_sensitive_field_round_trips_and_is_ciphertext_at_rest(
     }
     response = await client.patch(url(first["id"]), json=changed, headers=admin.headers)
     assert response.status_code == 200, response.text
-    assert {k: response.json()[k] for k in changed} == changed
+    # The response is the record's default: the national ID and bank account not in it.
+    assert response.json().keys() & changed.keys() == changed.keys() - set(REVEALED)
+    assert {k: response.json()[k] for k in changed if k not in REVEALED} == {
+        k: v for k, v in changed.items() if k not in REVEALED
+    }
     assert {k: (await fetch(client, admin.headers, first["id"]))[k] for k in changed} == changed
     history = (await client.get(url(first["id"], "/history"), headers=admin.headers)).json()
     salaries = [(e["old_value"], e["new_value"]) for e in history if e["field"] == "salary"]
@@ -249,9 +267,15 @@ async def test_a_moved_or_altered_ciphertext_fails_the_read_without_leaking(
         await runtime.cache.cache.flush_all()
 
     async def reads_fail() -> None:
-        assert_fails_quietly(await client.get(url(a["id"]), headers=admin.headers), a, b)
         assert_fails_quietly(
-            await client.get(EMPLOYEES, params={"page_size": 500}, headers=admin.headers), a, b
+            await client.get(url(a["id"]), params=EVERY_FIELD, headers=admin.headers), a, b
+        )
+        assert_fails_quietly(
+            await client.get(
+                EMPLOYEES, params={"page_size": 500, **EVERY_FIELD}, headers=admin.headers
+            ),
+            a,
+            b,
         )
         # A caller who may not read the sensitive fields never opens them.
         assert (await client.get(url(a["id"]), headers=stranger)).status_code == 200

@@ -20,8 +20,10 @@ from shre.employees.keys import key_status, rotate, shred
 from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.conftest import Account, base_settings
+from tests.conftest import Account, assert_problem, base_settings
 from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
+
+REVEAL = {"fields": "ssn,bank_account"}
 
 
 def new_key() -> str:
@@ -92,7 +94,9 @@ async def test_rotation_rewraps_keys_without_touching_values(
         assert status.primary not in status.by_key
         # Mid-rotation the app reads everything and finds SSNs under either key.
         async with api(both) as new_client:
-            got = await new_client.get(f"{EMPLOYEES}/{people[0]['id']}", headers=admin.headers)
+            got = await new_client.get(
+                f"{EMPLOYEES}/{people[0]['id']}", params=REVEAL, headers=admin.headers
+            )
             assert got.json()["ssn"] == "100-00-0000"
             found = await new_client.get(
                 EMPLOYEES, params={"ssn": "100000003"}, headers=admin.headers
@@ -117,7 +121,9 @@ async def test_rotation_rewraps_keys_without_touching_values(
     async with api(only_new) as new_client:
         for i, person in enumerate(people):
             got = (
-                await new_client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)
+                await new_client.get(
+                    f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers
+                )
             ).json()
             assert got["ssn"] == f"100-00-{i:04}"
             assert got["salary"] == SENSITIVE["salary"]
@@ -177,7 +183,9 @@ async def test_shredding_makes_sensitive_values_unrecoverable(
     async with runtime.sessionmaker() as session:
         await shred(session, uuid.UUID(person["id"]))
         await session.commit()
-    got = (await client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)).json()
+    got = (
+        await client.get(f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     for name in ("salary", "ssn", "bank_account", "date_of_birth", "home_address"):
         assert got[name] is None, name
     assert got["email"] == person["email"]  # directory fields stay
@@ -188,5 +196,38 @@ async def test_shredding_makes_sensitive_values_unrecoverable(
     assert history.status_code == 200
     assert all(e["new_value"] is None for e in history.json() if e["field"] == "salary")
     # Others are untouched.
-    kept = (await client.get(f"{EMPLOYEES}/{other['id']}", headers=admin.headers)).json()
+    kept = (
+        await client.get(f"{EMPLOYEES}/{other['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     assert kept["ssn"] == "100-00-0001"
+
+
+async def test_a_change_that_needs_a_destroyed_key_is_410_and_reads_stay_null(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    """Finding 6: a sensitive value of a shredded employee cannot be sealed any more; the
+    change is a 410 problem (as documents answer), not an unhandled KeyDestroyed (500)."""
+    [person] = await seed(client, admin, 1)
+    url = f"{EMPLOYEES}/{person['id']}"
+    async with runtime.sessionmaker() as session:
+        await shred(session, uuid.UUID(person["id"]))
+        await session.commit()
+    for change in ({"home_address": "2 Side St"}, {"salary": "1.00"}, {"ssn": "1", "phone": "5"}):
+        problem = assert_problem(
+            await client.patch(url, json=change, headers=admin.headers), 410, "key_destroyed"
+        )
+        assert "2 Side St" not in str(problem)
+    unchanged = (await client.get(url, headers=admin.headers)).json()
+    assert unchanged["phone"] == person.get("phone")
+    assert unchanged["home_address"] is None  # still reads as null
+    # What needs no key still works: clearing a value nobody can read, any other field.
+    cleared = await client.patch(
+        url, json={"home_address": None, "job_title": "Archivist"}, headers=admin.headers
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert (cleared.json()["home_address"], cleared.json()["job_title"]) == (None, "Archivist")
+    async with runtime.sessionmaker() as session:
+        row = await session.get(Employee, uuid.UUID(person["id"]))
+        assert row is not None
+        assert (row.home_address_enc, row.dek_wrapped) == (None, None)
+        assert row.salary_enc is not None  # untouched ciphertext, unreadable without the key

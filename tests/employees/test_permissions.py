@@ -4,6 +4,7 @@ which writes each role may make. Fields a caller may not read are absent, never 
 
 from __future__ import annotations
 
+from itertools import product
 from typing import Any
 
 import httpx
@@ -13,8 +14,10 @@ from tests.employees.helpers import (
     ALL_FIELDS,
     DIRECTORY,
     EMPLOYEES,
+    EMPLOYMENT,
     PEOPLE,
     SELF_EDITABLE,
+    SENSITIVE,
     Org,
     build_org,
     employee_body,
@@ -59,14 +62,32 @@ NEW_VALUES: dict[str, Any] = {
 }
 
 
+# Data minimisation (DESIGN.md §4): what each read returns by default, and with `fields`
+# naming more. `fields` only adds: a name the caller may not see is still left out.
+REVEALED = frozenset({"ssn", "bank_account"})
+READS_OF_ONE: list[tuple[dict[str, str], frozenset[str]]] = [
+    ({}, ALL_FIELDS - REVEALED),
+    ({"fields": "ssn,bank_account"}, ALL_FIELDS),
+    ({"fields": "bank_account, email"}, ALL_FIELDS - {"ssn"}),
+]
+READS_OF_LISTS: list[tuple[dict[str, str], frozenset[str]]] = [
+    ({}, DIRECTORY | EMPLOYMENT),
+    ({"fields": "salary,salary_currency"}, DIRECTORY | EMPLOYMENT | {"salary", "salary_currency"}),
+    ({"fields": ",".join(sorted(SENSITIVE))}, ALL_FIELDS),
+]
+
+
 def expected(org: Org, caller: str, employee_id: str) -> frozenset[str]:
     return fields_of(VISIBLE[caller][PEOPLE.index(org.name_of(employee_id))])
 
 
-def check_record(org: Org, caller: str, record: dict[str, Any], where: str) -> None:
-    """Exactly the allowed fields, each with the stored value."""
+def check_record(
+    org: Org, caller: str, record: dict[str, Any], where: str, shown: frozenset[str]
+) -> None:
+    """Exactly the allowed fields among those `shown` (the endpoint's default, and those
+    the request named in `fields`), each with the stored value."""
     name = org.name_of(record["id"])
-    allowed = expected(org, caller, record["id"])
+    allowed = expected(org, caller, record["id"]) & shown
     assert set(record) == allowed, f"{where}: {caller} reading {name}"
     full = org.people[name]
     assert record == {k: full[k] for k in allowed}, f"{where}: {caller} reading {name}"
@@ -79,9 +100,10 @@ async def test_single_reads_return_exactly_the_allowed_fields(
     assert set(org.people["T"]) == ALL_FIELDS  # the creator sees every field
     for caller, headers in org.callers.items():
         for name in PEOPLE:
-            response = await client.get(url(org.id(name)), headers=headers)
-            assert response.status_code == 200, (caller, name, response.text)
-            check_record(org, caller, response.json(), "GET /employees/{id}")
+            for params, shown in READS_OF_ONE:
+                response = await client.get(url(org.id(name)), params=params, headers=headers)
+                assert response.status_code == 200, (caller, name, response.text)
+                check_record(org, caller, response.json(), f"GET /employees/{{id}}{params}", shown)
 
     # The subtree is the reporting line as it is now: R1 (and R2 with it) moves to O.
     moved = await client.patch(
@@ -98,33 +120,35 @@ async def test_list_pages_and_reports_apply_the_same_matrix(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:
     org = await build_org(client, admin, accounts)
-    for caller, headers in org.callers.items():
+    for (caller, headers), (params, shown) in product(org.callers.items(), READS_OF_LISTS):
         seen: list[str] = []
         for page in (1, 2, 3):  # paging must not change what a row shows
             response = await client.get(
-                EMPLOYEES, params={"page": page, "page_size": 2}, headers=headers
+                EMPLOYEES, params={"page": page, "page_size": 2, **params}, headers=headers
             )
             assert response.status_code == 200, response.text
             body = response.json()
             assert body["total"] == len(PEOPLE)
             for record in body["items"]:
-                check_record(org, caller, record, "GET /employees")
+                check_record(org, caller, record, f"GET /employees{params}", shown)
                 seen.append(record["id"])
         assert sorted(seen) == sorted(org.id(n) for n in PEOPLE)
 
         everyone = await client.get(
-            url(org.id("T"), "/reports"), params={"depth": "all"}, headers=headers
+            url(org.id("T"), "/reports"), params={"depth": "all", **params}, headers=headers
         )
         assert everyone.status_code == 200, everyone.text
         assert {org.name_of(r["id"]) for r in everyone.json()} == {"M", "R1", "R2", "O"}
         for record in everyone.json():
-            check_record(org, caller, record, "GET /employees/{T}/reports?depth=all")
+            check_record(org, caller, record, "GET /employees/{T}/reports?depth=all", shown)
         for boss, direct in (("T", {"M", "O"}), ("M", {"R1"}), ("R1", {"R2"}), ("R2", set())):
-            response = await client.get(url(org.id(boss), "/reports"), headers=headers)
+            response = await client.get(
+                url(org.id(boss), "/reports"), params=params, headers=headers
+            )
             assert response.status_code == 200, response.text
             assert {org.name_of(r["id"]) for r in response.json()} == direct
             for record in response.json():
-                check_record(org, caller, record, f"GET /employees/{{{boss}}}/reports")
+                check_record(org, caller, record, f"GET /employees/{{{boss}}}/reports", shown)
 
 
 async def test_history_follows_the_employment_and_salary_visibility(
@@ -158,7 +182,7 @@ async def test_hr_and_admin_create_change_every_field_and_terminate(
             headers=headers,
         )
         assert created.status_code == 201, created.text
-        assert set(created.json()) == ALL_FIELDS
+        assert set(created.json()) == ALL_FIELDS - REVEALED  # a write answers the default
 
         changes = {
             **NEW_VALUES,
@@ -171,7 +195,7 @@ async def test_hr_and_admin_create_change_every_field_and_terminate(
             before = await snapshot(client, admin)
             response = await client.patch(url(org.id(target)), json={name: value}, headers=headers)
             assert response.status_code == 200, (caller, name, response.text)
-            assert response.json()[name] == value, (caller, name)
+            assert response.json().get(name) == (None if name in REVEALED else value), name
             after = await snapshot(client, admin)
             expected_after = dict(before)
             expected_after[org.id(target)] = {**before[org.id(target)], name: value}
@@ -258,7 +282,8 @@ async def test_self_edit_changes_only_phone_address_and_bank_account(
             url(org.id(name)), json=changes, headers={**org.callers[caller], "If-Match": etag}
         )
         assert response.status_code == 200, response.text
-        assert set(response.json()) == ALL_FIELDS  # they see all of their own record
+        # They see all of their own record (the national ID and bank account on request).
+        assert set(response.json()) == ALL_FIELDS - REVEALED
         assert response.headers["ETag"] != etag
         after = await snapshot(client, admin)
         assert after[org.id(name)] == {**before[org.id(name)], **changes}
@@ -269,7 +294,8 @@ async def test_self_edit_changes_only_phone_address_and_bank_account(
             url(org.id(name)), json=dict.fromkeys(changes), headers=org.callers[caller]
         )
         assert cleared.status_code == 200, cleared.text
-        assert {k: cleared.json()[k] for k in changes} == dict.fromkeys(changes)
+        assert {k: cleared.json().get(k) for k in changes} == dict.fromkeys(changes)
+        assert "bank_account" not in cleared.json()
 
 
 async def test_only_hr_and_admin_search_by_national_id(

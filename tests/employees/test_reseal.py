@@ -17,6 +17,7 @@ from tests.conftest import Account
 from tests.employees.test_api_basics import EMPLOYEES, create, employee_body
 
 LEGACY_PASSPHRASE = "seed system passphrase"
+REVEAL = {"fields": "ssn,bank_account"}
 
 
 def cryptojs(plaintext: str) -> str:
@@ -91,11 +92,15 @@ async def test_clear_values_are_encrypted_in_place(
     for value in ("72000.10", "321-54-9876", "9 Clear Lane", "1985-02-03", "NL91ABNA0417164300"):
         assert value not in dump
 
-    got = (await client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)).json()
+    got = (
+        await client.get(f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     assert got["salary"] == "72000.10"
     assert got["ssn"] == "321-54-9876"
     assert got["date_of_birth"] == "1985-02-03"
-    other = (await client.get(f"{EMPLOYEES}/{imported['id']}", headers=admin.headers)).json()
+    other = (
+        await client.get(f"{EMPLOYEES}/{imported['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     assert other["bank_account"] == "NL91ABNA0417164300"
     found = await client.get(EMPLOYEES, params={"ssn": "321549876"}, headers=admin.headers)
     assert [e["id"] for e in found.json()["items"]] == [person["id"]]
@@ -123,7 +128,9 @@ async def test_legacy_values_are_imported_with_the_passphrase(
         runtime.sessionmaker, runtime.vault, legacy_passphrase=LEGACY_PASSPHRASE
     )
     assert report.imported_legacy == 2
-    got = (await client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)).json()
+    got = (
+        await client.get(f"{EMPLOYEES}/{person['id']}", params=REVEAL, headers=admin.headers)
+    ).json()
     assert got["salary"] == "91000.00"
     assert got["ssn"] == "111-22-3333"
 

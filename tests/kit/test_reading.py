@@ -82,6 +82,8 @@ async def test_openapi_documents_the_parameters_and_the_token(client: httpx.Asyn
         "manager_id",
         "status",
         "ssn",
+        "fields",
+        "format",
     }
     assert all(p["in"] == "query" and not p["required"] for p in parameters.values())
     assert parameters["page_size"]["schema"]["maximum"] == 500

@@ -11,6 +11,7 @@ from shre.kit.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
 )
+from shre.kit.errors import Gone as Gone  # where it was first defined: still importable here
 from shre.storage import (
     CorruptObject,
     InvalidExpiry,
@@ -21,11 +22,6 @@ from shre.storage import (
     TooLarge,
     WrongDataKey,
 )
-
-
-class Gone(DomainError):
-    status = 410
-    title = "Gone"
 
 
 class RangeNotSatisfiable(DomainError):

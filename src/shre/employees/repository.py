@@ -230,19 +230,7 @@ class EmployeeRepository:
         """One page and the total. The page is found as ids first (on the sort index,
         index-only where the filters allow), then only its rows are loaded: deep pages
         skip over index entries, not over table rows."""
-        conditions: list[ColumnElement[bool]] = []
-        if only is not None:
-            conditions.append(only.condition())
-        if q:
-            conditions.append(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
-        if department_id is not None:
-            conditions.append(Employee.department_id == department_id)
-        if manager_id is not None:
-            conditions.append(Employee.manager_id == manager_id)
-        if status is not None:
-            conditions.append(Employee.status == status)
-        if ssn_indexes is not None:
-            conditions.append(Employee.ssn_index.in_(ssn_indexes))
+        conditions = _conditions(q, department_id, manager_id, status, ssn_indexes, only)
         column, descending = sort_spec(params.sort, SORTABLE, "last_name")
         if q:
             ids, total = await self._text_matches(conditions, column, descending, params)
@@ -261,6 +249,32 @@ class EmployeeRepository:
             )
             ids = list((await self.session.execute(page)).scalars())
         return await self._load_in_order(ids), int(total)
+
+    async def ids_in_order(
+        self,
+        sort: str | None,
+        *,
+        limit: int,
+        q: str | None = None,
+        department_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        status: str | None = None,
+        ssn_indexes: builtins.list[str] | None = None,
+        only: Scope | None = None,
+    ) -> builtins.list[uuid.UUID]:
+        """Every match's id (at most `limit`), in the list's order: what an export walks."""
+        column, descending = sort_spec(sort, SORTABLE, "last_name")
+        stmt = (
+            select(Employee.id)
+            .where(*_conditions(q, department_id, manager_id, status, ssn_indexes, only))
+            .order_by(*directed([column, Employee.id], descending))
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def in_order(self, ids: Sequence[uuid.UUID]) -> builtins.list[Employee]:
+        """The rows of `ids`, in that order."""
+        return await self._load_in_order(ids)
 
     async def _text_matches(
         self,
@@ -303,3 +317,28 @@ class EmployeeRepository:
             .all()
         }
         return [found[i] for i in ids if i in found]
+
+
+def _conditions(
+    q: str | None,
+    department_id: uuid.UUID | None,
+    manager_id: uuid.UUID | None,
+    status: str | None,
+    ssn_indexes: list[str] | None,
+    only: Scope | None,
+) -> builtins.list[ColumnElement[bool]]:
+    """A list's filters as SQL."""
+    conditions: builtins.list[ColumnElement[bool]] = []
+    if only is not None:
+        conditions.append(only.condition())
+    if q:
+        conditions.append(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
+    if department_id is not None:
+        conditions.append(Employee.department_id == department_id)
+    if manager_id is not None:
+        conditions.append(Employee.manager_id == manager_id)
+    if status is not None:
+        conditions.append(Employee.status == status)
+    if ssn_indexes is not None:
+        conditions.append(Employee.ssn_index.in_(ssn_indexes))
+    return conditions

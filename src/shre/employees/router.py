@@ -6,8 +6,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import Field
 
+from shre.auth.policy import Principal
 from shre.cache import reads_cache, rows_of
-from shre.employees.schemas import ChangeOut, EmployeeCreate, EmployeeOut, EmployeeUpdate
+from shre.employees.export import MEDIA_TYPES, export_response
+from shre.employees.schemas import (
+    ChangeOut,
+    EmployeeCreate,
+    EmployeeOut,
+    EmployeeUpdate,
+    FieldNames,
+)
 from shre.employees.service import (
     KEYS,
     NAMESPACE,
@@ -18,12 +26,14 @@ from shre.employees.service import (
 )
 from shre.kit.deps import Audit, CurrentUser, DbSession, reading
 from shre.kit.http import JSONBytes, etag_for
+from shre.kit.numbers import ExactNumbersRoute
 from shre.kit.pagination import Page
-from shre.kit.query import PagedQuery, documented, query
+from shre.kit.query import PagedQuery, QueryModel, documented, query
 from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
-router = APIRouter(prefix="/employees", tags=["employees"])
+# Bodies keep their numbers as written: a salary comes back with the scale it was given.
+router = APIRouter(prefix="/employees", tags=["employees"], route_class=ExactNumbersRoute)
 IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
@@ -51,6 +61,23 @@ class EmployeeQuery(PagedQuery):
     manager_id: uuid.UUID | None = None
     status: Literal["active", "on_leave", "terminated"] | None = None
     ssn: SearchText | None = Field(None, description="Exact national ID (hr, admin)")
+    fields: FieldNames = frozenset()
+    format: Literal["csv", "xlsx"] | None = Field(
+        None,
+        description="Every matching row (not a page) as a file with a header row of field "
+        "names; an audited export, at most EXPORT_MAX_ROWS rows",
+    )
+
+
+class RecordQuery(QueryModel):
+    fields: FieldNames = frozenset()
+
+
+class ReportsQuery(QueryModel):
+    depth: Literal["direct", "all"] = Field(
+        "direct", description="Direct reports, or the whole subtree"
+    )
+    fields: FieldNames = frozenset()
 
 
 def _out(view: View) -> EmployeeOut:
@@ -63,13 +90,20 @@ def _out(view: View) -> EmployeeOut:
     response_model=Page[EmployeeOut],
     response_model_exclude_unset=True,
     openapi_extra=documented(EmployeeQuery),
+    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
 )
 @reads_cache(NAMESPACE, rows_of(NAMESPACE), KEYS)
 async def list_employees(
+    request: Request,
     principal: CurrentUser,
     service: Reader,
     params: Annotated[EmployeeQuery, Depends(query(EmployeeQuery))],
 ) -> Response:
+    """Directory and employment fields the caller may see; sensitive ones only when
+    named in `fields` (an audited read). With `format`, every matching row as a CSV or
+    XLSX file (`page` and `page_size` do not apply)."""
+    if params.format is not None:
+        return await _export(request, principal, service, params, params.format)
     views, total = await service.list(
         principal,
         params.paging,
@@ -78,9 +112,33 @@ async def list_employees(
         manager_id=params.manager_id,
         status=params.status,
         ssn=params.ssn,
+        fields=params.fields,
     )
     page = {"items": views, "total": total, "page": params.page, "page_size": params.page_size}
     return JSONBytes(page)
+
+
+async def _export(
+    request: Request,
+    principal: Principal,
+    service: EmployeeService,
+    params: EmployeeQuery,
+    file_format: str,
+) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    columns, batches = await service.export(
+        principal,
+        params.sort,
+        file_format=file_format,
+        max_rows=runtime.settings.export_max_rows,
+        q=params.q,
+        department_id=params.department_id,
+        manager_id=params.manager_id,
+        status=params.status,
+        ssn=params.ssn,
+        fields=params.fields,
+    )
+    return await export_response(file_format, columns, batches)
 
 
 @router.post(
@@ -98,10 +156,22 @@ async def create_employee(
     return _out(view)
 
 
-@router.get("/{employee_id}", response_model=EmployeeOut, response_model_exclude_unset=True)
+@router.get(
+    "/{employee_id}",
+    response_model=EmployeeOut,
+    response_model_exclude_unset=True,
+    openapi_extra=documented(RecordQuery),
+)
 @reads_cache("employee:{employee_id}", RECORDS, rows_of(NAMESPACE), REPORTING_LINE, KEYS)
-async def get_employee(employee_id: uuid.UUID, principal: CurrentUser, service: Reader) -> Response:
-    employee, view = await service.get(principal, employee_id)
+async def get_employee(
+    employee_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Reader,
+    params: Annotated[RecordQuery, Depends(query(RecordQuery))],
+) -> Response:
+    """Every field the caller may see but `ssn` and `bank_account`, which come only when
+    named in `fields` (the UI's "Reveal")."""
+    employee, view = await service.get(principal, employee_id, params.fields)
     return JSONBytes(view, headers={"ETag": etag_for(employee.version)})
 
 
@@ -141,15 +211,19 @@ async def terminate_employee(
     "/{employee_id}/reports",
     response_model=list[EmployeeOut],
     response_model_exclude_unset=True,
+    openapi_extra=documented(ReportsQuery),
 )
 async def reports(
     employee_id: uuid.UUID,
     principal: CurrentUser,
     service: Reader,
-    depth: Literal["direct", "all"] = "direct",
+    params: Annotated[ReportsQuery, Depends(query(ReportsQuery))],
 ) -> list[EmployeeOut]:
-    """Direct reports, or the whole subtree with `depth=all`."""
-    views = await service.reports(principal, employee_id, all_levels=depth == "all")
+    """Direct reports, or the whole subtree with `depth=all`; as a list, sensitive fields
+    only when named in `fields`."""
+    views = await service.reports(
+        principal, employee_id, all_levels=params.depth == "all", fields=params.fields
+    )
     return [_out(v) for v in views]
 
 

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 
+from shre.kit.numbers import JSONNumber
 from shre.kit.text import no_control_chars
 from shre.users.schemas import Email
 
@@ -48,7 +52,34 @@ BankAccount = Annotated[
     AfterValidator(no_control_chars),
 ]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Salary = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+# Plain notation, as a person writes an amount: digits, and up to two decimals after a
+# point; no exponent, sign, NaN or spaces. Its scale is kept: "85000.50" comes back so.
+PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+AMOUNT_RULE = "must be a decimal number in plain notation with up to 2 decimals, e.g. 85000.50"
+
+
+def _plain_amount(value: object) -> object:
+    """A JSON string or number (a `JSONNumber` keeps its text) in plain notation."""
+    if isinstance(value, JSONNumber):
+        text = value.text
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, Decimal) and value.is_finite():
+        return value  # from code, not from a request (see ExactNumbersRoute)
+    else:  # a float lost its notation before it got here; a bool is no amount
+        raise ValueError(AMOUNT_RULE)
+    if not PLAIN_AMOUNT.fullmatch(text):
+        raise ValueError(AMOUNT_RULE)
+    return Decimal(text)
+
+
+Salary = Annotated[
+    Decimal,
+    BeforeValidator(_plain_amount),
+    Field(ge=0, max_digits=14, decimal_places=2, examples=["85000.50"]),
+]
 EmploymentType = Literal["full_time", "part_time", "contractor", "intern"]
 Status = Literal["active", "on_leave", "terminated"]
 
@@ -158,3 +189,47 @@ class ChangeOut(BaseModel):
     effective_date: date
     changed_by: uuid.UUID | None
     changed_at: datetime
+
+
+# Every field of an employee, in the order responses and exports list them.
+FIELD_ORDER = tuple(EmployeeOut.model_fields)
+MAX_FIELDS_LENGTH = 1000
+FIELD_RULE = f"comma-separated employee field names ({', '.join(FIELD_ORDER)})"
+
+
+def _field_names(value: object) -> object:
+    """`fields=salary, salary_currency` -> the names; an unknown name, an empty item or
+    more items than there are fields is refused (the message never repeats the input)."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > MAX_FIELDS_LENGTH:
+        raise ValueError(f"at most {MAX_FIELDS_LENGTH} characters")
+    names = [name.strip() for name in value.split(",", len(FIELD_ORDER))]
+    if len(names) > len(FIELD_ORDER):
+        raise ValueError(f"at most {len(FIELD_ORDER)} field names")
+    if not all(names):
+        raise ValueError("an empty field name")
+    if not set(names) <= set(FIELD_ORDER):
+        raise ValueError(f"an unknown field name: use {FIELD_RULE}")
+    return frozenset(names)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # The default (no extra field) is an empty set, which a query string cannot spell.
+    schema.pop("default", None)
+
+
+# `fields` of the employee reads: names to include on top of the endpoint's default set
+# (data minimisation, DESIGN.md §4). A field the caller may not see is left out anyway.
+FieldNames = Annotated[
+    frozenset[str],
+    BeforeValidator(_field_names),
+    WithJsonSchema(
+        {"type": "string", "maxLength": MAX_FIELDS_LENGTH, "examples": ["salary,salary_currency"]}
+    ),
+    Field(
+        description="More fields to return, on top of the default ones: "
+        f"{FIELD_RULE}. Fields the caller may not see are left out.",
+        json_schema_extra=_no_default,
+    ),
+]

@@ -4,7 +4,7 @@ rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import date
 from types import SimpleNamespace
 from typing import Any, cast
@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
 from shre.auth.policy import (
+    ALL_EMPLOYEE_FIELDS,
     DIRECTORY_FIELDS,
     EMPLOYMENT_FIELDS,
     SENSITIVE_FIELDS,
@@ -38,9 +39,16 @@ from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Scope
-from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
+from shre.employees.schemas import FIELD_ORDER, EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
-from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
+from shre.kit.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    changed_concurrently,
+)
 from shre.kit.http import check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
@@ -49,6 +57,8 @@ from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 log = structlog.get_logger("shre.employees")
 NAMESPACE = "employees"
 READ_SENSITIVE = "employee.read_sensitive"
+EXPORT = "employee.export"
+EXPORT_BATCH = 500  # rows an export reads, opens and writes at a time
 # What department statistics count: a change of anything else leaves them cached.
 STATS_FIELDS = frozenset(
     {
@@ -82,6 +92,11 @@ IN_PLACE_FIELDS = frozenset(
 # fields changed in place, with no history, nothing sealed (that takes the data key) and
 # no rule that reads the stored record (termination_date's, against hire_date).
 QUICK_FIELDS = IN_PLACE_FIELDS - set(HISTORY_FIELDS) - SEALED_COLUMNS.keys() - {"termination_date"}
+# Data minimisation (DESIGN.md §4): what a response carries unless the request names more
+# (`fields`). Lists: no sensitive field; one record: no national ID or bank account (the
+# UI's "Reveal"). A change's response is the record's default.
+LIST_FIELDS = DIRECTORY_FIELDS | EMPLOYMENT_FIELDS
+RECORD_FIELDS = ALL_EMPLOYEE_FIELDS - {"ssn", "bank_account"}
 RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
 # What a change to employees outside a request (CLI: seed, key operations) invalidates.
 # Who reports to whom (a manager reading one record): changed only by a new employee or
@@ -105,18 +120,18 @@ View = dict[str, Any]
 Views = list[View]
 CachedRows = list[dict[str, Any]]  # rows in their cached form (EMPLOYEE_ROWS.dump)
 SOMEONE_ELSE = uuid.UUID(int=0)  # no employee's id (ids are random, version 4)
-# A list page's items: one view per row, or (directory fields only, the same for every
-# caller who sees no more than those of each row) JSON written once per cached page.
+# A list page's items: one view per row, or (no sensitive field shown) JSON made of the
+# rows' JSON, written once per cached page.
 Items = Views | orjson.Fragment
 
 
 class CachedPage:
-    """A cached list page as this process keeps it: read-only rows, and the page's items
-    as directory entries, written as JSON once (they are the same for every caller who
-    sees only the directory fields of each row: no field of a caller's own record, no
-    employment field of a manager's report, nothing sensitive)."""
+    """A cached list page as this process keeps it: read-only rows, and each row written
+    as JSON once per set of fields shown (directory fields; directory and employment
+    fields). A caller shown no sensitive field of any row is answered from those: no
+    view made, no decryption, no data key, no audit event."""
 
-    __slots__ = ("_directory", "_ids", "reports", "rows", "total")
+    __slots__ = ("_entries", "_ids", "_written", "reports", "rows", "total")
 
     def __init__(self, cached: dict[str, Any]) -> None:
         # Read-only rows: only `id` is compared (with the caller's own id); the rest is
@@ -126,7 +141,8 @@ class CachedPage:
             row.dek_wrapped = None  # see _with_keys
         self.total = int(cached["total"])
         self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
-        self._directory: orjson.Fragment | None = None
+        self._entries: dict[frozenset[str], list[bytes]] = {}
+        self._written: dict[frozenset[str], orjson.Fragment] = {}
         self._ids: frozenset[str] | None = None
 
     def row_ids(self) -> frozenset[str]:
@@ -134,21 +150,52 @@ class CachedPage:
             self._ids = frozenset(str(row.id) for row in self.rows)
         return self._ids
 
-    def directory(self) -> orjson.Fragment:
-        if self._directory is None:
-            entries = [{name: getattr(row, name) for name in DIRECTORY_FIELDS} for row in self.rows]
-            self._directory = orjson.Fragment(json_bytes(entries))
-        return self._directory
+    def _entries_with(self, fields: frozenset[str]) -> list[bytes]:
+        """Each row's `fields` as JSON (made once per set of fields: at most two, as no
+        set with a sensitive field is ever written)."""
+        found = self._entries.get(fields)
+        if found is None:
+            names = [name for name in FIELD_ORDER if name in fields]
+            found = self._entries[fields] = [
+                json_bytes({name: getattr(row, name) for name in names}) for row in self.rows
+            ]
+        return found
 
-    def only_directory_for(self, actor: Principal) -> bool:
-        # What the policy shows of a record depends on the caller's role, whether it is
-        # their own and whether it reports to them: ask it for anyone else's, then for
-        # the rows (if any) that are the caller's own or their reports.
-        special = [r.id for r in self.rows if r.id == actor.employee_id or r.id in self.reports]
-        return all(
-            employee_fields_visible(actor, one, in_subtree=one in self.reports) == DIRECTORY_FIELDS
-            for one in (SOMEONE_ELSE, *special)
+    def written(self, fields: frozenset[str]) -> orjson.Fragment:
+        """The items with `fields` of every row, as JSON (made once per set of fields)."""
+        found = self._written.get(fields)
+        if found is None:
+            found = self._written[fields] = _json_list(self._entries_with(fields))
+        return found
+
+    def items_for(self, actor: Principal, wanted: frozenset[str]) -> orjson.Fragment | None:
+        """The items as the policy shows them to this caller, made of the rows' JSON,
+        when it shows no sensitive field of any row; else None (each row then gets a
+        view, its sensitive fields opened). What the policy shows of a record depends
+        on the caller's role, whether it is their own and whether it reports to them:
+        ask it for anyone else's, then for the rows that are the caller's own or their
+        reports (if any)."""
+        others = employee_fields_visible(actor, SOMEONE_ELSE, in_subtree=False) & wanted
+        special = {
+            row.id: employee_fields_visible(actor, row.id, in_subtree=row.id in self.reports)
+            & wanted
+            for row in self.rows
+            if row.id == actor.employee_id or row.id in self.reports
+        }
+        if any(fields & SENSITIVE_FIELDS for fields in (others, *special.values())):
+            return None
+        if all(fields == others for fields in special.values()):
+            return self.written(others)  # one set for every row: the page as written
+        return _json_list(
+            [
+                self._entries_with(special.get(row.id, others))[at]
+                for at, row in enumerate(self.rows)
+            ]
         )
+
+
+def _json_list(entries: list[bytes]) -> orjson.Fragment:
+    return orjson.Fragment(b"[" + b",".join(entries) + b"]")
 
 
 def _invalid(field: str, message: str, code: str) -> InvalidInput:
@@ -231,17 +278,20 @@ class EmployeeService:
         )
         return None if row is None else EMPLOYEE_ROWS.load(row)
 
-    async def _with_keys(self, actor: Principal, rows: list[Employee]) -> list[Employee]:
-        """The rows, those the caller may open with their wrapped data keys (from this
-        process's copies of the current KEYS version, or the database): cached rows never
-        carry them. A cached list's rows are shared by the requests of this process, so
-        they are never changed: the ones given a key are copies."""
-        if self.cache is None:
-            return rows  # rows straight from the database have them
+    async def _with_keys(
+        self, actor: Principal, rows: list[Employee], fields: frozenset[str]
+    ) -> list[Employee]:
+        """The rows, those whose sensitive `fields` the caller may open with their wrapped
+        data keys (from this process's copies of the current KEYS version, or the
+        database): cached rows never carry them. A cached list's rows are shared by the
+        requests of this process, so they are never changed: the ones given a key are
+        copies."""
+        if self.cache is None or not fields & SENSITIVE_FIELDS:
+            return rows  # rows straight from the database have them; or none is needed
         wanted = [
             r.id
             for r in rows
-            if SENSITIVE_FIELDS & employee_fields_visible(actor, r.id, in_subtree=False)
+            if fields & SENSITIVE_FIELDS & employee_fields_visible(actor, r.id, in_subtree=False)
         ]
         if not wanted:
             return rows
@@ -290,10 +340,28 @@ class EmployeeService:
             return None
         return Scope(actor.employee_id, with_reports=actor.role is Role.MANAGER)
 
-    def view(self, actor: Principal, employee: Employee, subtree: set[uuid.UUID]) -> View:
-        """The record as this actor may see it; sensitive values are decrypted only here,
-        and only those the actor may read."""
-        visible = employee_fields_visible(actor, employee.id, in_subtree=employee.id in subtree)
+    def _ssn_indexes(self, actor: Principal, ssn: str | None) -> list[str] | None:
+        """The blind-index values a national-ID search looks for (hr, admin)."""
+        if ssn is None:
+            return None
+        if not may_manage_employees(actor):
+            raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
+        if not normalise_national_id(ssn):
+            raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
+        return self.vault.ssn_candidates(ssn)
+
+    def view(
+        self,
+        actor: Principal,
+        employee: Employee,
+        subtree: set[uuid.UUID],
+        fields: frozenset[str],
+    ) -> View:
+        """The record's `fields` that this actor may see; sensitive values are decrypted
+        only here, and only those shown."""
+        visible = fields & employee_fields_visible(
+            actor, employee.id, in_subtree=employee.id in subtree
+        )
         out: View = {name: getattr(employee, name) for name in visible - SENSITIVE_FIELDS}
         out.update(self.vault.open(employee, visible & SENSITIVE_FIELDS))
         return out
@@ -307,12 +375,17 @@ class EmployeeService:
             raise NotFound("No such employee", code="employee_not_found")
         return employee
 
-    async def get(self, actor: Principal, employee_id: uuid.UUID) -> tuple[Employee, View]:
+    async def get(
+        self, actor: Principal, employee_id: uuid.UUID, fields: frozenset[str] = frozenset()
+    ) -> tuple[Employee, View]:
+        """One record: every field the caller may see but the national ID and the bank
+        account, which come only when named in `fields`."""
         employee = await self._stored(employee_id)
         if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
-        [employee] = await self._with_keys(actor, [employee])
-        view = self.view(actor, employee, await self._reports_of(actor, [employee]))
+        shown = RECORD_FIELDS | fields
+        [employee] = await self._with_keys(actor, [employee], shown)
+        view = self.view(actor, employee, await self._reports_of(actor, [employee]), shown)
         await self._audit_sensitive([employee], [view], single=True)
         return employee, view
 
@@ -326,14 +399,12 @@ class EmployeeService:
         manager_id: uuid.UUID | None = None,
         status: str | None = None,
         ssn: str | None = None,
+        fields: frozenset[str] = frozenset(),
     ) -> tuple[Items, int]:
-        indexes = None
-        if ssn is not None:
-            if not may_manage_employees(actor):
-                raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
-            if not normalise_national_id(ssn):
-                raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
-            indexes = self.vault.ssn_candidates(ssn)
+        """A page: directory and employment fields the caller may see, sensitive ones
+        only when named in `fields` (then an audited read)."""
+        shown = LIST_FIELDS | fields
+        indexes = self._ssn_indexes(actor, ssn)
         only = self._employment_scope(actor, status, params.sort)
 
         # A manager's page also caches which of its rows report to them: every change of
@@ -376,13 +447,76 @@ class EmployeeService:
                 row_ids=CachedPage.row_ids,
                 patch=self._patched,
             )
-            if page.only_directory_for(actor):
-                return page.directory(), page.total  # nothing to open, nothing to audit
+            items = page.items_for(actor, shown)
+            if items is not None:
+                return items, page.total  # nothing to open, nothing to audit
             rows, total, subtree = page.rows, page.total, set(page.reports)
-        rows = await self._with_keys(actor, rows)
-        views = [self.view(actor, row, subtree) for row in rows]
+        rows = await self._with_keys(actor, rows, shown)
+        views = [self.view(actor, row, subtree, shown) for row in rows]
         await self._audit_sensitive(rows, views)
         return views, total
+
+    async def export(
+        self,
+        actor: Principal,
+        sort: str | None,
+        *,
+        file_format: str,
+        max_rows: int,
+        q: str | None = None,
+        department_id: uuid.UUID | None = None,
+        manager_id: uuid.UUID | None = None,
+        status: str | None = None,
+        ssn: str | None = None,
+        fields: frozenset[str] = frozenset(),
+    ) -> tuple[Sequence[str], AsyncIterator[Views]]:
+        """Every row the list pages through (its filters, sort and `fields`): the columns,
+        and the rows' views in batches. Recorded first, as one `employee.export` event
+        whatever the file holds (no event, no file): the columns in `fields`, and the
+        format and the number of rows as its target ("csv:1234"; the ids of a file of
+        100,000 rows would not fit an event). The rows are those that matched when the
+        export began, in their order then; each is read as it is when its batch is."""
+        shown = LIST_FIELDS | fields
+        ids = await self.repo.ids_in_order(
+            sort,
+            limit=max_rows + 1,
+            q=q,
+            department_id=department_id,
+            manager_id=manager_id,
+            status=status,
+            ssn_indexes=self._ssn_indexes(actor, ssn),
+            only=self._employment_scope(actor, status, sort),
+        )
+        if len(ids) > max_rows:
+            raise InvalidInput(
+                f"An export holds at most {max_rows} rows: narrow it with filters",
+                code="export_too_large",
+            )
+        # The fields the caller may see of some record: someone else's, their own, a report's.
+        kinds = [(SOMEONE_ELSE, False), (SOMEONE_ELSE, True)]
+        if actor.employee_id is not None:
+            kinds.append((actor.employee_id, False))
+        seen = frozenset().union(
+            *(employee_fields_visible(actor, one, in_subtree=sub) for one, sub in kinds)
+        )
+        columns = [name for name in FIELD_ORDER if name in shown & seen]
+        await self.audit.record_read(
+            EXPORT,
+            target_type="employee",
+            target_id=f"{file_format}:{len(ids)}",
+            fields=columns,
+        )
+        return columns, self._export_batches(actor, ids, shown)
+
+    async def _export_batches(
+        self, actor: Principal, ids: Sequence[uuid.UUID], shown: frozenset[str]
+    ) -> AsyncIterator[Views]:
+        # Rows straight from the database: their data keys with them, nothing cached.
+        for start in range(0, len(ids), EXPORT_BATCH):
+            rows = await self.repo.in_order(ids[start : start + EXPORT_BATCH])
+            subtree = await self._reports_of(actor, rows)
+            yield [self.view(actor, row, subtree, shown) for row in rows]
+            self.session.expunge_all()  # a batch's rows are not kept past it
 
     async def _patched(self, page: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
         """A cached page with those of its rows that changed in place brought up to date
@@ -416,14 +550,23 @@ class EmployeeService:
                 rows[stale[employee.id]] = EMPLOYEE_ROWS.dump(employee)
         return rows
 
-    async def reports(self, actor: Principal, employee_id: uuid.UUID, *, all_levels: bool) -> Views:
+    async def reports(
+        self,
+        actor: Principal,
+        employee_id: uuid.UUID,
+        *,
+        all_levels: bool,
+        fields: frozenset[str] = frozenset(),
+    ) -> Views:
+        """A list too: sensitive fields only when named in `fields`."""
+        shown = LIST_FIELDS | fields
         await self._load(employee_id)
         if all_levels:
             rows = await self.repo.by_ids(await self.repo.subtree(employee_id))
         else:
             rows = await self.repo.direct_reports(employee_id)
         subtree = await self._reports_of(actor, rows)
-        views = [self.view(actor, row, subtree) for row in rows]
+        views = [self.view(actor, row, subtree, shown) for row in rows]
         await self._audit_sensitive(rows, views)
         return views
 
@@ -517,7 +660,8 @@ class EmployeeService:
             fields=[k for k, v in {**values, **sensitive}.items() if v is not None],
         )
         log.info("employee.created", employee_id=str(employee.id), by=str(actor.id))
-        view = self.view(actor, employee, await self._reports_of(actor, [employee], fresh=True))
+        subtree = await self._reports_of(actor, [employee], fresh=True)
+        view = self.view(actor, employee, subtree, RECORD_FIELDS)
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
         return employee, view
 
@@ -557,13 +701,13 @@ class EmployeeService:
         }
         _check_dates(merged)
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
-        box = self.vault.box(employee) if sensitive else None
+        box = _sealing_box(self.vault, employee, sensitive) if sensitive else None
         before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
         if "salary" in sensitive and box is not None:
             before.update(self.vault.open(employee, frozenset({"salary"})))
         for name, value in changes.items():
             setattr(employee, name, value)
-        if box is not None:
+        if sensitive:
             self.vault.seal(box, employee, sensitive)
         await self._flush(
             employee,
@@ -616,7 +760,8 @@ class EmployeeService:
             fields=sorted(fields),
             by=str(actor.id),
         )
-        view = self.view(actor, employee, await self._reports_of(actor, [employee], fresh=True))
+        subtree = await self._reports_of(actor, [employee], fresh=True)
+        view = self.view(actor, employee, subtree, RECORD_FIELDS)
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
         return employee, view
 
@@ -744,6 +889,21 @@ def _given_key(row: Employee, key: str | None) -> Employee:
         return cast(Employee, SimpleNamespace(**{**vars(row), "dek_wrapped": key}))
     row.dek_wrapped = key  # an instance of this request's own
     return row
+
+
+def _sealing_box(
+    vault: EmployeeVault, employee: Employee, values: dict[str, Any]
+) -> FieldBox | None:
+    """What seals a change's sensitive values: the employee's data key. A destroyed key
+    (crypto-shredding) seals nothing: 410, unless the change only clears fields (None)."""
+    if employee.dek_wrapped is not None:
+        return vault.box(employee)
+    if any(value is not None for value in values.values()):
+        raise Gone(
+            "This employee's data key was destroyed: their sensitive fields can only be cleared",
+            code="key_destroyed",
+        )
+    return None
 
 
 def _text(value: object) -> str | None:

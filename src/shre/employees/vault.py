@@ -63,13 +63,16 @@ class EmployeeVault:
     def box_for(self, employee_id: uuid.UUID, wrapped: str) -> FieldBox:
         return FieldBox(unwrap_data_key(self.keyring, wrapped, employee_id))
 
-    def seal(self, box: FieldBox, employee: Employee, values: dict[str, Any]) -> None:
-        """Write the given sensitive values (None clears one) as ciphertext."""
+    def seal(self, box: FieldBox | None, employee: Employee, values: dict[str, Any]) -> None:
+        """Write the given sensitive values (None clears one) as ciphertext; `box` None
+        (a destroyed key) can only clear."""
         for name, value in values.items():
             column = SEALED_COLUMNS[name]
             context = FieldContext(TABLE, column, employee.id)
             if value is None:
                 token = None
+            elif box is None:
+                raise KeyDestroyed(f"the data key of employee {employee.id} was destroyed")
             elif isinstance(value, Decimal):
                 token = box.encrypt_number(value, context)
             elif isinstance(value, date):

@@ -75,6 +75,11 @@ class PreconditionFailed(DomainError):
     title = "Precondition Failed"
 
 
+class Gone(DomainError):
+    status = 410
+    title = "Gone"
+
+
 class PayloadTooLarge(DomainError):
     status = 413
     title = "Content Too Large"
