@@ -25,6 +25,7 @@ from shre.auth.tokens import TokenCodec
 from shre.cache import RedisCache, create_cache_layer
 from shre.cache.sync import CacheSync, installation_id, peers_for, sync_engine
 from shre.crypto import Keyring
+from shre.crypto.keyring import derive
 from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
 from shre.departments.router import router as departments_router
 from shre.documents.router import links as document_links_router
@@ -32,6 +33,7 @@ from shre.documents.router import router as documents_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep, document_bearer_auth
+from shre.kit.http import ETags
 from shre.kit.middleware import RequestMiddleware
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
@@ -97,6 +99,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
             session_max=timedelta(seconds=settings.refresh_session_max_seconds),
         ),
         vault=EmployeeVault.create(keyring),
+        etags=ETags(derive(keyring.primary.key, b"shre/etags/v1", 96)),
         audit=audit,
         storage=create_storage(settings),
         cache=cache,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from shre.cache import reads_cache
@@ -14,15 +14,14 @@ from shre.departments.schemas import (
     DepartmentUpdate,
 )
 from shre.departments.service import DepartmentService
-from shre.kit.deps import Audit, CurrentUser, DbSession, reading
-from shre.kit.http import etag_for
+from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
 router = APIRouter(prefix="/departments", tags=["departments"])
-IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+DEPARTMENT = "department"  # the kind of record, for its ETags
 
 
 async def _service(session: DbSession, audit: Audit) -> DepartmentService:
@@ -64,20 +63,28 @@ async def list_departments(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_department(
-    body: DepartmentCreate, principal: CurrentUser, service: Service, response: Response
+    body: DepartmentCreate,
+    principal: CurrentUser,
+    service: Service,
+    response: Response,
+    etags: ETagsDep,
 ) -> DepartmentOut:
     department = await service.create(principal, body)
-    response.headers["ETag"] = etag_for(department.version)
+    response.headers["ETag"] = etags.for_version(DEPARTMENT, department.id, department.version)
     response.headers["Location"] = f"/api/v1/departments/{department.id}"
     return DepartmentOut.model_validate(department)
 
 
 @router.get("/{department_id}")
 async def get_department(
-    department_id: uuid.UUID, principal: CurrentUser, service: Reader, response: Response
+    department_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Reader,
+    response: Response,
+    etags: ETagsDep,
 ) -> DepartmentOut:
     department = await service.get(principal, department_id)
-    response.headers["ETag"] = etag_for(department.version)
+    response.headers["ETag"] = etags.for_version(DEPARTMENT, department.id, department.version)
     return DepartmentOut.model_validate(department)
 
 
@@ -101,10 +108,12 @@ async def update_department(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> DepartmentOut:
-    department = await service.update(principal, department_id, body, if_match)
-    response.headers["ETag"] = etag_for(department.version)
+    precondition = etags.precondition(if_match, DEPARTMENT, department_id)
+    department = await service.update(principal, department_id, body, precondition)
+    response.headers["ETag"] = etags.for_version(DEPARTMENT, department.id, department.version)
     return DepartmentOut.model_validate(department)
 
 
@@ -113,7 +122,10 @@ async def delete_department(
     department_id: uuid.UUID,
     principal: CurrentUser,
     service: Service,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(principal, department_id, if_match)
+    await service.delete(
+        principal, department_id, etags.precondition(if_match, DEPARTMENT, department_id)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -30,7 +30,7 @@ from shre.departments.stats import department_stats, withheld
 from shre.employees.repository import EmployeeRepository
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
-from shre.kit.http import check_if_match
+from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
@@ -230,7 +230,7 @@ class DepartmentService:
         actor: Principal,
         department_id: uuid.UUID,
         data: DepartmentUpdate,
-        if_match: str | None,
+        if_match: Precondition | None,
     ) -> Department:
         department = await self.get(actor, department_id)
         self._authorize_write(actor)
@@ -261,7 +261,7 @@ class DepartmentService:
         return department
 
     async def delete(
-        self, actor: Principal, department_id: uuid.UUID, if_match: str | None
+        self, actor: Principal, department_id: uuid.UUID, if_match: Precondition | None
     ) -> None:
         department = await self.get(actor, department_id)
         self._authorize_write(actor)

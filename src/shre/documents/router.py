@@ -25,9 +25,9 @@ from shre.documents.schemas import (
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
 from shre.employees.service import REPORTING_LINE
-from shre.kit.deps import Audit, CurrentUser, DbSession, RuntimeDep, reading
+from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.kit.errors import Forbidden
-from shre.kit.http import etag_for
+from shre.kit.http import ETags
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
@@ -43,7 +43,7 @@ from shre.storage import (
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 links = APIRouter(prefix="/storage/local", tags=["documents"])
-IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+DOCUMENT = "document"  # the kind of record, for its ETags
 RangeHeader = Annotated[str | None, Header(alias="Range", description="bytes=START-END")]
 MiB = 1024 * 1024
 
@@ -151,8 +151,13 @@ def out(document: Document) -> DocumentOut:
     )
 
 
-def _located(response: Response, document: Document) -> DocumentOut:
-    response.headers["ETag"] = etag_for(document.lock_version)
+def _tagged(response: Response, etags: ETags, document: Document) -> DocumentOut:
+    response.headers["ETag"] = etags.for_version(DOCUMENT, document.id, document.lock_version)
+    return out(document)
+
+
+def _located(request: Request, response: Response, document: Document) -> DocumentOut:
+    _tagged(response, request.app.state.runtime.etags, document)
     response.headers["Location"] = f"/api/v1/documents/{document.id}"
     return out(document)
 
@@ -191,7 +196,7 @@ async def upload(
     `expires_on?`, `tags?` (repeated or comma-separated), then `file`."""
     form = FormReader(request.stream(), request.headers.get("content-type"))
     document = await DocumentUploader(service).create(principal, form)
-    return _located(response, document)
+    return _located(request, response, document)
 
 
 @router.get("", response_model=Page[DocumentOut], openapi_extra=documented(DocumentQuery))
@@ -216,11 +221,14 @@ async def list_documents(
 @router.get("/{document_id}", response_model=DocumentOut)
 @reads_cache("documents")
 async def get_document(
-    document_id: uuid.UUID, principal: CurrentUser, service: Reader, response: Response
+    document_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Reader,
+    response: Response,
+    etags: ETagsDep,
 ) -> DocumentOut:
     document = await service.visible(principal, document_id)
-    response.headers["ETag"] = etag_for(document.lock_version)
-    return out(document)
+    return _tagged(response, etags, document)
 
 
 @router.patch(
@@ -232,20 +240,27 @@ async def update_document(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> DocumentOut:
     """Change title, category, tags or expires_on (send the ETag in If-Match)."""
-    document = await service.update(principal, document_id, body, if_match)
-    response.headers["ETag"] = etag_for(document.lock_version)
-    return out(document)
+    precondition = etags.precondition(if_match, DOCUMENT, document_id)
+    document = await service.update(principal, document_id, body, precondition)
+    return _tagged(response, etags, document)
 
 
 @router.delete("/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_document(
-    document_id: uuid.UUID, principal: CurrentUser, service: Service, if_match: IfMatch = None
+    document_id: uuid.UUID,
+    principal: CurrentUser,
+    service: Service,
+    etags: ETagsDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Soft delete: gone from the API at once; files purged after the retention period."""
-    await service.delete(principal, document_id, if_match)
+    await service.delete(
+        principal, document_id, etags.precondition(if_match, DOCUMENT, document_id)
+    )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -272,7 +287,7 @@ async def add_version(
     """Upload a new version (multipart `file`); earlier versions stay downloadable."""
     form = FormReader(request.stream(), request.headers.get("content-type"))
     document = await DocumentUploader(service).add_version(principal, document_id, form)
-    return _located(response, document)
+    return _located(request, response, document)
 
 
 @router.get(

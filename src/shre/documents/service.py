@@ -42,7 +42,7 @@ from shre.documents.schemas import DocumentUpdate
 from shre.employees.repository import EmployeeRepository
 from shre.employees.service import REPORTING_LINE
 from shre.kit.errors import Forbidden, NotFound, changed_concurrently
-from shre.kit.http import check_if_match
+from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
 from shre.storage import ObjectStream, Storage, StorageError, StorageSet
@@ -198,7 +198,7 @@ class DocumentService:
         actor: Principal,
         document_id: uuid.UUID,
         data: DocumentUpdate,
-        if_match: str | None,
+        if_match: Precondition | None,
     ) -> Document:
         document = await self.live(actor, document_id)
         changes = data.model_dump(exclude_unset=True)
@@ -227,7 +227,9 @@ class DocumentService:
         )
         return document
 
-    async def delete(self, actor: Principal, document_id: uuid.UUID, if_match: str | None) -> None:
+    async def delete(
+        self, actor: Principal, document_id: uuid.UUID, if_match: Precondition | None
+    ) -> None:
         """Soft delete: hidden at once, files kept for DOCUMENT_RETENTION_DAYS."""
         document = await self.live(actor, document_id)
         if not may_delete_document(actor):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import Field
 
 from shre.auth.policy import Principal
@@ -18,14 +18,15 @@ from shre.employees.schemas import (
 )
 from shre.employees.service import (
     KEYS,
+    KIND,
     NAMESPACE,
     RECORDS,
     REPORTING_LINE,
     EmployeeService,
     View,
 )
-from shre.kit.deps import Audit, CurrentUser, DbSession, reading
-from shre.kit.http import JSONBytes, etag_for
+from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.kit.http import JSONBytes
 from shre.kit.numbers import ExactNumbersRoute
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, QueryModel, documented, query
@@ -34,12 +35,11 @@ from shre.kit.text import SearchText
 
 # Bodies keep their numbers as written: a salary comes back with the scale it was given.
 router = APIRouter(prefix="/employees", tags=["employees"], route_class=ExactNumbersRoute)
-IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
 async def _service(request: Request, session: DbSession, audit: Audit) -> EmployeeService:
     runtime: Runtime = request.app.state.runtime
-    return EmployeeService(session, runtime.vault, audit, runtime.cache)
+    return EmployeeService(session, runtime.vault, audit, runtime.cache, runtime.etags)
 
 
 Service = Annotated[EmployeeService, Depends(_service)]
@@ -49,7 +49,7 @@ async def _reader(request: Request) -> EmployeeService:
     """The service for the read routes: a session that only reads, no `yield`."""
     runtime: Runtime = request.app.state.runtime
     session, audit = reading(request)
-    return EmployeeService(session, runtime.vault, audit, runtime.cache)
+    return EmployeeService(session, runtime.vault, audit, runtime.cache, runtime.etags)
 
 
 Reader = Annotated[EmployeeService, Depends(_reader)]
@@ -150,8 +150,8 @@ async def _export(
 async def create_employee(
     body: EmployeeCreate, principal: CurrentUser, service: Service, response: Response
 ) -> EmployeeOut:
-    employee, view = await service.create(principal, body)
-    response.headers["ETag"] = etag_for(employee.version)
+    employee, view, etag = await service.create(principal, body)
+    response.headers["ETag"] = etag
     response.headers["Location"] = f"/api/v1/employees/{employee.id}"
     return _out(view)
 
@@ -171,8 +171,8 @@ async def get_employee(
 ) -> Response:
     """Every field the caller may see but `ssn` and `bank_account`, which come only when
     named in `fields` (the UI's "Reveal")."""
-    employee, view = await service.get(principal, employee_id, params.fields)
-    return JSONBytes(view, headers={"ETag": etag_for(employee.version)})
+    view, etag = await service.get(principal, employee_id, params.fields)
+    return JSONBytes(view, headers={"ETag": etag})
 
 
 @router.patch(
@@ -187,10 +187,12 @@ async def update_employee(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> EmployeeOut:
-    employee, view = await service.update(principal, employee_id, body, if_match)
-    response.headers["ETag"] = etag_for(employee.version)
+    precondition = etags.precondition(if_match, KIND, employee_id)
+    view, etag = await service.update(principal, employee_id, body, precondition)
+    response.headers["ETag"] = etag
     return _out(view)
 
 
@@ -199,11 +201,13 @@ async def terminate_employee(
     employee_id: uuid.UUID,
     principal: CurrentUser,
     service: Service,
+    etags: ETagsDep,
     reason: Annotated[str | None, Query(max_length=2000)] = None,
     if_match: IfMatch = None,
 ) -> Response:
     """Terminate: the record is kept with status `terminated`, a date and the reason."""
-    await service.terminate(principal, employee_id, if_match, reason)
+    precondition = etags.precondition(if_match, KIND, employee_id)
+    await service.terminate(principal, employee_id, precondition, reason)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

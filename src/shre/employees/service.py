@@ -49,13 +49,14 @@ from shre.kit.errors import (
     NotFound,
     changed_concurrently,
 )
-from shre.kit.http import check_if_match, if_match_versions, json_bytes
+from shre.kit.http import ETags, Precondition, check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
 log = structlog.get_logger("shre.employees")
 NAMESPACE = "employees"
+KIND = "employee"  # the kind of record, for its ETags
 READ_SENSITIVE = "employee.read_sensitive"
 EXPORT = "employee.export"
 EXPORT_BATCH = 500  # rows an export reads, opens and writes at a time
@@ -213,10 +214,12 @@ class EmployeeService:
         vault: EmployeeVault,
         audit: AuditTrail,
         cache: CacheLayer | None = None,
+        etags: ETags | None = None,
     ) -> None:
         self.session = session
         self.vault = vault
         self.audit = audit
+        self.etags = etags
         # A disabled cache (CACHE_ENABLED=false), or one down when the request begins, is
         # no cache: rows straight from the database, wrapped keys and all, with no detour
         # through the cached form.
@@ -366,6 +369,20 @@ class EmployeeService:
         out.update(self.vault.open(employee, visible & SENSITIVE_FIELDS))
         return out
 
+    def etag(
+        self, actor: Principal, employee: Employee, subtree: set[uuid.UUID], view: View
+    ) -> str:
+        """The record's ETag for this caller: its version (sealed) for one who sees every
+        field of it — the only callers who may change it, so If-Match reads it back;
+        otherwise a keyed hash of what they see, which moves only when that does (a
+        change of a salary or a status they cannot see leaves it as it was)."""
+        if self.etags is None:
+            raise RuntimeError("EmployeeService needs its ETags to tag a record")
+        visible = employee_fields_visible(actor, employee.id, in_subtree=employee.id in subtree)
+        if visible == ALL_EMPLOYEE_FIELDS:
+            return self.etags.for_version(KIND, employee.id, employee.version)
+        return self.etags.for_view(KIND, employee.id, view)
+
     async def _load(self, employee_id: uuid.UUID, *, to_change: bool = False) -> Employee:
         """The stored row; `to_change`: locked until the transaction ends (PostgreSQL), so
         a concurrent change of the same record waits for this one and then works on what
@@ -377,17 +394,18 @@ class EmployeeService:
 
     async def get(
         self, actor: Principal, employee_id: uuid.UUID, fields: frozenset[str] = frozenset()
-    ) -> tuple[Employee, View]:
+    ) -> tuple[View, str]:
         """One record: every field the caller may see but the national ID and the bank
-        account, which come only when named in `fields`."""
+        account, which come only when named in `fields`; and its ETag for the caller."""
         employee = await self._stored(employee_id)
         if employee is None:
             raise NotFound("No such employee", code="employee_not_found")
         shown = RECORD_FIELDS | fields
         [employee] = await self._with_keys(actor, [employee], shown)
-        view = self.view(actor, employee, await self._reports_of(actor, [employee]), shown)
+        subtree = await self._reports_of(actor, [employee])
+        view = self.view(actor, employee, subtree, shown)
         await self._audit_sensitive([employee], [view], single=True)
-        return employee, view
+        return view, self.etag(actor, employee, subtree, view)
 
     async def list(
         self,
@@ -632,7 +650,7 @@ class EmployeeService:
             self.session.add(change)
 
     # --- writing -------------------------------------------------------------------
-    async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View]:
+    async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View, str]:
         if not may_manage_employees(actor):
             await self.audit.record_read(
                 "employee.create", target_type="employee", outcome="denied"
@@ -663,15 +681,15 @@ class EmployeeService:
         subtree = await self._reports_of(actor, [employee], fresh=True)
         view = self.view(actor, employee, subtree, RECORD_FIELDS)
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
-        return employee, view
+        return employee, view, self.etag(actor, employee, subtree, view)
 
     async def update(
         self,
         actor: Principal,
         employee_id: uuid.UUID,
         data: EmployeeUpdate,
-        if_match: str | None,
-    ) -> tuple[Employee, View]:
+        if_match: Precondition | None,
+    ) -> tuple[View, str]:
         changes = data.model_dump(exclude_unset=True)
         effective = changes.pop("effective_date", None) or date.today()
         quick = await self._changed_in_place(actor, employee_id, changes, if_match)
@@ -724,7 +742,7 @@ class EmployeeService:
         actor: Principal,
         employee_id: uuid.UUID,
         changes: dict[str, Any],
-        if_match: str | None,
+        if_match: Precondition | None,
     ) -> Employee | None:
         """A change of QUICK_FIELDS only that the caller may make: no rule for them reads
         the stored record, so it is made in one statement, without reading or locking the
@@ -749,7 +767,7 @@ class EmployeeService:
 
     async def _updated(
         self, actor: Principal, employee: Employee, fields: Sequence[str]
-    ) -> tuple[Employee, View]:
+    ) -> tuple[View, str]:
         """A change written: its audit event, and the record as the caller may see it."""
         await self.audit.record(
             "employee.update", target_type="employee", target_id=employee.id, fields=fields
@@ -763,13 +781,13 @@ class EmployeeService:
         subtree = await self._reports_of(actor, [employee], fresh=True)
         view = self.view(actor, employee, subtree, RECORD_FIELDS)
         await self._audit_sensitive([employee], [view], single=True, with_change=True)
-        return employee, view
+        return view, self.etag(actor, employee, subtree, view)
 
     async def terminate(
         self,
         actor: Principal,
         employee_id: uuid.UUID,
-        if_match: str | None,
+        if_match: Precondition | None,
         reason: str | None,
     ) -> None:
         """DELETE keeps the record: status `terminated`, with a date and reason."""

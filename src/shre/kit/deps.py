@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from shre.auth.service import Account, authenticate
 from shre.cache import cache_reads_of, pending_changes
 from shre.db import read_only_session
 from shre.kit.errors import DomainError, Forbidden, Unauthorized
+from shre.kit.http import ETags
 from shre.kit.net import throttle_key
 from shre.kit.runtime import Runtime
 from shre.users.models import User
@@ -30,6 +31,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_etags(request: Request) -> ETags:
+    etags: ETags = request.app.state.runtime.etags
+    return etags
+
+
+ETagsDep = Annotated[ETags, Depends(get_etags)]
+IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -11,6 +11,7 @@ from shre.auth.service import Authenticator
 from shre.cache import CacheLayer
 from shre.cache.sync import CacheSync
 from shre.employees.vault import EmployeeVault
+from shre.kit.http import ETags
 from shre.settings import Settings
 from shre.storage import Storage
 
@@ -25,5 +26,6 @@ class Runtime:
     audit: AuditChain
     storage: Storage
     cache: CacheLayer
+    etags: ETags
     # Serving processes only: keeps the cache in step with commands and other processes.
     sync: CacheSync | None = None

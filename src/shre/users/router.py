@@ -3,12 +3,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response, status
+from fastapi import APIRouter, Depends, Response, status
 from pydantic import Field
 
 from shre.auth.policy import Role
-from shre.kit.deps import Audit, CurrentAccount, CurrentUser, DbSession, RuntimeDep
-from shre.kit.http import etag_for
+from shre.kit.deps import (
+    Audit,
+    CurrentAccount,
+    CurrentUser,
+    DbSession,
+    ETagsDep,
+    IfMatch,
+    RuntimeDep,
+)
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.text import SearchText
@@ -16,7 +23,7 @@ from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
 
 router = APIRouter(tags=["users"])
-IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
+USER = "user"  # the kind of record, for its ETags
 
 
 async def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> UserService:
@@ -27,9 +34,9 @@ Service = Annotated[UserService, Depends(_service)]
 
 
 @router.get("/me")
-async def me(account: CurrentAccount, response: Response) -> UserOut:
+async def me(account: CurrentAccount, response: Response, etags: ETagsDep) -> UserOut:
     """The signed-in user."""
-    response.headers["ETag"] = etag_for(account.version)
+    response.headers["ETag"] = etags.for_version(USER, account.id, account.version)
     return UserOut.model_validate(account)
 
 
@@ -62,9 +69,10 @@ async def create_user(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
 ) -> UserOut:
     user = await service.create(principal, body)
-    response.headers["ETag"] = etag_for(user.version)
+    response.headers["ETag"] = etags.for_version(USER, user.id, user.version)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     return UserOut.model_validate(user)
 
@@ -75,9 +83,10 @@ async def get_user(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
 ) -> UserOut:
     user = await service.get(principal, user_id)
-    response.headers["ETag"] = etag_for(user.version)
+    response.headers["ETag"] = etags.for_version(USER, user.id, user.version)
     return UserOut.model_validate(user)
 
 
@@ -88,10 +97,12 @@ async def update_user(
     principal: CurrentUser,
     service: Service,
     response: Response,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> UserOut:
-    user = await service.update(principal, user_id, body, if_match)
-    response.headers["ETag"] = etag_for(user.version)
+    precondition = etags.precondition(if_match, USER, user_id)
+    user = await service.update(principal, user_id, body, precondition)
+    response.headers["ETag"] = etags.for_version(USER, user.id, user.version)
     return UserOut.model_validate(user)
 
 
@@ -100,7 +111,8 @@ async def delete_user(
     user_id: uuid.UUID,
     principal: CurrentUser,
     service: Service,
+    etags: ETagsDep,
     if_match: IfMatch = None,
 ) -> Response:
-    await service.delete(principal, user_id, if_match)
+    await service.delete(principal, user_id, etags.precondition(if_match, USER, user_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

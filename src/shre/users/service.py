@@ -17,7 +17,7 @@ from shre.auth.repository import RefreshTokenRepository
 from shre.db import utcnow
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
-from shre.kit.http import check_if_match
+from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_unique_violation
 from shre.users.models import User
@@ -131,7 +131,11 @@ class UserService:
         return existing, False
 
     async def update(
-        self, actor: Principal, user_id: uuid.UUID, data: UserUpdate, if_match: str | None
+        self,
+        actor: Principal,
+        user_id: uuid.UUID,
+        data: UserUpdate,
+        if_match: Precondition | None,
     ) -> User:
         user = await self.get(actor, user_id)
         check_if_match(if_match, user.version)
@@ -183,7 +187,9 @@ class UserService:
         )
         return user
 
-    async def delete(self, actor: Principal, user_id: uuid.UUID, if_match: str | None) -> None:
+    async def delete(
+        self, actor: Principal, user_id: uuid.UUID, if_match: Precondition | None
+    ) -> None:
         user = await self.get(actor, user_id)
         check_if_match(if_match, user.version)
         losing_admin = user.role == Role.ADMIN and user.is_active
