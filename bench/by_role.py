@@ -12,70 +12,42 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from bench.load import (
-    EMPLOYEE_PASSWORD,
-    HR_PASSWORD,
-    MANAGER_PASSWORD,
-    _ms,
-    free_port,
-    login,
-    serve,
-)
+from bench.demo import Demo
+from bench.load import free_port, login, plain_wrk, serve
 
 PATH = "/api/v1/employees"
-ROLES = {
-    "hr": ("demo-hr@demo.shre.example", HR_PASSWORD),
-    "manager": ("demo-manager@demo.shre.example", MANAGER_PASSWORD),
-    "employee": ("demo-employee@demo.shre.example", EMPLOYEE_PASSWORD),
-}
-
-
-def wrk_latency(
-    url: str, headers: dict[str, str], connections: int, seconds: int
-) -> tuple[float, float, float]:
-    """Requests/s, p50 and p99 (ms) of one URL; every answer must be a 2xx."""
-    args = ["wrk", "--latency", f"-t{min(2, connections)}", f"-c{connections}"]
-    args += [f"-d{seconds}s", url]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    if "Non-2xx" in out:
-        raise SystemExit(f"wrk saw answers other than 2xx from {url}:\n{out}")
-    lines = out.splitlines()
-    rps = float(next(x for x in lines if x.startswith("Requests/sec:")).split()[1])
-    p50 = _ms(next(x for x in lines if x.strip().startswith("50%")).split()[1])
-    p99 = _ms(next(x for x in lines if x.strip().startswith("99%")).split()[1])
-    return rps, p50, p99
+ROLES = ("hr", "manager", "employee")
 
 
 def list_page_by_role(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = serve(env, cwd, port, args.workers)
+    demo: Demo = args.demo
+    accounts = {role: (demo.email(role), demo.password(role)) for role in ROLES}
     runs: dict[str, list[tuple[float, float, float]]] = {role: [] for role in ROLES}
     sizes: dict[str, int] = {}
     try:
-        for email, password in ROLES.values():
+        for email, password in accounts.values():
             # Warm-up: the page cached, each account's entry cached, connections open.
             token = login(url, email, password)
             page = httpx.get(url + PATH, headers={"Authorization": f"Bearer {token}"})
             page.raise_for_status()
             sizes[email] = len(page.content)
-            wrk_latency(url + PATH, {"Authorization": f"Bearer {token}"}, args.connections, 3)
+            plain_wrk(url + PATH, {"Authorization": f"Bearer {token}"}, args.connections, 3)
         for n in range(1, args.runs + 1):
             line = []
             # Each run starts with another role: none always runs first, after a pause.
             order = list(ROLES)[n % len(ROLES) :] + list(ROLES)[: n % len(ROLES)]
             for role in order:
-                email, password = ROLES[role]
+                email, password = accounts[role]
                 # A fresh token each run: access tokens live 15 minutes.
                 headers = {"Authorization": f"Bearer {login(url, email, password)}"}
-                runs[role].append(wrk_latency(url + PATH, headers, args.connections, args.duration))
+                runs[role].append(plain_wrk(url + PATH, headers, args.connections, args.duration))
                 rps, p50, p99 = runs[role][-1]
                 line.append(f"{role} {rps:6.0f} req/s p50 {p50:5.2f} ms p99 {p99:6.2f} ms")
             ratio = runs["hr"][-1][0] / runs["employee"][-1][0]
@@ -92,7 +64,7 @@ def list_page_by_role(env: dict[str, str], cwd: Path, args: argparse.Namespace) 
         rps = statistics.median(r for r, _, _ in measured)
         p50 = statistics.median(p for _, p, _ in measured)
         p99 = statistics.median(p for _, _, p in measured)
-        size = sizes[ROLES[role][0]]
+        size = sizes[accounts[role][0]]
         print(
             f"  {role:<9} {rps:7.0f} req/s  p50 {p50:5.2f} ms  p99 {p99:6.2f} ms  "
             f"({size} bytes a page)",

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.demo import demo_of, seed
 from bench.me_latency import free_port
 
 SCENARIOS = [
@@ -75,6 +76,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--seeded", action="store_true", help="the database is seeded already")
+    parser.add_argument(
+        "--seed-output", default=None, help="with --seeded: what seed-demo printed (sign-ins)"
+    )
     parser.add_argument("--no-rotate", action="store_true", help="skip the key rotation")
     args = parser.parse_args()
 
@@ -102,8 +106,10 @@ def main() -> None:
         }
         try:
             shre(env, cwd, "migrate")
-            if not args.seeded:
-                seconds = shre(env, cwd, "seed-demo", "--employees", str(args.employees))
+            if args.seeded:
+                demo = demo_of(args.seed_output)
+            else:
+                demo, seconds = seed(env, cwd, args.employees)
                 print(
                     f"seed-demo {args.employees} employees: {seconds:.1f} s "
                     f"({args.employees / seconds:.0f} employees/s)"
@@ -125,13 +131,10 @@ def main() -> None:
                     except httpx.TransportError:
                         time.sleep(0.1)
                 tokens = {}
-                for role, password in (
-                    ("hr", "Juniper-Lantern-5820"),
-                    ("manager", "Copper-Meadow-9047"),
-                ):
+                for role in ("hr", "manager"):
                     login = httpx.post(
                         url + "/api/v1/auth/login",
-                        json={"email": f"demo-{role}@demo.shre.example", "password": password},
+                        json={"email": demo.email(role), "password": demo.password(role)},
                     )
                     login.raise_for_status()
                     tokens[role] = {"Authorization": f"Bearer {login.json()['access_token']}"}

@@ -41,12 +41,8 @@ from typing import Any
 
 import httpx
 
+from bench.demo import Demo, demo_of, seed
 from bench.me_latency import free_port
-
-ADMIN_PASSWORD = "Saffron-Harbor-7312"  # printed by seed-demo for demo-admin@
-HR_PASSWORD = "Juniper-Lantern-5820"
-MANAGER_PASSWORD = "Copper-Meadow-9047"
-EMPLOYEE_PASSWORD = "Velvet-Orchard-2265"
 
 LUA = """
 local reads = {%(reads)s}
@@ -265,13 +261,14 @@ def run(
     url = f"http://127.0.0.1:{port}"
     server = serve(env, cwd, port, args.workers)
     try:
-        hr = login(url, "demo-hr@demo.shre.example", HR_PASSWORD)
-        admin = login(url, "demo-admin@demo.shre.example", ADMIN_PASSWORD)
+        demo: Demo = args.demo
+        hr = login(url, demo.email("hr"), demo.password("hr"))
+        admin = login(url, demo.email("admin"), demo.password("admin"))
         readers = [] if args.readers == "staff" else [hr]
         if args.readers != "hr":
             readers += [
-                login(url, "demo-manager@demo.shre.example", MANAGER_PASSWORD),
-                login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD),
+                login(url, demo.email("manager"), demo.password("manager")),
+                login(url, demo.email("employee"), demo.password("employee")),
             ]
         if redis is not None:
             # The cache-off runs wrote past the cache (no server of theirs knew of it): each
@@ -358,9 +355,9 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def plain_wrk(
     url: str, headers: dict[str, str], connections: int, seconds: int
-) -> tuple[float, float]:
-    """Requests/s and p50 latency (ms) of one URL (wrk, no script); every answer must be
-    a 2xx (an expired token would make a fast benchmark of 401s)."""
+) -> tuple[float, float, float]:
+    """Requests/s, p50 and p99 latency (ms) of one URL (wrk, no script); every answer must
+    be a 2xx (an expired token would make a fast benchmark of 401s)."""
     args = ["wrk", "--latency", f"-t{min(2, connections)}", f"-c{connections}"]
     args += [f"-d{seconds}s", url]
     for name, value in headers.items():
@@ -368,9 +365,11 @@ def plain_wrk(
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"wrk saw answers other than 2xx from {url}:\n{out}")
-    rps = float(next(x for x in out.splitlines() if x.startswith("Requests/sec:")).split()[1])
-    p50 = next(x for x in out.splitlines() if x.strip().startswith("50%")).split()[1]
-    return rps, _ms(p50)
+    lines = out.splitlines()
+    rps = float(next(x for x in lines if x.startswith("Requests/sec:")).split()[1])
+    p50 = _ms(next(x for x in lines if x.strip().startswith("50%")).split()[1])
+    p99 = _ms(next(x for x in lines if x.strip().startswith("99%")).split()[1])
+    return rps, p50, p99
 
 
 def _ms(value: str) -> float:
@@ -391,10 +390,11 @@ def compare_bare(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> No
     bare_port = free_port()
     bare_url = f"http://127.0.0.1:{bare_port}/page"
     bare: subprocess.Popen[bytes] | None = None
-    shre_runs: list[tuple[float, float]] = []
-    bare_runs: list[tuple[float, float]] = []
+    shre_runs: list[tuple[float, float, float]] = []
+    bare_runs: list[tuple[float, float, float]] = []
     try:
-        token = login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD)
+        demo: Demo = args.demo
+        token = login(url, demo.email("employee"), demo.password("employee"))
         headers = {"Authorization": f"Bearer {token}"}
         page = httpx.get(url + path, headers=headers)
         page.raise_for_status()
@@ -418,11 +418,11 @@ def compare_bare(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> No
         plain_wrk(bare_url, {}, args.connections, 3)
         for _ in range(args.runs):
             # A fresh token each run: access tokens live 15 minutes.
-            token = login(url, "demo-employee@demo.shre.example", EMPLOYEE_PASSWORD)
+            token = login(url, demo.email("employee"), demo.password("employee"))
             headers = {"Authorization": f"Bearer {token}"}
             shre_runs.append(plain_wrk(url + path, headers, args.connections, args.duration))
             bare_runs.append(plain_wrk(bare_url, {}, args.connections, args.duration))
-            rps, p50 = shre_runs[-1]
+            rps, p50, _ = shre_runs[-1]
             print(
                 f"  cached list page {rps:7.0f} req/s p50 {p50:5.2f} ms; "
                 f"bare endpoint {bare_runs[-1][0]:7.0f} req/s -> {rps / bare_runs[-1][0]:.1%}",
@@ -434,9 +434,9 @@ def compare_bare(env: dict[str, str], cwd: Path, args: argparse.Namespace) -> No
         if bare is not None:
             bare.terminate()
             bare.wait(timeout=30)
-    shre_rps = statistics.median(r for r, _ in shre_runs)
-    shre_p50 = statistics.median(p for _, p in shre_runs)
-    bare_rps = statistics.median(r for r, _ in bare_runs)
+    shre_rps = statistics.median(r for r, _, _ in shre_runs)
+    shre_p50 = statistics.median(p for _, p, _ in shre_runs)
+    bare_rps = statistics.median(r for r, _, _ in bare_runs)
     print(
         f"MEDIAN cached list page (employee, 50 rows, {len(page.content)} bytes, "
         f"c={args.connections}): {shre_rps:.0f} req/s, p50 {shre_p50:.2f} ms; bare FastAPI "
@@ -456,6 +456,9 @@ def main() -> None:
     parser.add_argument("--write-percent", type=int, default=5)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seeded", action="store_true")
+    parser.add_argument(
+        "--seed-output", default=None, help="with --seeded: what seed-demo printed (sign-ins)"
+    )
     parser.add_argument("--no-outage", action="store_true", help="skip the Redis-kill run")
     parser.add_argument("--runs", type=int, default=3, help="runs of each, alternating")
     parser.add_argument(
@@ -506,10 +509,11 @@ def main() -> None:
         }
         try:
             shre(env, cwd, "migrate")
-            if not args.seeded:
-                started = time.perf_counter()
-                shre(env, cwd, "seed-demo", "--employees", str(args.employees))
-                print(f"seeded {args.employees} employees in {time.perf_counter() - started:.0f} s")
+            if args.seeded:
+                args.demo = demo_of(args.seed_output)
+            else:
+                args.demo, seconds = seed(env, cwd, args.employees)
+                print(f"seeded {args.employees} employees in {seconds:.0f} s")
             print(
                 f"{args.workers} workers, wrk -c{args.connections} -d{args.duration}s, "
                 f"{100 - args.write_percent}% reads / {args.write_percent}% writes"

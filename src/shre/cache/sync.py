@@ -56,6 +56,7 @@ TRUST_FOR = 3 * SYNC_EVERY
 # How long a process joining a peer with a cache of its own waits before it serves: that
 # peer's next sync sees it and stops trusting its cache (or its trust runs out).
 JOIN_WAIT = TRUST_FOR + 0.25
+STOP_WAIT = 5.0  # seconds a sync in progress may take to end when the process stops
 KEEP_INVALIDATIONS = timedelta(days=1)  # rows older than this are of no use to anyone
 
 
@@ -329,6 +330,7 @@ class CacheSync:
         self.alone = True
         self.synced_at = -TRUST_FOR  # nothing trusted before the first sync
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def trusted(self) -> bool:
         return self.alone and time.monotonic() - self.synced_at < TRUST_FOR
@@ -358,12 +360,19 @@ class CacheSync:
             log.warning("cache.not_trusted", reason="another process serves this database")
         if others.private:
             # That process trusts its own cache until its next sync: serve after it.
-            await asyncio.sleep(JOIN_WAIT)
+            await self._pause(JOIN_WAIT)
         self.synced_at = time.monotonic()
 
+    async def _pause(self, seconds: float) -> None:
+        """Wait this long, or until `stop` is called."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(SYNC_EVERY)
+        while not self._stopping.is_set():
+            await self._pause(SYNC_EVERY)
+            if self._stopping.is_set():
+                return
             try:
                 await (self.sync() if self.feed.started else self._begin())
             except Exception as exc:  # the database away: untrusted until it answers again
@@ -389,10 +398,17 @@ class CacheSync:
         self.synced_at = time.monotonic()
 
     async def stop(self) -> None:
+        """End the task between two syncs (cancelling it in the middle of a query could
+        leave its connection in a state its pool cannot clean up); cancelled only if a
+        sync does not end within a few seconds."""
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_WAIT)
+            except TimeoutError:
+                self._task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         if self.peers is not None:
             await self.peers.leave()

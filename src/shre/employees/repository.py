@@ -63,6 +63,37 @@ class Scope:
         return or_(Employee.id == self.employee_id, Employee.id.in_(select(tree.c.id)))
 
 
+@dataclass(frozen=True, slots=True)
+class Match:
+    """Which employees a list ranges over: its filters (a national ID as its blind-index
+    values, never the ID itself), and `only` those a caller's scope allows."""
+
+    q: str | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    status: str | None = None
+    ssn_indexes: tuple[str, ...] | None = None
+    only: Scope | None = None
+
+    def conditions(self) -> builtins.list[ColumnElement[bool]]:
+        """The filters as SQL."""
+        conditions: builtins.list[ColumnElement[bool]] = []
+        if self.only is not None:
+            conditions.append(self.only.condition())
+        if self.q:
+            pattern = contains_pattern(self.q)
+            conditions.append(Employee.search_text.like(pattern, escape=LIKE_ESCAPE))
+        if self.department_id is not None:
+            conditions.append(Employee.department_id == self.department_id)
+        if self.manager_id is not None:
+            conditions.append(Employee.manager_id == self.manager_id)
+        if self.status is not None:
+            conditions.append(Employee.status == self.status)
+        if self.ssn_indexes is not None:
+            conditions.append(Employee.ssn_index.in_(self.ssn_indexes))
+        return conditions
+
+
 class EmployeeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -216,23 +247,13 @@ class EmployeeRepository:
         self.session.add(employee)
         await self.session.flush()
 
-    async def list(
-        self,
-        params: PageParams,
-        *,
-        q: str | None = None,
-        department_id: uuid.UUID | None = None,
-        manager_id: uuid.UUID | None = None,
-        status: str | None = None,
-        ssn_indexes: list[str] | None = None,
-        only: Scope | None = None,
-    ) -> tuple[list[Employee], int]:
+    async def list(self, params: PageParams, match: Match) -> tuple[list[Employee], int]:
         """One page and the total. The page is found as ids first (on the sort index,
         index-only where the filters allow), then only its rows are loaded: deep pages
         skip over index entries, not over table rows."""
-        conditions = _conditions(q, department_id, manager_id, status, ssn_indexes, only)
+        conditions = match.conditions()
         column, descending = sort_spec(params.sort, SORTABLE, "last_name")
-        if q:
+        if match.q:
             ids, total = await self._text_matches(conditions, column, descending, params)
         else:
             total = (
@@ -251,22 +272,13 @@ class EmployeeRepository:
         return await self._load_in_order(ids), int(total)
 
     async def ids_in_order(
-        self,
-        sort: str | None,
-        *,
-        limit: int,
-        q: str | None = None,
-        department_id: uuid.UUID | None = None,
-        manager_id: uuid.UUID | None = None,
-        status: str | None = None,
-        ssn_indexes: builtins.list[str] | None = None,
-        only: Scope | None = None,
+        self, sort: str | None, match: Match, *, limit: int
     ) -> builtins.list[uuid.UUID]:
         """Every match's id (at most `limit`), in the list's order: what an export walks."""
         column, descending = sort_spec(sort, SORTABLE, "last_name")
         stmt = (
             select(Employee.id)
-            .where(*_conditions(q, department_id, manager_id, status, ssn_indexes, only))
+            .where(*match.conditions())
             .order_by(*directed([column, Employee.id], descending))
             .limit(limit)
         )
@@ -317,28 +329,3 @@ class EmployeeRepository:
             .all()
         }
         return [found[i] for i in ids if i in found]
-
-
-def _conditions(
-    q: str | None,
-    department_id: uuid.UUID | None,
-    manager_id: uuid.UUID | None,
-    status: str | None,
-    ssn_indexes: list[str] | None,
-    only: Scope | None,
-) -> builtins.list[ColumnElement[bool]]:
-    """A list's filters as SQL."""
-    conditions: builtins.list[ColumnElement[bool]] = []
-    if only is not None:
-        conditions.append(only.condition())
-    if q:
-        conditions.append(Employee.search_text.like(contains_pattern(q), escape=LIKE_ESCAPE))
-    if department_id is not None:
-        conditions.append(Employee.department_id == department_id)
-    if manager_id is not None:
-        conditions.append(Employee.manager_id == manager_id)
-    if status is not None:
-        conditions.append(Employee.status == status)
-    if ssn_indexes is not None:
-        conditions.append(Employee.ssn_index.in_(ssn_indexes))
-    return conditions

@@ -23,6 +23,7 @@ from shre.employees.service import (
     RECORDS,
     REPORTING_LINE,
     EmployeeService,
+    Filters,
     View,
 )
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
@@ -68,6 +69,15 @@ class EmployeeQuery(PagedQuery):
         "names; an audited export, at most EXPORT_MAX_ROWS rows",
     )
 
+    def filters(self) -> Filters:
+        return Filters(
+            q=self.q,
+            department_id=self.department_id,
+            manager_id=self.manager_id,
+            status=self.status,
+            ssn=self.ssn,
+        )
+
 
 class RecordQuery(QueryModel):
     fields: FieldNames = frozenset()
@@ -104,16 +114,7 @@ async def list_employees(
     XLSX file (`page` and `page_size` do not apply)."""
     if params.format is not None:
         return await _export(request, principal, service, params, params.format)
-    views, total = await service.list(
-        principal,
-        params.paging,
-        q=params.q,
-        department_id=params.department_id,
-        manager_id=params.manager_id,
-        status=params.status,
-        ssn=params.ssn,
-        fields=params.fields,
-    )
+    views, total = await service.list(principal, params.paging, params.filters(), params.fields)
     page = {"items": views, "total": total, "page": params.page, "page_size": params.page_size}
     return JSONBytes(page)
 
@@ -129,13 +130,9 @@ async def _export(
     columns, batches = await service.export(
         principal,
         params.sort,
+        params.filters(),
         file_format=file_format,
         max_rows=runtime.settings.export_max_rows,
-        q=params.q,
-        department_id=params.department_id,
-        manager_id=params.manager_id,
-        status=params.status,
-        ssn=params.ssn,
         fields=params.fields,
     )
     return await export_response(file_format, columns, batches)

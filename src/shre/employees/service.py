@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from types import SimpleNamespace
 from typing import Any, cast
@@ -38,7 +39,7 @@ from shre.cache import (
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
-from shre.employees.repository import EmployeeRepository, Scope
+from shre.employees.repository import EmployeeRepository, Match, Scope
 from shre.employees.schemas import FIELD_ORDER, EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import (
@@ -199,6 +200,20 @@ def _json_list(entries: list[bytes]) -> orjson.Fragment:
     return orjson.Fragment(b"[" + b",".join(entries) + b"]")
 
 
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a caller narrows a list of employees by (GET /employees' filters)."""
+
+    q: str | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    status: str | None = None
+    ssn: str | None = None  # the national ID searched for (hr, admin)
+
+
+NO_FILTERS = Filters()
+
+
 def _invalid(field: str, message: str, code: str) -> InvalidInput:
     return InvalidInput(
         f"{field}: {message}",
@@ -343,15 +358,25 @@ class EmployeeService:
             return None
         return Scope(actor.employee_id, with_reports=actor.role is Role.MANAGER)
 
-    def _ssn_indexes(self, actor: Principal, ssn: str | None) -> list[str] | None:
-        """The blind-index values a national-ID search looks for (hr, admin)."""
-        if ssn is None:
-            return None
-        if not may_manage_employees(actor):
-            raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
-        if not normalise_national_id(ssn):
-            raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
-        return self.vault.ssn_candidates(ssn)
+    def _match(self, actor: Principal, filters: Filters, sort: str | None) -> Match:
+        """The employees a list of the caller's ranges over: their filters, a national ID
+        as its blind-index values (hr, admin), and the caller's scope where the filter or
+        sort would disclose employment fields."""
+        indexes = None
+        if filters.ssn is not None:
+            if not may_manage_employees(actor):
+                raise Forbidden("Only HR and administrators search by national ID", code="hr_only")
+            if not normalise_national_id(filters.ssn):
+                raise _invalid("ssn", "must contain letters or digits", "invalid_ssn")
+            indexes = tuple(self.vault.ssn_candidates(filters.ssn))
+        return Match(
+            q=filters.q,
+            department_id=filters.department_id,
+            manager_id=filters.manager_id,
+            status=filters.status,
+            ssn_indexes=indexes,
+            only=self._employment_scope(actor, filters.status, sort),
+        )
 
     def view(
         self,
@@ -411,34 +436,20 @@ class EmployeeService:
         self,
         actor: Principal,
         params: PageParams,
-        *,
-        q: str | None = None,
-        department_id: uuid.UUID | None = None,
-        manager_id: uuid.UUID | None = None,
-        status: str | None = None,
-        ssn: str | None = None,
+        filters: Filters = NO_FILTERS,
         fields: frozenset[str] = frozenset(),
     ) -> tuple[Items, int]:
         """A page: directory and employment fields the caller may see, sensitive ones
         only when named in `fields` (then an audited read)."""
         shown = LIST_FIELDS | fields
-        indexes = self._ssn_indexes(actor, ssn)
-        only = self._employment_scope(actor, status, params.sort)
+        match = self._match(actor, filters, params.sort)
 
         # A manager's page also caches which of its rows report to them: every change of
         # the reporting line is an employee write, which drops every cached list.
         manager = actor.employee_id if actor.role is Role.MANAGER else None
 
         async def load() -> tuple[list[Employee], int, set[uuid.UUID]]:
-            rows, total = await self.repo.list(
-                params,
-                q=q,
-                department_id=department_id,
-                manager_id=manager_id,
-                status=status,
-                ssn_indexes=indexes,
-                only=only,
-            )
+            rows, total = await self.repo.list(params, match)
             return rows, total, await self._reports_of(actor, rows)
 
         if self.cache is None:
@@ -454,9 +465,7 @@ class EmployeeService:
                 }
 
             # The key holds the blind-index values, never the national ID itself.
-            key = key_of(
-                "list", params, q, department_id, manager_id, status, indexes, only, manager
-            )
+            key = key_of("list", params, match, manager)
             page: CachedPage = await self.cache.get_or_patch(
                 NAMESPACE,
                 key,
@@ -478,14 +487,10 @@ class EmployeeService:
         self,
         actor: Principal,
         sort: str | None,
+        filters: Filters,
         *,
         file_format: str,
         max_rows: int,
-        q: str | None = None,
-        department_id: uuid.UUID | None = None,
-        manager_id: uuid.UUID | None = None,
-        status: str | None = None,
-        ssn: str | None = None,
         fields: frozenset[str] = frozenset(),
     ) -> tuple[Sequence[str], AsyncIterator[Views]]:
         """Every row the list pages through (its filters, sort and `fields`): the columns,
@@ -495,16 +500,8 @@ class EmployeeService:
         100,000 rows would not fit an event). The rows are those that matched when the
         export began, in their order then; each is read as it is when its batch is."""
         shown = LIST_FIELDS | fields
-        ids = await self.repo.ids_in_order(
-            sort,
-            limit=max_rows + 1,
-            q=q,
-            department_id=department_id,
-            manager_id=manager_id,
-            status=status,
-            ssn_indexes=self._ssn_indexes(actor, ssn),
-            only=self._employment_scope(actor, status, sort),
-        )
+        match = self._match(actor, filters, sort)
+        ids = await self.repo.ids_in_order(sort, match, limit=max_rows + 1)
         if len(ids) > max_rows:
             raise InvalidInput(
                 f"An export holds at most {max_rows} rows: narrow it with filters",
