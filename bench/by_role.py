@@ -3,7 +3,7 @@ employee in turn (`python -m bench --list-page-by-role`): req/s and p50/p99 late
 role, --runs rounds of --duration seconds each, roles alternating within a round and
 each round starting with the next role (a shared machine's slow phases then hit each
 alike), and the medians. Data minimisation
-(DESIGN.md §4) should make hr's default page cost what the employee's does: the same
+(CONTRACT.md §4) should make hr's default page cost what the employee's does: the same
 page written once, no decryption, no audit event; hr/employee per round is the figure to
 compare, as raw figures move with the machine's load.
 """

@@ -1,6 +1,6 @@
 """All configuration of shre: one pydantic-settings class, read once and passed down.
 
-Every variable of DESIGN.md §3 lives here (and in `.env.example`). Invalid values stop
+Every variable of CONTRACT.md §3 lives here (and in `.env.example`). Invalid values stop
 the start with a one-line message naming the variable (see `SettingsError`).
 """
 

@@ -43,7 +43,7 @@ class Principal:
         return self.role is Role.ADMIN
 
 
-# The permission matrix of DESIGN.md §4, as data. Later domains add their rows here.
+# The permission matrix of CONTRACT.md §4, as data. Later domains add their rows here.
 MANAGE_USERS: frozenset[Role] = frozenset({Role.ADMIN})
 # Departments: every signed-in role reads them; admin and hr change them.
 WRITE_DEPARTMENTS: frozenset[Role] = frozenset({Role.ADMIN, Role.HR})
@@ -65,7 +65,7 @@ def may_write_departments(principal: Principal) -> bool:
     return principal.role in WRITE_DEPARTMENTS
 
 
-# Employees: which fields each role sees (DESIGN.md §4, "Who sees and does what").
+# Employees: which fields each role sees (CONTRACT.md §4, "Who sees and does what").
 DIRECTORY_FIELDS = frozenset(
     {
         "id",
@@ -112,7 +112,7 @@ def employee_fields_visible(
     return DIRECTORY_FIELDS
 
 
-# Analytics (department statistics; DESIGN.md §4, analytics row): admin and hr over
+# Analytics (department statistics; CONTRACT.md §4, analytics row): admin and hr over
 # everyone, salary figures included; a manager over their own reporting subtree (and
 # themself), no salary; an employee sees headcount only. Every group under the size
 # rule of shre.departments.stats either way.
@@ -145,7 +145,7 @@ def employee_fields_editable(principal: Principal, employee_id: uuid.UUID) -> fr
     return frozenset()
 
 
-# Documents (DESIGN.md §4): categories, and who reads, uploads and deletes which.
+# Documents (CONTRACT.md §4): categories, and who reads, uploads and deletes which.
 DOCUMENT_CATEGORIES = (
     "contract",
     "identity",

@@ -1,5 +1,5 @@
 """Documents: reading, listing, changing and deleting them, and handing out their files,
-with the access rules of DESIGN.md §4 (auth.policy) applied to every path. Uploads are in
+with the access rules of CONTRACT.md §4 (auth.policy) applied to every path. Uploads are in
 `uploads.py`.
 
 A document the caller may not read is 404 (its existence is not revealed); one they may

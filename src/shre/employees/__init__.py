@@ -1,1 +1,1 @@
-"""Employees: directory, employment and sensitive (encrypted) fields, per DESIGN.md §4."""
+"""Employees: directory, employment and sensitive (encrypted) fields, per CONTRACT.md §4."""

@@ -1,4 +1,4 @@
-"""The employee list as a file: `GET /employees?format=csv|xlsx` (DESIGN.md §4).
+"""The employee list as a file: `GET /employees?format=csv|xlsx` (CONTRACT.md §4).
 
 The rows come from `EmployeeService.export` in batches (what the caller may see, as the
 list shows it). CSV is streamed as each batch is written; XLSX is a zip whose directory

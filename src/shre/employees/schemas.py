@@ -220,7 +220,7 @@ def _no_default(schema: dict[str, Any]) -> None:
 
 
 # `fields` of the employee reads: names to include on top of the endpoint's default set
-# (data minimisation, DESIGN.md §4). A field the caller may not see is left out anyway.
+# (data minimisation, CONTRACT.md §4). A field the caller may not see is left out anyway.
 FieldNames = Annotated[
     frozenset[str],
     BeforeValidator(_field_names),

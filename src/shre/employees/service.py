@@ -1,5 +1,5 @@
 """Employees: uniqueness, the reporting line without cycles, termination, and the access
-rules of DESIGN.md §4 applied to every read and write through `auth.policy`."""
+rules of CONTRACT.md §4 applied to every read and write through `auth.policy`."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ IN_PLACE_FIELDS = frozenset(
 # fields changed in place, with no history, nothing sealed (that takes the data key) and
 # no rule that reads the stored record (termination_date's, against hire_date).
 QUICK_FIELDS = IN_PLACE_FIELDS - set(HISTORY_FIELDS) - SEALED_COLUMNS.keys() - {"termination_date"}
-# Data minimisation (DESIGN.md §4): what a response carries unless the request names more
+# Data minimisation (CONTRACT.md §4): what a response carries unless the request names more
 # (`fields`). Lists: no sensitive field; one record: no national ID or bank account (the
 # UI's "Reveal"). A change's response is the record's default.
 LIST_FIELDS = DIRECTORY_FIELDS | EMPLOYMENT_FIELDS

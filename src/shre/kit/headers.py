@@ -1,4 +1,4 @@
-"""The security headers of every response (DESIGN.md §4), as header lists built once.
+"""The security headers of every response (CONTRACT.md §4), as header lists built once.
 
 Every response: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
 `X-Frame-Options: DENY` and a Content-Security-Policy with `frame-ancestors 'none'`;

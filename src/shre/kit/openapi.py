@@ -2,7 +2,7 @@
 
 FastAPI documents only the 422 of its own validation (as `HTTPValidationError`, a shape
 shre never sends) and what a route declares. `document_problems` adds, once, to every
-operation the statuses it can answer (DESIGN.md §4, "Status codes") with the `Problem`
+operation the statuses it can answer (CONTRACT.md §4, "Status codes") with the `Problem`
 schema (RFC 9457, as `shre.kit.problems` writes it), decided from the operation itself:
 a bearer token (401), an `{id}` in the path (404), a write (403, 409), an If-Match
 header (412), a body (413, 422), a file upload (415), parameters (422), and 503 for all.

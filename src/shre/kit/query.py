@@ -30,7 +30,7 @@ class QueryModel(BaseModel):
 
 
 class PagedQuery(QueryModel):
-    """`page`, `page_size` and `sort` of a list (DESIGN.md §3)."""
+    """`page`, `page_size` and `sort` of a list (CONTRACT.md §4)."""
 
     page: Annotated[int, Field(ge=1, le=1_000_000, description="Page number, from 1")] = 1
     page_size: Annotated[
