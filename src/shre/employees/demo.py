@@ -20,11 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.auth.passwords import PasswordHasher, password_problems
 from shre.auth.policy import Role
-from shre.crypto import DataKey, FieldBox, FieldContext, normalise_national_id, wrap_data_key
 from shre.db import refresh_statistics
 from shre.departments.models import Department
 from shre.employees.models import Employee, EmployeeChange
-from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
+from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict
 from shre.users.models import User
 
@@ -156,10 +155,6 @@ def new_password(email: str) -> str:
             return candidate
 
 
-def _sealed(box: FieldBox, row_id: uuid.UUID, column: str, value: str) -> str:
-    return box.encrypt(value, FieldContext(TABLE, column, row_id))
-
-
 async def seed_demo(
     sessionmaker: async_sessionmaker[AsyncSession],
     vault: EmployeeVault,
@@ -222,9 +217,7 @@ async def seed_demo(
         if left is not None and left > today:
             left = today
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        dek = DataKey.generate()
-        wrapped = wrap_data_key(vault.keyring, dek, ids[i])
-        box = FieldBox(dek)
+        box, wrapped = vault.new_key(ids[i])
         ssn = f"{rng.randrange(100, 899):03}-{rng.randrange(1, 99):02}-{i % 10000:04}"
         born = hired[i] - timedelta(days=rng.randrange(22 * 365, 45 * 365))
         rows.append(
@@ -248,29 +241,20 @@ async def seed_demo(
                 "hire_date": hired[i],
                 "termination_date": left,
                 "termination_reason": "Resigned" if leaver else None,
-                "salary_currency_enc": _sealed(
-                    box, ids[i], SEALED_COLUMNS["salary_currency"], currency
-                ),
-                "salary_enc": _sealed(box, ids[i], SEALED_COLUMNS["salary"], str(salary)),
-                "ssn_enc": _sealed(box, ids[i], SEALED_COLUMNS["ssn"], ssn),
-                "ssn_index": vault.ssn_index.index(normalise_national_id(ssn)),
-                "bank_account_enc": _sealed(
+                **vault.sealed(
                     box,
                     ids[i],
-                    SEALED_COLUMNS["bank_account"],
-                    f"DE{rng.randrange(10**19, 10**20)}",
-                ),
-                "date_of_birth_enc": _sealed(
-                    box, ids[i], SEALED_COLUMNS["date_of_birth"], born.isoformat()
-                ),
-                "home_address_enc": _sealed(
-                    box,
-                    ids[i],
-                    SEALED_COLUMNS["home_address"],
-                    f"{rng.randrange(1, 200)} Demo Street, {location}",
+                    {
+                        "salary": salary,
+                        "salary_currency": currency,
+                        "ssn": ssn,
+                        "bank_account": f"DE{rng.randrange(10**19, 10**20)}",
+                        "date_of_birth": born,
+                        "home_address": f"{rng.randrange(1, 200)} Demo Street, {location}",
+                    },
                 ),
                 "dek_wrapped": wrapped,
-                "dek_key_id": vault.keyring.primary.hex_id,
+                "dek_key_id": vault.key_id(wrapped),
                 "version": 1,
             }
         )
@@ -281,9 +265,7 @@ async def seed_demo(
                 "employee_id": ids[i],
                 "field": "salary",
                 "old_value": None,
-                "new_value": box.encrypt(
-                    str(salary), FieldContext("employee_history", "new_value", change_id)
-                ),
+                "new_value": vault.sealed_change(box, change_id, "new_value", str(salary)),
                 "effective_date": hired[i],
                 "changed_by": None,
             }

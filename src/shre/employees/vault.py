@@ -48,12 +48,22 @@ class EmployeeVault:
     def create(cls, keyring: Keyring) -> EmployeeVault:
         return cls(keyring, BlindIndexer(keyring, "employees.ssn"))
 
+    def new_key(self, employee_id: uuid.UUID) -> tuple[FieldBox, str]:
+        """A new data key for an employee: the box that seals with it, and the key
+        wrapped by the master key (what the row stores in `dek_wrapped`)."""
+        dek = DataKey.generate()
+        return FieldBox(dek), wrap_data_key(self.keyring, dek, employee_id)
+
+    @staticmethod
+    def key_id(wrapped: str) -> str:
+        """The id of the master key a wrapped data key is wrapped under (`dek_key_id`)."""
+        return wrapping_key_id(wrapped)
+
     def issue_key(self, employee: Employee) -> FieldBox:
         """A new data key for a new employee (its id must be set)."""
-        dek = DataKey.generate()
-        employee.dek_wrapped = wrap_data_key(self.keyring, dek, employee.id)
-        employee.dek_key_id = wrapping_key_id(employee.dek_wrapped)
-        return FieldBox(dek)
+        box, employee.dek_wrapped = self.new_key(employee.id)
+        employee.dek_key_id = self.key_id(employee.dek_wrapped)
+        return box
 
     def box(self, employee: Employee) -> FieldBox:
         if employee.dek_wrapped is None:
@@ -66,24 +76,35 @@ class EmployeeVault:
     def seal(self, box: FieldBox | None, employee: Employee, values: dict[str, Any]) -> None:
         """Write the given sensitive values (None clears one) as ciphertext; `box` None
         (a destroyed key) can only clear."""
+        for column, stored in self.sealed(box, employee.id, values).items():
+            setattr(employee, column, stored)
+
+    def sealed(
+        self, box: FieldBox | None, employee_id: uuid.UUID, values: dict[str, Any]
+    ) -> dict[str, str | None]:
+        """The stored form of the given sensitive values, by column: ciphertext bound to
+        the employee's row (and the national ID's blind index), for a row written by the
+        ORM (`seal`) or in bulk (seed-demo)."""
+        out: dict[str, str | None] = {}
         for name, value in values.items():
             column = SEALED_COLUMNS[name]
-            context = FieldContext(TABLE, column, employee.id)
+            context = FieldContext(TABLE, column, employee_id)
             if value is None:
                 token = None
             elif box is None:
-                raise KeyDestroyed(f"the data key of employee {employee.id} was destroyed")
+                raise KeyDestroyed(f"the data key of employee {employee_id} was destroyed")
             elif isinstance(value, Decimal):
                 token = box.encrypt_number(value, context)
             elif isinstance(value, date):
                 token = box.encrypt(value.isoformat(), context)
             else:
                 token = box.encrypt(str(value), context)
-            setattr(employee, column, token)
+            out[column] = token
             if name == "ssn":
-                employee.ssn_index = (
+                out["ssn_index"] = (
                     None if value is None else self.ssn_index.index(normalise_national_id(value))
                 )
+        return out
 
     def open(self, employee: Employee, names: frozenset[str]) -> dict[str, Any]:
         """Decrypt the requested sensitive fields (only those; never more)."""
@@ -114,8 +135,12 @@ class EmployeeVault:
         for column in ("old_value", "new_value"):
             value = getattr(change, column)
             if value is not None:
-                context = FieldContext("employee_history", column, change.id)
-                setattr(change, column, box.encrypt(value, context))
+                setattr(change, column, self.sealed_change(box, change.id, column, value))
+
+    @staticmethod
+    def sealed_change(box: FieldBox, change_id: uuid.UUID, column: str, value: str) -> str:
+        """A salary change's old or new value as stored, bound to its history row."""
+        return box.encrypt(value, FieldContext("employee_history", column, change_id))
 
     def open_change(self, box: FieldBox | None, change: EmployeeChange) -> tuple[str | None, ...]:
         if change.field != "salary":
