@@ -1,0 +1,62 @@
+"""The `shre` command line, one module per group of commands:
+
+- server: serve, migrate
+- accounts: create-admin, ensure-admin, seed-demo
+- keys: keys generate, status, rotate, shred, encrypt-existing, import-legacy
+- audit: audit verify, export, prune
+- storage: storage check, migrate
+- documents: documents purge, expiring
+
+common holds what they share (settings, `fail`, the runtime, one transaction, progress).
+Commands import their domain modules inside their body: `shre --help` stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shre import __version__
+from shre.cli import accounts, audit, documents, keys, server, storage
+
+app = typer.Typer(
+    name="shre",
+    help="shre: employee data & document management for HR teams.\n\n"
+    "Configuration comes from the environment and .env (see .env.example).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"shre {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Show version."),
+    ] = False,
+) -> None:
+    """shre: employee data & document management for HR teams."""
+
+
+# In the order `shre --help` lists them.
+app.command("serve")(server.serve)
+app.command("migrate")(server.migrate)
+app.command("create-admin")(accounts.create_admin)
+app.command("ensure-admin")(accounts.ensure_admin)
+app.command("seed-demo")(accounts.seed_demo_command)
+app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
+app.add_typer(storage.app, name="storage")
+app.add_typer(documents.app, name="documents")
+
+
+def main() -> None:
+    app()

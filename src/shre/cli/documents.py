@@ -1,0 +1,88 @@
+"""`shre documents`: purge deleted documents after their retention, list expiring ones."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shre.cli.common import invalidate_caches, settings_or_exit, with_session, with_stores
+from shre.kit.runtime import Runtime
+
+if TYPE_CHECKING:
+    from shre.storage import StorageSet
+
+app = typer.Typer(
+    help="Documents: purge deleted ones after their retention, list expiring ones.",
+    no_args_is_help=True,
+)
+
+
+@app.command("purge")
+def documents_purge(
+    dry_run: Annotated[bool, typer.Option(help="Only count what would be removed.")] = False,
+) -> None:
+    """Remove documents deleted more than DOCUMENT_RETENTION_DAYS ago: every version's
+    file, then the records."""
+    from shre.documents.maintenance import PurgeReport, purge
+    from shre.documents.repository import deleted_before
+
+    settings = settings_or_exit()
+    cutoff = datetime.now(UTC) - timedelta(days=settings.document_retention_days)
+    if dry_run:
+
+        async def count(runtime: Runtime, session: AsyncSession) -> int:
+            return len(await deleted_before(session, cutoff, 1_000_000))
+
+        n = asyncio.run(with_session(settings, count))
+        typer.echo(f"shre: {n} deleted documents are past their retention")
+        return
+
+    async def work(runtime: Runtime, stores: StorageSet) -> PurgeReport:
+        report = await purge(
+            runtime.sessionmaker, stores, retention_days=settings.document_retention_days
+        )
+        await invalidate_caches(runtime, ["documents"])
+        return report
+
+    report = asyncio.run(with_stores(settings, work))
+    typer.echo(
+        f"shre: purged {report.documents} documents ({report.objects} files) deleted before "
+        f"{cutoff:%Y-%m-%d %H:%M} UTC"
+    )
+    for line in report.failed:
+        typer.echo(f"shre: kept for the next purge: {line}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("expiring")
+def documents_expiring(
+    days: Annotated[int, typer.Option(min=0, max=36500, help="Within this many days.")] = 30,
+) -> None:
+    """Documents that expire within DAYS days (and those already expired)."""
+    from shre.documents.maintenance import expiring
+
+    settings = settings_or_exit()
+
+    async def work(runtime: Runtime, session: AsyncSession) -> list[tuple[str, ...]]:
+        rows = await expiring(session, days)
+        return [
+            (
+                str(d.id),
+                name or "-",
+                d.category,
+                d.title,
+                d.expires_on.isoformat() if d.expires_on else "",
+            )
+            for d, name in rows
+        ]
+
+    rows = asyncio.run(with_session(settings, work))
+    typer.echo(f"{'id':<36}  {'employee':<24}  {'category':<11}  {'expires_on':<10}  title")
+    for doc_id, name, category, title, expires_on in rows:
+        typer.echo(f"{doc_id:<36}  {name[:24]:<24}  {category:<11}  {expires_on:<10}  {title}")
+    typer.echo(f"shre: {len(rows)} documents expire within {days} days", err=True)
