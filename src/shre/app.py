@@ -85,6 +85,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     bounded = serving and lock_wait <= settings.audit_lock_timeout_ms
     sessionmaker.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: bounded})
     audit_reads.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: True})
+    storage = create_storage(settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -101,7 +102,8 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         vault=EmployeeVault.create(keyring),
         etags=ETags(derive(keyring.primary.key, b"shre/etags/v1", 96)),
         audit=audit,
-        storage=create_storage(settings),
+        storage=storage,
+        storages=StorageSet(settings, storage),
         cache=cache,
     )
 
@@ -109,7 +111,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
 async def open_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     """`build_runtime`, its shared cache scoped to this installation (the database's
     identity), and for a serving process the sync that keeps its cache in step with
-    commands and other processes (`shre.cache.sync`). Close it with `close_runtime`."""
+    commands and other processes (`shre.cache.sync`). Close it with `Runtime.aclose`."""
     runtime = build_runtime(settings, serving=serving)
     try:
         if serving:
@@ -124,18 +126,9 @@ async def open_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         else:
             runtime.cache.cache.scope(await installation_id(runtime.sessionmaker))
     except BaseException:
-        await close_runtime(runtime)
+        await runtime.aclose()
         raise
     return runtime
-
-
-async def close_runtime(runtime: Runtime) -> None:
-    if runtime.sync is not None:
-        await runtime.sync.stop()
-    await runtime.storage.aclose()
-    await runtime.cache.close()
-    await runtime.audit.aclose()
-    await runtime.engine.dispose()
 
 
 health = APIRouter(tags=["health"])
@@ -179,8 +172,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, serving=True)
         app.state.runtime = runtime
-        # Document versions name their backend: the other one opens on demand.
-        app.state.storages = StorageSet(settings, runtime.storage)
         log.info(
             "app.started",
             env=settings.shre_env,
@@ -190,8 +181,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            await app.state.storages.aclose()
-            await close_runtime(runtime)
+            await runtime.aclose()
             log.info("app.stopped")
 
     app = FastAPI(

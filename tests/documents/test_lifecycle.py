@@ -57,7 +57,7 @@ def settings_overrides(on_s3: dict[str, Any]) -> dict[str, Any]:
 
 
 def stores_of(app: FastAPI) -> StorageSet:
-    stores: StorageSet = app.state.storages
+    stores: StorageSet = app.state.runtime.storages
     return stores
 
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.cache import pending_invalidations
-from shre.cache.sync import NotMigrated, leave_invalidations, prune_invalidations
+from shre.cache.sync import NotMigrated
 from shre.employees.service import ALL_EMPLOYEE_NAMESPACES
 from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
 from shre.settings import Settings, SettingsError, load_settings
+from shre.uow import Invalidated, leave_for_servers, unit_of_work
 
 if TYPE_CHECKING:
     from shre.storage import StorageSet
@@ -48,7 +48,7 @@ def settings_or_exit() -> Settings:
 @asynccontextmanager
 async def command_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The runtime of a command (its shared cache scoped to the installation)."""
-    from shre.app import close_runtime, open_runtime
+    from shre.app import open_runtime
 
     try:
         runtime = await open_runtime(settings)
@@ -57,25 +57,21 @@ async def command_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     try:
         yield runtime
     finally:
-        await close_runtime(runtime)
+        await runtime.aclose()
 
 
 async def with_session(
     settings: Settings, work: Callable[[Runtime, AsyncSession], Awaitable[T]]
 ) -> T:
-    """Run `work` in one transaction (committed on success), outside any web request.
-    The cache namespaces its changes touch are left for the serving processes in the
-    same transaction (`leave_invalidations`), then invalidated in the shared cache."""
-    async with command_runtime(settings) as runtime, runtime.sessionmaker() as session:
-        try:
+    """Run `work` in one unit of work (`shre.uow`, as a request's: committed with its
+    audit events on success), outside any web request. The cache namespaces its changes
+    touch are left for the serving processes in the same transaction, then invalidated
+    in the shared cache."""
+    async with command_runtime(settings) as runtime:
+        done = Invalidated()
+        async with unit_of_work(runtime.sessionmaker, runtime.cache, command=done) as session:
             result = await work(runtime, session)
-            await session.flush()  # the flush hooks name what changed
-            leave_invalidations(session)
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
-        await invalidate_shared_cache(runtime, pending_invalidations(session))
+        warn_not_invalidated(done)
         return result
 
 
@@ -83,20 +79,17 @@ async def invalidate_caches(runtime: Runtime, namespaces: Iterable[str]) -> None
     """After a command's bulk work (committed in transactions of its own): tell the
     serving processes (their own caches follow within a second), and invalidate the
     shared cache at once."""
-    wanted = set(namespaces)
-    async with runtime.sessionmaker() as session:
-        leave_invalidations(session, wanted)
-        await prune_invalidations(session)
-        await session.commit()
-    await invalidate_shared_cache(runtime, wanted)
+    warn_not_invalidated(
+        await leave_for_servers(runtime.sessionmaker, runtime.cache, set(namespaces))
+    )
 
 
-async def invalidate_shared_cache(runtime: Runtime, namespaces: Iterable[str]) -> None:
+def warn_not_invalidated(done: Invalidated) -> None:
     """What a command changed must not be served from a shared cache (Redis) by the
     running servers. When Redis cannot be reached the command says so: the servers
     invalidate it themselves within a second (they read what the command left), and a
     flush (DELETE /api/v1/admin/cache) clears it too."""
-    failed = await runtime.cache.invalidate_now(*namespaces)
+    failed = done.failed
     if failed:
         typer.echo(
             f"shre: WARNING: could not invalidate cached {', '.join(failed)} (cache "
@@ -129,11 +122,6 @@ def with_progress(
 
 async def with_stores(settings: Settings, work: Callable[[Runtime, StorageSet], Awaitable[T]]) -> T:
     """Run `work` with the runtime and both storage backends (the other on demand)."""
-    from shre.storage import StorageSet
 
     async with command_runtime(settings) as runtime:
-        stores = StorageSet(settings, runtime.storage)
-        try:
-            return await work(runtime, stores)
-        finally:
-            await stores.aclose()
+        return await work(runtime, runtime.storages)

@@ -87,7 +87,7 @@ VERSION_BODY: dict[str, Any] = {
 
 
 async def storages(request: Request) -> StorageSet:
-    found: StorageSet = request.app.state.storages
+    found: StorageSet = request.app.state.runtime.storages
     return found
 
 
@@ -117,7 +117,7 @@ async def _reader(request: Request) -> DocumentService:
     """The service for the metadata reads: a session that only reads, no `yield`."""
     session, audit = reading(request)
     return DocumentService(
-        session, _context(request.app.state.runtime, request.app.state.storages), audit
+        session, _context(request.app.state.runtime, request.app.state.runtime.storages), audit
     )
 
 

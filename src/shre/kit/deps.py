@@ -13,15 +13,16 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.audit.trail import AuditTrail, commit
+from shre.audit.trail import AuditTrail
 from shre.auth.policy import Principal, Role
 from shre.auth.service import Account, authenticate
-from shre.cache import cache_reads_of, pending_changes
+from shre.cache import cache_reads_of
 from shre.db import read_only_session
-from shre.kit.errors import DomainError, Forbidden, Unauthorized
+from shre.kit.errors import Forbidden, Unauthorized
 from shre.kit.http import ETags
 from shre.kit.net import throttle_key
 from shre.kit.runtime import Runtime
+from shre.uow import unit_of_work
 from shre.users.models import User
 
 
@@ -43,35 +44,15 @@ IfMatch = Annotated[str | None, Header(description="ETag from a previous read")]
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's transaction: committed before the response is sent, rolled back on
-    error unless the error says its changes must persist (keep_changes). (The core
+    """The request's unit of work (`shre.uow`): committed with its audit events before
+    the response is sent, its cache invalidations applied right after the commit and
+    before the response (whoever reads after it sees the write); rolled back on error
+    unless the error says its changes must persist (keep_changes). (The core
     dependencies take the runtime from the request, not from RuntimeDep: every dependency
     costs each request a little.)"""
     runtime: Runtime = request.app.state.runtime
-    async with runtime.sessionmaker() as session:
-        try:
-            yield session
-        except DomainError as exc:
-            if exc.keep_changes:
-                await _commit(session, runtime)
-            else:
-                await session.rollback()
-            raise
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await _commit(session, runtime)
-
-
-async def _commit(session: AsyncSession, runtime: Runtime) -> None:
-    """Commit, then invalidate the cache namespaces the request's writes touched: after
-    the commit (a reader can no longer load the old rows under the new version) and
-    before the response (whoever reads after it sees the write)."""
-    await commit(session)  # with its audit events, if any
-    namespaces, carried = pending_changes(session)
-    if namespaces:
-        await runtime.cache.invalidate(*namespaces, carried=carried)
+    async with unit_of_work(runtime.sessionmaker, runtime.cache) as session:
+        yield session
 
 
 # scope="function": the commit happens when the handler returns, before the response.

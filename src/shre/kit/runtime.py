@@ -1,4 +1,5 @@
-"""What the app builds once at start-up and every request reaches through dependencies."""
+"""What the app (or a command) builds once at start-up, every request reaches through
+dependencies, and `aclose()` shuts down."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from shre.cache.sync import CacheSync
 from shre.employees.vault import EmployeeVault
 from shre.kit.http import ETags
 from shre.settings import Settings
-from shre.storage import Storage
+from shre.storage import Storage, StorageSet
 
 
 @dataclass(slots=True)
@@ -25,7 +26,20 @@ class Runtime:
     vault: EmployeeVault
     audit: AuditChain
     storage: Storage
+    # Document versions name their backend: the configured one, and the other opened on
+    # demand (for files `shre storage migrate` has not moved yet).
+    storages: StorageSet
     cache: CacheLayer
     etags: ETags
     # Serving processes only: keeps the cache in step with commands and other processes.
     sync: CacheSync | None = None
+
+    async def aclose(self) -> None:
+        """Stop and close every backend, in the order they depend on each other."""
+        if self.sync is not None:
+            await self.sync.stop()
+        await self.storages.aclose()
+        await self.storage.aclose()
+        await self.cache.close()
+        await self.audit.aclose()
+        await self.engine.dispose()
