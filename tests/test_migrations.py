@@ -24,8 +24,9 @@ from shre.employees.models import Employee
 from shre.models import metadata
 from shre.settings import Settings
 from shre.users.models import User
-from tests.conftest import PG_ADMIN_URL, _pg_admin, base_settings
-from tests.test_cli import clean_env, shre
+from tests.support.app import base_settings
+from tests.support.cli import clean_env, shre
+from tests.support.database import PG_ADMIN_URL, pg_admin
 
 
 @pytest.fixture
@@ -42,9 +43,9 @@ async def empty_settings(backend_ready: str, tmp_path: Path) -> AsyncIterator[Se
         yield base_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
         return
     name = f"shre_mig_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
+    await pg_admin(f'CREATE DATABASE "{name}"')
     yield base_settings(tmp_path, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _tables(settings: Settings) -> set[str]:

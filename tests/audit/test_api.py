@@ -13,8 +13,9 @@ import pytest
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import AUDIT, EVENT_FIELDS, VERIFY, clock, events, tamper, write
-from tests.conftest import Account, Accounts, assert_problem
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import AUDIT, EVENT_FIELDS, VERIFY, clock, events, tamper, write
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from shre.audit import AuditTrail, AuditUnavailable, canonical, event_hash
 from shre.audit.chain import GENESIS_HASH
 from shre.audit.models import AuditEvent, AuditHead
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import events, tamper, verify, write
+from tests.support.audit import events, tamper, verify, write
 
 optional_text = st.none() | st.text(max_size=40)
 

@@ -17,7 +17,7 @@ from shre.audit.chain import GENESIS_HASH
 from shre.cli import app as cli
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.audit.helpers import clock, events, tamper, write
+from tests.support.audit import clock, events, tamper, write
 
 OLD = datetime.now(UTC) - timedelta(days=400)
 

@@ -16,16 +16,11 @@ from shre.auth.policy import Role
 from shre.departments.models import Department
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.audit.helpers import (
-    events,
-    statements_of_change,
-    statements_of_read,
-    verify,
-    write,
-)
-from tests.conftest import Account, Accounts, assert_problem
-from tests.departments.helpers import DEPARTMENTS, create_department, department_url
-from tests.employees.test_api_basics import SENSITIVE, create, employee_body
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import events, statements_of_change, statements_of_read, verify, write
+from tests.support.departments import DEPARTMENTS, create_department, department_url
+from tests.support.employees import SENSITIVE, create, employee_body
 
 WRITERS = 20
 EACH = 10

@@ -12,10 +12,11 @@ import pytest
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import counts, events, new_events, stored_text, verify
-from tests.auth.helpers import LOGIN, LOGOUT, NEW_PASSWORD, REFRESH, new_user, unique_email
-from tests.conftest import PASSWORD, Account, Accounts, assert_problem
-from tests.departments.helpers import DEPARTMENTS, create_department, department_url
+from tests.support.accounts import PASSWORD, Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import counts, events, new_events, stored_text, verify
+from tests.support.auth import LOGIN, LOGOUT, NEW_PASSWORD, REFRESH, new_user, unique_email
+from tests.support.departments import DEPARTMENTS, create_department, department_url
 
 WRONG = "Not-The-Password-7781"
 

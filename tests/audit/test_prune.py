@@ -16,8 +16,8 @@ from shre.audit import AuditChainBroken, prune
 from shre.audit.models import AuditCheckpoint
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.audit.helpers import clock, events, tamper, verify, write
-from tests.conftest import base_settings
+from tests.support.app import base_settings
+from tests.support.audit import clock, events, tamper, verify, write
 
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(days=4000)

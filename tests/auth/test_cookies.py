@@ -14,7 +14,9 @@ from sqlalchemy import update
 
 from shre.auth.models import RefreshToken
 from shre.kit.runtime import Runtime
-from tests.auth.helpers import (
+from tests.support.accounts import Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import (
     LOGIN,
     LOGOUT,
     ME,
@@ -24,7 +26,6 @@ from tests.auth.helpers import (
     new_user,
     refresh_rows,
 )
-from tests.conftest import Accounts, assert_problem
 
 COOKIE = "shre_refresh"
 

@@ -11,7 +11,9 @@ import pytest
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.auth.helpers import (
+from tests.support.accounts import PASSWORD, Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import (
     LOGIN,
     ME,
     USERS,
@@ -22,7 +24,6 @@ from tests.auth.helpers import (
     stored_user,
     tokens,
 )
-from tests.conftest import PASSWORD, Account, Accounts, assert_problem
 
 # Distinctive, so a test can look for it anywhere in a response.
 SECRET = "Zebra-Quartz 88 lemonade!"

@@ -15,8 +15,9 @@ from shre.auth.policy import Role
 from shre.kit.errors import InvalidInput
 from shre.kit.runtime import Runtime
 from shre.users.service import UserService
-from tests.auth.helpers import USERS, login
-from tests.conftest import Account, Accounts, assert_problem
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import USERS, login
 
 EMAIL_PROBLEM = "must not contain the email address"
 NAME_PROBLEM = "must not contain the email's user name"

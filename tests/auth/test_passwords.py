@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from shre.auth.passwords import PasswordHasher
 from shre.kit.runtime import Runtime
-from tests.auth.helpers import login, new_user, stored_user
-from tests.conftest import Accounts
+from tests.support.accounts import Accounts
+from tests.support.auth import login, new_user, stored_user
 
 
 def parameters(password_hash: str) -> argon2.Parameters:

@@ -16,7 +16,9 @@ from shre.auth.models import RefreshToken
 from shre.db import utcnow
 from shre.kit.runtime import Runtime
 from shre.users.models import User
-from tests.auth.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import (
     LOGOUT,
     ME,
     REFRESH,
@@ -29,7 +31,6 @@ from tests.auth.helpers import (
     refresh_rows,
     tokens,
 )
-from tests.conftest import Account, Accounts, assert_problem
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ from shre.db import utcnow
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from shre.users.service import UserService
-from tests.auth.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import (
     LOGOUT,
     ME,
     NEW_PASSWORD,
@@ -39,8 +41,8 @@ from tests.auth.helpers import (
     stored_user,
     tokens,
 )
-from tests.cache.conftest import RedisServer
-from tests.conftest import Account, Accounts, assert_problem, statements_sent
+from tests.support.database import statements_sent
+from tests.support.servers import RedisServer
 
 
 @pytest.fixture
@@ -93,7 +95,7 @@ async def test_a_token_issued_just_before_a_password_change_is_refused(
     fresh = await tokens(client, Credentials(user.id, user.email, NEW_PASSWORD))
     assert (await me(client, fresh)).status_code == 200
     # A forged token with the current epoch passes, one with the old epoch does not: the
-    # claim is what is compared (the forger is the app's own format, see helpers).
+    # claim is what is compared (the forger is the app's own format, see tests/support/auth.py).
     current = {"access_token": sign(runtime, access_claims(user.id, epoch=1))}
     assert (await me(client, current)).status_code == 200
     assert_revoked(await me(client, {"access_token": sign(runtime, access_claims(user.id))}))

@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from shre.app import create_app
 from shre.auth.throttle import account_key, address_key
 from shre.kit.runtime import Runtime
-from tests.auth.helpers import Credentials, login, new_user, throttle_counts, unique_email
-from tests.conftest import Accounts, assert_problem
+from tests.support.accounts import Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import Credentials, login, new_user, throttle_counts, unique_email
 
 WRONG = "definitely not the password"
 CLIENT_ADDRESS = "127.0.0.1"  # what httpx.ASGITransport reports by default

@@ -14,7 +14,9 @@ import pytest
 
 from shre.auth.tokens import InvalidToken, TokenCodec
 from shre.kit.runtime import Runtime
-from tests.auth.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.auth import (
     ME,
     NEW_PASSWORD,
     USERS,
@@ -28,7 +30,6 @@ from tests.auth.helpers import (
     unsigned_token,
     with_payload,
 )
-from tests.conftest import Account, Accounts, assert_problem
 
 
 def assert_unauthorized(response: httpx.Response, case: str, code: str | None = None) -> None:

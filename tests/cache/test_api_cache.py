@@ -24,13 +24,14 @@ from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
-from tests.audit.helpers import events as audit_events
-from tests.audit.helpers import statements_of_change, statements_of_read, verify
-from tests.cache.conftest import RedisServer
-from tests.conftest import PASSWORD, Account, Accounts, assert_problem
-from tests.documents.helpers import DOCS, new_employee, uploaded
-from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
-from tests.test_cli import clean_env, shre
+from tests.support.accounts import PASSWORD, Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import events as audit_events
+from tests.support.audit import statements_of_change, statements_of_read, verify
+from tests.support.cli import clean_env, shre
+from tests.support.documents import DOCS, new_employee, uploaded
+from tests.support.employees import EMPLOYEES, SENSITIVE, create, employee_body
+from tests.support.servers import RedisServer
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 
 from shre.cache import Cache, MemoryCache
 from shre.cache.base import dumps, loads
-from tests.cache.conftest import RedisServer, redis_cache
+from tests.support.cache import redis_cache
+from tests.support.servers import RedisServer
 
 
 async def test_get_set_delete_exists(cache: Cache) -> None:

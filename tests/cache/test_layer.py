@@ -11,7 +11,8 @@ import pytest
 from shre.cache import Cache, CacheLayer, forget_prefetched
 from shre.cache import layer as layer_module
 from shre.cache.layer import LocalCopies, fresh_start
-from tests.cache.conftest import RedisServer, processes
+from tests.support.cache import processes
+from tests.support.servers import RedisServer
 
 
 def source(value: dict[str, object]) -> tuple[Callable[[], Awaitable[object]], list[int]]:

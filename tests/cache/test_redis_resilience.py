@@ -12,7 +12,8 @@ import pytest
 
 from shre.cache import CacheLayer, RedisCache
 from shre.cache.layer import fresh_start
-from tests.cache.conftest import RedisServer, redis_cache
+from tests.support.cache import redis_cache
+from tests.support.servers import RedisServer
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from typing import Any
 
 from shre.cache import Cache, CacheLayer, RowChanges, row_change, rows_of
 from shre.cache.layer import CHANGE_LOG_KEEP, fresh_start
-from tests.cache.conftest import RedisServer, processes, redis_cache
+from tests.support.cache import processes, redis_cache
+from tests.support.servers import RedisServer
 
 
 async def test_a_change_is_counted_and_logged_together(cache: Cache) -> None:

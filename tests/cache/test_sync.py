@@ -19,10 +19,11 @@ from shre.auth.policy import Role
 from shre.cache.sync import TRUST_FOR, CacheSync
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.cache.conftest import RedisServer
-from tests.conftest import Account, Accounts, assert_problem, base_settings
-from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
-from tests.test_cli import Server, clean_env, shre
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem, base_settings
+from tests.support.cli import Server, clean_env, shre
+from tests.support.employees import EMPLOYEES, SENSITIVE, create, employee_body
+from tests.support.servers import RedisServer
 
 USERS = "/api/v1/users"
 

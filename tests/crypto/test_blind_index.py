@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from shre.crypto import BlindIndexer, Keyring, MasterKey, normalise_national_id, sha256_hex
-from tests.crypto.helpers import key_renderings, keyring, master_key
+from tests.support.crypto import key_renderings, keyring, master_key
 
 INDEX_FORMAT = re.compile(r"[0-9a-f]{8}:[0-9a-f]{32}")
 SEPARATORS = " -./\t\u00a0\u2013_"

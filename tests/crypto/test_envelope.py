@@ -24,7 +24,7 @@ from shre.crypto import (
     MalformedCiphertext,
     UnknownKeyId,
 )
-from tests.crypto.helpers import box, context, exception_texts, flip, raw, token
+from tests.support.crypto import box, context, exception_texts, flip, raw, token
 
 VERSION, KEY_ID, NONCE, TAG = 1, 4, 12, 16
 HEADER = VERSION + KEY_ID

@@ -31,7 +31,7 @@ from shre.crypto import (
     wrapping_key_id,
 )
 from shre.settings import SettingsError, decode_master_key, load_settings
-from tests.crypto.helpers import (
+from tests.support.crypto import (
     context,
     exception_texts,
     flip,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from shre.crypto import CryptoError, DataKey, DecryptionFailed, MalformedCiphertext
 from shre.crypto.envelope import wrap_data_key
 from shre.crypto.legacy import decrypt_cryptojs, evp_bytes_to_key, is_legacy_ciphertext
-from tests.crypto.helpers import box, context, exception_texts, keyring, raw, token
+from tests.support.crypto import box, context, exception_texts, keyring, raw, token
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl tool is not installed")

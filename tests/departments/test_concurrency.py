@@ -18,8 +18,10 @@ from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
 from shre.departments.service import DepartmentService
 from shre.kit.errors import Conflict, DomainError, InvalidInput
 from shre.kit.runtime import Runtime
-from tests.conftest import Account, assert_problem, statements_sent
-from tests.departments.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.database import statements_sent
+from tests.support.departments import (
     DEPARTMENTS,
     all_departments,
     create_department,

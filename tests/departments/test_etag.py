@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Account, assert_problem
-from tests.departments.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.departments import (
     all_departments,
     create_department,
     department_url,

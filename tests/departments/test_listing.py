@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Account, assert_problem
-from tests.departments.helpers import DEPARTMENT_FIELDS, DEPARTMENTS, create_department, patch
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.departments import DEPARTMENT_FIELDS, DEPARTMENTS, create_department, patch
 
 # Created in this order; mixed case so a case-sensitive sort would put "alpha" last.
 NAMES = ["delta", "Bravo", "echo", "Alpha", "charlie", "Foxtrot 100%", "golf_course"]

@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
-from tests.departments.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.departments import (
     DEPARTMENT_FIELDS,
     DEPARTMENTS,
     all_departments,

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account, assert_problem
-from tests.departments.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.departments import (
     DEPARTMENTS,
     all_departments,
     create_department,

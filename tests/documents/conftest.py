@@ -1,40 +1,26 @@
-"""Documents fixtures: the SeaweedFS server of the storage tests (one per session and
+"""Documents fixtures: a SeaweedFS server like the storage tests' (one per session and
 directory), and settings that put the app's files on it."""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.storage.conftest import S3Server, s3_server
+from tests.support.servers import S3Server, seaweedfs
+from tests.support.storage import new_bucket, s3_values
 
-__all__ = ["s3_server"]
 
-
-def s3_values(server: S3Server, **extra: Any) -> dict[str, Any]:
-    return {
-        "s3_enabled": True,
-        "s3_bucket": server.bucket,
-        "s3_endpoint_url": server.endpoint,
-        "s3_access_key_id": server.access_key,
-        "s3_secret_access_key": server.secret_key,
-        "s3_multipart_chunk_mb": 5,
-        **extra,
-    }
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 @pytest.fixture(params=["local", "s3"])
 def storage_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-def new_bucket(server: S3Server) -> str:
-    """A bucket of its own, so a test sees only its objects."""
-    name = f"shre-doc-{uuid.uuid4().hex[:12]}"
-    server.client().create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from starlette import formparsers
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from shre.storage import content_disposition
-from tests.conftest import Account, assert_problem
-from tests.documents.conftest import S3Server
-from tests.documents.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.documents import (
     DOCS,
     DOCX_TYPE,
     ELF,
@@ -45,6 +45,7 @@ from tests.documents.helpers import (
     with_macros,
     xlsx_with_text,
 )
+from tests.support.servers import S3Server
 
 MiB = 1024 * 1024
 

@@ -28,8 +28,10 @@ from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from shre.storage import StorageSet, StorageUnavailable, object_key
 from shre.storage.s3 import S3Storage
-from tests.conftest import Account, assert_problem, base_settings
-from tests.documents.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem, base_settings
+from tests.support.cli import clean_env, shre
+from tests.support.documents import (
     DOCS,
     add_version,
     audit_counts,
@@ -41,7 +43,6 @@ from tests.documents.helpers import (
     upload,
     uploaded,
 )
-from tests.test_cli import clean_env, shre
 
 MiB = 1024 * 1024
 

@@ -11,8 +11,9 @@ import httpx
 
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.conftest import Account, assert_problem
-from tests.documents.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.documents import (
     DOCS,
     TEXT_TYPE,
     files_under,

@@ -21,7 +21,7 @@ from shre.documents.ranges import parse_range
 from shre.documents.search import fold, words
 from shre.documents.sniff import DOCX, XLSX, sniff, zip_members
 from shre.kit.errors import InvalidInput, UnsupportedMediaType
-from tests.documents.helpers import docx_with_text, pdf_with_text, xlsx_with_text
+from tests.support.documents import cyclic_pdf, docx_with_text, pdf_with_text, xlsx_with_text
 
 BOUNDARY = "----shre7MA4YWxkTrZu0gW"
 
@@ -160,7 +160,7 @@ async def test_extraction() -> None:
     # A page tree that refers to itself: an error, promptly, never a hang.
     started = time.monotonic()
     with pytest.raises(Exception, match="cyclic"):
-        await extract.extract_text(_cyclic_pdf(), "application/pdf")
+        await extract.extract_text(cyclic_pdf(), "application/pdf")
     assert time.monotonic() - started < 2
 
 
@@ -174,22 +174,3 @@ async def test_extraction_is_bounded_in_time(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(TimeoutError):
         await extract.extract_text(b"%PDF-", "application/pdf", seconds=0.1)
     assert time.monotonic() - started < 0.5  # the request does not wait for the thread
-
-
-def _cyclic_pdf() -> bytes:
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    for offset in offsets:
-        out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)

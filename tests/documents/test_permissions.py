@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts
-from tests.documents.helpers import DOCS, add_version, content, new_employee, upload, uploaded
+from tests.support.accounts import Account, Accounts
+from tests.support.documents import DOCS, add_version, content, new_employee, upload, uploaded
 
 OWNERS = ("T", "M", "R1", "R2", "O", "-")
 MANAGERS = {"T": None, "M": "T", "R1": "M", "R2": "R1", "O": "T"}

@@ -14,10 +14,11 @@ from sqlalchemy import text
 
 from shre.documents import extract
 from shre.kit.runtime import Runtime
-from tests.conftest import Account
-from tests.documents.helpers import (
+from tests.support.accounts import Account
+from tests.support.documents import (
     DOCS,
     add_version,
+    cyclic_pdf,
     docx_with_text,
     pdf_with_text,
     uploaded,
@@ -105,9 +106,7 @@ async def test_the_index_follows_versions_categories_and_deletes(
 async def test_a_hostile_file_neither_fails_nor_holds_up_its_upload(
     client: httpx.AsyncClient, admin: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.documents.test_parsing import _cyclic_pdf
-
-    looping = await uploaded(client, admin.headers, _cyclic_pdf(), filename="loop.pdf")
+    looping = await uploaded(client, admin.headers, cyclic_pdf(), filename="loop.pdf")
     assert looping["content_type"] == "application/pdf"  # stored; only not searchable
 
     def stuck(data: bytes, content_type: str, deadline: float) -> str:

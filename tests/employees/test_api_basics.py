@@ -3,48 +3,14 @@ searchable by blind index, and each role sees and changes only what DESIGN.md §
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 from sqlalchemy import text
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.conftest import Account, Accounts, assert_problem
-
-EMPLOYEES = "/api/v1/employees"
-SENSITIVE = {
-    "salary": "85000.50",
-    "salary_currency": "EUR",
-    "ssn": "123-45-6789",
-    "bank_account": "DE89370400440532013000",
-    "date_of_birth": "1990-12-10",
-    "home_address": "1 Main St, Springfield",
-}
-
-
-def employee_body(number: str, email: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "employee_number": number,
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "email": email,
-        "hire_date": "2020-01-01",
-        **extra,
-    }
-
-
-REVEALED = ("ssn", "bank_account")  # only when a read names them in `fields`
-
-
-async def create(client: httpx.AsyncClient, admin: Account, body: dict[str, Any]) -> dict[str, Any]:
-    """The record as created, every field: the response (which never carries the national
-    ID or the bank account, DESIGN.md §4) with those two as sent."""
-    response = await client.post(EMPLOYEES, json=body, headers=admin.headers)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    assert not created.keys() & set(REVEALED), created
-    return {**created, **{name: body.get(name) for name in REVEALED}}
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.employees import EMPLOYEES, REVEALED, SENSITIVE, create, employee_body
 
 
 async def test_sensitive_fields_round_trip_and_are_ciphertext_at_rest(

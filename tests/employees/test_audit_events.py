@@ -13,9 +13,10 @@ from sqlalchemy import text
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import counts, events, new_events, verify
-from tests.conftest import Account, Accounts, assert_problem
-from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import counts, events, new_events, verify
+from tests.support.employees import EMPLOYEES, SENSITIVE, create, employee_body
 
 READ = "employee.read_sensitive"
 

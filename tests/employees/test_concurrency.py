@@ -15,9 +15,11 @@ from shre.auth.policy import Role
 from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.audit.helpers import events as audit_events
-from tests.conftest import Account, Accounts, assert_problem, statements_sent
-from tests.employees.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import events as audit_events
+from tests.support.database import statements_sent
+from tests.support.employees import (
     EMPLOYEES,
     EVERY_FIELD,
     create,

@@ -13,14 +13,13 @@ import httpx
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.conftest import Account, Accounts, assert_problem
-from tests.employees.helpers import (
-    ALL_FIELDS,
-    DIRECTORY,
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.employee_fields import ALL_FIELDS, DIRECTORY, EMPLOYMENT, SEALED
+from tests.support.employees import (
     EMPLOYEES,
-    EMPLOYMENT,
     EVERY_FIELD,
-    SEALED,
+    REVEALED,
     create,
     employee_body,
     execute,
@@ -29,7 +28,6 @@ from tests.employees.helpers import (
     sign_in,
     url,
 )
-from tests.employees.test_api_basics import REVEALED
 
 # Sensitive values as entered, each to come back exactly so.
 ROUND_TRIPS: list[dict[str, Any]] = [

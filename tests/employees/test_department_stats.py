@@ -11,8 +11,9 @@ import httpx
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.conftest import PASSWORD, Account, Accounts, assert_problem
-from tests.employees.test_api_basics import EMPLOYEES, create, employee_body
+from tests.support.accounts import PASSWORD, Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.employees import EMPLOYEES, create, employee_body
 
 DEPARTMENTS = "/api/v1/departments"
 

@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
-from tests.employees.helpers import create, employee_body, sign_in, url
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.employees import create, employee_body, sign_in, url
 
 
 async def tag_of(client: httpx.AsyncClient, headers: dict[str, str], employee_id: Any) -> str:

@@ -21,17 +21,13 @@ from openpyxl import load_workbook
 
 from shre.employees import service as employee_service
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import counts, events, new_events
-from tests.conftest import Account, Accounts, assert_problem, statements_sent
-from tests.employees.helpers import (
-    DIRECTORY,
-    EMPLOYEES,
-    EMPLOYMENT,
-    PEOPLE,
-    build_org,
-    create,
-    employee_body,
-)
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import counts, events, new_events
+from tests.support.database import statements_sent
+from tests.support.employee_fields import DIRECTORY, EMPLOYMENT
+from tests.support.employees import EMPLOYEES, create, employee_body
+from tests.support.org import PEOPLE, build_org
 
 EXPORT = "employee.export"
 SALARY = {"salary", "salary_currency"}

@@ -20,8 +20,9 @@ from shre.employees.keys import key_status, rotate, shred
 from shre.employees.models import Employee
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.conftest import Account, assert_problem, base_settings
-from tests.employees.test_api_basics import EMPLOYEES, SENSITIVE, create, employee_body
+from tests.support.accounts import Account
+from tests.support.app import assert_problem, base_settings
+from tests.support.employees import EMPLOYEES, SENSITIVE, create, employee_body
 
 REVEAL = {"fields": "ssn,bank_account"}
 

@@ -1,4 +1,5 @@
-"""GET /employees: the paging envelope, sorting, filters and `q`."""
+"""GET /employees: the paging envelope, sorting, filters and `q`, with the cache and
+without it."""
 
 from __future__ import annotations
 
@@ -7,14 +8,11 @@ from typing import Any
 import httpx
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
-from tests.employees.helpers import (
-    EMPLOYEES,
-    create,
-    create_department,
-    employee_body,
-    sign_in,
-)
+from tests.support.accounts import Account, Accounts
+from tests.support.app import WITH_AND_WITHOUT_CACHE, assert_problem
+from tests.support.employees import EMPLOYEES, create, create_department, employee_body, sign_in
+
+pytestmark = WITH_AND_WITHOUT_CACHE
 
 # number | first | last | email | job title | hire date | status | department | manager
 PEOPLE = [

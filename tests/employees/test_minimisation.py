@@ -19,20 +19,20 @@ from shre.employees.router import RecordQuery
 from shre.employees.schemas import FIELD_ORDER
 from shre.employees.vault import EmployeeVault
 from shre.kit.runtime import Runtime
-from tests.audit.helpers import counts, new_events
-from tests.conftest import Account, Accounts, assert_problem, statements_sent
-from tests.employees.helpers import (
-    ALL_FIELDS,
-    DIRECTORY,
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.audit import counts, new_events
+from tests.support.database import statements_sent
+from tests.support.employee_fields import ALL_FIELDS, DIRECTORY, EMPLOYMENT
+from tests.support.employees import (
     EMPLOYEES,
-    EMPLOYMENT,
+    SENSITIVE,
     create,
     employee_body,
     sensitive_values,
     sign_in,
     url,
 )
-from tests.employees.test_api_basics import SENSITIVE
 
 BAD_FIELDS = [
     "",

@@ -1,6 +1,7 @@
 """The employees rows of DESIGN.md §4 "Who sees and does what", table by table: which
 fields each role reads on each record (single reads, list pages, reports, history), and
-which writes each role may make. Fields a caller may not read are absent, never masked."""
+which writes each role may make. Fields a caller may not read are absent, never masked.
+The reads run with the cache and without it."""
 
 from __future__ import annotations
 
@@ -9,23 +10,18 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account, Accounts, assert_problem
-from tests.employees.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import WITH_AND_WITHOUT_CACHE, assert_problem
+from tests.support.employee_fields import (
     ALL_FIELDS,
     DIRECTORY,
-    EMPLOYEES,
     EMPLOYMENT,
-    PEOPLE,
     SELF_EDITABLE,
     SENSITIVE,
-    Org,
-    build_org,
-    employee_body,
-    fetch,
     fields_of,
-    snapshot,
-    url,
 )
+from tests.support.employees import EMPLOYEES, employee_body, fetch, snapshot, url
+from tests.support.org import PEOPLE, Org, build_org
 
 # What each caller reads of each record: D directory, E employment, S sensitive.
 # The manager is linked to M (subtree: R1 directly, R2 through R1); the employee to R2.
@@ -93,6 +89,7 @@ def check_record(
     assert record == {k: full[k] for k in allowed}, f"{where}: {caller} reading {name}"
 
 
+@WITH_AND_WITHOUT_CACHE
 async def test_single_reads_return_exactly_the_allowed_fields(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:
@@ -116,6 +113,7 @@ async def test_single_reads_return_exactly_the_allowed_fields(
         assert_problem(await client.get(url(org.id(name), "/history"), headers=manager), 404)
 
 
+@WITH_AND_WITHOUT_CACHE
 async def test_list_pages_and_reports_apply_the_same_matrix(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:
@@ -151,6 +149,7 @@ async def test_list_pages_and_reports_apply_the_same_matrix(
                 check_record(org, caller, record, f"GET /employees/{{{boss}}}/reports", shown)
 
 
+@WITH_AND_WITHOUT_CACHE
 async def test_history_follows_the_employment_and_salary_visibility(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:
@@ -298,6 +297,7 @@ async def test_self_edit_changes_only_phone_address_and_bank_account(
         assert "bank_account" not in cleared.json()
 
 
+@WITH_AND_WITHOUT_CACHE
 async def test_only_hr_and_admin_search_by_national_id(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:

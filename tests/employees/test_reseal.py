@@ -13,8 +13,8 @@ from sqlalchemy import text
 
 from shre.employees.keys import reseal_plaintext
 from shre.kit.runtime import Runtime
-from tests.conftest import Account
-from tests.employees.test_api_basics import EMPLOYEES, create, employee_body
+from tests.support.accounts import Account
+from tests.support.employees import EMPLOYEES, create, employee_body
 
 LEGACY_PASSPHRASE = "seed system passphrase"
 REVEAL = {"fields": "ssn,bank_account"}

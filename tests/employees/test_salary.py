@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.kit.http import json_bytes
 from shre.kit.numbers import JSONNumber
-from tests.conftest import Account, assert_problem
-from tests.employees.helpers import EMPLOYEES, create, employee_body, fetch, url
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.employees import EMPLOYEES, create, employee_body, fetch, url
 
 # As raw JSON: what the body carries, byte for byte (numbers and strings).
 KEPT = ["85000", "85000.50", "85000.5", "0.10", "0", "0.00", "999999999999.99"]

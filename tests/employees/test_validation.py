@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account, assert_problem
-from tests.employees.helpers import EMPLOYEES, create, employee_body, fetch, snapshot, url
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.employees import EMPLOYEES, create, employee_body, fetch, snapshot, url
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 REQUIRED_ON_UPDATE = (

@@ -1,5 +1,6 @@
-"""The field-access matrix and the list features again, with the cache turned off
-(CACHE_ENABLED=false): rows then come straight from the database, by another path."""
+"""With the cache turned off (CACHE_ENABLED=false): department stats open salaries only
+for those who see them. The list features and the field-access matrix run without the
+cache too (WITH_AND_WITHOUT_CACHE in test_listing.py and test_permissions.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,9 @@ import pytest
 from shre.auth.policy import Role
 from shre.employees.vault import EmployeeVault
 from shre.kit.runtime import Runtime
-from tests.conftest import Account, Accounts
-from tests.employees.test_api_basics import create, employee_body
-from tests.employees.test_listing import *  # noqa: F403
-from tests.employees.test_permissions import (  # noqa: F401
-    test_history_follows_the_employment_and_salary_visibility,
-    test_list_pages_and_reports_apply_the_same_matrix,
-    test_only_hr_and_admin_search_by_national_id,
-    test_single_reads_return_exactly_the_allowed_fields,
-)
+from tests.support.accounts import Account, Accounts
+from tests.support.app import WITH_AND_WITHOUT_CACHE
+from tests.support.employees import create, employee_body
 
 
 @pytest.fixture
@@ -30,6 +25,14 @@ def settings_overrides() -> dict[str, Any]:
 def test_these_run_without_a_cache(runtime: Runtime) -> None:
     assert not runtime.cache.cache.is_enabled()
     assert not runtime.cache.is_serving()
+
+
+@WITH_AND_WITHOUT_CACHE
+def test_the_list_and_matrix_tests_run_with_the_cache_and_without(
+    runtime: Runtime, settings_overrides: dict[str, Any]
+) -> None:
+    """The mark's settings reach the app (over this module's fixture, too)."""
+    assert runtime.cache.cache.is_enabled() is settings_overrides.get("cache_enabled", True)
 
 
 async def test_department_stats_open_salaries_only_for_those_who_see_them(

@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
 
 ENDPOINTS = [
     ("GET", "/api/v1/admin/cache"),

@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from shre.app import create_app
 from shre.kit.deps import DbSession
-from tests.conftest import Account, assert_problem, base_settings
+from tests.support.accounts import Account
+from tests.support.app import assert_problem, base_settings
 
 
 async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:

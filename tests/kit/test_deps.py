@@ -10,7 +10,8 @@ from fastapi import Depends, FastAPI
 
 from shre.auth.policy import Principal, Role
 from shre.kit.deps import require
-from tests.conftest import Accounts, assert_problem
+from tests.support.accounts import Accounts
+from tests.support.app import assert_problem
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ from sqlalchemy import text
 from shre.app import create_app
 from shre.kit.deps import DbSession
 from shre.kit.headers import API_CSP
-from tests.conftest import Account, assert_problem, base_settings
-from tests.documents.helpers import DOCS, uploaded
+from tests.support.accounts import Account
+from tests.support.app import assert_problem, base_settings
+from tests.support.documents import DOCS, uploaded
 
 
 def assert_secured(response: httpx.Response, *, csp: str = API_CSP) -> None:

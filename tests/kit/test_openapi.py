@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from shre.kit.openapi import Problem
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 WRITES = {"post", "put", "patch", "delete"}
 

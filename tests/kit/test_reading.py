@@ -15,7 +15,8 @@ from shre.auth.policy import Role
 from shre.db import read_only_session
 from shre.departments.models import Department
 from shre.kit.runtime import Runtime
-from tests.conftest import Accounts, assert_problem
+from tests.support.accounts import Accounts
+from tests.support.app import assert_problem
 
 EMPLOYEES = "/api/v1/employees"
 

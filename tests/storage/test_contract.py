@@ -22,7 +22,7 @@ from shre.storage import (
     TooLarge,
     object_key,
 )
-from tests.storage.conftest import MiB, chunked, new_key
+from tests.support.storage import MiB, chunked, new_key
 
 SIZES = [0, 1, 65_535, 65_536, 65_537, 3 * MiB + 17, 12 * MiB + 5]
 

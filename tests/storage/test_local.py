@@ -27,7 +27,7 @@ from shre.storage import (
 from shre.storage.local import LOCAL_URL_PREFIX, LocalStorage
 from shre.storage.sealed import CHUNK_SIZE, TAG_BYTES, TRAILER_BYTES
 from shre.storage.signing import UrlSigner
-from tests.storage.conftest import MiB, chunked, local_settings, new_key
+from tests.support.storage import MiB, chunked, local_settings, new_key
 
 MARKER = b"SSN 123-45-6789 " * 4096  # 64 KiB of recognisable plaintext
 DATA = MARKER * 3 + b"tail of the file"  # three full chunks and a short last one

@@ -16,7 +16,7 @@ import pytest
 
 from shre.crypto import DataKey
 from shre.storage import Storage
-from tests.storage.conftest import Generated, MiB, drain, new_key
+from tests.support.storage import Generated, MiB, drain, new_key
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,8 @@ from shre.storage import (
     create_storage,
 )
 from shre.storage.s3 import S3Storage, make_client, sse_params
-from tests.storage.conftest import MiB, S3Server, chunked, new_key, s3_settings
+from tests.support.servers import S3Server
+from tests.support.storage import MiB, chunked, new_key, s3_settings
 
 
 async def test_every_object_is_stored_with_sse(

@@ -14,8 +14,9 @@ from shre.app import create_app
 from shre.settings import Settings, SettingsError, load_settings
 from shre.storage.local import LocalStorage
 from shre.storage.s3 import S3Storage
-from tests.conftest import assert_problem
-from tests.storage.conftest import S3Server, local_settings, s3_settings
+from tests.support.app import assert_problem
+from tests.support.servers import S3Server
+from tests.support.storage import local_settings, s3_settings
 
 
 async def _readyz(settings: Settings) -> tuple[httpx.Response, Any]:

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
-from tests.users.helpers import (
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.users import (
     NEW_PASSWORD,
     USER_FIELDS,
     USERS,

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Account, assert_problem
-from tests.users.helpers import (
-    all_users,
-    can_login,
-    create_user,
-    new_employee,
-    user_body,
-    user_url,
-)
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.users import all_users, can_login, create_user, new_employee, user_body, user_url
 
 
 async def read(client: httpx.AsyncClient, admin: Account, user_id: str) -> httpx.Response:

@@ -15,8 +15,9 @@ from shre.kit.errors import Conflict
 from shre.kit.runtime import Runtime
 from shre.users.schemas import UserUpdate
 from shre.users.service import UserService
-from tests.conftest import Account, Accounts, assert_problem
-from tests.users.helpers import USERS, all_users, can_login, create_user, user_url
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.users import USERS, all_users, can_login, create_user, user_url
 
 LOSING_ADMIN: list[tuple[str, dict[str, Any] | None]] = [
     ("DELETE", None),

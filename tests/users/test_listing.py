@@ -9,8 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Account, assert_problem
-from tests.users.helpers import USER_FIELDS, USERS, create_user, user_url
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.users import USER_FIELDS, USERS, create_user, user_url
 
 # Distinct first letters, one case style: the order is the same under any collation.
 PEOPLE = [

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import Account, assert_problem
-from tests.users.helpers import USER_FIELDS
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.users import USER_FIELDS
 
 
 async def test_me_returns_the_signed_in_user(client: httpx.AsyncClient, admin: Account) -> None:

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from shre.auth.policy import Role
-from tests.conftest import Account, Accounts, assert_problem
-from tests.users.helpers import USERS, all_users, can_login, create_user, user_body, user_url
+from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
+from tests.support.users import USERS, all_users, can_login, create_user, user_body, user_url
 
 
 @dataclass(frozen=True)

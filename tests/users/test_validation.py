@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Account, assert_problem
-from tests.users.helpers import (
+from tests.support.accounts import Account
+from tests.support.app import assert_problem
+from tests.support.users import (
     NEW_PASSWORD,
     USERS,
     all_users,

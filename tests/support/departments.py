@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 DEPARTMENTS = "/api/v1/departments"
 DEPARTMENT_FIELDS = {"id", "name", "parent_id", "description", "created_at", "updated_at"}

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from shre.audit.models import AuditEvent
 from shre.kit.runtime import Runtime
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 DOCS = "/api/v1/documents"
 EMPLOYEES = "/api/v1/employees"
@@ -133,6 +133,26 @@ def pdf_with_text(words: str) -> bytes:
     out += (
         f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     )
+    return bytes(out)
+
+
+def cyclic_pdf() -> bytes:
+    """A PDF whose page tree holds itself (a parser that follows it never ends)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 1 1] >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
 
 

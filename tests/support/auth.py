@@ -18,7 +18,7 @@ from shre.auth.models import LoginThrottle, RefreshToken
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
 from shre.users.models import User
-from tests.conftest import PASSWORD, Accounts
+from tests.support.accounts import PASSWORD, Accounts
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Account
+from tests.support.accounts import Account
 
 USERS = "/api/v1/users"
 USER_FIELDS = {

@@ -1,0 +1,73 @@
+"""Users and signed-in clients, made the way the app makes them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shre.audit import AuditTrail
+from shre.auth.policy import Role
+from shre.kit.runtime import Runtime
+from shre.users.schemas import UserCreate
+from shre.users.service import UserService
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    email: str
+    password: str
+    role: Role
+    headers: dict[str, str]
+    refresh_token: str
+
+
+class Accounts:
+    """Factory for users and signed-in clients."""
+
+    def __init__(self, runtime: Runtime, client: httpx.AsyncClient) -> None:
+        self.runtime = runtime
+        self.client = client
+
+    async def create(self, role: Role, email: str | None = None, **extra: Any) -> uuid.UUID:
+        email = email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+        async with self.runtime.sessionmaker() as session:
+            audit = AuditTrail.system(session, self.runtime.sessionmaker)
+            user = await UserService(session, self.runtime.auth.hasher, audit).create(
+                None,
+                UserCreate(
+                    email=email,
+                    password=extra.pop("password", PASSWORD),
+                    full_name=extra.pop("full_name", f"Test {role.value}"),
+                    role=role,
+                    **extra,
+                ),
+            )
+            await session.commit()
+            return user.id
+
+    async def login(self, email: str, password: str = PASSWORD) -> dict[str, Any]:
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def signed_in(self, role: Role, email: str | None = None) -> Account:
+        email = email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
+        user_id = await self.create(role, email)
+        tokens = await self.login(email)
+        return Account(
+            id=user_id,
+            email=email,
+            password=PASSWORD,
+            role=role,
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+            refresh_token=tokens["refresh_token"],
+        )

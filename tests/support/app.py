@@ -1,0 +1,50 @@
+"""The app under test: settings for a test's app, and its problem responses."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from shre.settings import Settings, load_settings
+
+
+def base_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "_env_file": None,
+        "shre_env": "development",
+        "database_url": database_url,
+        "shre_var_dir": tmp / "var",
+        "upload_dir": tmp / "var" / "uploads",
+        "encryption_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "jwt_secret": secrets.token_urlsafe(48),
+        "log_format": "json",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+# A test so marked runs with the cache (as configured by default) and without it
+# (CACHE_ENABLED=false): rows then come straight from the database, by another path.
+WITH_AND_WITHOUT_CACHE = pytest.mark.parametrize(
+    "settings_overrides", [{}, {"cache_enabled": False}], ids=["cache", "no-cache"]
+)
+
+
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
+    """The response is an RFC 9457 problem with this status (and code)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail"} <= body.keys()
+    if code is not None:
+        assert body.get("code") == code, body
+    return body

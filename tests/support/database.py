@@ -1,0 +1,56 @@
+"""The test databases: PostgreSQL's administration, emptying the tables between tests,
+and the SQL statements a block sends."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from shre.kit.runtime import Runtime
+from shre.models import metadata
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
+
+# Every table but the installation's identity: apps started one after the other on this
+# database are one installation, as they are in production (their shared cache's keys
+# are scoped by it).
+TABLES = [t.name for t in reversed(metadata.sorted_tables) if t.name != "installation"]
+
+
+async def pg_admin(sql: str) -> None:
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
+
+
+async def empty_tables(runtime: Runtime) -> None:
+    async with runtime.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # The audit log refuses TRUNCATE (an append-only trigger); a test starts from empty
+            # tables, so triggers are off for this one transaction (a superuser's privilege).
+            await conn.execute(text("SET LOCAL session_replication_role = replica"))
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+
+
+@contextmanager
+def statements_sent(runtime: Runtime) -> Iterator[list[str]]:
+    """The SQL statements sent on the runtime's engine while the block runs (the audit
+    log's small pool of its own aside), in order, as sent."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", record)
