@@ -1,4 +1,4 @@
-"""Browser sign-in (DESIGN §4): the refresh token in an HttpOnly, SameSite=Strict cookie
+"""Browser sign-in (CONTRACT.md §4): the refresh token in an HttpOnly, SameSite=Strict cookie
 scoped to /api/v1/auth (Secure outside development), which refresh and logout accept in
 place of the body field; another site's request cannot use it; API clients keep the
 body-token flow unchanged."""

@@ -44,7 +44,7 @@ async def test_login_returns_a_bearer_pair_that_works(
     body = response.json()
     assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert body["token_type"] == "bearer"
-    # DESIGN §4: access tokens live 15 minutes.
+    # CONTRACT.md §4: access tokens live 15 minutes.
     assert body["expires_in"] == runtime.settings.access_token_ttl_seconds == 900
     assert body["access_token"] != body["refresh_token"]
     claims = jwt.decode(

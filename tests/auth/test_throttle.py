@@ -1,4 +1,4 @@
-"""Failed-login throttling (DESIGN §4): 10 failures per account or 100 per client address in
+"""Failed-login throttling (CONTRACT.md §4): 10 failures per account or 100 per client address in
 15 minutes, then 429 with Retry-After. Counters live in the database."""
 
 from __future__ import annotations

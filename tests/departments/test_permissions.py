@@ -1,4 +1,4 @@
-"""Who may do what with departments (DESIGN.md §4): every role reads, admin and hr write.
+"""Who may do what with departments (CONTRACT.md §4): every role reads, admin and hr write.
 
 Table-driven: role x endpoint, one setup per backend."""
 
@@ -136,7 +136,7 @@ async def test_unknown_id_is_404_for_every_role(
     await create_department(client, admin, "Existing")
     unknown = str(uuid.uuid4())
 
-    # Reads, and writes too: an unknown id is 404 before any role check (DESIGN.md §4:
+    # Reads, and writes too: an unknown id is 404 before any role check (CONTRACT.md §4:
     # 403 is for a visible record the caller may not change).
     for role, caller in callers.items():
         for call in PER_DEPARTMENT_CALLS:

@@ -1,4 +1,4 @@
-"""DESIGN.md §4 "documents: read / upload / delete", role x action x category x whose
+"""CONTRACT.md §4 "documents: read / upload / delete", role x action x category x whose
 document, as tables. Not visible is 404 (existence is not revealed), visible but not
 allowed is 403, and lists hold exactly the visible documents.
 

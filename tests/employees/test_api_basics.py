@@ -1,5 +1,5 @@
 """End to end through the API: sensitive fields round-trip, are ciphertext at rest, are
-searchable by blind index, and each role sees and changes only what DESIGN.md §4 allows."""
+searchable by blind index, and each role sees and changes only what CONTRACT.md §4 allows."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ async def test_create_and_read_shapes(client: httpx.AsyncClient, admin: Account)
     assert response.status_code == 201, response.text
     created = response.json()
     # A record's default: every field the caller may see but the national ID and bank
-    # account (DESIGN.md §4, data minimisation); they come when named in `fields`.
+    # account (CONTRACT.md §4, data minimisation); they come when named in `fields`.
     assert set(created) == ALL_FIELDS - set(REVEALED)
     assert response.headers["Location"] == url(created["id"])
     assert response.headers["ETag"] not in ('"1"', "")  # never the bare version counter

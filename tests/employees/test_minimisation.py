@@ -1,4 +1,4 @@
-"""Data minimisation (DESIGN.md §4): lists carry no sensitive field unless `fields` names
+"""Data minimisation (CONTRACT.md §4): lists carry no sensitive field unless `fields` names
 it, one record no national ID or bank account unless named; `fields` only adds, and is
 validated as a 422 naming it. The cached default page costs hr what it costs anyone:
 written once, nothing opened, no data key read, nothing audited."""

@@ -1,4 +1,4 @@
-"""The employees rows of DESIGN.md §4 "Who sees and does what", table by table: which
+"""The employees rows of CONTRACT.md §4 "Who sees and does what", table by table: which
 fields each role reads on each record (single reads, list pages, reports, history), and
 which writes each role may make. Fields a caller may not read are absent, never masked.
 The reads run with the cache and without it."""
@@ -58,7 +58,7 @@ NEW_VALUES: dict[str, Any] = {
 }
 
 
-# Data minimisation (DESIGN.md §4): what each read returns by default, and with `fields`
+# Data minimisation (CONTRACT.md §4): what each read returns by default, and with `fields`
 # naming more. `fields` only adds: a name the caller may not see is still left out.
 REVEALED = frozenset({"ssn", "bank_account"})
 READS_OF_ONE: list[tuple[dict[str, str], frozenset[str]]] = [

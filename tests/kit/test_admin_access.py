@@ -1,5 +1,5 @@
 """The operator endpoints are for admins only: every other role gets 403 and no data,
-and without a token 401 (DESIGN.md §4: operator tooling is the admin's)."""
+and without a token 401 (CONTRACT.md §4: operator tooling is the admin's)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The employee record's field sets as the contract states them (DESIGN.md §4), written
+"""The employee record's field sets as the contract states them (CONTRACT.md §4), written
 out here rather than imported from the policy module they check. (SENSITIVE here names
 the sensitive fields; tests.support.employees.SENSITIVE gives them sample values.)"""
 

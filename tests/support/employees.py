@@ -41,7 +41,7 @@ REVEALED = ("ssn", "bank_account")  # only when a read names them in `fields`
 
 async def create(client: httpx.AsyncClient, admin: Account, body: dict[str, Any]) -> dict[str, Any]:
     """The record as created, every field: the response (which never carries the national
-    ID or the bank account, DESIGN.md §4) with those two as sent."""
+    ID or the bank account, CONTRACT.md §4) with those two as sent."""
     response = await client.post(EMPLOYEES, json=body, headers=admin.headers)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()

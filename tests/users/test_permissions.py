@@ -1,4 +1,4 @@
-"""Only administrators manage users (DESIGN.md §4): every /users endpoint, table-driven."""
+"""Only administrators manage users (CONTRACT.md §4): every /users endpoint, table-driven."""
 
 from __future__ import annotations
 
