@@ -240,3 +240,54 @@ async def test_filters_and_sorts_reveal_no_employment_data_beyond_the_callers_sc
     # Directory filters and sorts still range over everyone.
     assert len(await numbers(client, employee, sort="-last_name")) == 5
     assert len(await numbers(client, manager, q="example")) == 5
+
+
+async def test_employment_type_filter_and_termination_date_sort(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts
+) -> None:
+    """The web app's type filter and leavers list: `employment_type=` narrows a list and
+    `sort=termination_date` orders it; both are employment fields, so a caller who may
+    not read them gets only the records whose employment fields they see."""
+    data = await seed(client, admin)
+    ids = data["ids"]
+    for number, kind in (("C-100", "contractor"), ("B-010", "intern"), ("A-001", "contractor")):
+        changed = await client.patch(
+            f"{EMPLOYEES}/{ids[number]}", json={"employment_type": kind}, headers=admin.headers
+        )
+        assert changed.status_code == 200, changed.text
+    for number, left in (("A-003", "2024-02-01"), ("A-001", "2023-06-30")):
+        ended = await client.patch(
+            f"{EMPLOYEES}/{ids[number]}",
+            json={"status": "terminated", "termination_date": left},
+            headers=admin.headers,
+        )
+        assert ended.status_code == 200, ended.text
+    h = admin.headers
+    sort = {"sort": "employee_number"}
+    assert await numbers(client, h, employment_type="contractor", **sort) == ["A-001", "C-100"]
+    assert await numbers(client, h, employment_type="intern") == ["B-010"]
+    assert await numbers(client, h, employment_type="part_time") == []
+    assert await numbers(client, h, employment_type="full_time", **sort) == ["A-002", "A-003"]
+    assert await numbers(client, h, status="terminated", employment_type="contractor", **sort) == [
+        "A-001"
+    ]
+    leavers = await numbers(client, h, status="terminated", sort="-termination_date")
+    # A-002 was created terminated with no date: no date sorts before every date, on
+    # either database.
+    assert leavers == ["A-003", "A-001", "A-002"]
+    assert await numbers(client, h, status="terminated", sort="termination_date") == [
+        "A-002",
+        "A-001",
+        "A-003",
+    ]
+    problem = assert_problem(
+        await client.get(EMPLOYEES, params={"employment_type": "boss"}, headers=h), 422
+    )
+    assert [e["field"] for e in problem["errors"]] == ["employment_type"]
+
+    employee = await sign_in(accounts, Role.EMPLOYEE, "e@example.com", ids["B-010"])
+    manager = await sign_in(accounts, Role.MANAGER, "m@example.com", ids["A-003"])
+    assert await numbers(client, employee, employment_type="contractor") == []
+    assert await numbers(client, employee, employment_type="intern") == ["B-010"]
+    assert await numbers(client, employee, sort="termination_date") == ["B-010"]
+    assert await numbers(client, manager, employment_type="contractor") == ["C-100"]

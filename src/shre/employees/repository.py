@@ -6,13 +6,16 @@ import builtins
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     SQLColumnExpression,
     false,
     func,
+    literal,
     or_,
     select,
     text,
@@ -37,6 +40,8 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "email": Employee.email,
     "job_title": Employee.job_title,
     "hire_date": Employee.hire_date,
+    # No date sorts before every date, on PostgreSQL as on SQLite (whose NULLs differ).
+    "termination_date": func.coalesce(Employee.termination_date, literal(date.min, Date)),
     "created_at": Employee.created_at,
 }
 
@@ -72,6 +77,7 @@ class Match:
     department_id: uuid.UUID | None = None
     manager_id: uuid.UUID | None = None
     status: str | None = None
+    employment_type: str | None = None
     ssn_indexes: tuple[str, ...] | None = None
     only: Scope | None = None
 
@@ -89,6 +95,8 @@ class Match:
             conditions.append(Employee.manager_id == self.manager_id)
         if self.status is not None:
             conditions.append(Employee.status == self.status)
+        if self.employment_type is not None:
+            conditions.append(Employee.employment_type == self.employment_type)
         if self.ssn_indexes is not None:
             conditions.append(Employee.ssn_index.in_(self.ssn_indexes))
         return conditions

@@ -61,6 +61,7 @@ class EmployeeQuery(PagedQuery):
     department_id: uuid.UUID | None = None
     manager_id: uuid.UUID | None = None
     status: Literal["active", "on_leave", "terminated"] | None = None
+    employment_type: Literal["full_time", "part_time", "contractor", "intern"] | None = None
     ssn: SearchText | None = Field(None, description="Exact national ID (hr, admin)")
     fields: FieldNames = frozenset()
     format: Literal["csv", "xlsx"] | None = Field(
@@ -75,6 +76,7 @@ class EmployeeQuery(PagedQuery):
             department_id=self.department_id,
             manager_id=self.manager_id,
             status=self.status,
+            employment_type=self.employment_type,
             ssn=self.ssn,
         )
 

@@ -208,6 +208,7 @@ class Filters:
     department_id: uuid.UUID | None = None
     manager_id: uuid.UUID | None = None
     status: str | None = None
+    employment_type: str | None = None
     ssn: str | None = None  # the national ID searched for (hr, admin)
 
 
@@ -347,13 +348,15 @@ class EmployeeService:
         return found
 
     @staticmethod
-    def _employment_scope(actor: Principal, status: str | None, sort: str | None) -> Scope | None:
-        """Status and hire date are employment fields: a list filtered or sorted by them
+    def _employment_scope(actor: Principal, filters: Filters, sort: str | None) -> Scope | None:
+        """Status, type and dates are employment fields: a list filtered or sorted by them
         would disclose them for records the caller may not read, so it then ranges only
         over the records whose employment fields the caller sees (self, and a manager's
         subtree). None: no limit."""
         if may_manage_employees(actor) or (
-            status is None and (sort or "").lstrip("-") not in EMPLOYMENT_FIELDS
+            filters.status is None
+            and filters.employment_type is None
+            and (sort or "").lstrip("-") not in EMPLOYMENT_FIELDS
         ):
             return None
         return Scope(actor.employee_id, with_reports=actor.role is Role.MANAGER)
@@ -374,8 +377,9 @@ class EmployeeService:
             department_id=filters.department_id,
             manager_id=filters.manager_id,
             status=filters.status,
+            employment_type=filters.employment_type,
             ssn_indexes=indexes,
-            only=self._employment_scope(actor, filters.status, sort),
+            only=self._employment_scope(actor, filters, sort),
         )
 
     def view(
