@@ -43,6 +43,7 @@ from shre.observability.metrics import count_queries
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.router import router as users_router
+from shre.web.router import spa_router
 
 log = structlog.get_logger("shre.app")
 
@@ -225,6 +226,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(health)
     app.include_router(apidocs_router)
+    app.include_router(spa_router())  # last: every path no other route answers
     app.add_middleware(
         RequestMiddleware,
         default_limit=settings.max_json_body_kb * 1024,

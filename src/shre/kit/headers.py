@@ -3,8 +3,8 @@
 Every response: `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`,
 `X-Frame-Options: DENY` and a Content-Security-Policy with `frame-ancestors 'none'`;
 `Strict-Transport-Security` in production. API and JSON responses get a CSP that allows
-nothing at all; a path prefix may have a CSP of its own (`CSP_BY_PREFIX`: the docs' page
-runs same-origin scripts; the web UI at `/` will add its own). Responses under /api/v1
+nothing at all; the docs' page runs same-origin scripts; every other path is the web app's
+(`UI_CSP`: its own files only, no inline script). Responses under /api/v1
 get `Cache-Control: no-store` (tokens, sensitive values). A header the route set itself
 is kept as the route set it.
 """
@@ -25,7 +25,33 @@ DOCS_CSP: Final = (
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-CSP_BY_PREFIX: Final = (("/docs", DOCS_CSP),)
+
+
+# The web app (shre.web): scripts and fonts from its own files only (no inline script);
+# styles from its files and, on the page itself, the style elements the component library
+# writes for its variables and responsive layout, which carry that response's nonce
+# (`ui_csp(nonce)`; other responses allow no style element); images also as data: URIs
+# and blob: (a document previewed from memory, which a frame shows too); requests to this
+# origin only.
+def ui_csp(style_nonce: str | None = None) -> str:
+    styles = "'self'" if style_nonce is None else f"'self' 'nonce-{style_nonce}'"
+    return (
+        f"default-src 'none'; script-src 'self'; style-src {styles}; "
+        "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; frame-src blob:; "
+        "object-src 'none'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+UI_CSP: Final = ui_csp()
+CSP_BY_PREFIX: Final = (
+    ("/docs", DOCS_CSP),
+    ("/api", API_CSP),
+    ("/openapi.json", API_CSP),
+    ("/healthz", API_CSP),
+    ("/readyz", API_CSP),
+    ("/metrics", API_CSP),
+)
 NO_STORE_PREFIX: Final = "/api/v1"
 HSTS: Final = "max-age=63072000; includeSubDomains"
 
@@ -35,7 +61,8 @@ def _under(path: str, prefix: str) -> bool:
 
 
 class SecurityHeaders:
-    """The headers to add to a response, by its path (prefixes matched longest first)."""
+    """The headers to add to a response, by its path (prefixes matched longest first;
+    a path under none of them is the web app's)."""
 
     def __init__(
         self, *, production: bool, csp_by_prefix: Sequence[tuple[str, str]] = CSP_BY_PREFIX
@@ -54,7 +81,7 @@ class SecurityHeaders:
         routes = [(prefix, headers(csp)) for prefix, csp in csp_by_prefix]
         routes.append((NO_STORE_PREFIX, headers(API_CSP, (b"cache-control", b"no-store"))))
         self.by_prefix = sorted(routes, key=lambda item: -len(item[0]))
-        self.default = headers(API_CSP)
+        self.default = headers(UI_CSP)
 
     def for_path(self, path: str) -> Headers:
         for prefix, headers in self.by_prefix:

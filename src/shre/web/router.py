@@ -1,0 +1,72 @@
+"""The SPA's files (CONTRACT.md §4): `/assets/*` are content-hashed, so cached for a year;
+every other path that is not the API's, the docs', health's or metrics' is a route of the
+app and gets `index.html` (never cached: it names the current assets), with a fresh
+nonce for the style elements the app writes (its CSP allows no other inline style). Nothing outside
+`dist` is ever served, whatever the path says."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from shre.kit.errors import NotFound
+from shre.kit.headers import ui_csp
+
+DIST: Final = Path(__file__).parent / "dist"
+# First path segments that are never the SPA's: a mistyped API path stays a JSON 404.
+RESERVED: Final = frozenset({"api", "docs", "openapi.json", "healthz", "readyz", "metrics"})
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+# Files at the root of dist other than index.html (icons, robots.txt): not hashed.
+ROOT_FILE_CACHE: Final = "public, max-age=3600"
+# A relative path of plain names: no "..", no empty segment, no backslash.
+# index.html names it in a meta tag; the app gives it to the style elements it writes.
+NONCE_PLACEHOLDER: Final = b"%SHRE_STYLE_NONCE%"
+_SAFE_PATH = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
+
+NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>shre</title></head><body><main><h1>The web app has not been built</h1>
+<p>Build it with <code>make web</code> (Node.js 20+), or start shre with
+<code>make run</code>, which builds it when its sources change. The API works without it:
+see <a href="/docs">/docs</a>.</p></main></body></html>"""
+
+
+def _file(root: Path, relative: str) -> Path | None:
+    if not _SAFE_PATH.match(relative):
+        return None
+    path = root / relative
+    return path if path.is_file() else None
+
+
+def spa_router(dist: Path = DIST) -> APIRouter:
+    """The routes that serve the SPA built into `dist`; included after every other."""
+    router = APIRouter(include_in_schema=False)
+    assets = dist / "assets"
+
+    @router.get("/assets/{name:path}")
+    async def asset(name: str) -> FileResponse:
+        path = _file(assets, name)
+        if path is None:
+            raise NotFound("No such file of the web app", code="not_found")
+        return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+
+    @router.get("/{path:path}", response_model=None)
+    async def page(path: str) -> Response:
+        if path.split("/", 1)[0] in RESERVED:
+            raise NotFound("Not found", code="not_found")
+        if "/" not in path and path != "index.html" and (found := _file(dist, path)):
+            return FileResponse(found, headers={"Cache-Control": ROOT_FILE_CACHE})
+        index = dist / "index.html"
+        if not index.is_file():
+            return HTMLResponse(NOT_BUILT, status_code=503, headers={"Cache-Control": "no-cache"})
+        nonce = secrets.token_urlsafe(18)
+        return HTMLResponse(
+            index.read_bytes().replace(NONCE_PLACEHOLDER, nonce.encode()),
+            headers={"Cache-Control": "no-cache", "Content-Security-Policy": ui_csp(nonce)},
+        )
+
+    return router

@@ -1,0 +1,102 @@
+import { MantineProvider } from "@mantine/core";
+import { ModalsProvider } from "@mantine/modals";
+import { Notifications } from "@mantine/notifications";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { createBrowserRouter, RouterProvider } from "react-router";
+
+import { ApiError } from "./api/errors";
+import { AuthProvider } from "./auth/AuthContext";
+import { RequireAuth } from "./auth/RequireAuth";
+import { RouteError } from "./components/RouteError";
+import { Shell } from "./layout/Shell";
+import { memoryColorScheme, styleNonce, theme } from "./theme";
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 15_000,
+      // A refusal or a missing record will not change by asking again.
+      retry: (failures, error) =>
+        failures < 2 && !(error instanceof ApiError && error.status >= 400 && error.status < 500),
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+// Each page is its own chunk, loaded when first visited.
+const router = createBrowserRouter([
+  {
+    path: "/login",
+    lazy: async () => ({ Component: (await import("./pages/LoginPage")).LoginPage }),
+  },
+  {
+    element: (
+      <RequireAuth>
+        <Shell />
+      </RequireAuth>
+    ),
+    errorElement: <RouteError />,
+    children: [
+      {
+        index: true,
+        lazy: async () => ({ Component: (await import("./pages/dashboard/DashboardPage")).DashboardPage }),
+      },
+      {
+        path: "employees",
+        lazy: async () => ({ Component: (await import("./pages/employees/EmployeesPage")).EmployeesPage }),
+      },
+      {
+        path: "employees/new",
+        lazy: async () => ({ Component: (await import("./pages/employees/EmployeeFormPage")).NewEmployeePage }),
+      },
+      {
+        path: "employees/:id",
+        lazy: async () => ({ Component: (await import("./pages/employees/EmployeePage")).EmployeePage }),
+      },
+      {
+        path: "employees/:id/edit",
+        lazy: async () => ({ Component: (await import("./pages/employees/EmployeeFormPage")).EditEmployeePage }),
+      },
+      {
+        path: "departments",
+        lazy: async () => ({ Component: (await import("./pages/departments/DepartmentsPage")).DepartmentsPage }),
+      },
+      {
+        path: "documents",
+        lazy: async () => ({ Component: (await import("./pages/documents/DocumentsPage")).DocumentsPage }),
+      },
+      {
+        path: "users",
+        lazy: async () => ({ Component: (await import("./pages/users/UsersPage")).UsersPage }),
+      },
+      {
+        path: "audit",
+        lazy: async () => ({ Component: (await import("./pages/audit/AuditPage")).AuditPage }),
+      },
+      {
+        path: "*",
+        lazy: async () => ({ Component: (await import("./pages/NotFoundPage")).NotFoundPage }),
+      },
+    ],
+  },
+]);
+
+export function App() {
+  return (
+    <MantineProvider
+      theme={theme}
+      defaultColorScheme="auto"
+      colorSchemeManager={memoryColorScheme()}
+      getStyleNonce={styleNonce}
+    >
+      <QueryClientProvider client={queryClient}>
+        <AuthProvider>
+          <ModalsProvider>
+            <Notifications position="top-right" />
+            <RouterProvider router={router} />
+          </ModalsProvider>
+        </AuthProvider>
+      </QueryClientProvider>
+    </MantineProvider>
+  );
+}

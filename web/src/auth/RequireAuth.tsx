@@ -1,0 +1,51 @@
+import { Button, Center, Loader, Paper, Stack, Text, Title } from "@mantine/core";
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import { Navigate, useLocation, useNavigate } from "react-router";
+
+import { useAuth } from "./AuthContext";
+
+/** Children only for a signed-in user with a known profile; otherwise the sign-in page,
+ * or a page that says the session has ended. */
+export function RequireAuth({ children }: { children: ReactNode }) {
+  const { state, me } = useAuth();
+  const location = useLocation();
+  if (state === "signed_out") {
+    const next = location.pathname + location.search;
+    return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
+  }
+  if (state === "expired") return <SessionEnded />;
+  if (me === null) {
+    return (
+      <Center h="100vh" role="status" aria-live="polite">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  return children;
+}
+
+function SessionEnded() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const location = useLocation();
+  return (
+    <Center h="100vh" p="md">
+      <Paper withBorder p="xl" maw={440} radius="md">
+        <Stack>
+          <Title order={1} size="h2">
+            {t("auth.sessionEnded")}
+          </Title>
+          <Text>{t("auth.sessionEndedText")}</Text>
+          <Button
+            onClick={() => {
+              void navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+            }}
+          >
+            {t("auth.signInAgain")}
+          </Button>
+        </Stack>
+      </Paper>
+    </Center>
+  );
+}

@@ -1,0 +1,130 @@
+// The signed-in session, per CONTRACT.md §4 "Browser sign-in": the access token lives in
+// this module's memory only; the refresh token lives in an HttpOnly cookie the page
+// never sees. Refreshes are serialised across tabs with the Web Locks API (each refresh
+// spends the cookie's token; two at once would look like a replayed token and end the
+// session), and tabs tell each other of a sign-out over a BroadcastChannel.
+
+export type SessionState = "unknown" | "signed_in" | "signed_out" | "expired";
+
+type Listener = (state: SessionState) => void;
+
+const AUTH = "/api/v1/auth";
+const LOCK = "shre-refresh";
+// Refresh this long before the access token expires.
+const MARGIN_SECONDS = 60;
+
+interface TokenAnswer {
+  access_token: string;
+  expires_in: number;
+}
+
+let accessToken: string | null = null;
+let expiresAt = 0;
+let state: SessionState = "unknown";
+let timer: ReturnType<typeof setTimeout> | null = null;
+let inFlight: Promise<boolean> | null = null;
+const listeners = new Set<Listener>();
+const channel: BroadcastChannel | null =
+  typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("shre-session");
+
+function setState(next: SessionState): void {
+  if (next === state) return;
+  state = next;
+  for (const listener of listeners) listener(next);
+}
+
+function clear(next: SessionState): void {
+  accessToken = null;
+  expiresAt = 0;
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+  setState(next);
+}
+
+function accept(answer: TokenAnswer): void {
+  accessToken = answer.access_token;
+  expiresAt = Date.now() + answer.expires_in * 1000;
+  if (timer !== null) clearTimeout(timer);
+  const wait = Math.max(5, answer.expires_in - MARGIN_SECONDS) * 1000;
+  timer = setTimeout(() => void refresh(), wait);
+  setState("signed_in");
+}
+
+channel?.addEventListener("message", (event: MessageEvent<unknown>) => {
+  if (event.data === "signed_out") clear("signed_out");
+});
+
+export const session = {
+  get state(): SessionState {
+    return state;
+  },
+  get token(): string | null {
+    return accessToken !== null && Date.now() < expiresAt ? accessToken : null;
+  },
+  subscribe(listener: Listener): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+};
+
+async function withLock<T>(work: () => Promise<T>): Promise<T> {
+  if (typeof navigator !== "undefined" && "locks" in navigator) {
+    return navigator.locks.request(LOCK, work);
+  }
+  return work();
+}
+
+async function post(path: string, body?: unknown): Promise<Response> {
+  return fetch(`${AUTH}${path}`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? null : JSON.stringify(body),
+  });
+}
+
+/** Sign in; the answer's refresh token goes to the cookie only. Throws the response
+ * when it is not 2xx (the caller maps it to words). */
+export async function signIn(email: string, password: string): Promise<Response> {
+  const response = await post("/login", { email, password, refresh_token_in_body: false });
+  if (response.ok) accept((await response.json()) as TokenAnswer);
+  return response;
+}
+
+/** A new access token from the cookie's refresh token (one tab at a time); false when
+ * the session has ended (the state then says "expired", or "signed_out" if there was
+ * none to begin with). Concurrent callers in one tab share one refresh. */
+export function refresh(): Promise<boolean> {
+  inFlight ??= withLock(async () => {
+    try {
+      const response = await post("/refresh");
+      if (response.ok) {
+        accept((await response.json()) as TokenAnswer);
+        return true;
+      }
+      clear(state === "signed_in" ? "expired" : "signed_out");
+      return false;
+    } catch {
+      // Offline: keep the state; a later request tries again.
+      return false;
+    }
+  }).finally(() => {
+    inFlight = null;
+  });
+  return inFlight;
+}
+
+/** Revoke the session on the server, forget the token here and in every tab. */
+export async function signOut(): Promise<void> {
+  try {
+    await withLock(() => post("/logout"));
+  } finally {
+    clear("signed_out");
+    channel?.postMessage("signed_out");
+  }
+}
+
+/** For tests: forget everything without a request. */
+export function resetSession(): void {
+  clear("unknown");
+}

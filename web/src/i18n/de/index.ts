@@ -1,0 +1,11 @@
+import { auth } from "./auth";
+import { common } from "./common";
+import { dashboard } from "./dashboard";
+import { departments } from "./departments";
+import { documents } from "./documents";
+import { employees } from "./employees";
+import { nav } from "./nav";
+import { users } from "./users";
+import { audit } from "./audit";
+
+export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit };

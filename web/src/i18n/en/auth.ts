@@ -1,0 +1,21 @@
+export const auth = {
+  signInTitle: "Sign in to shre",
+  signInSubtitle: "Employee records and documents for your HR team",
+  email: "Email",
+  password: "Password",
+  signIn: "Sign in",
+  signingIn: "Signing in…",
+  signOut: "Sign out",
+  badCredentials: "The email or password is not right.",
+  sessionEnded: "Your session has ended",
+  sessionEndedText: "For your security you were signed out. Sign in again to go on where you were.",
+  signInAgain: "Sign in again",
+  signedOut: "You are signed out.",
+  account: "Account",
+  role: {
+    admin: "Admin",
+    hr: "HR",
+    manager: "Manager",
+    employee: "Employee",
+  },
+};

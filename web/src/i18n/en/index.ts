@@ -1,0 +1,12 @@
+import { auth } from "./auth";
+import { common } from "./common";
+import { dashboard } from "./dashboard";
+import { departments } from "./departments";
+import { documents } from "./documents";
+import { employees } from "./employees";
+import { nav } from "./nav";
+import { users } from "./users";
+import { audit } from "./audit";
+
+export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit };
+export type Messages = typeof en;

@@ -1,0 +1,15 @@
+export const nav = {
+  dashboard: "Dashboard",
+  employees: "Employees",
+  departments: "Departments",
+  documents: "Documents",
+  reports: "Reports",
+  users: "Users",
+  audit: "Audit",
+  openNavigation: "Open navigation",
+  searchPeople: "Search people",
+  searchPeopleHint: "Name, email or employee number",
+  searchShortcut: "Ctrl+K",
+  noPeopleFound: "Nobody found",
+  myProfile: "My profile",
+};

@@ -1,0 +1,75 @@
+// Dates, numbers and money through Intl in the browser's locale (UI.md).
+import i18n from "../i18n";
+
+function locale(): string {
+  return i18n.language;
+}
+
+/** A calendar date ("2025-03-01") as the locale writes it; never shifted by time zone. */
+export function formatDate(value: string | null | undefined): string {
+  if (!value) return "—";
+  const [y, m, d] = value.slice(0, 10).split("-").map(Number);
+  if (y === undefined || m === undefined || d === undefined) return value;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+/** An instant in the user's time zone. */
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return "—";
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) return value;
+  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(at);
+}
+
+export function formatNumber(value: number | null | undefined, digits = 0): string {
+  if (value === null || value === undefined) return "—";
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
+}
+
+/** Money as entered (a decimal string), with the currency code of the value. */
+export function formatMoney(amount: string | null | undefined, currency: string | null | undefined): string {
+  if (amount === null || amount === undefined || amount === "") return "—";
+  const value = Number(amount);
+  if (!Number.isFinite(value)) return amount;
+  if (!currency) return formatNumber(value, 2);
+  try {
+    return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(value);
+  } catch {
+    return `${formatNumber(value, 2)} ${currency}`;
+  }
+}
+
+export function formatBytes(size: number): string {
+  const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return new Intl.NumberFormat(locale(), {
+    style: "unit",
+    unit: units[unit],
+    unitDisplay: "short",
+    maximumFractionDigits: unit === 0 ? 0 : 1,
+  }).format(value);
+}
+
+/** Today as YYYY-MM-DD in the user's zone. */
+export function today(): string {
+  const now = new Date();
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+export function addDays(isoDate: string, days: number): string {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  const at = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + days));
+  return at.toISOString().slice(0, 10);
+}
+
+export function initials(first: string | null | undefined, last: string | null | undefined): string {
+  return `${(first ?? "").charAt(0)}${(last ?? "").charAt(0)}`.toUpperCase() || "?";
+}

@@ -1,0 +1,234 @@
+import { Button, Group, Select, Stack, Switch, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedCallback } from "@mantine/hooks";
+import { IconPlus, IconSearch } from "@tabler/icons-react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { DataTable, type DataTableColumn } from "mantine-datatable";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useNavigate } from "react-router";
+
+import { api, unwrap } from "../../api/client";
+import { isStaff, useMe } from "../../auth/AuthContext";
+import { EmployeePicker } from "../../components/EmployeePicker";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { ExportButtons } from "../../components/ExportButtons";
+import { formatDate, formatMoney } from "../../lib/format";
+import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
+import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { StatusBadge } from "./StatusBadge";
+
+const STATUSES = ["active", "on_leave", "terminated"] as const;
+const TYPES = ["full_time", "part_time", "contractor", "intern"] as const;
+const SALARY_FIELDS = "salary,salary_currency";
+
+export function EmployeesPage() {
+  const { t } = useTranslation();
+  const me = useMe();
+  const staff = isStaff(me.role);
+  const navigate = useNavigate();
+  const list = useListParams("last_name");
+  const { filters } = list;
+  const withSalary = staff && filters.columns === "salary";
+  const departments = useDepartments();
+  const names = departmentNames(departments.data);
+  const [search, setSearch] = useState(filters.q ?? "");
+  // A national ID searched for stays in memory: never in the URL (UI.md).
+  const [ssn, setSsn] = useState("");
+  const [ssnQuery, setSsnQuery] = useState<string | null>(null);
+  const setQuery = useDebouncedCallback((q: string) => {
+    list.update({ q: q.trim() || null });
+  }, 250);
+
+  const query = {
+    page: list.page,
+    page_size: list.pageSize,
+    sort: list.sort,
+    q: filters.q ?? null,
+    department_id: filters.department_id ?? null,
+    manager_id: filters.manager_id ?? null,
+    status: (filters.status as (typeof STATUSES)[number] | undefined) ?? null,
+    employment_type: (filters.employment_type as (typeof TYPES)[number] | undefined) ?? null,
+    ssn: staff ? ssnQuery : null,
+    ...(withSalary ? { fields: SALARY_FIELDS } : {}),
+  };
+  const employees = useQuery({
+    queryKey: ["employees", query],
+    queryFn: async () => unwrap(await api.GET("/api/v1/employees", { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+
+  const columns: DataTableColumn<Employee>[] = [
+    {
+      accessor: "last_name",
+      title: t("employees.field.name"),
+      sortable: true,
+      render: (row) => (
+        <Text component={Link} to={`/employees/${row.id}`} size="sm" fw={500} c="blue">
+          {fullName(row)}
+        </Text>
+      ),
+    },
+    { accessor: "employee_number", title: t("employees.field.employee_number"), sortable: true },
+    { accessor: "email", title: t("employees.field.email"), sortable: true },
+    { accessor: "job_title", title: t("employees.field.job_title"), sortable: true },
+    {
+      accessor: "department_id",
+      title: t("employees.field.department_id"),
+      render: (row) => (row.department_id ? (names.get(row.department_id) ?? "—") : "—"),
+    },
+    {
+      accessor: "status",
+      title: t("employees.field.status"),
+      render: (row) => (row.status ? <StatusBadge status={row.status} /> : "—"),
+    },
+    {
+      accessor: "hire_date",
+      title: t("employees.field.hire_date"),
+      sortable: true,
+      render: (row) => formatDate(row.hire_date),
+    },
+  ];
+  if (withSalary) {
+    columns.push({
+      accessor: "salary",
+      title: t("employees.salaryColumn"),
+      textAlign: "right",
+      render: (row) => formatMoney(row.salary, row.salary_currency),
+    });
+  }
+  const exportQuery = { ...query, page: null, page_size: null, ssn: null };
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1}>{t("employees.title")}</Title>
+        <Group gap="xs">
+          <ExportButtons path="/api/v1/employees" query={exportQuery} name="employees" />
+          {staff && (
+            <Button component={Link} to="/employees/new" leftSection={<IconPlus size={16} aria-hidden />}>
+              {t("employees.newEmployee")}
+            </Button>
+          )}
+        </Group>
+      </Group>
+      <Group align="end" gap="sm">
+        <TextInput
+          label={t("common.search")}
+          placeholder={t("employees.searchPlaceholder")}
+          leftSection={<IconSearch size={16} aria-hidden />}
+          value={search}
+          onChange={(event) => {
+            setSearch(event.currentTarget.value);
+            setQuery(event.currentTarget.value);
+          }}
+          w={{ base: "100%", sm: 260 }}
+          type="search"
+        />
+        <Select
+          label={t("employees.field.department_id")}
+          placeholder={t("employees.anyDepartment")}
+          data={(departments.data ?? []).map((d) => ({ value: d.id, label: d.name }))}
+          value={filters.department_id ?? null}
+          onChange={(value) => {
+            list.update({ department_id: value });
+          }}
+          searchable
+          clearable
+          w={{ base: "100%", sm: 200 }}
+        />
+        <Select
+          label={t("employees.field.status")}
+          placeholder={t("employees.anyStatus")}
+          data={STATUSES.map((s) => ({ value: s, label: t(`employees.status.${s}`) }))}
+          value={filters.status ?? null}
+          onChange={(value) => {
+            list.update({ status: value });
+          }}
+          clearable
+          w={{ base: "100%", sm: 150 }}
+        />
+        <Select
+          label={t("employees.field.employment_type")}
+          placeholder={t("employees.anyType")}
+          data={TYPES.map((s) => ({ value: s, label: t(`employees.type.${s}`) }))}
+          value={filters.employment_type ?? null}
+          onChange={(value) => {
+            list.update({ employment_type: value });
+          }}
+          clearable
+          w={{ base: "100%", sm: 150 }}
+        />
+        <EmployeePicker
+          label={t("employees.field.manager_id")}
+          placeholder={t("employees.anyManager")}
+          value={filters.manager_id ?? null}
+          onChange={(value) => {
+            list.update({ manager_id: value });
+          }}
+          w={{ base: "100%", sm: 220 }}
+        />
+        {staff && (
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              setSsnQuery(ssn.trim() || null);
+            }}
+          >
+            <TextInput
+              label={t("employees.searchSsn")}
+              description={t("employees.searchSsnHint")}
+              value={ssn}
+              onChange={(event) => {
+                setSsn(event.currentTarget.value);
+                if (!event.currentTarget.value) setSsnQuery(null);
+              }}
+              autoComplete="off"
+              w={{ base: "100%", sm: 200 }}
+            />
+          </form>
+        )}
+        {staff && (
+          <Switch
+            label={t("employees.showSalary")}
+            checked={withSalary}
+            onChange={(event) => {
+              list.update({ columns: event.currentTarget.checked ? "salary" : null }, true);
+            }}
+            mb={8}
+          />
+        )}
+      </Group>
+      {employees.isError && <ErrorMessage error={employees.error} />}
+      <DataTable<Employee>
+        withTableBorder
+        borderRadius="sm"
+        striped
+        highlightOnHover
+        minHeight={employees.data?.items.length ? undefined : 180}
+        records={employees.data?.items ?? []}
+        columns={columns}
+        fetching={employees.isFetching}
+        totalRecords={employees.data?.total ?? 0}
+        recordsPerPage={list.pageSize}
+        page={list.page}
+        onPageChange={(page) => {
+          list.update({ page }, true);
+        }}
+        recordsPerPageOptions={[...PAGE_SIZES]}
+        onRecordsPerPageChange={(size) => {
+          list.update({ page_size: size });
+        }}
+        recordsPerPageLabel={t("common.pageSize")}
+        sortStatus={toSortStatus(list.sort, "last_name")}
+        onSortStatusChange={(status) => {
+          list.update({ sort: fromSortStatus(status) });
+        }}
+        noRecordsText={t("employees.empty")}
+        onRowClick={({ record }) => {
+          void navigate(`/employees/${record.id}`);
+        }}
+        paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
+      />
+    </Stack>
+  );
+}
