@@ -82,6 +82,8 @@ export function LoginPage() {
               label={t("auth.password")}
               autoComplete="current-password"
               required
+              // Its own name must not contain "password": the field alone answers to it.
+              visibilityToggleButtonProps={{ "aria-label": t("auth.showCharacters") }}
               {...form.getInputProps("password")}
             />
             <Button type="submit" loading={busy}>

@@ -4,6 +4,7 @@ export const auth = {
   email: "Email",
   password: "Password",
   signIn: "Sign in",
+  showCharacters: "Show or hide the characters typed",
   signingIn: "Signing in…",
   signOut: "Sign out",
   badCredentials: "The email or password is not right.",
