@@ -6,11 +6,16 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format typecheck migrate bench services clean
+.PHONY: help run serve test lint format typecheck migrate bench services clean web web-deps \
+	api-types browser test-fast
 
 help:
 	@echo "make run      install, migrate the SQLite database, ensure an admin, serve on 127.0.0.1:8000"
-	@echo "make test     install dev tools, start PostgreSQL/Redis if needed, ruff + mypy + pytest"
+	@echo "make test     install dev tools, start PostgreSQL/Redis if needed, build the web app,"
+	@echo "              lint (ruff, mypy, tsc, eslint), vitest, pytest (browser tests included)"
+	@echo "make test-fast  the same without the slow, browser and benchmark-sized tests"
+	@echo "make web      build the web app (web/ -> src/shre/web/dist) when its sources changed"
+	@echo "make api-types  regenerate web/openapi.json and the web app's API types from the app"
 	@echo "make lint     ruff check + format check + mypy --strict"
 	@echo "make format   ruff format + autofix"
 	@echo "make migrate  apply database migrations (DATABASE_URL)"
@@ -30,7 +35,39 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+# --- the web app (web/): built into the package, which serves it -------------------------
+NPM := npm --prefix web --no-audit --no-fund --loglevel=error
+WEB_DIST := src/shre/web/dist/index.html
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+	web/package.json web/package-lock.json web/vite.config.ts web/postcss.config.cjs \
+	web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+
+web/node_modules/.installed: web/package-lock.json
+	@command -v node >/dev/null || { echo "shre's web app needs Node.js 20+ (https://nodejs.org)"; exit 1; }
+	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' \
+		|| { echo "shre's web app needs Node.js 20+ (this is $$(node --version))"; exit 1; }
+	$(NPM) ci
+	@touch $@
+
+web-deps: web/node_modules/.installed
+
+$(WEB_DIST): $(WEB_SOURCES) web/node_modules/.installed
+	@echo "web: its sources changed; building the web app into src/shre/web/dist"
+	$(NPM) run build
+	@touch $@
+
+web: $(WEB_DIST)
+
+# The API's OpenAPI document as the web app's client is typed from it; a test fails when
+# the committed copy is stale.
+api-types: $(VENV)/.installed web/node_modules/.installed
+	$(BIN)/python -m shre.web.schema > web/openapi.json
+	$(NPM) run api
+
+browser:
+	@scripts/ensure-chromium.sh
+
+run: $(VENV)/.installed $(WEB_DIST)
 	$(BIN)/shre migrate
 	$(BIN)/shre ensure-admin
 	$(BIN)/shre serve
@@ -41,17 +78,25 @@ migrate: $(VENV)/.installed
 services:
 	@scripts/ensure-services.sh
 
-lint: $(VENV)/.installed-dev
+lint: $(VENV)/.installed-dev web/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(NPM) run typecheck
+	$(NPM) run lint
+	$(NPM) run api:check
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
-test: $(VENV)/.installed-dev services lint
+test: $(VENV)/.installed-dev services browser $(WEB_DIST) lint
+	$(NPM) run test
 	$(BIN)/pytest
+
+test-fast: $(VENV)/.installed-dev services $(WEB_DIST) lint
+	$(NPM) run test
+	$(BIN)/pytest -m "not slow and not browser"
 
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
@@ -60,4 +105,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis web/node_modules src/shre/web/dist

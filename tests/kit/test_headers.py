@@ -90,7 +90,12 @@ async def test_outside_the_api_the_headers_without_no_store(client: httpx.AsyncC
         assert response.status_code == 200
         assert_secured(response)
         assert "no-store" not in response.headers.get("cache-control", "")
-    assert_secured(await client.get("/nothing-here"))
+    assert_secured(await client.get("/api/v1/nothing-here"), csp=API_CSP)
+    # Any other path is the web app's: its page, with the app's own policy.
+    page = await client.get("/nothing-here")
+    csp = page.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'; script-src 'self'; style-src 'self'")
+    assert_secured(page, csp=csp)
 
 
 async def test_a_routes_own_cache_control_is_kept(

@@ -13,6 +13,7 @@ from typing import Final
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from shre.kit.errors import NotFound
 from shre.kit.headers import ui_csp
@@ -35,6 +36,23 @@ NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 see <a href="/docs">/docs</a>.</p></main></body></html>"""
 
 
+class AppPath(Convertor[str]):
+    """A path of the app's: any path whose first segment is not reserved. The page's
+    route does not even match the others, so a route added after it (and every API
+    path, known or not) is routed as if it were not there."""
+
+    regex = "(?!(?:" + "|".join(re.escape(r) for r in sorted(RESERVED)) + ")(?:/|$)).*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("app_path", AppPath())
+
+
 def _file(root: Path, relative: str) -> Path | None:
     if not _SAFE_PATH.match(relative):
         return None
@@ -42,8 +60,10 @@ def _file(root: Path, relative: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def spa_router(dist: Path = DIST) -> APIRouter:
-    """The routes that serve the SPA built into `dist`; included after every other."""
+def spa_router(dist: Path | None = None) -> APIRouter:
+    """The routes that serve the SPA built into `dist` (the package's build by default);
+    included after every other."""
+    dist = DIST if dist is None else dist
     router = APIRouter(include_in_schema=False)
     assets = dist / "assets"
 
@@ -54,10 +74,8 @@ def spa_router(dist: Path = DIST) -> APIRouter:
             raise NotFound("No such file of the web app", code="not_found")
         return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
 
-    @router.get("/{path:path}", response_model=None)
+    @router.get("/{path:app_path}", response_model=None)
     async def page(path: str) -> Response:
-        if path.split("/", 1)[0] in RESERVED:
-            raise NotFound("Not found", code="not_found")
         if "/" not in path and path != "index.html" and (found := _file(dist, path)):
             return FileResponse(found, headers={"Cache-Control": ROOT_FILE_CACHE})
         index = dist / "index.html"

@@ -68,10 +68,10 @@ export const session = {
 };
 
 async function withLock<T>(work: () => Promise<T>): Promise<T> {
-  if (typeof navigator !== "undefined" && "locks" in navigator) {
-    return navigator.locks.request(LOCK, work);
-  }
-  return work();
+  // Where the browser has no Web Locks (old ones), tabs may collide; the page still works.
+  const locks: LockManager | null | undefined =
+    typeof navigator === "undefined" ? undefined : navigator.locks;
+  return locks ? locks.request(LOCK, work) : work();
 }
 
 async function post(path: string, body?: unknown): Promise<Response> {
