@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Navigate, useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "./AuthContext";
+import { session } from "./session";
 
 /** Children only for a signed-in user with a known profile; otherwise the sign-in page,
  * or a page that says the session has ended. */
@@ -11,6 +12,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const { state, me } = useAuth();
   const location = useLocation();
   if (state === "signed_out") {
+    // After signing out on purpose, the next person starts from a plain sign-in page.
+    if (session.signedOutByUser) return <Navigate to="/login" replace />;
     const next = location.pathname + location.search;
     return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
   }

@@ -73,6 +73,12 @@ describe("the session", () => {
     expect(session.token).toBeNull();
   });
 
+  it("says a session ended when a page opens on a refused refresh token", async () => {
+    serve(() => json(401, { title: "Unauthorized", status: 401, detail: "Session revoked" }));
+    expect(await refresh()).toBe(false);
+    expect(session.state).toBe("expired");
+  });
+
   it("starts as 'signed_out' when there is no session to resume", async () => {
     serve(() => json(422, { title: "Unprocessable", status: 422, detail: "No refresh token" }));
     expect(await refresh()).toBe(false);

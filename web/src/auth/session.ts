@@ -23,6 +23,7 @@ let expiresAt = 0;
 let state: SessionState = "unknown";
 let timer: ReturnType<typeof setTimeout> | null = null;
 let inFlight: Promise<boolean> | null = null;
+let byUser = false; // the last sign-out was the user's (here or in another tab)
 const listeners = new Set<Listener>();
 const channel: BroadcastChannel | null =
   typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("shre-session");
@@ -42,6 +43,7 @@ function clear(next: SessionState): void {
 }
 
 function accept(answer: TokenAnswer): void {
+  byUser = false;
   accessToken = answer.access_token;
   expiresAt = Date.now() + answer.expires_in * 1000;
   if (timer !== null) clearTimeout(timer);
@@ -51,7 +53,10 @@ function accept(answer: TokenAnswer): void {
 }
 
 channel?.addEventListener("message", (event: MessageEvent<unknown>) => {
-  if (event.data === "signed_out") clear("signed_out");
+  if (event.data === "signed_out") {
+    byUser = true;
+    clear("signed_out");
+  }
 });
 
 export const session = {
@@ -60,6 +65,10 @@ export const session = {
   },
   get token(): string | null {
     return accessToken !== null && Date.now() < expiresAt ? accessToken : null;
+  },
+  /** Signed out on purpose: the next sign-in starts afresh, not where this one was. */
+  get signedOutByUser(): boolean {
+    return byUser;
   },
   subscribe(listener: Listener): () => void {
     listeners.add(listener);
@@ -83,6 +92,15 @@ async function post(path: string, body?: unknown): Promise<Response> {
   });
 }
 
+/** Read an answer to its end (one left unread holds its connection). */
+async function drain(response: Response): Promise<void> {
+  try {
+    await response.arrayBuffer();
+  } catch {
+    // nothing to read
+  }
+}
+
 /** Sign in; the answer's refresh token goes to the cookie only. Throws the response
  * when it is not 2xx (the caller maps it to words). */
 export async function signIn(email: string, password: string): Promise<Response> {
@@ -102,7 +120,10 @@ export function refresh(): Promise<boolean> {
         accept((await response.json()) as TokenAnswer);
         return true;
       }
-      clear(state === "signed_in" ? "expired" : "signed_out");
+      await drain(response);
+      // 401: a refresh token came and was refused (expired, revoked, replayed), so there
+      // was a session and it has ended; otherwise there was none to resume.
+      clear(state === "signed_in" || response.status === 401 ? "expired" : "signed_out");
       return false;
     } catch {
       // Offline: keep the state; a later request tries again.
@@ -117,8 +138,11 @@ export function refresh(): Promise<boolean> {
 /** Revoke the session on the server, forget the token here and in every tab. */
 export async function signOut(): Promise<void> {
   try {
-    await withLock(() => post("/logout"));
+    await withLock(async () => {
+      await drain(await post("/logout"));
+    });
   } finally {
+    byUser = true;
     clear("signed_out");
     channel?.postMessage("signed_out");
   }

@@ -17,6 +17,9 @@ export function Shell() {
   const [opened, { toggle, close }] = useDisclosure();
   const location = useLocation();
   const items = navFor(me.role);
+  const leave = () => {
+    void signOut();
+  };
 
   return (
     <AppShell
@@ -71,9 +74,7 @@ export function Shell() {
                 )}
                 <Menu.Item
                   leftSection={<IconLogout size={16} aria-hidden />}
-                  onClick={() => {
-                    void signOut();
-                  }}
+                  onClick={leave}
                 >
                   {t("auth.signOut")}
                 </Menu.Item>
@@ -102,9 +103,7 @@ export function Shell() {
             component="button"
             label={t("auth.signOut")}
             leftSection={<IconLogout size={18} aria-hidden />}
-            onClick={() => {
-              void signOut();
-            }}
+            onClick={leave}
           />
         </AppShell.Section>
       </AppShell.Navbar>

@@ -1,0 +1,116 @@
+"""One real shre server for the browser tests: its own PostgreSQL database, migrated and
+seeded by the `shre` command as an operator would, a Redis of its own, documents on
+local disk; one headless Chromium, a fresh browser context per page. All of it lives
+while this package's tests run (package scope), and is gone before the next package's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, demo_sign_ins, require_browser
+from tests.support.cli import Server, clean_env
+from tests.support.database import PG_ADMIN_URL, pg_admin
+from tests.support.servers import RedisServer, free_port, unavailable
+
+pytestmark = pytest.mark.browser
+
+
+@dataclass(frozen=True)
+class WebApp:
+    url: str
+    sign_ins: dict[str, tuple[str, str]]
+    log: Path
+
+    def credentials(self, role: str) -> tuple[str, str]:
+        return self.sign_ins[role]
+
+    def token(self, role: str) -> str:
+        email, password = self.sign_ins[role]
+        answer = httpx.post(
+            f"{self.url}/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["access_token"])
+
+    def api(self, role: str) -> httpx.Client:
+        """The API as this demo user, straight (to change what a page shows under it)."""
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1",
+            headers={"Authorization": f"Bearer {self.token(role)}"},
+            timeout=30,
+        )
+
+
+@pytest.fixture(scope="package")
+async def e2e_database() -> AsyncIterator[str]:
+    name = f"shre_e2e_{uuid.uuid4().hex[:10]}"
+    try:
+        await pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # any failure to reach it: skipped, or failed in CI
+        unavailable(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}")
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="package")
+def web_app(tmp_path_factory: pytest.TempPathFactory, e2e_database: str) -> Iterator[WebApp]:
+    require_browser()
+    workdir = tmp_path_factory.mktemp("e2e")
+    redis = RedisServer(workdir)
+    redis.start()
+    env = clean_env(
+        DATABASE_URL=e2e_database,
+        SHRE_ENV="development",
+        SHRE_VAR_DIR=str(workdir / "var"),
+        UPLOAD_DIR=str(workdir / "uploads"),
+        REDIS_ENABLED="true",
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis.port),
+        LOG_FORMAT="json",
+    )
+
+    def shre(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "shre", *args],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    shre("migrate")
+    sign_ins = demo_sign_ins(shre("seed-demo", "--employees", "120"))
+    server = Server(workdir, free_port(), env)
+    log = workdir / "server.log"
+    try:
+        yield WebApp(server.url, sign_ins, log)
+    finally:
+        log.write_text(server.stop())
+        redis.stop()
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    require_browser()
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
