@@ -7,6 +7,7 @@ import { createBrowserRouter, RouterProvider } from "react-router";
 import { ApiError } from "./api/errors";
 import { AuthProvider } from "./auth/AuthContext";
 import { RequireAuth } from "./auth/RequireAuth";
+import { PageLoader } from "./components/PageLoader";
 import { RouteError } from "./components/RouteError";
 import { Shell } from "./layout/Shell";
 import { memoryColorScheme, styleNonce, theme } from "./theme";
@@ -27,6 +28,7 @@ const queryClient = new QueryClient({
 const router = createBrowserRouter([
   {
     path: "/login",
+    hydrateFallbackElement: <PageLoader />,
     lazy: async () => ({ Component: (await import("./pages/LoginPage")).LoginPage }),
   },
   {
@@ -36,6 +38,7 @@ const router = createBrowserRouter([
       </RequireAuth>
     ),
     errorElement: <RouteError />,
+    hydrateFallbackElement: <PageLoader />,
     children: [
       {
         index: true,

@@ -7,7 +7,8 @@ export const nav = {
   users: "Users",
   audit: "Audit",
   openNavigation: "Open navigation",
-  searchPeople: "Search people",
+  // Not "Search": that name belongs to each list's own search box (DESIGN §4).
+  searchPeople: "Find a person",
   searchPeopleHint: "Name, email or employee number",
   searchShortcut: "Ctrl+K",
   noPeopleFound: "Nobody found",
