@@ -1,19 +1,18 @@
 import type { nav as en } from "../en/nav";
 import type { Shape } from "../shape";
 
-// TODO-DE
 export const nav: Shape<typeof en> = {
-  dashboard: "Dashboard",
-  employees: "Employees",
-  departments: "Departments",
-  documents: "Documents",
-  reports: "Reports",
-  users: "Users",
-  audit: "Audit",
-  openNavigation: "Open navigation",
-  searchPeople: "Search people",
-  searchPeopleHint: "Name, email or employee number",
-  searchShortcut: "Ctrl+K",
-  noPeopleFound: "Nobody found",
-  myProfile: "My profile",
+  dashboard: "Übersicht",
+  employees: "Mitarbeitende",
+  departments: "Abteilungen",
+  documents: "Dokumente",
+  reports: "Berichte",
+  users: "Benutzer",
+  audit: "Protokoll",
+  openNavigation: "Navigation öffnen",
+  searchPeople: "Person finden",
+  searchPeopleHint: "Name, E-Mail oder Personalnummer",
+  searchShortcut: "Strg+K",
+  noPeopleFound: "Niemand gefunden",
+  myProfile: "Mein Profil",
 };

@@ -12,6 +12,7 @@ import { isStaff, useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
+import { ListFilters } from "../../components/ListFilters";
 import { formatDate, formatMoney } from "../../lib/format";
 import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
 import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
@@ -96,6 +97,9 @@ export function EmployeesPage() {
       render: (row) => formatMoney(row.salary, row.salary_currency),
     });
   }
+  const activeFilters = ["department_id", "status", "employment_type", "manager_id"].filter(
+    (key) => filters[key] !== undefined,
+  ).length;
   const exportQuery = { ...query, page: null, page_size: null, ssn: null };
 
   return (
@@ -111,19 +115,19 @@ export function EmployeesPage() {
           )}
         </Group>
       </Group>
-      <Group align="end" gap="sm">
-        <TextInput
-          label={t("common.search")}
-          placeholder={t("employees.searchPlaceholder")}
-          leftSection={<IconSearch size={16} aria-hidden />}
-          value={search}
-          onChange={(event) => {
-            setSearch(event.currentTarget.value);
-            setQuery(event.currentTarget.value);
-          }}
-          w={{ base: "100%", sm: 260 }}
-          type="search"
-        />
+      <TextInput
+        label={t("common.search")}
+        placeholder={t("employees.searchPlaceholder")}
+        leftSection={<IconSearch size={16} aria-hidden />}
+        value={search}
+        onChange={(event) => {
+          setSearch(event.currentTarget.value);
+          setQuery(event.currentTarget.value);
+        }}
+        w={{ base: "100%", sm: 320 }}
+        type="search"
+      />
+      <ListFilters active={activeFilters}>
         <Select
           label={t("employees.field.department_id")}
           placeholder={t("employees.anyDepartment")}
@@ -197,7 +201,7 @@ export function EmployeesPage() {
             mb={8}
           />
         )}
-      </Group>
+      </ListFilters>
       {employees.isError && <ErrorMessage error={employees.error} />}
       <DataTable<Employee>
         withTableBorder
