@@ -216,7 +216,12 @@ function EmployeeForm({ mode, initial, id, name, etag, onReload }: FormProps) {
     void navigate(back);
   };
 
-  const input = (field: FormField) => ({ id: `employee-${field}`, ...form.getInputProps(field) });
+  // Descriptions below the inputs, so the inputs of a row line up.
+  const input = (field: FormField) => ({
+    id: `employee-${field}`,
+    inputWrapperOrder: ["label", "input", "description", "error"] as ("label" | "input" | "description" | "error")[],
+    ...form.getInputProps(field),
+  });
   const label = (field: FormField) => t(`employees.field.${field}`);
 
   return (
