@@ -104,7 +104,8 @@ export const employees = {
     change: "Change",
     effective: "Effective from",
     recorded: "Recorded",
-    salaryHidden: "Salary amounts are hidden: use Show in the Profile tab's personal and pay section.",
+    salaryHidden: "Salary amounts are hidden.",
+    salaryShown: "Salary amounts are shown until you leave this page.",
   },
   documents: {
     open: "Open in Documents",

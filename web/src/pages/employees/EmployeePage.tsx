@@ -159,7 +159,7 @@ function EmployeeView({ id }: { id: string }) {
           />
         </Tabs.Panel>
         <Tabs.Panel value="history" pt="md">
-          <HistoryTab id={id} record={record} showValues={showValues} />
+          <HistoryTab id={id} record={record} showValues={showValues} onShowValues={setShowValues} />
         </Tabs.Panel>
         <Tabs.Panel value="documents" pt="md">
           <DocumentsTab id={id} />
@@ -481,7 +481,17 @@ function RevealItem({
 }
 
 // --- history ---------------------------------------------------------------------------
-function HistoryTab({ id, record, showValues }: { id: string; record: Employee; showValues: boolean }) {
+function HistoryTab({
+  id,
+  record,
+  showValues,
+  onShowValues,
+}: {
+  id: string;
+  record: Employee;
+  showValues: boolean;
+  onShowValues: (show: boolean) => void;
+}) {
   const { t } = useTranslation();
   const departments = useDepartments();
   const names = departmentNames(departments.data);
@@ -515,10 +525,23 @@ function HistoryTab({ id, record, showValues }: { id: string; record: Employee; 
 
   return (
     <Stack gap="xs">
-      {history.data.some((change) => change.field === "salary") && !showValues && (
-        <Text size="xs" c="dimmed">
-          {t("employees.history.salaryHidden")}
-        </Text>
+      {history.data.some((change) => change.field === "salary") && (
+        <Group gap="xs">
+          <Text size="xs" c="dimmed">
+            {showValues ? t("employees.history.salaryShown") : t("employees.history.salaryHidden")}
+          </Text>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            leftSection={showValues ? <IconEyeOff size={14} aria-hidden /> : <IconEye size={14} aria-hidden />}
+            aria-pressed={showValues}
+            onClick={() => {
+              onShowValues(!showValues);
+            }}
+          >
+            {showValues ? t("employees.hideValues") : t("employees.showValues")}
+          </Button>
+        </Group>
       )}
       <Table.ScrollContainer minWidth={640}>
         <Table striped withTableBorder verticalSpacing="xs">
