@@ -75,6 +75,10 @@ function EmployeeView({ id }: { id: string }) {
   const wanted = params.get("tab") as Tab | null;
   const tab: Tab = wanted !== null && tabs.includes(wanted) ? wanted : "profile";
   const name = fullName(record);
+  // Who may upload for this person (DESIGN §4): hr/admin, the person, a manager over their
+  // subtree (whose employment fields the API shows them). The API decides; this only
+  // leaves out a button that could not work.
+  const mayUpload = staff || self || (me.role === "manager" && "status" in record);
 
   return (
     <Stack>
@@ -98,7 +102,8 @@ function EmployeeView({ id }: { id: string }) {
                 {t("employees.selfServiceTitle")}
               </Button>
             )}
-            <Button
+            {mayUpload && (
+              <Button
               component={Link}
               to={`/documents?employee_id=${id}&upload=1`}
               variant="default"
@@ -106,6 +111,7 @@ function EmployeeView({ id }: { id: string }) {
             >
               {t("employees.uploadDocument")}
             </Button>
+            )}
             {staff && record.status !== "terminated" && (
               <Button
                 variant="outline"
@@ -230,7 +236,7 @@ function HeaderCard({ record, actions }: { record: Employee; actions: ReactNode 
             {record.status && <StatusBadge status={record.status} />}
           </Group>
           {record.job_title && <Text c="dimmed">{record.job_title}</Text>}
-          <Group gap="lg" mt={4}>
+          <Group mt={4} style={{ rowGap: 4, columnGap: 24 }}>
             <Text size="sm">
               <Text span c="dimmed" size="sm">
                 {t("employees.field.department_id")}:{" "}
