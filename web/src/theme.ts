@@ -1,3 +1,4 @@
+import { setNonce } from "get-nonce";
 import { createTheme, type MantineColorSchemeManager, type MantineColorScheme } from "@mantine/core";
 
 // The library's default theme: one accent colour (blue).
@@ -5,6 +6,9 @@ export const theme = createTheme({});
 
 const nonce =
   document.querySelector<HTMLMetaElement>('meta[name="shre-style-nonce"]')?.content ?? "";
+
+// The scroll lock of modals and drawers (react-remove-scroll) writes a style element too.
+setNonce(nonce);
 
 /** The nonce the server gave this page for the style elements the library writes (its
  * CSP allows no other inline style). */
