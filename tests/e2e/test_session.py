@@ -63,9 +63,7 @@ def test_sign_in_keeps_tokens_out_of_reach_and_sign_out_leaves_nothing(
     assert watched.csp_refusals() == []
 
 
-def test_wrong_password_and_throttling_are_said_in_words(
-    web_app: WebApp, browser: Browser
-) -> None:
+def test_wrong_password_and_throttling_are_said_in_words(web_app: WebApp, browser: Browser) -> None:
     page = new_page(browser, web_app.url).page
     page.goto("/login")
     email = "nobody-" + "x" * 8 + "@demo.shre.example"

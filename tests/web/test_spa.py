@@ -4,6 +4,7 @@ docs' and health's paths never answered with the page."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -35,6 +36,8 @@ def dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "index.html").write_text(INDEX)
     (root / "assets" / "app-1a2b3c.js").write_text("console.log('app')")
     (root / "assets" / "app-1a2b3c.css").write_text("body{}")
+    (root / "assets" / "app-1a2b3c.js.gz").write_bytes(gzip.compress(b"console.log('app')"))
+    (root / "assets" / "app-1a2b3c.js.br").write_bytes(b"brotli bytes")
     (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     (tmp_path / "secret.txt").write_text("outside the build")
     monkeypatch.setattr(web, "DIST", root)
@@ -85,6 +88,21 @@ async def test_hashed_assets_are_immutable_and_other_files_cached_briefly(
     assert script.headers["content-type"].startswith("text/javascript")
     assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert_secured(script, csp=UI_CSP)
+    for accept, encoding in (
+        ("gzip, deflate", "gzip"),
+        ("gzip, br", "br"),
+        ("br;q=0, gzip", "gzip"),
+    ):
+        packed = await spa.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": accept})
+        assert packed.headers["content-encoding"] == encoding, accept
+        assert packed.headers["content-type"].startswith("text/javascript")
+        assert packed.headers["vary"] == "Accept-Encoding"
+        assert packed.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = await spa.get("/assets/app-1a2b3c.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == "console.log('app')"
+    # The compressed copies are not files of their own.
+    assert (await spa.get("/assets/app-1a2b3c.js.gz")).status_code == 404
     style = await spa.get("/assets/app-1a2b3c.css")
     assert style.headers["content-type"].startswith("text/css")
     icon = await spa.get("/favicon.svg")
@@ -147,9 +165,7 @@ async def test_health_and_docs_are_not_the_page(spa: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-async def test_an_unbuilt_app_says_how_to_build_it(
-    spa: httpx.AsyncClient, dist: Path
-) -> None:
+async def test_an_unbuilt_app_says_how_to_build_it(spa: httpx.AsyncClient, dist: Path) -> None:
     (dist / "index.html").unlink()
     page = await spa.get("/employees")
     assert page.status_code == 503

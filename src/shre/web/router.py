@@ -1,4 +1,5 @@
-"""The SPA's files (CONTRACT.md §4): `/assets/*` are content-hashed, so cached for a year;
+"""The SPA's files (CONTRACT.md §4): `/assets/*` are content-hashed, so cached for a year,
+and sent compressed (brotli or gzip, made once at build time) where the browser accepts;
 every other path that is not the API's, the docs', health's or metrics' is a route of the
 app and gets `index.html` (never cached: it names the current assets), with a fresh
 nonce for the style elements the app writes (its CSP allows no other inline style). Nothing outside
@@ -6,12 +7,13 @@ nonce for the style elements the app writes (its CSP allows no other inline styl
 
 from __future__ import annotations
 
+import mimetypes
 import re
 import secrets
 from pathlib import Path
 from typing import Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 
@@ -53,6 +55,20 @@ class AppPath(Convertor[str]):
 register_url_convertor("app_path", AppPath())
 
 
+def _accepted(header: str) -> set[str]:
+    """The content codings an Accept-Encoding header accepts (q=0 refuses one)."""
+    accepted = set()
+    for item in header.split(","):
+        coding, _, params = item.strip().partition(";")
+        q = params.strip().removeprefix("q=").strip() if params.strip().startswith("q=") else "1"
+        try:
+            if float(q) > 0:
+                accepted.add(coding.strip().lower())
+        except ValueError:
+            continue
+    return accepted
+
+
 def _file(root: Path, relative: str) -> Path | None:
     if not _SAFE_PATH.match(relative):
         return None
@@ -68,11 +84,19 @@ def spa_router(dist: Path | None = None) -> APIRouter:
     assets = dist / "assets"
 
     @router.get("/assets/{name:path}")
-    async def asset(name: str) -> FileResponse:
+    async def asset(name: str, request: Request) -> FileResponse:
         path = _file(assets, name)
-        if path is None:
+        if path is None or path.suffix in (".gz", ".br"):
             raise NotFound("No such file of the web app", code="not_found")
-        return FileResponse(path, headers={"Cache-Control": IMMUTABLE})
+        headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+        media_type = mimetypes.guess_type(path.name)[0]
+        accepted = _accepted(request.headers.get("accept-encoding", ""))
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            packed = path.with_name(path.name + suffix)
+            if encoding in accepted and packed.is_file():
+                headers["Content-Encoding"] = encoding
+                return FileResponse(packed, media_type=media_type, headers=headers)
+        return FileResponse(path, media_type=media_type, headers=headers)
 
     @router.get("/{path:app_path}", response_model=None)
     async def page(path: str) -> Response:

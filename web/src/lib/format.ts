@@ -1,8 +1,12 @@
 // Dates, numbers and money through Intl in the browser's locale (UI.md).
 import i18n from "../i18n";
 
+/** The browser's own locale (en-GB writes 1 Apr 2024) when it is of the page's language;
+ * else the language itself. */
 function locale(): string {
-  return i18n.language;
+  const language = i18n.language;
+  const preferred = typeof navigator === "undefined" ? [] : navigator.languages;
+  return preferred.find((tag) => tag.toLowerCase().split("-")[0] === language) ?? language;
 }
 
 /** A calendar date ("2025-03-01") as the locale writes it; never shifted by time zone. */
