@@ -3,7 +3,7 @@ import type { Shape } from "../shape";
 
 export const audit: Shape<typeof en> = {
   title: "Audit",
-  verifyIntact: "Das Audit-Protokoll ist unversehrt: {{count}} Ereignisse geprüft.",
+  verifyIntact: "Das Audit-Protokoll ist unversehrt: {{checked}} Ereignisse geprüft.",
   verifyBroken: "Das Audit-Protokoll wurde manipuliert",
   verifyBrokenAt: "Das erste fehlerhafte Ereignis ist Nummer {{seq}} ({{id}}).",
   verifyBrokenNoEvent:

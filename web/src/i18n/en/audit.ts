@@ -1,6 +1,6 @@
 export const audit = {
   title: "Audit",
-  verifyIntact: "The audit log is intact: {{count}} events checked.",
+  verifyIntact: "The audit log is intact: {{checked}} events checked.",
   verifyBroken: "The audit log has been tampered with",
   verifyBrokenAt: "The first bad event is number {{seq}} ({{id}}).",
   verifyBrokenNoEvent: "No single event is at fault (a forged checkpoint or head, or the newest events removed).",

@@ -33,9 +33,9 @@ describe("countThisMonth", () => {
     const pages = [["2027-01-02", "2026-12-30"], ["2026-12-15", "2026-12-01"], ["2026-11-30", "2026-11-02"], ["x"]];
     const asked: number[] = [];
     const count = await countThisMonth(
-      async (page) => {
+      (page) => {
         asked.push(page);
-        return { items: (pages[page - 1] ?? []).map((d) => ({ d })) };
+        return Promise.resolve({ items: (pages[page - 1] ?? []).map((d) => ({ d })) });
       },
       (row) => row.d,
       monthRange("2026-12-05"),

@@ -62,7 +62,7 @@ const STATES: readonly string[] = ["ok", "degraded", "down"];
 /** /readyz's answer (200 `{status, checks}`, or a 503 problem with `checks`) per check. */
 export function readiness(status: number, body: unknown): Readiness {
   const raw =
-    typeof body === "object" && body !== null && "checks" in body ? (body as { checks: unknown }).checks : null;
+    typeof body === "object" && body !== null && "checks" in body ? body.checks : null;
   const checks: Readiness["checks"] = [];
   if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
     for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {

@@ -118,7 +118,7 @@ function DialogBody({ dialog, onClose }: { dialog: OpenDialog; onClose: () => vo
               data={ROLES.map((r) => ({ value: r, label: `${t(`users.role.${r}`)} — ${t(`users.roleHint.${r}`)}` }))}
               value={role}
               onChange={(value) => {
-                if (value !== null) setRole(value as Role);
+                if (value !== null) setRole(value);
               }}
               error={fieldError}
               data-autofocus

@@ -18,7 +18,7 @@ export type PasswordRule = "length" | "notEmail" | "variety";
 
 /** Each rule and whether `password` keeps it. */
 export function passwordRules(password: string, email: string): { rule: PasswordRule; ok: boolean }[] {
-  const chars = [...password];
+  const chars = Array.from(password); // code points, as the API counts
   const folded = fold(password);
   const address = fold(email);
   const local = address.split("@", 1)[0] ?? "";
