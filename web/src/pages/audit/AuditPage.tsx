@@ -1,3 +1,6 @@
+// The table's styles (main.tsx does not load them yet).
+import "mantine-datatable/styles.css";
+
 import {
   Alert,
   Autocomplete,
@@ -28,7 +31,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
-import { api, unwrap } from "../../api/client";
+import { api, ApiError, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { formatDateTime, formatNumber } from "../../lib/format";
@@ -180,10 +183,11 @@ export function AuditPage() {
 
   const columns: DataTableColumn<AuditEvent>[] = [
     { accessor: "at", title: t("audit.field.at"), sortable: true, noWrap: true, render: (e) => formatDateTime(e.at) },
-    { accessor: "actor_id", title: t("audit.field.actor"), render: (e) => <ActorName id={e.actor_id} /> },
+    { accessor: "actor_id", title: t("audit.field.actor"), noWrap: true, render: (e) => <ActorName id={e.actor_id} /> },
     {
       accessor: "actor_role",
       title: t("audit.field.actor_role"),
+      noWrap: true,
       render: (e) => (e.actor_role ? t(`users.role.${e.actor_role}`, { defaultValue: e.actor_role }) : "—"),
     },
     { accessor: "action", title: t("audit.field.action"), sortable: true, render: (e) => <Code>{e.action}</Code> },
@@ -193,9 +197,19 @@ export function AuditPage() {
       title: t("audit.field.fields"),
       render: (e) => (e.fields.length ? e.fields.join(", ") : "—"),
     },
-    { accessor: "outcome", title: t("audit.field.outcome"), render: (e) => <OutcomeBadge outcome={e.outcome} /> },
-    { accessor: "client_ip", title: t("audit.field.client_ip"), render: (e) => e.client_ip ?? "—" },
+    { accessor: "outcome", title: t("audit.field.outcome"), width: 130, render: (e) => <OutcomeBadge outcome={e.outcome} /> },
+    { accessor: "client_ip", title: t("audit.field.client_ip"), noWrap: true, render: (e) => e.client_ip ?? "—" },
   ];
+
+  if (events.error instanceof ApiError && events.error.status === 403) {
+    // Not an admin: the API says so, once.
+    return (
+      <Stack>
+        <Title order={1}>{t("audit.title")}</Title>
+        <ErrorMessage error={events.error} />
+      </Stack>
+    );
+  }
 
   return (
     <Stack>

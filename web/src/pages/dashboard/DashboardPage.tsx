@@ -1,6 +1,5 @@
 import "@mantine/charts/styles.css";
 
-import { BarChart } from "@mantine/charts";
 import {
   Alert,
   Anchor,
@@ -24,6 +23,7 @@ import {
   IconInfoCircle,
 } from "@tabler/icons-react";
 import { useQueries, useQuery } from "@tanstack/react-query";
+import { lazy, Suspense } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
@@ -37,6 +37,7 @@ import { DashCard, Figure } from "./Cards";
 import { chartRows, countThisMonth, monthRange, readiness, type CheckState } from "./dashboardLogic";
 
 const PAGE = 100;
+const DepartmentChart = lazy(() => import("./DepartmentChart"));
 
 function monthName(isoDate: string): string {
   const [y, m] = isoDate.split("-").map(Number);
@@ -202,20 +203,9 @@ function ByDepartment() {
                 </Alert>
               )}
               {rows.length > 0 && (
-                <BarChart
-                  h={Math.max(180, rows.length * 36 + 60)}
-                  data={rows}
-                  dataKey="department"
-                  orientation="vertical"
-                  series={[{ name: "headcount", label: t("dashboard.people"), color: "blue.6" }]}
-                  xAxisLabel={t("dashboard.people")}
-                  yAxisLabel={t("dashboard.department")}
-                  yAxisProps={{ width: 130 }}
-                  valueFormatter={(v) => formatNumber(v)}
-                  withBarValueLabel
-                  gridAxis="x"
-                  aria-hidden
-                />
+                <Suspense fallback={<Skeleton height={Math.max(180, rows.length * 36 + 60)} />}>
+                  <DepartmentChart rows={rows} />
+                </Suspense>
               )}
               <Table.ScrollContainer minWidth={240}>
                 <Table striped withTableBorder fz="sm">

@@ -1,3 +1,6 @@
+// The table's styles (main.tsx does not load them yet).
+import "mantine-datatable/styles.css";
+
 import { ActionIcon, Badge, Button, Group, Menu, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedCallback, useDisclosure } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
@@ -19,7 +22,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
-import { api, unwrap } from "../../api/client";
+import { api, ApiError, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { formatDateTime } from "../../lib/format";
@@ -161,6 +164,7 @@ export function UsersPage() {
       accessor: "full_name",
       title: t("users.field.full_name"),
       sortable: true,
+      noWrap: true,
       render: (row) => (
         <Text size="sm" fw={500}>
           {row.full_name}
@@ -172,7 +176,7 @@ export function UsersPage() {
         </Text>
       ),
     },
-    { accessor: "email", title: t("users.field.email"), sortable: true },
+    { accessor: "email", title: t("users.field.email"), sortable: true, noWrap: true },
     { accessor: "role", title: t("users.field.role"), sortable: true, render: (row) => <RoleBadge role={row.role} /> },
     { accessor: "is_active", title: t("users.field.is_active"), render: (row) => <ActiveBadge active={row.is_active} /> },
     {
@@ -191,6 +195,7 @@ export function UsersPage() {
       accessor: "last_login_at",
       title: t("users.field.last_login_at"),
       sortable: true,
+      noWrap: true,
       render: (row) => (row.last_login_at ? formatDateTime(row.last_login_at) : t("users.never")),
     },
     {
@@ -239,6 +244,16 @@ export function UsersPage() {
       ),
     },
   ];
+
+  if (users.error instanceof ApiError && users.error.status === 403) {
+    // Not an admin: the API says so, once.
+    return (
+      <Stack>
+        <Title order={1}>{t("users.title")}</Title>
+        <ErrorMessage error={users.error} />
+      </Stack>
+    );
+  }
 
   return (
     <Stack>
