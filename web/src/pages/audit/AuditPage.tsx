@@ -128,7 +128,7 @@ function OutcomeBadge({ outcome }: { outcome: string }) {
   const { t } = useTranslation();
   const look = outcome in OUTCOME ? OUTCOME[outcome as keyof typeof OUTCOME] : { color: "gray", Icon: IconAlertTriangle };
   return (
-    <Badge variant="light" color={look.color} leftSection={<look.Icon size={12} aria-hidden />}>
+    <Badge variant="light" style={{ minWidth: "max-content" }} color={look.color} leftSection={<look.Icon size={12} aria-hidden />}>
       {t(`audit.outcome.${outcome}`, { defaultValue: outcome })}
     </Badge>
   );
@@ -197,7 +197,7 @@ export function AuditPage() {
       title: t("audit.field.fields"),
       render: (e) => (e.fields.length ? e.fields.join(", ") : "—"),
     },
-    { accessor: "outcome", title: t("audit.field.outcome"), width: 130, render: (e) => <OutcomeBadge outcome={e.outcome} /> },
+    { accessor: "outcome", title: t("audit.field.outcome"), render: (e) => <OutcomeBadge outcome={e.outcome} /> },
     { accessor: "client_ip", title: t("audit.field.client_ip"), noWrap: true, render: (e) => e.client_ip ?? "—" },
   ];
 

@@ -385,7 +385,7 @@ function Health() {
             return (
               <Group key={name} justify="space-between" gap="xs">
                 <Text size="sm">{t(`dashboard.check.${name}`, { defaultValue: name })}</Text>
-                <Badge variant="light" color={look.color} leftSection={<look.Icon size={12} aria-hidden />}>
+                <Badge variant="light" style={{ minWidth: "max-content" }} color={look.color} leftSection={<look.Icon size={12} aria-hidden />}>
                   {t(`dashboard.state.${state}`)}
                 </Badge>
               </Group>

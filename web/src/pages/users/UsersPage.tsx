@@ -40,7 +40,7 @@ const ROLE_COLOR: Record<Role, string> = { admin: "grape", hr: "blue", manager: 
 export function RoleBadge({ role }: { role: Role }) {
   const { t } = useTranslation();
   return (
-    <Badge variant="light" color={ROLE_COLOR[role]}>
+    <Badge variant="light" style={{ minWidth: "max-content" }} color={ROLE_COLOR[role]}>
       {t(`users.role.${role}`)}
     </Badge>
   );
@@ -50,7 +50,7 @@ function ActiveBadge({ active }: { active: boolean }) {
   const { t } = useTranslation();
   const Icon = active ? IconCircleCheck : IconCircleX;
   return (
-    <Badge variant="light" color={active ? "green" : "gray"} leftSection={<Icon size={12} aria-hidden />}>
+    <Badge variant="light" style={{ minWidth: "max-content" }} color={active ? "green" : "gray"} leftSection={<Icon size={12} aria-hidden />}>
       {active ? t("users.state.active") : t("users.state.inactive")}
     </Badge>
   );
@@ -166,22 +166,27 @@ export function UsersPage() {
       sortable: true,
       noWrap: true,
       render: (row) => (
-        <Text size="sm" fw={500}>
-          {row.full_name}
-          {row.id === me.id && (
-            <Text span size="xs" c="dimmed">
-              {` (${t("users.you")})`}
-            </Text>
-          )}
-        </Text>
+        <div>
+          <Text size="sm" fw={500}>
+            {row.full_name}
+            {row.id === me.id && (
+              <Text span size="xs" c="dimmed">
+                {` (${t("users.you")})`}
+              </Text>
+            )}
+          </Text>
+          <Text size="xs" c="dimmed">
+            {row.email}
+          </Text>
+        </div>
       ),
     },
-    { accessor: "email", title: t("users.field.email"), sortable: true, noWrap: true },
     { accessor: "role", title: t("users.field.role"), sortable: true, render: (row) => <RoleBadge role={row.role} /> },
     { accessor: "is_active", title: t("users.field.is_active"), render: (row) => <ActiveBadge active={row.is_active} /> },
     {
       accessor: "employee_id",
       title: t("users.field.employee_id"),
+      noWrap: true,
       render: (row) =>
         row.employee_id ? (
           <LinkedEmployee id={row.employee_id} />
