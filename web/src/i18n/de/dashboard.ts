@@ -14,6 +14,7 @@ export const dashboard: Shape<typeof en> = {
   expiring: "Dokumente, die in 30 Tagen ablaufen",
   expiringHint: "Einschließlich bereits abgelaufener Dokumente",
   expiresOn: "Läuft ab am {{date}}",
+  expiredOn: "Abgelaufen am {{date}}",
   expiringNone: "In den nächsten 30 Tagen läuft kein Dokument ab.",
   byDepartment: "Mitarbeiterzahl nach Abteilung",
   byDepartmentHint: "Jede Abteilung zählt ihre Unterabteilungen mit.",

@@ -11,6 +11,7 @@ export const dashboard = {
   expiring: "Documents expiring in 30 days",
   expiringHint: "Including documents already expired",
   expiresOn: "Expires {{date}}",
+  expiredOn: "Expired {{date}}",
   expiringNone: "No document expires in the next 30 days.",
   byDepartment: "Headcount by department",
   byDepartmentHint: "Each department counts its sub-departments too.",

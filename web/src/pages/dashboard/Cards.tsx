@@ -28,7 +28,7 @@ export function DashCard<T>({
             {title}
           </Title>
           {link && (
-            <Anchor component={Link} to={link.to} size="sm">
+            <Anchor component={Link} to={link.to} size="sm" style={{ whiteSpace: "nowrap" }}>
               {link.label}
             </Anchor>
           )}

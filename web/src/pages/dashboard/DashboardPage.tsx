@@ -139,10 +139,15 @@ function Expiring() {
                   <Text size="sm" truncate="end">
                     {doc.title || doc.filename}
                   </Text>
-                  <Text size="xs" c={doc.expires_on && doc.expires_on < today() ? "red" : "dimmed"}>
-                    {doc.expires_on && doc.expires_on < today() && <IconAlertTriangle size={12} aria-hidden />}{" "}
-                    {t("dashboard.expiresOn", { date: formatDate(doc.expires_on) })}
-                  </Text>
+                  {doc.expires_on && doc.expires_on < today() ? (
+                    <Text size="xs" c="red.8">
+                      <IconAlertTriangle size={12} aria-hidden /> {t("dashboard.expiredOn", { date: formatDate(doc.expires_on) })}
+                    </Text>
+                  ) : (
+                    <Text size="xs" c="dimmed">
+                      {t("dashboard.expiresOn", { date: formatDate(doc.expires_on) })}
+                    </Text>
+                  )}
                 </List.Item>
               ))}
             </List>
