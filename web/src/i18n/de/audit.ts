@@ -1,7 +1,50 @@
 import type { audit as en } from "../en/audit";
 import type { Shape } from "../shape";
 
-// TODO-DE
 export const audit: Shape<typeof en> = {
   title: "Audit",
+  verifyIntact: "Das Audit-Protokoll ist unversehrt: {{checked}} Ereignisse geprüft.",
+  verifyBroken: "Das Audit-Protokoll wurde manipuliert",
+  verifyBrokenAt: "Das erste fehlerhafte Ereignis ist Nummer {{seq}} ({{id}}).",
+  verifyBrokenNoEvent:
+    "Kein einzelnes Ereignis ist schuld (ein gefälschter Prüfpunkt oder Kopf, oder die neuesten Ereignisse wurden entfernt).",
+  verifyReason: "Grund: {{reason}}",
+  verifyAgain: "Erneut prüfen",
+  verifying: "Das Audit-Protokoll wird geprüft …",
+  empty: "Keine passenden Ereignisse.",
+  system: "System",
+  unknownUser: "Unbekannter Benutzer ({{id}})",
+  anyActor: "Alle",
+  anyAction: "Jede Aktion",
+  anyTarget: "Jeder Typ",
+  actionHint: "z. B. auth.login, oder auth.* für einen ganzen Bereich",
+  records_one: "und {{count}} Datensatz",
+  records_other: "und {{count}} Datensätze",
+  field: {
+    at: "Zeit",
+    actor: "Handelnde Person",
+    actor_role: "Rolle",
+    action: "Aktion",
+    target: "Ziel",
+    target_type: "Zieltyp",
+    target_id: "Ziel-ID",
+    fields: "Felder",
+    outcome: "Ergebnis",
+    client_ip: "Client-IP",
+    since: "Von",
+    until: "Bis",
+  },
+  outcome: {
+    success: "Erfolg",
+    failure: "Fehlschlag",
+    denied: "Verweigert",
+  },
+  targetType: {
+    employee: "Mitarbeiter",
+    user: "Benutzer",
+    document: "Dokument",
+    department: "Abteilung",
+    master_key: "Hauptschlüssel",
+    audit_checkpoint: "Audit-Prüfpunkt",
+  },
 };
