@@ -1,5 +1,4 @@
 // The table's styles (main.tsx does not load them yet).
-import "mantine-datatable/styles.css";
 
 import {
   Alert,

@@ -1,5 +1,4 @@
 // The table's styles (main.tsx does not load them yet).
-import "mantine-datatable/styles.css";
 
 import { ActionIcon, Badge, Button, Group, Menu, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedCallback, useDisclosure } from "@mantine/hooks";
