@@ -142,6 +142,12 @@ describe("upload", () => {
     expect(describeUploadError(error, t)).toBe("The file is larger than the limit of 25 MB.");
   });
 
+  it("maps the server's body-size 413 to the file limit in MB", async () => {
+    FakeXhr.replies.push(problem(413, "The request body exceeds the limit of 26476544 bytes", { code: "body_too_large" }));
+    const error = await failure(upload("/api/v1/documents", new FormData()));
+    expect(describeUploadError(error, t)).toBe("The file is larger than the limit of 25 MB.");
+  });
+
   it("says 413 in words even without a problem body (a proxy's answer)", async () => {
     FakeXhr.replies.push({ status: 413, headers: "content-type: text/html\r\n" });
     const error = await failure(upload("/api/v1/documents", new FormData()));
@@ -188,6 +194,9 @@ describe("upload", () => {
 describe("limitMegabytes", () => {
   it("reads the limit from the detail", () => {
     expect(limitMegabytes("The file exceeds the upload limit of 100 MB; nothing was stored")).toBe(100);
+    expect(limitMegabytes("The request body exceeds the limit of 1310720 bytes")).toBe(1);
+    expect(limitMegabytes("The request body exceeds the limit of 52690944 bytes")).toBe(50);
+    expect(limitMegabytes("The request body exceeds the limit of 1000 bytes")).toBeNull();
     expect(limitMegabytes("too large")).toBeNull();
   });
 });

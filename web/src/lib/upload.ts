@@ -100,10 +100,16 @@ export async function upload<T>(url: string, form: FormData, options: UploadOpti
   throw uploadError(answer);
 }
 
-/** The size limit in MB a 413 problem names ("… the upload limit of 25 MB …"), if any. */
+/** The size limit in MB a 413 problem names: the storage's "… the upload limit of 25 MB …",
+ * or the server's body check "… the limit of 26476544 bytes" (the file limit plus a
+ * little room for the form's other fields, so whole MiB are the file's limit). */
 export function limitMegabytes(detail: string): number | null {
-  const match = /(\d+(?:[.,]\d+)?)\s*MB/i.exec(detail);
-  return match?.[1] === undefined ? null : Number(match[1].replace(",", "."));
+  const mb = /(\d+(?:[.,]\d+)?)\s*MB\b/i.exec(detail);
+  if (mb?.[1] !== undefined) return Number(mb[1].replace(",", "."));
+  const bytes = /(\d+)\s*bytes\b/i.exec(detail);
+  if (bytes?.[1] === undefined) return null;
+  const whole = Math.floor(Number(bytes[1]) / (1024 * 1024));
+  return whole >= 1 ? whole : null;
 }
 
 /** What to tell a user whose upload failed, in words. */

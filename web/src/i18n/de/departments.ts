@@ -32,8 +32,8 @@ export const departments: Shape<typeof en> = {
   stats: {
     title: "Kennzahlen",
     includesSub: "Die Kennzahlen umfassen diese Abteilung und ihre Unterabteilungen.",
-    scopeDepartment: "Alle in der Abteilung",
-    scopeReportingLine: "Nur die Personen in Ihrer Berichtslinie",
+    scopeDepartment: "Die Aufschlüsselung umfasst alle in der Abteilung.",
+    scopeReportingLine: "Die Aufschlüsselung umfasst nur die Personen in Ihrer Berichtslinie.",
     byStatus: "Nach Status",
     byType: "Nach Beschäftigungsart",
     averageTenure: "Durchschnittliche Betriebszugehörigkeit",

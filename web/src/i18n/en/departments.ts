@@ -29,8 +29,8 @@ export const departments = {
   stats: {
     title: "Figures",
     includesSub: "Figures cover this department and its sub-departments.",
-    scopeDepartment: "Everyone in the department",
-    scopeReportingLine: "Only the people in your reporting line",
+    scopeDepartment: "The breakdown covers everyone in the department.",
+    scopeReportingLine: "The breakdown covers only the people in your reporting line.",
     byStatus: "By status",
     byType: "By employment type",
     averageTenure: "Average tenure",

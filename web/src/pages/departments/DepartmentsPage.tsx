@@ -34,7 +34,7 @@ import {
   IconUsers,
 } from "@tabler/icons-react";
 import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
@@ -167,6 +167,14 @@ export function DepartmentsPage() {
                 expandOnClick={false}
                 selectOnClick
                 levelOffset="md"
+                onKeyDown={(event) => {
+                  // Enter selects the focused node (arrows move, Space expands).
+                  const target = event.target as HTMLElement;
+                  if (event.key === "Enter" && target.getAttribute("role") === "treeitem" && target.dataset.value) {
+                    event.preventDefault();
+                    select(target.dataset.value);
+                  }
+                }}
                 renderNode={({ node, expanded, hasChildren, elementProps, tree: controller, selected: isSelected }) => {
                   const count = headcountOf.get(node.value);
                   return (
@@ -277,6 +285,11 @@ function DepartmentPanel({
       return { department: unwrap(result), etag: result.response.headers.get("ETag") };
     },
   });
+  const panel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Stacked under the tree on a narrow screen: bring the chosen department's figures into view.
+    if (window.matchMedia("(max-width: 62em)").matches) panel.current?.scrollIntoView({ block: "start" });
+  }, []);
   const parent = departments.find((d) => d.id === department.parent_id);
   const current = record.data?.department ?? department;
 
@@ -312,7 +325,7 @@ function DepartmentPanel({
   };
 
   return (
-    <Paper withBorder p="md" radius="sm">
+    <Paper withBorder p="md" radius="sm" ref={panel} style={{ scrollMarginTop: 64 }}>
       <Stack>
         <Group justify="space-between" align="start">
           <div style={{ minWidth: 0 }}>

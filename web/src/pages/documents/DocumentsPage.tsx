@@ -1,3 +1,6 @@
+// The data table's own styles (its empty state, sticky header, pagination); main.tsx does not load them.
+import "mantine-datatable/styles.css";
+
 import { Anchor, Button, Group, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedCallback } from "@mantine/hooks";
 import { IconSearch, IconUpload } from "@tabler/icons-react";

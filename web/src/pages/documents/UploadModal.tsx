@@ -184,6 +184,7 @@ function UploadForm({ onDone, employeeId }: { onDone: () => void; employeeId: st
         />
         <EmployeePicker
           label={t("documents.field.employee_id")}
+          placeholder={t("documents.noEmployee")}
           disabled={busy}
           value={form.values.employee_id}
           onChange={(value) => {
