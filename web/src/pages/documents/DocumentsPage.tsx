@@ -86,6 +86,7 @@ export function DocumentsPage() {
           size="sm"
           fw={500}
           ta="left"
+          miw={140}
           style={{ overflowWrap: "anywhere" }}
           onClick={(event: React.MouseEvent) => {
             event.stopPropagation();
