@@ -1,4 +1,250 @@
-// PLACEHOLDER: replaced by the page's real implementation before this lands.
+// The data table's own styles (its empty state, sticky header, pagination); main.tsx does not load them.
+import "mantine-datatable/styles.css";
+
+import { Anchor, Button, Group, Select, Stack, Text, TextInput, Title } from "@mantine/core";
+import { useDebouncedCallback } from "@mantine/hooks";
+import { IconSearch, IconUpload } from "@tabler/icons-react";
+import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
+import { DataTable, type DataTableColumn } from "mantine-datatable";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+
+import { api, unwrap } from "../../api/client";
+import { useMe } from "../../auth/AuthContext";
+import { EmployeePicker } from "../../components/EmployeePicker";
+import { ErrorMessage } from "../../components/ErrorMessage";
+import { addDays, formatBytes, formatDateTime, today } from "../../lib/format";
+import { fullName, type DocumentRecord } from "../../lib/queries";
+import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { CATEGORIES, isCategory } from "./categories";
+import { DocumentDrawer } from "./DocumentDrawer";
+import { Expiry } from "./Expiry";
+import { UploadModal } from "./UploadModal";
+
+const EXPIRING = ["30", "60", "90"] as const;
+const DEFAULT_SORT = "-created_at";
+
 export function DocumentsPage() {
-  return null;
+  const { t } = useTranslation();
+  const me = useMe();
+  const list = useListParams(DEFAULT_SORT);
+  const { filters } = list;
+  const [search, setSearch] = useState(filters.q ?? "");
+  const setQuery = useDebouncedCallback((q: string) => {
+    list.update({ q: q.trim() || null });
+  }, 250);
+
+  const expiringDays = EXPIRING.find((d) => d === filters.expiring) ?? null;
+  const query = {
+    page: list.page,
+    page_size: list.pageSize,
+    sort: list.sort,
+    q: filters.q ?? null,
+    employee_id: filters.employee_id ?? null,
+    category: isCategory(filters.category) ? filters.category : null,
+    expiring_before: expiringDays === null ? null : addDays(today(), Number(expiringDays)),
+  };
+  const documents = useQuery({
+    queryKey: ["documents", "list", query],
+    queryFn: async () => unwrap(await api.GET("/api/v1/documents", { params: { query } })),
+    placeholderData: keepPreviousData,
+  });
+
+  // The names of the employees on this page: one lookup per distinct employee (cached).
+  const employeeIds = [
+    ...new Set((documents.data?.items ?? []).map((d) => d.employee_id).filter((id): id is string => id !== null)),
+  ];
+  const people = useQueries({
+    queries: employeeIds.map((id) => ({
+      queryKey: ["employee-name", id],
+      queryFn: async () =>
+        unwrap(await api.GET("/api/v1/employees/{employee_id}", { params: { path: { employee_id: id } } })),
+      staleTime: 300_000,
+      retry: false,
+    })),
+  });
+  const names = new Map<string, string | null>();
+  employeeIds.forEach((id, index) => {
+    const person = people[index];
+    if (person?.data) names.set(id, fullName(person.data));
+    else if (person?.isError) names.set(id, null);
+  });
+
+  const uploadOpen = filters.upload === "1";
+  const selected = filters.document ?? null;
+  const filtered = Boolean(query.q ?? query.employee_id ?? query.category ?? query.expiring_before);
+
+  const columns: DataTableColumn<DocumentRecord>[] = [
+    {
+      accessor: "title",
+      title: t("documents.field.title"),
+      sortable: true,
+      render: (row) => (
+        <Anchor
+          component="button"
+          type="button"
+          size="sm"
+          fw={500}
+          ta="left"
+          miw={140}
+          style={{ overflowWrap: "anywhere" }}
+          onClick={(event: React.MouseEvent) => {
+            event.stopPropagation();
+            list.update({ document: row.id }, true);
+          }}
+        >
+          {row.title}
+        </Anchor>
+      ),
+    },
+    {
+      accessor: "category",
+      title: t("documents.field.category"),
+      sortable: true,
+      render: (row) => (isCategory(row.category) ? t(`documents.category.${row.category}`) : row.category),
+    },
+    {
+      accessor: "employee_id",
+      title: t("documents.field.employee_id"),
+      render: (row) => {
+        if (row.employee_id === null) return <Text size="sm" c="dimmed">{t("documents.noEmployee")}</Text>;
+        const name = names.get(row.employee_id);
+        if (name === undefined) return "…";
+        return name ?? <Text size="sm" c="dimmed">{t("documents.unknownEmployee")}</Text>;
+      },
+    },
+    {
+      accessor: "filename",
+      title: t("documents.field.filename"),
+      sortable: true,
+      render: (row) => <span style={{ overflowWrap: "anywhere" }}>{row.filename}</span>,
+    },
+    {
+      accessor: "size",
+      title: t("documents.field.size"),
+      sortable: true,
+      textAlign: "right",
+      render: (row) => <span style={{ whiteSpace: "nowrap" }}>{formatBytes(row.size)}</span>,
+    },
+    { accessor: "version", title: t("documents.field.version"), textAlign: "right" },
+    {
+      accessor: "expires_on",
+      title: t("documents.field.expires_on"),
+      sortable: true,
+      render: (row) => <Expiry value={row.expires_on} />,
+    },
+    {
+      accessor: "created_at",
+      title: t("documents.field.created_at"),
+      sortable: true,
+      render: (row) => <span style={{ whiteSpace: "nowrap" }}>{formatDateTime(row.created_at)}</span>,
+    },
+  ];
+
+  return (
+    <>
+      <Stack inert={uploadOpen || selected !== null} aria-hidden={uploadOpen || selected !== null ? true : undefined}>
+        <Group justify="space-between">
+          <Title order={1}>{t("documents.title")}</Title>
+          <Button
+            leftSection={<IconUpload size={16} aria-hidden />}
+            onClick={() => {
+              list.update({ upload: "1" }, true);
+            }}
+          >
+            {t("documents.uploadButton")}
+          </Button>
+        </Group>
+        <Group align="end" gap="sm">
+          <TextInput
+            label={t("common.search")}
+            placeholder={t("documents.searchPlaceholder")}
+            leftSection={<IconSearch size={16} aria-hidden />}
+            value={search}
+            onChange={(event) => {
+              setSearch(event.currentTarget.value);
+              setQuery(event.currentTarget.value);
+            }}
+            w={{ base: "100%", sm: 260 }}
+            type="search"
+          />
+          <EmployeePicker
+            label={t("documents.field.employee_id")}
+            placeholder={t("documents.anyEmployee")}
+            value={filters.employee_id ?? null}
+            onChange={(value) => {
+              list.update({ employee_id: value });
+            }}
+            w={{ base: "100%", sm: 220 }}
+          />
+          <Select
+            label={t("documents.field.category")}
+            placeholder={t("documents.anyCategory")}
+            data={CATEGORIES.map((c) => ({ value: c, label: t(`documents.category.${c}`) }))}
+            value={isCategory(filters.category) ? filters.category : null}
+            onChange={(value) => {
+              list.update({ category: value });
+            }}
+            clearable
+            w={{ base: "100%", sm: 170 }}
+          />
+          <Select
+            label={t("documents.expiring")}
+            placeholder={t("documents.anyExpiry")}
+            data={EXPIRING.map((d) => ({ value: d, label: t("documents.expiringWithin", { count: Number(d) }) }))}
+            value={expiringDays}
+            onChange={(value) => {
+              list.update({ expiring: value });
+            }}
+            clearable
+            w={{ base: "100%", sm: 220 }}
+          />
+        </Group>
+        {documents.isError && <ErrorMessage error={documents.error} />}
+        <DataTable<DocumentRecord>
+          withTableBorder
+          borderRadius="sm"
+          striped
+          highlightOnHover
+          minHeight={documents.data?.items.length ? undefined : 180}
+          records={documents.data?.items ?? []}
+          columns={columns}
+          fetching={documents.isFetching}
+          totalRecords={documents.data?.total ?? 0}
+          recordsPerPage={list.pageSize}
+          page={list.page}
+          onPageChange={(page) => {
+            list.update({ page }, true);
+          }}
+          recordsPerPageOptions={[...PAGE_SIZES]}
+          onRecordsPerPageChange={(size) => {
+            list.update({ page_size: size });
+          }}
+          recordsPerPageLabel={t("common.pageSize")}
+          sortStatus={toSortStatus(list.sort, DEFAULT_SORT)}
+          onSortStatusChange={(status) => {
+            list.update({ sort: fromSortStatus(status) });
+          }}
+          noRecordsText={filtered ? t("documents.emptyFiltered") : t("documents.empty")}
+          onRowClick={({ record }) => {
+            list.update({ document: record.id }, true);
+          }}
+          paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
+        />
+      </Stack>
+      <UploadModal
+        opened={uploadOpen}
+        onClose={() => {
+          list.update({ upload: null }, true);
+        }}
+        employeeId={filters.employee_id ?? (me.role === "employee" ? (me.employee_id ?? null) : null)}
+      />
+      <DocumentDrawer
+        documentId={selected}
+        onClose={() => {
+          list.update({ document: null }, true);
+        }}
+      />
+    </>
+  );
 }
