@@ -1,5 +1,4 @@
 // The data table's own styles (its empty state, sticky header, pagination); main.tsx does not load them.
-import "mantine-datatable/styles.css";
 
 import { Anchor, Button, Group, Select, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useDebouncedCallback } from "@mantine/hooks";
