@@ -38,7 +38,7 @@ export function EmployeesPage() {
   const [ssnQuery, setSsnQuery] = useState<string | null>(null);
   const setQuery = useDebouncedCallback((q: string) => {
     list.update({ q: q.trim() || null });
-  }, 250);
+  }, 150);
 
   const query = {
     page: list.page,
