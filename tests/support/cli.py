@@ -38,16 +38,22 @@ def shre(
 
 
 class Server:
+    """`shre serve` in the background. Its output goes to a file, never to a pipe: a pipe
+    that nobody reads fills up (64 KB of access log) and the server then blocks on its
+    next log line."""
+
     def __init__(self, cwd: Path, port: int, env: dict[str, str], *args: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "shre", "serve", "--port", str(port), *args],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        self.log = cwd / f"shre-serve-{port}.log"
+        with self.log.open("w") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shre", "serve", "--port", str(port), *args],
+                cwd=cwd,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -61,5 +67,5 @@ class Server:
     def stop(self) -> str:
         """SIGTERM, as an orchestrator sends it; returns the server's log."""
         self.process.send_signal(signal.SIGTERM)
-        output, _ = self.process.communicate(timeout=30)
-        return output
+        self.process.wait(timeout=30)
+        return self.log.read_text()

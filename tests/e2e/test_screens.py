@@ -1,0 +1,47 @@
+"""Every page of the web app, for each role, at 1280 px and at a 375 px phone width: it
+opens with its heading, without a script error or anything the CSP refused, and a
+screenshot of it is saved (SHRE_SCREENSHOTS; `make test` names the folder)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import WebApp
+from tests.support.browser import new_page, screenshot, sign_in
+
+PAGES = {
+    "admin": ["/", "/employees", "/departments", "/documents", "/users", "/audit"],
+    "hr": ["/", "/employees", "/employees/new", "/departments", "/documents"],
+    "manager": ["/", "/employees", "/departments"],
+    "employee": ["/", "/employees", "/documents", "/departments"],
+}
+
+
+def name_of(path: str) -> str:
+    return path.strip("/").replace("/", "-") or "dashboard"
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["1280", "375"])
+@pytest.mark.parametrize("role", list(PAGES))
+def test_every_page_opens_cleanly_and_is_pictured(
+    web_app: WebApp, browser: Browser, role: str, phone: bool
+) -> None:
+    watched = new_page(browser, web_app.url, phone=phone)
+    page = watched.page
+    sign_in(page, *web_app.credentials(role))
+    with web_app.api(role) as api:
+        me = api.get("/me").json()
+    paths = list(PAGES[role])
+    if me["employee_id"]:
+        paths.append(f"/employees/{me['employee_id']}")
+    for path in paths:
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
+        screenshot(page, f"{role}-{name_of(path)}")
+    if phone:  # the navigation lives in a drawer behind the menu button
+        page.get_by_role("button", name="Open navigation").click()
+        expect(page.get_by_role("link", name="Documents")).to_be_visible()
+        screenshot(page, f"{role}-navigation")
+    assert watched.csp_refusals() == []
+    assert [e for e in watched.errors if e.startswith("pageerror")] == []
