@@ -90,9 +90,13 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
 
+# The browser tests' screenshots (every page, 1280 and 375 px wide) go here.
+SCREENSHOTS ?= $(CURDIR)/var/screenshots
+
 test: $(VENV)/.installed-dev services browser $(WEB_DIST) lint
 	$(NPM) run test
-	$(BIN)/pytest
+	SHRE_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/pytest
+	@echo "screenshots of the web app: $(SCREENSHOTS)"
 
 test-fast: $(VENV)/.installed-dev services $(WEB_DIST) lint
 	$(NPM) run test
