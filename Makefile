@@ -44,7 +44,7 @@ WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.ht
 
 web/node_modules/.installed: web/package-lock.json
 	@command -v node >/dev/null || { echo "shre's web app needs Node.js 20+ (https://nodejs.org)"; exit 1; }
-	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' \
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' \
 		|| { echo "shre's web app needs Node.js 20+ (this is $$(node --version))"; exit 1; }
 	$(NPM) ci
 	@touch $@
