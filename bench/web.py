@@ -187,9 +187,7 @@ def main() -> None:
         }
         server = None
         try:
-            subprocess.run(
-                [sys.executable, "-m", "shre", "migrate"], env=env, cwd=cwd, check=True
-            )
+            subprocess.run([sys.executable, "-m", "shre", "migrate"], env=env, cwd=cwd, check=True)
             if args.seeded:
                 demo = demo_of(args.seed_output)
             else:

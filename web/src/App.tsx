@@ -10,7 +10,7 @@ import { RequireAuth } from "./auth/RequireAuth";
 import { PageLoader } from "./components/PageLoader";
 import { RouteError } from "./components/RouteError";
 import { Shell } from "./layout/Shell";
-import { memoryColorScheme, styleNonce, theme } from "./theme";
+import { contrastVariables, memoryColorScheme, styleNonce, theme } from "./theme";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -91,6 +91,7 @@ export function App() {
       defaultColorScheme="auto"
       colorSchemeManager={memoryColorScheme()}
       getStyleNonce={styleNonce}
+      cssVariablesResolver={contrastVariables}
     >
       <QueryClientProvider client={queryClient}>
         <AuthProvider>

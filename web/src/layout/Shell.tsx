@@ -1,4 +1,16 @@
-import { ActionIcon, AppShell, Avatar, Burger, Group, Menu, NavLink, ScrollArea, Text, UnstyledButton } from "@mantine/core";
+import {
+  ActionIcon,
+  AppShell,
+  Avatar,
+  Burger,
+  Group,
+  Menu,
+  NavLink,
+  ScrollArea,
+  Text,
+  UnstyledButton,
+  VisuallyHidden,
+} from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { IconLogout, IconSearch, IconUser } from "@tabler/icons-react";
 import { Suspense } from "react";
@@ -51,9 +63,11 @@ export function Shell() {
             </ActionIcon>
             <Menu position="bottom-end" withinPortal>
               <Menu.Target>
-                <UnstyledButton aria-label={t("auth.account")}>
+                {/* Named by what it shows (name and role, WCAG 2.5.3) and "Account". */}
+                <UnstyledButton>
                   <Group gap={8} wrap="nowrap">
-                    <Avatar size="sm" radius="xl" color="blue" name={me.full_name} />
+                    <Avatar size="sm" radius="xl" color="blue" name={me.full_name} aria-hidden />
+                    <VisuallyHidden>{t("auth.account")}</VisuallyHidden>
                     <div className="mantine-visible-from-sm">
                       <Text size="sm" lh={1.2}>
                         {me.full_name}
