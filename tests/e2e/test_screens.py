@@ -45,3 +45,23 @@ def test_every_page_opens_cleanly_and_is_pictured(
         screenshot(page, f"{role}-navigation")
     assert watched.csp_refusals() == []
     assert [e for e in watched.errors if e.startswith("pageerror")] == []
+
+
+def test_dark_theme_and_german_follow_the_browser(web_app: WebApp, browser: Browser) -> None:
+    watched = new_page(browser, web_app.url, dark=True, locale="de-DE")
+    page = watched.page
+    page.goto("/login")
+    expect(page.locator("html")).to_have_attribute("data-mantine-color-scheme", "dark")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("button", name="Anmelden")).to_be_visible()
+    email, password = web_app.credentials("hr")
+    page.get_by_label("E-Mail").fill(email)
+    page.get_by_role("textbox", name="Passwort").fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    screenshot(page, "dark-de-dashboard")
+    page.goto("/employees")
+    expect(page.get_by_role("table")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mitarbeitende")).to_be_visible()
+    screenshot(page, "dark-de-employees")
+    assert watched.csp_refusals() == []

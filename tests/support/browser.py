@@ -73,13 +73,21 @@ class Watched:
         return [e for e in self.errors if "Content Security Policy" in e or "Refused to" in e]
 
 
-def new_page(browser: Browser, base_url: str, *, phone: bool = False) -> Watched:
+def new_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    phone: bool = False,
+    dark: bool = False,
+    locale: str = "en-GB",
+) -> Watched:
     context = browser.new_context(
         base_url=base_url,
         viewport=PHONE if phone else WIDE,
         accept_downloads=True,
-        locale="en-GB",
+        locale=locale,
         timezone_id="Europe/Berlin",
+        color_scheme="dark" if dark else "light",
     )
     context.set_default_timeout(15_000)
     return Watched(context.new_page()).listen()

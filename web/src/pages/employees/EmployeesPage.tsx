@@ -63,6 +63,7 @@ export function EmployeesPage() {
       accessor: "last_name",
       title: t("employees.field.name"),
       sortable: true,
+      noWrap: true,
       render: (row) => (
         <Text component={Link} to={`/employees/${row.id}`} size="sm" fw={500} c="blue">
           {fullName(row)}

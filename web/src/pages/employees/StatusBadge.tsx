@@ -13,7 +13,13 @@ export function StatusBadge({ status }: { status: string }) {
   const { t } = useTranslation();
   const look = status in LOOK ? LOOK[status as keyof typeof LOOK] : LOOK.active;
   return (
-    <Badge variant="light" color={look.color} leftSection={<look.Icon size={12} aria-hidden />}>
+    <Badge
+      variant="light"
+      color={look.color}
+      leftSection={<look.Icon size={12} aria-hidden />}
+      // Never cut to "A…" in a narrow column: the word is the status.
+      style={{ minWidth: "max-content" }}
+    >
       {t(`employees.status.${status}`, { defaultValue: status })}
     </Badge>
   );
