@@ -43,7 +43,8 @@ export function useListParams(defaultSort: string | null, defaultPageSize = 50) 
           if (!keepPage && !("page" in changes)) next.delete("page");
           return next;
         },
-        { replace: false },
+        // Rendered at once, not as a transition: the new page's request starts now.
+        { replace: false, flushSync: true },
       );
     },
     [setParams],
