@@ -9,45 +9,22 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, demo_sign_ins, require_browser
+from tests.support.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WebApp,
+    demo_sign_ins,
+    require_browser,
+)
 from tests.support.cli import Server, clean_env
 from tests.support.database import PG_ADMIN_URL, pg_admin
 from tests.support.servers import RedisServer, free_port, unavailable
 
 pytestmark = pytest.mark.browser
-
-
-@dataclass(frozen=True)
-class WebApp:
-    url: str
-    sign_ins: dict[str, tuple[str, str]]
-    log: Path
-
-    def credentials(self, role: str) -> tuple[str, str]:
-        return self.sign_ins[role]
-
-    def token(self, role: str) -> str:
-        email, password = self.sign_ins[role]
-        answer = httpx.post(
-            f"{self.url}/api/v1/auth/login", json={"email": email, "password": password}
-        )
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["access_token"])
-
-    def api(self, role: str) -> httpx.Client:
-        """The API as this demo user, straight (to change what a page shows under it)."""
-        return httpx.Client(
-            base_url=f"{self.url}/api/v1",
-            headers={"Authorization": f"Bearer {self.token(role)}"},
-            timeout=30,
-        )
 
 
 @pytest.fixture(scope="package")

@@ -8,8 +8,7 @@ import uuid
 
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import WebApp
-from tests.support.browser import new_page, screenshot, sign_in
+from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 
 def test_create_move_and_delete_with_the_apis_refusals_in_words(

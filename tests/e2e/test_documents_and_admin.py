@@ -13,8 +13,7 @@ import httpx
 from playwright.sync_api import Browser, expect
 from pypdf import PdfWriter
 
-from tests.e2e.conftest import WebApp
-from tests.support.browser import new_page, screenshot, sign_in
+from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 
 def png(width: int = 24, height: int = 16) -> bytes:

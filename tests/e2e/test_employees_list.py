@@ -12,8 +12,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, Response, expect
 
 from shre.auth.policy import EMPLOYMENT_FIELDS, SENSITIVE_FIELDS
-from tests.e2e.conftest import WebApp
-from tests.support.browser import new_page, screenshot, sign_in
+from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 
 class Received:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import WebApp
-from tests.support.browser import new_page, screenshot, sign_in
+from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 PAGES = {
     "admin": ["/", "/employees", "/departments", "/documents", "/users", "/audit"],

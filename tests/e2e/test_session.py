@@ -8,8 +8,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import WebApp
-from tests.support.browser import new_page, screenshot, sign_in
+from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 
 def storage_of(page: object) -> dict[str, int]:

@@ -18,20 +18,8 @@ from shre.app import create_app
 from shre.kit.deps import DbSession
 from shre.kit.headers import API_CSP
 from tests.support.accounts import Account
-from tests.support.app import assert_problem, base_settings
+from tests.support.app import assert_problem, assert_secured, base_settings
 from tests.support.documents import DOCS, uploaded
-
-
-def assert_secured(response: httpx.Response, *, csp: str = API_CSP) -> None:
-    headers = response.headers
-    assert headers["x-content-type-options"] == "nosniff"
-    assert headers["referrer-policy"] == "no-referrer"
-    assert headers["x-frame-options"] == "DENY"
-    assert headers["content-security-policy"] == csp
-    assert "frame-ancestors 'none'" in headers["content-security-policy"]
-    for name in ("x-content-type-options", "content-security-policy", "cache-control"):
-        assert len(headers.get_list(name)) <= 1, name  # never sent twice
-    assert "strict-transport-security" not in headers  # development
 
 
 def assert_no_store(response: httpx.Response) -> None:

@@ -82,6 +82,7 @@ async def test_openapi_documents_the_parameters_and_the_token(client: httpx.Asyn
         "department_id",
         "manager_id",
         "status",
+        "employment_type",
         "ssn",
         "fields",
         "format",

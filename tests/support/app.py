@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shre.kit.headers import API_CSP
 from shre.settings import Settings, load_settings
 
 
@@ -48,3 +49,15 @@ def assert_problem(
     if code is not None:
         assert body.get("code") == code, body
     return body
+
+
+def assert_secured(response: httpx.Response, *, csp: str = API_CSP) -> None:
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["content-security-policy"] == csp
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    for name in ("x-content-type-options", "content-security-policy", "cache-control"):
+        assert len(headers.get_list(name)) <= 1, name  # never sent twice
+    assert "strict-transport-security" not in headers  # development

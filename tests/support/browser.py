@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tests.support.servers import unavailable
@@ -32,6 +33,32 @@ SCREENSHOTS = Path(os.environ.get("SHRE_SCREENSHOTS", ROOT / "var" / "screenshot
 WIDE, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 
 _SIGN_IN = re.compile(r"^\s+(admin|hr|manager|employee)\s+(\S+@\S+)\s+(\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class WebApp:
+    url: str
+    sign_ins: dict[str, tuple[str, str]]
+    log: Path
+
+    def credentials(self, role: str) -> tuple[str, str]:
+        return self.sign_ins[role]
+
+    def token(self, role: str) -> str:
+        email, password = self.sign_ins[role]
+        answer = httpx.post(
+            f"{self.url}/api/v1/auth/login", json={"email": email, "password": password}
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["access_token"])
+
+    def api(self, role: str) -> httpx.Client:
+        """The API as this demo user, straight (to change what a page shows under it)."""
+        return httpx.Client(
+            base_url=f"{self.url}/api/v1",
+            headers={"Authorization": f"Bearer {self.token(role)}"},
+            timeout=30,
+        )
 
 
 def require_browser() -> None:

@@ -17,8 +17,7 @@ from shre.app import create_app
 from shre.kit.headers import API_CSP, UI_CSP, ui_csp
 from shre.settings import Settings
 from shre.web import router as web
-from tests.kit.test_headers import assert_secured
-from tests.support.app import assert_problem
+from tests.support.app import assert_problem, assert_secured
 
 INDEX = (
     '<!doctype html><html><head><meta name="shre-style-nonce" content="%SHRE_STYLE_NONCE%">'
