@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -43,3 +44,18 @@ def test_a_sheet_is_built_without_a_temporary_file(monkeypatch: pytest.MonkeyPat
     assert (second[2].value, second[2].number_format) == (7, "0")
     assert len(second[4].value) == 32_767  # a cell's text is cut at Excel's limit
     assert ws.max_row == 2001
+
+
+def test_times_are_written_in_utc_without_a_zone() -> None:
+    # Excel has no time zones (openpyxl refuses an aware datetime): the cell holds UTC.
+    at = datetime(2026, 1, 1, 13, 30, 5, 250_000, tzinfo=ZoneInfo("Europe/Zurich"))
+    sheet = XlsxSheet("Log")
+    sheet.append([at, datetime(2026, 1, 2, 8, 0), True])
+    ws = load_workbook(io.BytesIO(sheet.finish()))["Log"]
+    aware, naive, flag = next(ws.iter_rows())
+    assert (aware.value, aware.number_format) == (
+        datetime(2026, 1, 1, 12, 30, 5, 250_000),
+        "yyyy-mm-dd hh:mm:ss",
+    )
+    assert naive.value == datetime(2026, 1, 2, 8, 0)
+    assert (flag.value, flag.data_type) == (True, "b")

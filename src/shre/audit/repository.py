@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     String,
+    UnaryExpression,
     cast,
     or_,
     select,
@@ -24,7 +26,7 @@ from sqlalchemy.sql.expression import type_coerce
 
 from shre.audit.models import AuditEvent
 from shre.audit.verify import EVENT_COLUMNS
-from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.pagination import PageParams, ids_in_order, ordering, paginate, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
@@ -92,8 +94,16 @@ class AuditRepository:
 
     async def list(self, params: PageParams, filters: AuditFilters) -> tuple[list[AuditEvent], int]:
         stmt = apply_filters(select(AuditEvent), filters, self._dialect)
-        order = ordering(params.sort, SORTABLE, "-at", AuditEvent.seq)
-        return await paginate(self.session, stmt, params, order)
+        return await paginate(self.session, stmt, params, _order(params.sort))
+
+    async def ids_in_order(
+        self, sort: str | None, filters: AuditFilters, *, limit: int
+    ) -> builtins.list[uuid.UUID]:
+        stmt = apply_filters(select(AuditEvent.id), filters, self._dialect)
+        return await ids_in_order(self.session, stmt, _order(sort), limit)
+
+    async def in_order(self, ids: Sequence[uuid.UUID]) -> builtins.list[AuditEvent]:
+        return await rows_in_order(self.session, AuditEvent, ids)
 
     async def stream(
         self, filters: AuditFilters, *, batch: int = 1000
@@ -110,3 +120,7 @@ class AuditRepository:
             if len(rows) < batch:
                 return
             after = rows[-1]["seq"]
+
+
+def _order(sort: str | None) -> list[UnaryExpression[Any]]:
+    return ordering(sort, SORTABLE, "-at", AuditEvent.seq)

@@ -4,17 +4,27 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from shre.audit.repository import AuditFilters
 from shre.audit.schemas import AuditEventOut, VerifyOut
 from shre.audit.service import AuditService
-from shre.kit.deps import CurrentUser, DbSession, RuntimeDep
+from shre.kit.deps import CurrentUser, RuntimeDep, reading
+from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
+from shre.kit.runtime import Runtime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+async def _reader(request: Request) -> AuditService:
+    """The service for the list: a session that only reads, no `yield`."""
+    return AuditService(*reading(request))
+
+
+Reader = Annotated[AuditService, Depends(_reader)]
 
 
 class AuditQuery(PagedQuery):
@@ -34,6 +44,17 @@ class AuditQuery(PagedQuery):
     )
     since: datetime | None = Field(None, description="ISO-8601; without an offset, UTC")
     until: datetime | None = Field(None, description="ISO-8601; without an offset, UTC")
+    format: FormatParam = None
+
+    def filters(self) -> AuditFilters:
+        return AuditFilters(
+            actor_id=self.actor_id,
+            action=self.action,
+            target_type=self.target_type,
+            target_id=self.target_id,
+            since=_utc(self.since),
+            until=_utc(self.until),
+        )
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -42,23 +63,32 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-@router.get("", openapi_extra=documented(AuditQuery))
+@router.get(
+    "",
+    response_model=Page[AuditEventOut],
+    openapi_extra=documented(AuditQuery),
+    responses=FILE_RESPONSES,
+)
 async def list_events(
+    request: Request,
     principal: CurrentUser,
-    session: DbSession,
+    service: Reader,
     params: Annotated[AuditQuery, Depends(query(AuditQuery))],
-) -> Page[AuditEventOut]:
+) -> Page[AuditEventOut] | Response:
     """Audit events, newest first (`sort`: `at`, `seq`, `action`); `since` inclusive,
-    `until` exclusive. Administrators only."""
-    filters = AuditFilters(
-        actor_id=params.actor_id,
-        action=params.action,
-        target_type=params.target_type,
-        target_id=params.target_id,
-        since=_utc(params.since),
-        until=_utc(params.until),
-    )
-    events, total = await AuditService(session).list(principal, params.paging, filters)
+    `until` exclusive. Administrators only. With `format`, every matching event as a CSV
+    or XLSX file (`page` and `page_size` do not apply), itself an audited export."""
+    if params.format is not None:
+        runtime: Runtime = request.app.state.runtime
+        columns, batches = await service.export(
+            principal,
+            params.sort,
+            params.filters(),
+            file_format=params.format,
+            max_rows=runtime.settings.export_max_rows,
+        )
+        return await export_response("audit", params.format, columns, batches)
+    events, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[AuditEventOut.model_validate(e) for e in events],
         total=total,

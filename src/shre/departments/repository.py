@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import SQLColumnExpression, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.departments.models import Department, name_key
-from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.pagination import PageParams, ids_in_order, ordering, paginate, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
@@ -20,6 +23,21 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
 
 # PostgreSQL advisory lock key for the department tree ("SHRE" + 1); unique in the app.
 TREE_LOCK_KEY = 0x5348_5245_0001
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentFilters:
+    q: str | None = None  # name contains
+    parent_id: uuid.UUID | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.q:
+            pattern = contains_pattern(name_key(self.q))
+            found.append(Department.name_key.like(pattern, escape=LIKE_ESCAPE))
+        if self.parent_id is not None:
+            found.append(Department.parent_id == self.parent_id)
+        return found
 
 
 class DepartmentRepository:
@@ -87,14 +105,20 @@ class DepartmentRepository:
         await self.session.flush()
 
     async def list(
-        self, params: PageParams, *, q: str | None = None, parent_id: uuid.UUID | None = None
+        self, params: PageParams, filters: DepartmentFilters
     ) -> tuple[list[Department], int]:
-        stmt = select(Department)
-        if q:
-            stmt = stmt.where(
-                Department.name_key.like(contains_pattern(name_key(q)), escape=LIKE_ESCAPE)
-            )
-        if parent_id is not None:
-            stmt = stmt.where(Department.parent_id == parent_id)
-        order = ordering(params.sort, SORTABLE, "name", Department.id)
-        return await paginate(self.session, stmt, params, order)
+        stmt = select(Department).where(*filters.conditions())
+        return await paginate(self.session, stmt, params, _order(params.sort))
+
+    async def ids_in_order(
+        self, sort: str | None, filters: DepartmentFilters, *, limit: int
+    ) -> builtins.list[uuid.UUID]:
+        stmt = select(Department.id).where(*filters.conditions())
+        return await ids_in_order(self.session, stmt, _order(sort), limit)
+
+    async def in_order(self, ids: Sequence[uuid.UUID]) -> builtins.list[Department]:
+        return await rows_in_order(self.session, Department, ids)
+
+
+def _order(sort: str | None) -> list[UnaryExpression[Any]]:
+    return ordering(sort, SORTABLE, "name", Department.id)

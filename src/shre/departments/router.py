@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from shre.cache import reads_cache
+from shre.departments.repository import DepartmentFilters
 from shre.departments.schemas import (
     DepartmentCreate,
     DepartmentOut,
@@ -15,6 +16,7 @@ from shre.departments.schemas import (
 )
 from shre.departments.service import DepartmentService
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
@@ -42,17 +44,37 @@ Reader = Annotated[DepartmentService, Depends(_reader)]
 class DepartmentQuery(PagedQuery):
     q: SearchText | None = Field(None, description="Name contains")
     parent_id: uuid.UUID | None = None
+    format: FormatParam = None
+
+    def filters(self) -> DepartmentFilters:
+        return DepartmentFilters(q=self.q, parent_id=self.parent_id)
 
 
-@router.get("", openapi_extra=documented(DepartmentQuery))
+@router.get(
+    "",
+    response_model=Page[DepartmentOut],
+    openapi_extra=documented(DepartmentQuery),
+    responses=FILE_RESPONSES,
+)
 async def list_departments(
+    request: Request,
     principal: CurrentUser,
     service: Reader,
     params: Annotated[DepartmentQuery, Depends(query(DepartmentQuery))],
-) -> Page[DepartmentOut]:
-    items, total = await service.list(
-        principal, params.paging, q=params.q, parent_id=params.parent_id
-    )
+) -> Page[DepartmentOut] | Response:
+    """Departments. With `format`, every matching department as a CSV or XLSX file
+    (`page` and `page_size` do not apply)."""
+    if params.format is not None:
+        runtime: Runtime = request.app.state.runtime
+        columns, batches = await service.export(
+            principal,
+            params.sort,
+            params.filters(),
+            file_format=params.format,
+            max_rows=runtime.settings.export_max_rows,
+        )
+        return await export_response("departments", params.format, columns, batches)
+    items, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[DepartmentOut.model_validate(d) for d in items],
         total=total,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -24,17 +25,21 @@ from shre.crypto import DataKey, FieldBox, FieldContext
 from shre.crypto.errors import UnknownKeyId
 from shre.crypto.keyring import derive
 from shre.departments.models import Department
-from shre.departments.repository import DepartmentRepository
-from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
+from shre.departments.repository import DepartmentFilters, DepartmentRepository
+from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
 from shre.departments.stats import department_stats, withheld
 from shre.employees.repository import EmployeeRepository
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
+from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 
 log = structlog.get_logger("shre.departments")
+EXPORT = "department.export"
+# An export's columns: the list's fields, in its order.
+EXPORT_COLUMNS = tuple(DepartmentOut.model_fields)
 
 
 def _name_taken() -> Conflict:
@@ -201,9 +206,32 @@ class DepartmentService:
         return department
 
     async def list(
-        self, actor: Principal, params: PageParams, *, q: str | None, parent_id: uuid.UUID | None
+        self, actor: Principal, params: PageParams, filters: DepartmentFilters
     ) -> tuple[list[Department], int]:
-        return await self.repo.list(params, q=q, parent_id=parent_id)
+        return await self.repo.list(params, filters)
+
+    async def export(
+        self,
+        actor: Principal,
+        sort: str | None,
+        filters: DepartmentFilters,
+        *,
+        file_format: str,
+        max_rows: int,
+    ) -> tuple[Sequence[str], Batches]:
+        """Every department the list pages through (its filters and sort): the columns,
+        and the rows in batches. Recorded first, as one `department.export` event."""
+        ids = await self.repo.ids_in_order(sort, filters, limit=max_rows + 1)
+        check_size(len(ids), max_rows)
+        await self.audit.record_read(
+            EXPORT,
+            target_type="department",
+            target_id=export_target(file_format, len(ids)),
+            fields=EXPORT_COLUMNS,
+        )
+        return EXPORT_COLUMNS, in_batches(
+            ids, self.repo.in_order, _row, after=self.session.expunge_all
+        )
 
     async def create(self, actor: Principal, data: DepartmentCreate) -> Department:
         self._authorize_write(actor)
@@ -324,3 +352,7 @@ class DepartmentService:
             raise
         except StaleDataError:
             raise changed_concurrently("department") from None
+
+
+def _row(department: Department) -> dict[str, Any]:
+    return DepartmentOut.model_validate(department).model_dump()

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
+    UnaryExpression,
     delete,
     false,
     func,
@@ -25,7 +26,7 @@ from shre.documents import search
 from shre.documents.models import Document, DocumentVersion
 from shre.employees.models import Employee
 from shre.employees.repository import Scope
-from shre.kit.pagination import PageParams, ordering
+from shre.kit.pagination import PageParams, ids_in_order, ordering, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
@@ -75,9 +76,8 @@ class DocumentRepository:
             stmt = stmt.execution_options(populate_existing=True)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def page(
-        self, params: PageParams, filters: Filters, scope: DocumentScope
-    ) -> tuple[list[Document], int]:
+    def _conditions(self, filters: Filters, scope: DocumentScope) -> list[ColumnElement[bool]]:
+        """The live documents `scope` covers that match `filters`."""
         conditions: list[ColumnElement[bool]] = [Document.deleted_at.is_(None)]
         scoped = visible(scope)
         if scoped is not None:
@@ -98,7 +98,12 @@ class DocumentRepository:
             if inside is not None:
                 found.append(inside)
             conditions.append(or_(*found))
-        order = ordering(params.sort, SORTABLE, "-created_at", Document.id)
+        return conditions
+
+    async def page(
+        self, params: PageParams, filters: Filters, scope: DocumentScope
+    ) -> tuple[list[Document], int]:
+        conditions = self._conditions(filters, scope)
         total = (
             await self.session.execute(
                 select(func.count()).select_from(Document).where(*conditions)
@@ -107,11 +112,21 @@ class DocumentRepository:
         page = (
             select(Document)
             .where(*conditions)
-            .order_by(*order)
+            .order_by(*_order(params.sort))
             .offset(params.offset)
             .limit(params.page_size)
         )
         return list((await self.session.execute(page)).scalars()), int(total)
+
+    async def ids_in_order(
+        self, sort: str | None, filters: Filters, scope: DocumentScope, *, limit: int
+    ) -> list[uuid.UUID]:
+        stmt = select(Document.id).where(*self._conditions(filters, scope))
+        return await ids_in_order(self.session, stmt, _order(sort), limit)
+
+    async def in_order(self, ids: Sequence[uuid.UUID]) -> list[Document]:
+        """The documents of `ids` in that order, those deleted since left out."""
+        return await rows_in_order(self.session, Document, ids, Document.deleted_at.is_(None))
 
     async def versions(self, document_id: uuid.UUID) -> list[DocumentVersion]:
         stmt = (
@@ -152,6 +167,10 @@ class DocumentRepository:
             .order_by(Document.expires_on, Document.id)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(stmt)).all()]
+
+
+def _order(sort: str | None) -> list[UnaryExpression[Any]]:
+    return ordering(sort, SORTABLE, "-created_at", Document.id)
 
 
 async def reserve_key_slot(

@@ -21,12 +21,14 @@ from shre.documents.schemas import (
     DocumentUpdate,
     DownloadUrlOut,
     VersionOut,
+    document_out,
 )
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
 from shre.employees.service import REPORTING_LINE
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.kit.errors import Forbidden
+from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.http import ETags
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
@@ -131,35 +133,26 @@ class DocumentQuery(PagedQuery):
     expiring_before: date | None = Field(
         None, description="Only documents that expire before this date"
     )
+    format: FormatParam = None
 
-
-def out(document: Document) -> DocumentOut:
-    return DocumentOut(
-        id=document.id,
-        employee_id=document.employee_id,
-        title=document.title,
-        category=document.category,
-        filename=document.filename,
-        content_type=document.content_type,
-        size=document.size,
-        sha256=document.sha256,
-        version=document.current_version,
-        expires_on=document.expires_on,
-        tags=list(document.tags or []),
-        uploaded_by=document.uploaded_by,
-        created_at=document.created_at,
-    )
+    def filters(self) -> Filters:
+        return Filters(
+            q=self.q or None,
+            category=self.category,
+            employee_id=self.employee_id,
+            expiring_before=self.expiring_before,
+        )
 
 
 def _tagged(response: Response, etags: ETags, document: Document) -> DocumentOut:
     response.headers["ETag"] = etags.for_version(DOCUMENT, document.id, document.lock_version)
-    return out(document)
+    return document_out(document)
 
 
 def _located(request: Request, response: Response, document: Document) -> DocumentOut:
     _tagged(response, request.app.state.runtime.etags, document)
     response.headers["Location"] = f"/api/v1/documents/{document.id}"
-    return out(document)
+    return document_out(document)
 
 
 def stream(download: Download) -> StreamingResponse:
@@ -199,22 +192,37 @@ async def upload(
     return _located(request, response, document)
 
 
-@router.get("", response_model=Page[DocumentOut], openapi_extra=documented(DocumentQuery))
+@router.get(
+    "",
+    response_model=Page[DocumentOut],
+    openapi_extra=documented(DocumentQuery),
+    responses=FILE_RESPONSES,
+)
 @reads_cache("documents", REPORTING_LINE)  # a manager's list is cached within it
 async def list_documents(
+    request: Request,
     principal: CurrentUser,
     service: Reader,
     params: Annotated[DocumentQuery, Depends(query(DocumentQuery))],
-) -> Page[DocumentOut]:
-    filters = Filters(
-        q=params.q or None,
-        category=params.category,
-        employee_id=params.employee_id,
-        expiring_before=params.expiring_before,
-    )
-    rows, total = await service.page(principal, params.paging, filters)
+) -> Page[DocumentOut] | Response:
+    """The documents the caller may read. With `format`, every matching one as a CSV or
+    XLSX file of their metadata (`page` and `page_size` do not apply)."""
+    if params.format is not None:
+        runtime: Runtime = request.app.state.runtime
+        columns, batches = await service.export(
+            principal,
+            params.sort,
+            params.filters(),
+            file_format=params.format,
+            max_rows=runtime.settings.export_max_rows,
+        )
+        return await export_response("documents", params.format, columns, batches)
+    rows, total = await service.page(principal, params.paging, params.filters())
     return Page(
-        items=[out(r) for r in rows], total=total, page=params.page, page_size=params.page_size
+        items=[document_out(r) for r in rows],
+        total=total,
+        page=params.page,
+        page_size=params.page_size,
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from shre.documents.models import Document
 from shre.kit.text import no_control_chars
 
 Category = Literal[
@@ -76,6 +77,25 @@ class DocumentOut(BaseModel):
     tags: list[str]
     uploaded_by: uuid.UUID | None
     created_at: datetime
+
+
+def document_out(document: Document) -> DocumentOut:
+    """A document as the API shows it (its current version's file)."""
+    return DocumentOut(
+        id=document.id,
+        employee_id=document.employee_id,
+        title=document.title,
+        category=document.category,
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        sha256=document.sha256,
+        version=document.current_version,
+        expires_on=document.expires_on,
+        tags=list(document.tags or []),
+        uploaded_by=document.uploaded_by,
+        created_at=document.created_at,
+    )
 
 
 class VersionOut(BaseModel):

@@ -8,7 +8,6 @@ from pydantic import Field
 
 from shre.auth.policy import Principal
 from shre.cache import reads_cache, rows_of
-from shre.employees.export import MEDIA_TYPES, export_response
 from shre.employees.schemas import (
     ChangeOut,
     EmployeeCreate,
@@ -27,6 +26,7 @@ from shre.employees.service import (
     View,
 )
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.http import JSONBytes
 from shre.kit.numbers import ExactNumbersRoute
 from shre.kit.pagination import Page
@@ -64,11 +64,7 @@ class EmployeeQuery(PagedQuery):
     employment_type: Literal["full_time", "part_time", "contractor", "intern"] | None = None
     ssn: SearchText | None = Field(None, description="Exact national ID (hr, admin)")
     fields: FieldNames = frozenset()
-    format: Literal["csv", "xlsx"] | None = Field(
-        None,
-        description="Every matching row (not a page) as a file with a header row of field "
-        "names; an audited export, at most EXPORT_MAX_ROWS rows",
-    )
+    format: FormatParam = None
 
     def filters(self) -> Filters:
         return Filters(
@@ -102,7 +98,7 @@ def _out(view: View) -> EmployeeOut:
     response_model=Page[EmployeeOut],
     response_model_exclude_unset=True,
     openapi_extra=documented(EmployeeQuery),
-    responses={200: {"content": {media: {} for media in MEDIA_TYPES.values()}}},
+    responses=FILE_RESPONSES,
 )
 @reads_cache(NAMESPACE, rows_of(NAMESPACE), KEYS)
 async def list_employees(
@@ -137,7 +133,7 @@ async def _export(
         max_rows=runtime.settings.export_max_rows,
         fields=params.fields,
     )
-    return await export_response(file_format, columns, batches)
+    return await export_response("employees", file_format, columns, batches)
 
 
 @router.post(

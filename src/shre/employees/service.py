@@ -50,6 +50,7 @@ from shre.kit.errors import (
     NotFound,
     changed_concurrently,
 )
+from shre.kit.export import check_size, export_target
 from shre.kit.http import ETags, Precondition, check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
 from shre.kit.rows import RowCodec
@@ -506,11 +507,7 @@ class EmployeeService:
         shown = LIST_FIELDS | fields
         match = self._match(actor, filters, sort)
         ids = await self.repo.ids_in_order(sort, match, limit=max_rows + 1)
-        if len(ids) > max_rows:
-            raise InvalidInput(
-                f"An export holds at most {max_rows} rows: narrow it with filters",
-                code="export_too_large",
-            )
+        check_size(len(ids), max_rows)
         # The fields the caller may see of some record: someone else's, their own, a report's.
         kinds = [(SOMEONE_ELSE, False), (SOMEONE_ELSE, True)]
         if actor.employee_id is not None:
@@ -522,7 +519,7 @@ class EmployeeService:
         await self.audit.record_read(
             EXPORT,
             target_type="employee",
-            target_id=f"{file_format}:{len(ids)}",
+            target_id=export_target(file_format, len(ids)),
             fields=columns,
         )
         return columns, self._export_batches(actor, ids, shown)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, SQLColumnExpression, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.kit.errors import InvalidInput
@@ -85,3 +85,27 @@ async def paginate(
         .all()
     )
     return list(rows), int(total)
+
+
+async def ids_in_order(
+    session: AsyncSession,
+    stmt: Select[Any],
+    order: Sequence[UnaryExpression[Any]],
+    limit: int,
+) -> list[Any]:
+    """The ids `stmt` (a select of one id column) finds, at most `limit`, in the list's
+    order: what an export walks."""
+    return list((await session.execute(stmt.order_by(*order).limit(limit))).scalars())
+
+
+async def rows_in_order(
+    session: AsyncSession,
+    entity: Any,
+    ids: Sequence[Any],
+    *conditions: ColumnElement[bool],
+) -> list[Any]:
+    """The rows of `ids` (primary keys of `entity`) that still meet `conditions`, in the
+    order of `ids`."""
+    stmt = select(entity).where(entity.id.in_(ids), *conditions)
+    found = {row.id: row for row in (await session.execute(stmt)).scalars()}
+    return [found[one] for one in ids if one in found]

@@ -8,14 +8,15 @@ internals (the worksheet's `_writer`, and `ExcelWriter.write_worksheet`), which
 tests/kit/test_xlsx.py holds to this behaviour.
 
 Cells are written as values, never formulas: a string is a string even when it starts
-with "=" (formula injection); characters XML cannot carry become U+FFFD.
+with "=" (formula injection); characters XML cannot carry become U+FFFD. Excel has no
+time zones: an aware datetime is written in UTC (to the millisecond, Excel's precision).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -67,11 +68,15 @@ class XlsxSheet:
             cell = WriteOnlyCell(self._sheet, text)
             cell.data_type = "s"  # openpyxl takes a leading "=" for a formula
             return cell
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
         cell = WriteOnlyCell(self._sheet, value)
         if isinstance(value, Decimal):
             # The amount's own scale, as the API writes it ("85000.50", not 85000.5).
             places = max(0, -int(value.as_tuple().exponent))
             cell.number_format = "0." + "0" * places if places else "0"
+        elif isinstance(value, datetime):
+            cell.number_format = "yyyy-mm-dd hh:mm:ss"
         elif isinstance(value, date):
             cell.number_format = "yyyy-mm-dd"
         return cell

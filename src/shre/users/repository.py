@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, func, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.policy import Role
-from shre.kit.pagination import PageParams, ordering, paginate
+from shre.kit.pagination import PageParams, ids_in_order, ordering, paginate, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
 from shre.users.models import User
 
@@ -20,6 +23,29 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "created_at": User.created_at,
     "last_login_at": User.last_login_at,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilters:
+    q: str | None = None  # email or name contains
+    role: Role | None = None
+    is_active: bool | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.q:
+            pattern = contains_pattern(self.q)
+            found.append(
+                or_(
+                    User.email.like(pattern, escape=LIKE_ESCAPE),
+                    func.lower(User.full_name).like(pattern, escape=LIKE_ESCAPE),
+                )
+            )
+        if self.role is not None:
+            found.append(User.role == self.role.value)
+        if self.is_active is not None:
+            found.append(User.is_active.is_(self.is_active))
+        return found
 
 
 class UserRepository:
@@ -68,26 +94,19 @@ class UserRepository:
         stmt = select(func.count()).select_from(User).where(User.role == Role.ADMIN.value)
         return int((await self.session.execute(stmt)).scalar_one())
 
-    async def list(
-        self,
-        params: PageParams,
-        *,
-        q: str | None = None,
-        role: Role | None = None,
-        is_active: bool | None = None,
-    ) -> tuple[list[User], int]:
-        stmt: Select[Any] = select(User)
-        if q:
-            pattern = contains_pattern(q)
-            stmt = stmt.where(
-                or_(
-                    User.email.like(pattern, escape=LIKE_ESCAPE),
-                    func.lower(User.full_name).like(pattern, escape=LIKE_ESCAPE),
-                )
-            )
-        if role is not None:
-            stmt = stmt.where(User.role == role.value)
-        if is_active is not None:
-            stmt = stmt.where(User.is_active.is_(is_active))
-        order = ordering(params.sort, SORTABLE, "email", User.id)
-        return await paginate(self.session, stmt, params, order)
+    async def list(self, params: PageParams, filters: UserFilters) -> tuple[list[User], int]:
+        stmt = select(User).where(*filters.conditions())
+        return await paginate(self.session, stmt, params, _order(params.sort))
+
+    async def ids_in_order(
+        self, sort: str | None, filters: UserFilters, *, limit: int
+    ) -> builtins.list[uuid.UUID]:
+        stmt = select(User.id).where(*filters.conditions())
+        return await ids_in_order(self.session, stmt, _order(sort), limit)
+
+    async def in_order(self, ids: Sequence[uuid.UUID]) -> builtins.list[User]:
+        return await rows_in_order(self.session, User, ids)
+
+
+def _order(sort: str | None) -> list[UnaryExpression[Any]]:
+    return ordering(sort, SORTABLE, "email", User.id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
 from shre.auth.policy import Role
@@ -15,10 +15,14 @@ from shre.kit.deps import (
     ETagsDep,
     IfMatch,
     RuntimeDep,
+    reading,
 )
+from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
+from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
+from shre.users.repository import UserFilters
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
 
@@ -33,6 +37,16 @@ async def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> Use
 Service = Annotated[UserService, Depends(_service)]
 
 
+async def _reader(request: Request) -> UserService:
+    """The service for the list: a session that only reads, no `yield`."""
+    runtime: Runtime = request.app.state.runtime
+    session, audit = reading(request)
+    return UserService(session, runtime.auth.hasher, audit)
+
+
+Reader = Annotated[UserService, Depends(_reader)]
+
+
 @router.get("/me")
 async def me(account: CurrentAccount, response: Response, etags: ETagsDep) -> UserOut:
     """The signed-in user."""
@@ -44,17 +58,37 @@ class UserQuery(PagedQuery):
     q: SearchText | None = Field(None, description="Email or name contains")
     role: Role | None = None
     is_active: bool | None = None
+    format: FormatParam = None
+
+    def filters(self) -> UserFilters:
+        return UserFilters(q=self.q, role=self.role, is_active=self.is_active)
 
 
-@router.get("/users", openapi_extra=documented(UserQuery))
+@router.get(
+    "/users",
+    response_model=Page[UserOut],
+    openapi_extra=documented(UserQuery),
+    responses=FILE_RESPONSES,
+)
 async def list_users(
+    request: Request,
     principal: CurrentUser,
-    service: Service,
+    service: Reader,
     params: Annotated[UserQuery, Depends(query(UserQuery))],
-) -> Page[UserOut]:
-    users, total = await service.list(
-        principal, params.paging, q=params.q, role=params.role, is_active=params.is_active
-    )
+) -> Page[UserOut] | Response:
+    """Users (administrators only). With `format`, every matching user as a CSV or XLSX
+    file (`page` and `page_size` do not apply)."""
+    if params.format is not None:
+        runtime: Runtime = request.app.state.runtime
+        columns, batches = await service.export(
+            principal,
+            params.sort,
+            params.filters(),
+            file_format=params.format,
+            max_rows=runtime.settings.export_max_rows,
+        )
+        return await export_response("users", params.format, columns, batches)
+    users, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[UserOut.model_validate(u) for u in users],
         total=total,

@@ -62,7 +62,8 @@ export interface paths {
         /**
          * List Events
          * @description Audit events, newest first (`sort`: `at`, `seq`, `action`); `since` inclusive,
-         *     `until` exclusive. Administrators only.
+         *     `until` exclusive. Administrators only. With `format`, every matching event as a CSV
+         *     or XLSX file (`page` and `page_size` do not apply), itself an audited export.
          */
         get: operations["list_events_api_v1_audit_get"];
         put?: never;
@@ -164,7 +165,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Departments */
+        /**
+         * List Departments
+         * @description Departments. With `format`, every matching department as a CSV or XLSX file
+         *     (`page` and `page_size` do not apply).
+         */
         get: operations["list_departments_api_v1_departments_get"];
         put?: never;
         /** Create Department */
@@ -223,7 +228,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Documents */
+        /**
+         * List Documents
+         * @description The documents the caller may read. With `format`, every matching one as a CSV or
+         *     XLSX file of their metadata (`page` and `page_size` do not apply).
+         */
         get: operations["list_documents_api_v1_documents_get"];
         put?: never;
         /**
@@ -463,7 +472,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Users */
+        /**
+         * List Users
+         * @description Users (administrators only). With `format`, every matching user as a CSV or XLSX
+         *     file (`page` and `page_size` do not apply).
+         */
         get: operations["list_users_api_v1_users_get"];
         put?: never;
         /** Create User */
@@ -1404,6 +1417,8 @@ export interface operations {
                 since?: string | null;
                 /** @description ISO-8601; without an offset, UTC */
                 until?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
             };
             header?: never;
             path?: never;
@@ -1418,6 +1433,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_AuditEventOut_"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
                 };
             };
             /** @description No access token, or a bad or expired one */
@@ -1725,6 +1742,8 @@ export interface operations {
                 /** @description Name contains */
                 q?: string | null;
                 parent_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
             };
             header?: never;
             path?: never;
@@ -1739,6 +1758,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_DepartmentOut_"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
                 };
             };
             /** @description No access token, or a bad or expired one */
@@ -2178,6 +2199,8 @@ export interface operations {
                 employee_id?: string | null;
                 /** @description Only documents that expire before this date */
                 expiring_before?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
             };
             header?: never;
             path?: never;
@@ -2192,6 +2215,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_DocumentOut_"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
                 };
             };
             /** @description No access token, or a bad or expired one */
@@ -3545,6 +3570,8 @@ export interface operations {
                 q?: string | null;
                 role?: components["schemas"]["Role"] | null;
                 is_active?: boolean | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
             };
             header?: never;
             path?: never;
@@ -3559,6 +3586,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_UserOut_"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
                 };
             };
             /** @description No access token, or a bad or expired one */

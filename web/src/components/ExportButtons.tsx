@@ -15,7 +15,7 @@ export function ExportButtons({
   name,
 }: {
   path: string;
-  query: Record<string, string | number | null | undefined>;
+  query: Record<string, string | number | boolean | null | undefined>;
   name: string;
 }) {
   const { t } = useTranslation();

@@ -20,4 +20,8 @@ describe("queryString", () => {
     expect(queryString({ q: "ann", page: 2, status: null, x: undefined, y: "" })).toBe("?q=ann&page=2");
     expect(queryString({})).toBe("");
   });
+
+  it("writes booleans as the API reads them, false included", () => {
+    expect(queryString({ is_active: false, role: "hr", format: "csv" })).toBe("?is_active=false&role=hr&format=csv");
+  });
 });

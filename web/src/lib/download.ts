@@ -34,7 +34,7 @@ export async function download(url: string, fallbackName: string): Promise<void>
 }
 
 /** A query string of the non-empty values. */
-export function queryString(values: Record<string, string | number | null | undefined>): string {
+export function queryString(values: Record<string, string | number | boolean | null | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(values)) {
     if (value !== null && value !== undefined && value !== "") params.set(key, String(value));

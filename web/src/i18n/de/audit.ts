@@ -46,5 +46,6 @@ export const audit: Shape<typeof en> = {
     department: "Abteilung",
     master_key: "Hauptschlüssel",
     audit_checkpoint: "Audit-Prüfpunkt",
+    audit_event: "Audit-Ereignis",
   },
 };

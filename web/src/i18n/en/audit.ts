@@ -42,5 +42,6 @@ export const audit = {
     department: "Department",
     master_key: "Master key",
     audit_checkpoint: "Audit checkpoint",
+    audit_event: "Audit event",
   },
 };

@@ -33,6 +33,7 @@ import { Link } from "react-router";
 import { api, ApiError, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ExportButtons } from "../../components/ExportButtons";
 import { formatDateTime, formatNumber } from "../../lib/format";
 import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
 import { auditQuery, KNOWN_ACTIONS, TARGET_TYPES } from "./auditQuery";
@@ -212,7 +213,10 @@ export function AuditPage() {
 
   return (
     <Stack>
-      <Title order={1}>{t("audit.title")}</Title>
+      <Group justify="space-between">
+        <Title order={1}>{t("audit.title")}</Title>
+        <ExportButtons path="/api/v1/audit" query={{ ...query, page: null, page_size: null }} name="audit" />
+      </Group>
       <VerifyStatus />
       <Group align="end" gap="sm">
         <UserSelect

@@ -66,15 +66,18 @@ export const KNOWN_ACTIONS = [
   "document.download",
   "document.delete",
   "document.purge",
+  "document.export",
   "department.*",
   "department.create",
   "department.update",
   "department.delete",
   "department.read_salary_stats",
+  "department.export",
   "user.*",
   "user.create",
   "user.update",
   "user.delete",
+  "user.export",
   "keys.*",
   "keys.rotate",
   "keys.shred",
@@ -83,4 +86,4 @@ export const KNOWN_ACTIONS = [
   "audit.prune",
 ] as const;
 
-export const TARGET_TYPES = ["employee", "user", "document", "department", "master_key", "audit_checkpoint"] as const;
+export const TARGET_TYPES = ["employee", "user", "document", "department", "master_key", "audit_checkpoint", "audit_event"] as const;

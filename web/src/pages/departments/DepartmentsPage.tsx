@@ -42,6 +42,7 @@ import { api, unwrap } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import { isStaff, useMe } from "../../auth/AuthContext";
 import { describeError, ErrorMessage } from "../../components/ErrorMessage";
+import { ExportButtons } from "../../components/ExportButtons";
 import { PageLoader } from "../../components/PageLoader";
 import { formatMoney, formatNumber } from "../../lib/format";
 import { useDepartments, type Department } from "../../lib/queries";
@@ -140,16 +141,20 @@ export function DepartmentsPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={1}>{t("departments.title")}</Title>
-        {staff && (
-          <Button
-            leftSection={<IconPlus size={16} aria-hidden />}
-            onClick={() => {
-              setCreating(true);
-            }}
-          >
-            {t("departments.newDepartment")}
-          </Button>
-        )}
+        <Group gap="xs">
+          {/* The page shows every department as a tree: the file holds them all, by name. */}
+          <ExportButtons path="/api/v1/departments" query={{ sort: "name" }} name="departments" />
+          {staff && (
+            <Button
+              leftSection={<IconPlus size={16} aria-hidden />}
+              onClick={() => {
+                setCreating(true);
+              }}
+            >
+              {t("departments.newDepartment")}
+            </Button>
+          )}
+        </Group>
       </Group>
       {departments.isError && <ErrorMessage error={departments.error} />}
       {departments.isPending ? (

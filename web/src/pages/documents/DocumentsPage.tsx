@@ -12,6 +12,7 @@ import { api, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ExportButtons } from "../../components/ExportButtons";
 import { addDays, formatBytes, formatDateTime, today } from "../../lib/format";
 import { fullName, type DocumentRecord } from "../../lib/queries";
 import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
@@ -43,6 +44,7 @@ export function DocumentsPage() {
     category: isCategory(filters.category) ? filters.category : null,
     expiring_before: expiringDays === null ? null : addDays(today(), Number(expiringDays)),
   };
+  const exportQuery = { ...query, page: null, page_size: null };
   const documents = useQuery({
     queryKey: ["documents", "list", query],
     queryFn: async () => unwrap(await api.GET("/api/v1/documents", { params: { query } })),
@@ -145,14 +147,17 @@ export function DocumentsPage() {
       <Stack inert={uploadOpen || selected !== null} aria-hidden={uploadOpen || selected !== null ? true : undefined}>
         <Group justify="space-between">
           <Title order={1}>{t("documents.title")}</Title>
-          <Button
-            leftSection={<IconUpload size={16} aria-hidden />}
-            onClick={() => {
-              list.update({ upload: "1" }, true);
-            }}
-          >
-            {t("documents.uploadButton")}
-          </Button>
+          <Group gap="xs">
+            <ExportButtons path="/api/v1/documents" query={exportQuery} name="documents" />
+            <Button
+              leftSection={<IconUpload size={16} aria-hidden />}
+              onClick={() => {
+                list.update({ upload: "1" }, true);
+              }}
+            >
+              {t("documents.uploadButton")}
+            </Button>
+          </Group>
         </Group>
         <Group align="end" gap="sm">
           <TextInput

@@ -24,6 +24,7 @@ import { Link } from "react-router";
 import { api, ApiError, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { ErrorMessage } from "../../components/ErrorMessage";
+import { ExportButtons } from "../../components/ExportButtons";
 import { formatDateTime } from "../../lib/format";
 import { fullName, type User } from "../../lib/queries";
 import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
@@ -31,8 +32,6 @@ import { NewUserModal } from "./NewUserModal";
 import { loadUser, patchUser, ROLES, type Role } from "./userApi";
 import { UserDialog, type DialogKind, type OpenDialog } from "./UserDialog";
 import { userErrorMessage } from "./userLogic";
-
-// GET /users has no `format=` (web/openapi.json), so this list has no export.
 
 const ROLE_COLOR: Record<Role, string> = { admin: "grape", hr: "blue", manager: "cyan", employee: "gray" };
 
@@ -89,6 +88,7 @@ export function UsersPage() {
   const role = ROLES.includes(filters.role as Role) ? (filters.role as Role) : null;
   const isActive = filters.is_active === "true" ? true : filters.is_active === "false" ? false : null;
   const query = { page: list.page, page_size: list.pageSize, sort: list.sort, q: filters.q ?? null, role, is_active: isActive };
+  const exportQuery = { ...query, page: null, page_size: null };
   const users = useQuery({
     queryKey: ["users", query],
     queryFn: async () => unwrap(await api.GET("/api/v1/users", { params: { query } })),
@@ -263,9 +263,12 @@ export function UsersPage() {
     <Stack>
       <Group justify="space-between">
         <Title order={1}>{t("users.title")}</Title>
-        <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={creator.open}>
-          {t("users.newUser")}
-        </Button>
+        <Group gap="xs">
+          <ExportButtons path="/api/v1/users" query={exportQuery} name="users" />
+          <Button leftSection={<IconPlus size={16} aria-hidden />} onClick={creator.open}>
+            {t("users.newUser")}
+          </Button>
+        </Group>
       </Group>
       <Group align="end" gap="sm">
         <TextInput
