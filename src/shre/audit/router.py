@@ -11,10 +11,9 @@ from shre.audit.repository import AuditFilters
 from shre.audit.schemas import AuditEventOut, VerifyOut
 from shre.audit.service import AuditService
 from shre.kit.deps import CurrentUser, RuntimeDep, reading
-from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
+from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
-from shre.kit.runtime import Runtime
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -79,15 +78,7 @@ async def list_events(
     `until` exclusive. Administrators only. With `format`, every matching event as a CSV
     or XLSX file (`page` and `page_size` do not apply), itself an audited export."""
     if params.format is not None:
-        runtime: Runtime = request.app.state.runtime
-        columns, batches = await service.export(
-            principal,
-            params.sort,
-            params.filters(),
-            file_format=params.format,
-            max_rows=runtime.settings.export_max_rows,
-        )
-        return await export_response("audit", params.format, columns, batches)
+        return await list_file(request, "audit", principal, service, params, params.format)
     events, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[AuditEventOut.model_validate(e) for e in events],

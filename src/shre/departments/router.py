@@ -16,7 +16,7 @@ from shre.departments.schemas import (
 )
 from shre.departments.service import DepartmentService
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
-from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
+from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
@@ -65,15 +65,7 @@ async def list_departments(
     """Departments. With `format`, every matching department as a CSV or XLSX file
     (`page` and `page_size` do not apply)."""
     if params.format is not None:
-        runtime: Runtime = request.app.state.runtime
-        columns, batches = await service.export(
-            principal,
-            params.sort,
-            params.filters(),
-            file_format=params.format,
-            max_rows=runtime.settings.export_max_rows,
-        )
-        return await export_response("departments", params.format, columns, batches)
+        return await list_file(request, "departments", principal, service, params, params.format)
     items, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[DepartmentOut.model_validate(d) for d in items],

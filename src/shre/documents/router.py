@@ -28,7 +28,7 @@ from shre.documents.uploads import DocumentUploader
 from shre.employees.service import REPORTING_LINE
 from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.kit.errors import Forbidden
-from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
+from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.http import ETags
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
@@ -208,15 +208,7 @@ async def list_documents(
     """The documents the caller may read. With `format`, every matching one as a CSV or
     XLSX file of their metadata (`page` and `page_size` do not apply)."""
     if params.format is not None:
-        runtime: Runtime = request.app.state.runtime
-        columns, batches = await service.export(
-            principal,
-            params.sort,
-            params.filters(),
-            file_format=params.format,
-            max_rows=runtime.settings.export_max_rows,
-        )
-        return await export_response("documents", params.format, columns, batches)
+        return await list_file(request, "documents", principal, service, params, params.format)
     rows, total = await service.page(principal, params.paging, params.filters())
     return Page(
         items=[document_out(r) for r in rows],

@@ -24,12 +24,13 @@ import json
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 import anyio
 from anyio import to_thread
 from pydantic import Field
 from pydantic_core import to_jsonable_python
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from shre.kit import xlsx
@@ -98,6 +99,54 @@ async def in_batches(
 def filename(name: str, file_format: str, today: date | None = None) -> str:
     day = today or datetime.now(UTC).date()
     return f"{name}-{day:%Y%m%d}.{file_format}"
+
+
+F_co = TypeVar("F_co", covariant=True)
+F_contra = TypeVar("F_contra", contravariant=True)
+F = TypeVar("F")
+
+
+class ListQuery(Protocol[F_co]):
+    """What an export takes of a list's query: its sort and its filters."""
+
+    @property
+    def sort(self) -> str | None: ...
+
+    def filters(self) -> F_co: ...
+
+
+class Exporter(Protocol[F_contra]):
+    """A service whose list can be exported (its `export` checks, audits and reads)."""
+
+    async def export(
+        self,
+        actor: Any,
+        sort: str | None,
+        filters: F_contra,
+        *,
+        file_format: str,
+        max_rows: int,
+    ) -> tuple[Sequence[str], Batches]: ...
+
+
+async def list_file(
+    request: Request,
+    name: str,
+    actor: Any,
+    service: Exporter[F],
+    params: ListQuery[F],
+    file_format: str,
+) -> Response:
+    """The list `name` as a file: every row the list's query matches (EXPORT_MAX_ROWS at
+    the most), as `service.export` gives them to `actor`."""
+    columns, batches = await service.export(
+        actor,
+        params.sort,
+        params.filters(),
+        file_format=file_format,
+        max_rows=request.app.state.runtime.settings.export_max_rows,
+    )
+    return await export_response(name, file_format, columns, batches)
 
 
 async def export_response(

@@ -17,7 +17,7 @@ from shre.kit.deps import (
     RuntimeDep,
     reading,
 )
-from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
+from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.runtime import Runtime
@@ -79,15 +79,7 @@ async def list_users(
     """Users (administrators only). With `format`, every matching user as a CSV or XLSX
     file (`page` and `page_size` do not apply)."""
     if params.format is not None:
-        runtime: Runtime = request.app.state.runtime
-        columns, batches = await service.export(
-            principal,
-            params.sort,
-            params.filters(),
-            file_format=params.format,
-            max_rows=runtime.settings.export_max_rows,
-        )
-        return await export_response("users", params.format, columns, batches)
+        return await list_file(request, "users", principal, service, params, params.format)
     users, total = await service.list(principal, params.paging, params.filters())
     return Page(
         items=[UserOut.model_validate(u) for u in users],

@@ -25,17 +25,18 @@ import {
   IconShieldX,
 } from "@tabler/icons-react";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { DataTable, type DataTableColumn } from "mantine-datatable";
+import type { DataTableColumn } from "mantine-datatable";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { api, ApiError, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
+import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
 import { formatDateTime, formatNumber } from "../../lib/format";
-import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { useListParams } from "../../lib/useListParams";
 import { auditQuery, KNOWN_ACTIONS, TARGET_TYPES } from "./auditQuery";
 import { useUser } from "./users";
 import { UserSelect } from "./UserSelect";
@@ -283,32 +284,13 @@ export function AuditPage() {
         />
       </Group>
       {events.isError && <ErrorMessage error={events.error} />}
-      <DataTable<AuditEvent>
-        withTableBorder
-        borderRadius="sm"
-        striped
-        highlightOnHover
-        minHeight={events.data?.items.length ? undefined : 180}
-        records={events.data?.items ?? []}
-        columns={columns}
+      <PagedTable<AuditEvent>
+        list={list}
+        defaultSort={"-at"}
+        data={events.data}
         fetching={events.isFetching}
-        totalRecords={events.data?.total ?? 0}
-        recordsPerPage={list.pageSize}
-        page={list.page}
-        onPageChange={(page) => {
-          list.update({ page }, true);
-        }}
-        recordsPerPageOptions={[...PAGE_SIZES]}
-        onRecordsPerPageChange={(size) => {
-          list.update({ page_size: size });
-        }}
-        recordsPerPageLabel={t("common.pageSize")}
-        sortStatus={toSortStatus(list.sort, "-at")}
-        onSortStatusChange={(status) => {
-          list.update({ sort: fromSortStatus(status) });
-        }}
+        columns={columns}
         noRecordsText={t("audit.empty")}
-        paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
       />
     </Stack>
   );

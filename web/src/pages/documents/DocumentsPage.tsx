@@ -4,18 +4,19 @@ import { Anchor, Button, Group, Select, Stack, Text, TextInput, Title } from "@m
 import { useDebouncedCallback } from "@mantine/hooks";
 import { IconSearch, IconUpload } from "@tabler/icons-react";
 import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
-import { DataTable, type DataTableColumn } from "mantine-datatable";
+import type { DataTableColumn } from "mantine-datatable";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { api, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
+import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
 import { addDays, formatBytes, formatDateTime, today } from "../../lib/format";
 import { fullName, type DocumentRecord } from "../../lib/queries";
-import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { useListParams } from "../../lib/useListParams";
 import { CATEGORIES, isCategory } from "./categories";
 import { DocumentDrawer } from "./DocumentDrawer";
 import { Expiry } from "./Expiry";
@@ -205,35 +206,16 @@ export function DocumentsPage() {
           />
         </Group>
         {documents.isError && <ErrorMessage error={documents.error} />}
-        <DataTable<DocumentRecord>
-          withTableBorder
-          borderRadius="sm"
-          striped
-          highlightOnHover
-          minHeight={documents.data?.items.length ? undefined : 180}
-          records={documents.data?.items ?? []}
-          columns={columns}
+        <PagedTable<DocumentRecord>
+          list={list}
+          defaultSort={DEFAULT_SORT}
+          data={documents.data}
           fetching={documents.isFetching}
-          totalRecords={documents.data?.total ?? 0}
-          recordsPerPage={list.pageSize}
-          page={list.page}
-          onPageChange={(page) => {
-            list.update({ page }, true);
-          }}
-          recordsPerPageOptions={[...PAGE_SIZES]}
-          onRecordsPerPageChange={(size) => {
-            list.update({ page_size: size });
-          }}
-          recordsPerPageLabel={t("common.pageSize")}
-          sortStatus={toSortStatus(list.sort, DEFAULT_SORT)}
-          onSortStatusChange={(status) => {
-            list.update({ sort: fromSortStatus(status) });
-          }}
+          columns={columns}
           noRecordsText={filtered ? t("documents.emptyFiltered") : t("documents.empty")}
-          onRowClick={({ record }) => {
+          onRowClick={(record) => {
             list.update({ document: record.id }, true);
           }}
-          paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
         />
       </Stack>
       <UploadModal

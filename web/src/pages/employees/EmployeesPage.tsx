@@ -2,7 +2,7 @@ import { Button, Group, Select, Stack, Switch, Text, TextInput, Title } from "@m
 import { useDebouncedCallback } from "@mantine/hooks";
 import { IconPlus, IconSearch } from "@tabler/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DataTable, type DataTableColumn } from "mantine-datatable";
+import type { DataTableColumn } from "mantine-datatable";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router";
@@ -10,12 +10,13 @@ import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { isStaff, useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
+import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
 import { ListFilters } from "../../components/ListFilters";
 import { formatDate, formatMoney } from "../../lib/format";
 import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
-import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { useListParams } from "../../lib/useListParams";
 import { StatusBadge } from "./StatusBadge";
 
 const STATUSES = ["active", "on_leave", "terminated"] as const;
@@ -219,35 +220,16 @@ export function EmployeesPage() {
         )}
       </ListFilters>
       {employees.isError && <ErrorMessage error={employees.error} />}
-      <DataTable<Employee>
-        withTableBorder
-        borderRadius="sm"
-        striped
-        highlightOnHover
-        minHeight={employees.data?.items.length ? undefined : 180}
-        records={employees.data?.items ?? []}
-        columns={columns}
+      <PagedTable<Employee>
+        list={list}
+        defaultSort={"last_name"}
+        data={employees.data}
         fetching={employees.isFetching}
-        totalRecords={employees.data?.total ?? 0}
-        recordsPerPage={list.pageSize}
-        page={list.page}
-        onPageChange={(page) => {
-          list.update({ page }, true);
-        }}
-        recordsPerPageOptions={[...PAGE_SIZES]}
-        onRecordsPerPageChange={(size) => {
-          list.update({ page_size: size });
-        }}
-        recordsPerPageLabel={t("common.pageSize")}
-        sortStatus={toSortStatus(list.sort, "last_name")}
-        onSortStatusChange={(status) => {
-          list.update({ sort: fromSortStatus(status) });
-        }}
+        columns={columns}
         noRecordsText={t("employees.empty")}
-        onRowClick={({ record }) => {
+        onRowClick={(record) => {
           void navigate(`/employees/${record.id}`);
         }}
-        paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
       />
     </Stack>
   );

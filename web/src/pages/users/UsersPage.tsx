@@ -16,18 +16,19 @@ import {
   IconUserCog,
 } from "@tabler/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
-import { DataTable, type DataTableColumn } from "mantine-datatable";
+import type { DataTableColumn } from "mantine-datatable";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { api, ApiError, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
+import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
 import { formatDateTime } from "../../lib/format";
 import { fullName, type User } from "../../lib/queries";
-import { fromSortStatus, PAGE_SIZES, toSortStatus, useListParams } from "../../lib/useListParams";
+import { useListParams } from "../../lib/useListParams";
 import { NewUserModal } from "./NewUserModal";
 import { loadUser, patchUser, ROLES, type Role } from "./userApi";
 import { UserDialog, type DialogKind, type OpenDialog } from "./UserDialog";
@@ -310,32 +311,13 @@ export function UsersPage() {
         />
       </Group>
       {users.isError && <ErrorMessage error={users.error} />}
-      <DataTable<User>
-        withTableBorder
-        borderRadius="sm"
-        striped
-        highlightOnHover
-        minHeight={users.data?.items.length ? undefined : 180}
-        records={users.data?.items ?? []}
-        columns={columns}
+      <PagedTable<User>
+        list={list}
+        defaultSort={"full_name"}
+        data={users.data}
         fetching={users.isFetching}
-        totalRecords={users.data?.total ?? 0}
-        recordsPerPage={list.pageSize}
-        page={list.page}
-        onPageChange={(page) => {
-          list.update({ page }, true);
-        }}
-        recordsPerPageOptions={[...PAGE_SIZES]}
-        onRecordsPerPageChange={(size) => {
-          list.update({ page_size: size });
-        }}
-        recordsPerPageLabel={t("common.pageSize")}
-        sortStatus={toSortStatus(list.sort, "full_name")}
-        onSortStatusChange={(status) => {
-          list.update({ sort: fromSortStatus(status) });
-        }}
+        columns={columns}
         noRecordsText={t("users.empty")}
-        paginationText={({ from, to, totalRecords }) => `${from}–${to} / ${totalRecords}`}
       />
       <NewUserModal opened={creating} onClose={creator.close} />
       <UserDialog
