@@ -118,8 +118,8 @@ async def test_unhandled_errors_are_500_without_internals(
             text("SELECT * FROM no_such_table WHERE secret = :v"), {"v": secret_value}
         )
 
-    app.add_api_route("/boom", explode)
-    response = await client.get("/boom")
+    app.add_api_route("/api/v1/test-boom", explode)
+    response = await client.get("/api/v1/test-boom")
     body = assert_problem(response, 500)
     assert "no_such_table" not in response.text
     assert "Traceback" not in response.text

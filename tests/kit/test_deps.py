@@ -21,7 +21,9 @@ def gated(app: FastAPI) -> FastAPI:
     ) -> dict[str, str]:
         return {"role": principal.role.value}
 
-    app.add_api_route("/gated", hr_area)
+    # Under /api: every other path is the web app's (its page answers before a route
+    # added this late).
+    app.add_api_route("/api/v1/test-gated", hr_area)
     return app
 
 
@@ -33,7 +35,7 @@ async def test_require_admits_only_the_named_roles(
     gated: FastAPI, client: httpx.AsyncClient, accounts: Accounts, role: Role, status: int
 ) -> None:
     account = await accounts.signed_in(role)
-    response = await client.get("/gated", headers=account.headers)
+    response = await client.get("/api/v1/test-gated", headers=account.headers)
     if status == 200:
         assert response.json() == {"role": role.value}
     else:
@@ -41,7 +43,7 @@ async def test_require_admits_only_the_named_roles(
 
 
 async def test_require_without_token_is_401(gated: FastAPI, client: httpx.AsyncClient) -> None:
-    assert_problem(await client.get("/gated"), 401, "missing_token")
+    assert_problem(await client.get("/api/v1/test-gated"), 401, "missing_token")
 
 
 async def test_demotion_takes_effect_on_live_tokens(
@@ -49,9 +51,9 @@ async def test_demotion_takes_effect_on_live_tokens(
 ) -> None:
     admin = await accounts.signed_in(Role.ADMIN)
     hr = await accounts.signed_in(Role.HR)
-    assert (await client.get("/gated", headers=hr.headers)).status_code == 200
+    assert (await client.get("/api/v1/test-gated", headers=hr.headers)).status_code == 200
     demoted = await client.patch(
         f"/api/v1/users/{hr.id}", json={"role": "employee"}, headers=admin.headers
     )
     assert demoted.status_code == 200
-    assert_problem(await client.get("/gated", headers=hr.headers), 403, "role_required")
+    assert_problem(await client.get("/api/v1/test-gated", headers=hr.headers), 403, "role_required")
