@@ -37,7 +37,8 @@ def test_every_page_opens_cleanly_and_is_pictured(
     for path in paths:
         page.goto(path)
         expect(page.get_by_role("heading", level=1).first).to_be_visible()
-        screenshot(page, f"{role}-{name_of(path)}")
+        own = path == f"/employees/{me['employee_id']}"
+        screenshot(page, f"{role}-{'my-profile' if own else name_of(path)}")
     if phone:  # the navigation lives in a drawer behind the menu button
         page.get_by_role("button", name="Open navigation").click()
         expect(page.get_by_role("link", name="Documents")).to_be_visible()
