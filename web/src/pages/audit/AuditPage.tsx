@@ -32,6 +32,7 @@ import { Link } from "react-router";
 
 import { api, ApiError, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
+import { ListFilters } from "../../components/ListFilters";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
@@ -219,7 +220,7 @@ export function AuditPage() {
         <ExportButtons path="/api/v1/audit" query={{ ...query, page: null, page_size: null }} name="audit" />
       </Group>
       <VerifyStatus />
-      <Group align="end" gap="sm">
+      <ListFilters active={["actor_id", "action", "target_type", "target_id", "since", "until"].filter((key) => filters[key] !== undefined).length}>
         <UserSelect
           label={t("audit.field.actor")}
           placeholder={t("audit.anyActor")}
@@ -282,7 +283,7 @@ export function AuditPage() {
           }}
           w={{ base: "100%", sm: 200 }}
         />
-      </Group>
+      </ListFilters>
       {events.isError && <ErrorMessage error={events.error} />}
       <PagedTable<AuditEvent>
         list={list}

@@ -11,6 +11,7 @@ import { useTranslation } from "react-i18next";
 import { api, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
+import { ListFilters } from "../../components/ListFilters";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
@@ -160,8 +161,7 @@ export function DocumentsPage() {
             </Button>
           </Group>
         </Group>
-        <Group align="end" gap="sm">
-          <TextInput
+                  <TextInput
             label={t("common.search")}
             placeholder={t("documents.searchPlaceholder")}
             leftSection={<IconSearch size={16} aria-hidden />}
@@ -173,6 +173,7 @@ export function DocumentsPage() {
             w={{ base: "100%", sm: 260 }}
             type="search"
           />
+<ListFilters active={["employee_id", "category", "expiring"].filter((key) => filters[key] !== undefined).length}>
           <EmployeePicker
             label={t("documents.field.employee_id")}
             placeholder={t("documents.anyEmployee")}
@@ -204,7 +205,7 @@ export function DocumentsPage() {
             clearable
             w={{ base: "100%", sm: 220 }}
           />
-        </Group>
+        </ListFilters>
         {documents.isError && <ErrorMessage error={documents.error} />}
         <PagedTable<DocumentRecord>
           list={list}

@@ -23,6 +23,7 @@ import { Link } from "react-router";
 
 import { api, ApiError, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
+import { ListFilters } from "../../components/ListFilters";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
@@ -271,8 +272,7 @@ export function UsersPage() {
           </Button>
         </Group>
       </Group>
-      <Group align="end" gap="sm">
-        <TextInput
+              <TextInput
           label={t("common.search")}
           placeholder={t("users.searchPlaceholder")}
           leftSection={<IconSearch size={16} aria-hidden />}
@@ -284,6 +284,7 @@ export function UsersPage() {
           w={{ base: "100%", sm: 260 }}
           type="search"
         />
+<ListFilters active={[role, isActive].filter((value) => value !== null).length}>
         <Select
           label={t("users.field.role")}
           placeholder={t("users.anyRole")}
@@ -309,7 +310,7 @@ export function UsersPage() {
           clearable
           w={{ base: "100%", sm: 160 }}
         />
-      </Group>
+      </ListFilters>
       {users.isError && <ErrorMessage error={users.error} />}
       <PagedTable<User>
         list={list}
