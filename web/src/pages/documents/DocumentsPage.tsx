@@ -1,17 +1,16 @@
 // The data table's own styles (its empty state, sticky header, pagination); main.tsx does not load them.
 
-import { Anchor, Button, Group, Select, Stack, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedCallback } from "@mantine/hooks";
-import { IconSearch, IconUpload } from "@tabler/icons-react";
+import { Anchor, Button, Group, Select, Stack, Text, Title } from "@mantine/core";
+import { IconUpload } from "@tabler/icons-react";
 import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
 import type { DataTableColumn } from "mantine-datatable";
-import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { api, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { EmployeePicker } from "../../components/EmployeePicker";
 import { ListFilters } from "../../components/ListFilters";
+import { ListSearch } from "../../components/ListSearch";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
@@ -31,10 +30,6 @@ export function DocumentsPage() {
   const me = useMe();
   const list = useListParams(DEFAULT_SORT);
   const { filters } = list;
-  const [search, setSearch] = useState(filters.q ?? "");
-  const setQuery = useDebouncedCallback((q: string) => {
-    list.update({ q: q.trim() || null });
-  }, 250);
 
   const expiringDays = EXPIRING.find((d) => d === filters.expiring) ?? null;
   const query = {
@@ -161,18 +156,7 @@ export function DocumentsPage() {
             </Button>
           </Group>
         </Group>
-                  <TextInput
-            label={t("common.search")}
-            placeholder={t("documents.searchPlaceholder")}
-            leftSection={<IconSearch size={16} aria-hidden />}
-            value={search}
-            onChange={(event) => {
-              setSearch(event.currentTarget.value);
-              setQuery(event.currentTarget.value);
-            }}
-            w={{ base: "100%", sm: 260 }}
-            type="search"
-          />
+                  <ListSearch list={list} placeholder={t("documents.searchPlaceholder")} wait={250} width={260} />
 <ListFilters active={["employee_id", "category", "expiring"].filter((key) => filters[key] !== undefined).length}>
           <EmployeePicker
             label={t("documents.field.employee_id")}

@@ -1,6 +1,5 @@
 import { Button, Group, Select, Stack, Switch, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedCallback } from "@mantine/hooks";
-import { IconPlus, IconSearch } from "@tabler/icons-react";
+import { IconPlus } from "@tabler/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { DataTableColumn } from "mantine-datatable";
 import { useEffect, useState } from "react";
@@ -14,6 +13,7 @@ import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
 import { ListFilters } from "../../components/ListFilters";
+import { ListSearch } from "../../components/ListSearch";
 import { formatDate, formatMoney } from "../../lib/format";
 import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
 import { useListParams } from "../../lib/useListParams";
@@ -33,13 +33,9 @@ export function EmployeesPage() {
   const withSalary = staff && filters.columns === "salary";
   const departments = useDepartments();
   const names = departmentNames(departments.data);
-  const [search, setSearch] = useState(filters.q ?? "");
   // A national ID searched for stays in memory: never in the URL (UI.md).
   const [ssn, setSsn] = useState("");
   const [ssnQuery, setSsnQuery] = useState<string | null>(null);
-  const setQuery = useDebouncedCallback((q: string) => {
-    list.update({ q: q.trim() || null });
-  }, 150);
 
   const query = {
     page: list.page,
@@ -132,18 +128,7 @@ export function EmployeesPage() {
           )}
         </Group>
       </Group>
-      <TextInput
-        label={t("common.search")}
-        placeholder={t("employees.searchPlaceholder")}
-        leftSection={<IconSearch size={16} aria-hidden />}
-        value={search}
-        onChange={(event) => {
-          setSearch(event.currentTarget.value);
-          setQuery(event.currentTarget.value);
-        }}
-        w={{ base: "100%", sm: 320 }}
-        type="search"
-      />
+      <ListSearch list={list} placeholder={t("employees.searchPlaceholder")} wait={150} width={320} />
       <ListFilters active={activeFilters}>
         <Select
           label={t("employees.field.department_id")}

@@ -1,7 +1,7 @@
 // The table's styles (main.tsx does not load them yet).
 
-import { ActionIcon, Badge, Button, Group, Menu, Select, Stack, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedCallback, useDisclosure } from "@mantine/hooks";
+import { ActionIcon, Badge, Button, Group, Menu, Select, Stack, Text, Title } from "@mantine/core";
+import { useDisclosure } from "@mantine/hooks";
 import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
 import {
@@ -12,7 +12,6 @@ import {
   IconLink,
   IconLinkOff,
   IconPlus,
-  IconSearch,
   IconUserCog,
 } from "@tabler/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -24,6 +23,7 @@ import { Link } from "react-router";
 import { api, ApiError, unwrap } from "../../api/client";
 import { useMe } from "../../auth/AuthContext";
 import { ListFilters } from "../../components/ListFilters";
+import { ListSearch } from "../../components/ListSearch";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
@@ -79,13 +79,9 @@ export function UsersPage() {
   const client = useQueryClient();
   const list = useListParams("full_name");
   const { filters } = list;
-  const [search, setSearch] = useState(filters.q ?? "");
   const [creating, creator] = useDisclosure(false);
   const [dialog, setDialog] = useState<OpenDialog | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const setQuery = useDebouncedCallback((q: string) => {
-    list.update({ q: q.trim() || null });
-  }, 250);
 
   const role = ROLES.includes(filters.role as Role) ? (filters.role as Role) : null;
   const isActive = filters.is_active === "true" ? true : filters.is_active === "false" ? false : null;
@@ -272,18 +268,7 @@ export function UsersPage() {
           </Button>
         </Group>
       </Group>
-              <TextInput
-          label={t("common.search")}
-          placeholder={t("users.searchPlaceholder")}
-          leftSection={<IconSearch size={16} aria-hidden />}
-          value={search}
-          onChange={(event) => {
-            setSearch(event.currentTarget.value);
-            setQuery(event.currentTarget.value);
-          }}
-          w={{ base: "100%", sm: 260 }}
-          type="search"
-        />
+              <ListSearch list={list} placeholder={t("users.searchPlaceholder")} wait={250} width={260} />
 <ListFilters active={[role, isActive].filter((value) => value !== null).length}>
         <Select
           label={t("users.field.role")}
