@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from shre import __version__
 from shre.admin.router import router as admin_router
+from shre.analytics.router import router as analytics_router
 from shre.apidocs.router import router as apidocs_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
 from shre.audit.chain import LOCK_WAIT_SET, SharedHead
@@ -208,6 +209,7 @@ def create_app(settings: Settings) -> FastAPI:
         auth_router,
         users_router,
         audit_router,
+        analytics_router,
         admin_router,
     )
     for router in routers:

@@ -149,6 +149,13 @@ class Settings(BaseSettings):
     # built in memory before it is sent.
     export_max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
 
+    # --- analytics ---
+    # Document categories every current employee must have (GET /analytics/documents
+    # lists who misses one); comma-separated in the environment.
+    required_document_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["contract", "identity"]
+    )
+
     # --- audit log ---
     # Events older than this are removed by `shre audit prune` (default: seven years).
     audit_retention_days: int = Field(default=2555, ge=1, le=36500)
@@ -163,6 +170,26 @@ class Settings(BaseSettings):
             decode_master_key(value.get_secret_value())
             return value
         return None
+
+    @field_validator("required_document_categories", mode="before")
+    @classmethod
+    def _split_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("required_document_categories")
+    @classmethod
+    def _check_categories(cls, value: list[str]) -> list[str]:
+        from shre.auth.policy import DOCUMENT_CATEGORIES  # the one list of categories
+
+        unknown = sorted(set(value) - set(DOCUMENT_CATEGORIES))
+        if unknown:
+            raise ValueError(
+                f"unknown document categories {', '.join(unknown)}; "
+                f"the categories are {', '.join(DOCUMENT_CATEGORIES)}"
+            )
+        return list(dict.fromkeys(value))
 
     @field_validator("encryption_old_keys", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -27,25 +28,39 @@ SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
 K = TypeVar("K", bound=Hashable)
 
 
-def passing(parent_of: Mapping[K, K | None], own: Mapping[K, int]) -> set[K]:
-    """The departments of a tree (each mapped to its parent; a parent outside the map
-    counts as none) whose groups pass the size rule. `own`: how many people of the
+@dataclass(frozen=True, slots=True)
+class SizedGroup:
+    """One department's group under the size rule: how many people of the measured set
+    are in it (the department and everything below), how many of them are inside no
+    passing sub-department (`residual`), and whether it passes."""
+
+    size: int
+    residual: int
+    passes: bool
+
+
+def size_rule(parent_of: Mapping[K, K | None], own: Mapping[K, int]) -> dict[K, SizedGroup]:
+    """Every department of a tree (each mapped to its parent; a parent outside the map
+    counts as none) with its group under the size rule. `own`: how many people of the
     measured set belong to each department itself (missing: none)."""
     children: dict[K, list[K]] = defaultdict(list)
     for node, parent in parent_of.items():
         if parent is not None and parent in parent_of:
             children[parent].append(node)
-    group: dict[K, int] = {}
-    covered: dict[K, int] = {}  # people inside passing descendants
-    passed: set[K] = set()
+    out: dict[K, SizedGroup] = {}
     for node in _bottom_up(parent_of, children):
-        kids = children.get(node, ())
-        group[node] = own.get(node, 0) + sum(group[c] for c in kids)
-        covered[node] = sum(group[c] if c in passed else covered[c] for c in kids)
-        residual = group[node] - covered[node]
-        if group[node] >= MIN_GROUP and (residual == 0 or residual >= MIN_GROUP):
-            passed.add(node)
-    return passed
+        kids = [out[c] for c in children.get(node, ())]
+        size = own.get(node, 0) + sum(k.size for k in kids)
+        covered = sum(k.size if k.passes else k.size - k.residual for k in kids)
+        residual = size - covered
+        passes = size >= MIN_GROUP and (residual == 0 or residual >= MIN_GROUP)
+        out[node] = SizedGroup(size, residual, passes)
+    return out
+
+
+def passing(parent_of: Mapping[K, K | None], own: Mapping[K, int]) -> set[K]:
+    """The departments of a tree whose groups pass the size rule (see `size_rule`)."""
+    return {node for node, group in size_rule(parent_of, own).items() if group.passes}
 
 
 def _bottom_up(parent_of: Mapping[K, K | None], children: Mapping[K, list[K]]) -> list[K]:

@@ -29,6 +29,7 @@ from shre.crypto.errors import CryptoError
 from shre.crypto.legacy import decrypt_cryptojs, is_legacy_ciphertext
 from shre.db import refresh_statistics
 from shre.employees.models import Employee
+from shre.employees.paycells import forget_stale
 from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
 from shre.kit.errors import NotFound
 
@@ -140,6 +141,8 @@ async def shred(session: AsyncSession, employee_id: uuid.UUID) -> None:
     employee.dek_key_id = None
     employee.ssn_index = None
     await session.flush()
+    # Pay cells sealed with this person's salary go with the key (shre.employees.paycells).
+    await forget_stale(session)
     log.info("keys.shred", employee_id=str(employee_id))
 
 

@@ -87,7 +87,11 @@ class EmployeeChange(UUIDPrimaryKey, Base):
     data key, bound to this row (so crypto-shredding the employee covers them too)."""
 
     __tablename__ = "employee_history"
-    __table_args__ = (CheckConstraint(_in("field", HISTORY_FIELDS), name="field"),)
+    __table_args__ = (
+        CheckConstraint(_in("field", HISTORY_FIELDS), name="field"),
+        # Analytics read one field's changes over time (department moves).
+        Index("ix_employee_history_field_employee_id", "field", "employee_id", "effective_date"),
+    )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("employees.id", ondelete="CASCADE"), index=True
@@ -98,3 +102,20 @@ class EmployeeChange(UUIDPrimaryKey, Base):
     effective_date: Mapped[date] = mapped_column(Date)
     changed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PayCell(Base):
+    """The salaries of one group of current employees (one department, one job title),
+    sealed together under a subkey of the master key, so that pay bands open one value
+    per group instead of one data key per person. Derived data, never a source: `stamp`
+    is what the group looked like when it was sealed (how many, the sum of their row
+    versions, the latest change), and a cell whose stamp no longer matches the employees
+    is rebuilt from their own sealed values (`shre.employees.paycells`). The clear
+    columns say nothing the employees table does not: the group is named by a hash."""
+
+    __tablename__ = "pay_cells"
+
+    cell: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(120))
+    sealed: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -62,7 +62,8 @@ KIND = "employee"  # the kind of record, for its ETags
 READ_SENSITIVE = "employee.read_sensitive"
 EXPORT = "employee.export"
 EXPORT_BATCH = 500  # rows an export reads, opens and writes at a time
-# What department statistics count: a change of anything else leaves them cached.
+# What department statistics and analytics count: a change of anything else leaves them
+# cached.
 STATS_FIELDS = frozenset(
     {
         "department_id",
@@ -70,6 +71,7 @@ STATS_FIELDS = frozenset(
         "employment_type",
         "hire_date",
         "termination_date",
+        "job_title",  # pay bands by job title
         "salary",
         "salary_currency",
     }

@@ -52,6 +52,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Documents
+         * @description Documents of current employees expired or expiring within 30, 60 and 90 days, and
+         *     who misses a category of REQUIRED_DOCUMENT_CATEGORIES. As a file: every missing
+         *     document, one row each.
+         */
+        get: operations["documents_api_v1_analytics_documents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/headcount": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Headcount
+         * @description Headcount at the end of each month (`from` to `to`), with hires and leavers, from
+         *     the employment history: a past month counts who was employed then, in the department
+         *     they were in then. `by_department`: headcount at the end of `to` per department.
+         */
+        get: operations["headcount_api_v1_analytics_headcount_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/salary-bands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Salary Bands
+         * @description Current salaries per job title (over the department's subtree) or per department
+         *     (each over its own subtree), per currency: count, min, p25, median, p75, max. HR and
+         *     admin only; an audited read of salaries. A group of fewer than five is never shown,
+         *     nor one whose figures, set against another answer's, would isolate fewer than five.
+         */
+        get: operations["salary_bands_api_v1_analytics_salary_bands_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/tenure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tenure
+         * @description Current employees by years of service today.
+         */
+        get: operations["tenure_api_v1_analytics_tenure_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/turnover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Turnover
+         * @description Each month's leavers over its average headcount, and the trailing 12-month rate.
+         */
+        get: operations["turnover_api_v1_analytics_turnover_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -625,6 +732,13 @@ export interface components {
             /** Serving */
             serving: boolean;
         };
+        /** CategoryCount */
+        CategoryCount: {
+            /** Category */
+            category: string;
+            /** Count */
+            count: number;
+        };
         /** ChangeOut */
         ChangeOut: {
             /**
@@ -659,6 +773,18 @@ export interface components {
             name: string;
             /** Parent Id */
             parent_id?: string | null;
+        };
+        /** DepartmentHeadcount */
+        DepartmentHeadcount: {
+            /**
+             * Department Id
+             * @description null: people in no department
+             */
+            department_id: string | null;
+            /** Headcount */
+            headcount: number;
+            /** Name */
+            name: string | null;
         };
         /** DepartmentOut */
         DepartmentOut: {
@@ -738,6 +864,51 @@ export interface components {
             name?: string | null;
             /** Parent Id */
             parent_id?: string | null;
+        };
+        /** DocumentCompliance */
+        DocumentCompliance: {
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /**
+             * Expired
+             * @description Documents of current employees past their expiry date
+             */
+            expired: number;
+            /**
+             * Expiring 30
+             * @description Expiring within 30 days (from today, inclusive)
+             */
+            expiring_30: number;
+            /**
+             * Expiring 60
+             * @description Within 60 days (includes the 30)
+             */
+            expiring_60: number;
+            /**
+             * Expiring 90
+             * @description Within 90 days (includes the 60)
+             */
+            expiring_90: number;
+            /**
+             * Missing
+             * @description The first `limit` missing documents by employee number (the file format lists all of them)
+             */
+            missing: components["schemas"]["MissingDocument"][];
+            /** Missing By Category */
+            missing_by_category: components["schemas"]["CategoryCount"][];
+            /**
+             * Missing Total
+             * @description Current employees x required categories missing
+             */
+            missing_total: number;
+            /**
+             * Required Categories
+             * @description REQUIRED_DOCUMENT_CATEGORIES
+             */
+            required_categories: string[];
         };
         /** DocumentOut */
         DocumentOut: {
@@ -948,6 +1119,43 @@ export interface components {
             /** Termination Reason */
             termination_reason?: string | null;
         };
+        /** Headcount */
+        Headcount: {
+            /**
+             * By Department
+             * @description Headcount at the end of `to` by the department people were in then (its own members, not its sub-departments')
+             */
+            by_department: components["schemas"]["DepartmentHeadcount"][];
+            /**
+             * From
+             * @description First month of the series
+             */
+            from: string;
+            /** Series */
+            series: components["schemas"]["HeadcountMonth"][];
+            /** To */
+            to: string;
+        };
+        /** HeadcountMonth */
+        HeadcountMonth: {
+            /**
+             * Headcount
+             * @description Employed at the end of the month (today, this month)
+             */
+            headcount: number;
+            /** Hires */
+            hires: number;
+            /**
+             * Leavers
+             * @description Whose termination date falls in the month
+             */
+            leavers: number;
+            /**
+             * Period
+             * @description `YYYY-MM`
+             */
+            period: string;
+        };
         /** LoginIn */
         LoginIn: {
             /**
@@ -962,6 +1170,24 @@ export interface components {
              * @default true
              */
             refresh_token_in_body: boolean;
+        };
+        /** MissingDocument */
+        MissingDocument: {
+            /** Category */
+            category: string;
+            /** Department Id */
+            department_id: string | null;
+            /**
+             * Employee Id
+             * Format: uuid
+             */
+            employee_id: string;
+            /** Employee Number */
+            employee_number: string;
+            /** First Name */
+            first_name: string;
+            /** Last Name */
+            last_name: string;
         };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
@@ -1017,6 +1243,33 @@ export interface components {
             page_size: number;
             /** Total */
             total: number;
+        };
+        /** PayBand */
+        PayBand: {
+            /** Count */
+            count: number;
+            /** Currency */
+            currency: string;
+            /**
+             * Department Id
+             * @description The department (group_by=department)
+             */
+            department_id?: string | null;
+            /**
+             * Group
+             * @description The job title, or the department's name
+             */
+            group: string | null;
+            /** Max */
+            max: string;
+            /** Median */
+            median: string;
+            /** Min */
+            min: string;
+            /** P25 */
+            p25: string;
+            /** P75 */
+            p75: string;
         };
         /**
          * Problem
@@ -1097,6 +1350,21 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "hr" | "manager" | "employee";
+        /** SalaryBands */
+        SalaryBands: {
+            /** Bands */
+            bands: components["schemas"]["PayBand"][];
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "job_title" | "department";
+            /**
+             * Groups Below Minimum
+             * @description Groups left out: fewer than five people, or a group whose figures could be subtracted from another's to isolate fewer than five
+             */
+            groups_below_minimum: number;
+        };
         /** SalaryFigures */
         SalaryFigures: {
             /** By Currency */
@@ -1124,6 +1392,35 @@ export interface components {
             cache: components["schemas"]["CacheStatsOut"];
             process: components["schemas"]["ProcessStatsOut"];
         };
+        /** Tenure */
+        Tenure: {
+            /**
+             * As Of
+             * Format: date
+             */
+            as_of: string;
+            /** Buckets */
+            buckets: components["schemas"]["TenureBucket"][];
+            /**
+             * Total
+             * @description Current employees counted
+             */
+            total: number;
+        };
+        /** TenureBucket */
+        TenureBucket: {
+            /** Count */
+            count: number;
+            /** Label */
+            label: string;
+            /**
+             * Max Years
+             * @description Fewer than this many years; null: no end
+             */
+            max_years: number | null;
+            /** Min Years */
+            min_years: number;
+        };
         /** TokenOut */
         TokenOut: {
             /** Access Token */
@@ -1138,6 +1435,40 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /** Turnover */
+        Turnover: {
+            /**
+             * From
+             * @description First month of the series
+             */
+            from: string;
+            /**
+             * Rate 12M
+             * @description Leavers of the 12 months to `to` over the mean of their average headcounts
+             */
+            rate_12m: number | null;
+            /** Series */
+            series: components["schemas"]["TurnoverMonth"][];
+            /** To */
+            to: string;
+        };
+        /** TurnoverMonth */
+        TurnoverMonth: {
+            /**
+             * Average Headcount
+             * @description Mean of the headcounts at its start and end
+             */
+            average_headcount: number;
+            /** Leavers */
+            leavers: number;
+            /** Period */
+            period: string;
+            /**
+             * Rate
+             * @description leavers / average_headcount; null when none employed
+             */
+            rate: number | null;
         };
         /** UserCreate */
         UserCreate: {
@@ -1378,6 +1709,347 @@ export interface operations {
             };
             /** @description Not allowed for the caller's role, or by a rule */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    documents_api_v1_analytics_documents_get: {
+        parameters: {
+            query?: {
+                /** @description Narrow to this department and every department below it */
+                department_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
+                /** @description How many of the missing documents to list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentCompliance"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Employees (and, for pay bands, managers) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    headcount_api_v1_analytics_headcount_get: {
+        parameters: {
+            query?: {
+                /** @description Narrow to this department and every department below it */
+                department_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
+                /** @description First month, `YYYY-MM` */
+                from?: string | null;
+                /** @description Last month, `YYYY-MM` (default: this one) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Headcount"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Employees (and, for pay bands, managers) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    salary_bands_api_v1_analytics_salary_bands_get: {
+        parameters: {
+            query?: {
+                /** @description Narrow to this department and every department below it */
+                department_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
+                /** @description One band per job title, or per department (its subtree) */
+                group_by?: "job_title" | "department";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalaryBands"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Employees (and, for pay bands, managers) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    tenure_api_v1_analytics_tenure_get: {
+        parameters: {
+            query?: {
+                /** @description Narrow to this department and every department below it */
+                department_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
+                /** @description First month, `YYYY-MM` */
+                from?: string | null;
+                /** @description Last month, `YYYY-MM` (default: this one) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenure"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Employees (and, for pay bands, managers) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    turnover_api_v1_analytics_turnover_get: {
+        parameters: {
+            query?: {
+                /** @description Narrow to this department and every department below it */
+                department_id?: string | null;
+                /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
+                format?: ("csv" | "xlsx") | null;
+                /** @description First month, `YYYY-MM` */
+                from?: string | null;
+                /** @description Last month, `YYYY-MM` (default: this one) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Turnover"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Employees (and, for pay bands, managers) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

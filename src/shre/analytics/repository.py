@@ -1,0 +1,228 @@
+"""The analytics queries: each one aggregate over the employees (and their department
+moves, or their documents) in the database; Python only adds up the groups it returns."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, exists, extract, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from shre.analytics.periods import Month, years_before
+from shre.departments.models import Department
+from shre.documents.models import Document
+from shre.employees.models import Employee, EmployeeChange
+
+# (department at the time, month) -> count; a department is None for "no department"
+Counts = dict[tuple[uuid.UUID | None, Month], int]
+# (from, to, month) -> count of department moves
+Moves = dict[tuple[uuid.UUID | None, uuid.UUID | None, Month], int]
+# Tenure buckets: label, at least this many years, fewer than this many (None: no end)
+TENURE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("< 1 year", 0, 1),
+    ("1-2 years", 1, 2),
+    ("2-5 years", 2, 5),
+    ("5-10 years", 5, 10),
+    ("10+ years", 10, None),
+)
+EXPIRY_WINDOWS = (30, 60, 90)
+
+
+def _department(value: Any) -> uuid.UUID | None:
+    """A department id as a query returns it: a UUID, its text (history values), or the
+    32 hex digits SQLite keeps for a UUID column cast to text."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value))
+
+
+def _month(year: Any, month: Any) -> Month:
+    return Month(int(year), int(month))
+
+
+@dataclass(frozen=True, slots=True)
+class Events:
+    """Everything that changed a headcount, by month: hires and leavers in the department
+    they joined or left from, and moves between departments."""
+
+    hires: Counts
+    leavers: Counts
+    moves: Moves
+
+
+def current(today: date) -> list[ColumnElement[bool]]:
+    """Employed today: hired by today, not terminated, no termination dated by today."""
+    return [
+        Employee.hire_date <= today,
+        Employee.status != "terminated",
+        (Employee.termination_date.is_(None)) | (Employee.termination_date > today),
+    ]
+
+
+class AnalyticsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def reporting_line(self, manager_id: uuid.UUID) -> ColumnElement[bool]:
+        """The manager and everyone below them (a recursive query the statement embeds)."""
+        tree = (
+            select(Employee.id).where(Employee.manager_id == manager_id).cte("line", recursive=True)
+        )
+        tree = tree.union_all(select(Employee.id).join(tree, Employee.manager_id == tree.c.id))
+        return (Employee.id == manager_id) | Employee.id.in_(select(tree.c.id))
+
+    async def events(self, today: date, within: Sequence[ColumnElement[bool]]) -> Events:
+        """Hires, leavers and department moves up to `today` of the employees `within`
+        selects. A move counts when it falls after the hire and by the termination; the
+        department someone joined is the one their first such move left (or, never
+        moved, their department now), the one they left from the one their last move
+        went to."""
+        history = EmployeeChange
+        moves = (
+            select(
+                history.employee_id,
+                history.effective_date.label("day"),
+                history.old_value,
+                history.new_value,
+                func.row_number()
+                .over(
+                    partition_by=history.employee_id,
+                    order_by=(history.effective_date, history.changed_at),
+                )
+                .label("first"),
+                func.row_number()
+                .over(
+                    partition_by=history.employee_id,
+                    order_by=(history.effective_date.desc(), history.changed_at.desc()),
+                )
+                .label("last"),
+            )
+            .join(Employee, Employee.id == history.employee_id)
+            .where(
+                history.field == "department_id",
+                history.effective_date > Employee.hire_date,
+                history.effective_date <= today,
+                Employee.termination_date.is_(None)
+                | (history.effective_date <= Employee.termination_date),
+                *within,
+            )
+            .cte("moves")
+        )
+        now = cast(Employee.department_id, String)
+
+        async def counted(day: Any, nth: Any, moved: Any, *where: Any) -> Counts:
+            department = case((moves.c.employee_id.is_not(None), moved), else_=now)
+            year, month = extract("year", day), extract("month", day)
+            stmt = (
+                select(department, year, month, func.count())
+                .select_from(
+                    Employee.__table__.outerjoin(
+                        moves, and_(moves.c.employee_id == Employee.id, nth == 1)
+                    )
+                )
+                .where(*where, *within)
+                .group_by(department, year, month)
+            )
+            rows = (await self.session.execute(stmt)).all()
+            return {(_department(d), _month(y, m)): n for d, y, m, n in rows}
+
+        hires = await counted(
+            Employee.hire_date, moves.c.first, moves.c.old_value, Employee.hire_date <= today
+        )
+        leavers = await counted(
+            Employee.termination_date,
+            moves.c.last,
+            moves.c.new_value,
+            Employee.termination_date <= today,
+        )
+        year, month = extract("year", moves.c.day), extract("month", moves.c.day)
+        stmt = select(moves.c.old_value, moves.c.new_value, year, month, func.count()).group_by(
+            moves.c.old_value, moves.c.new_value, year, month
+        )
+        moved = {
+            (_department(a), _department(b), _month(y, m)): n
+            for a, b, y, m, n in (await self.session.execute(stmt)).all()
+        }
+        return Events(hires, leavers, moved)
+
+    async def tenure(
+        self, today: date, within: Sequence[ColumnElement[bool]]
+    ) -> list[tuple[str, int]]:
+        """How many current employees have served how long, by bucket."""
+        whens = []
+        for label, _, below in TENURE_BUCKETS:
+            if below is not None:
+                whens.append((Employee.hire_date > years_before(today, below), literal(label)))
+        bucket = case(*whens, else_=literal(TENURE_BUCKETS[-1][0]))
+        stmt = select(bucket, func.count()).where(*current(today), *within).group_by(bucket)
+        found: dict[str, int] = {}
+        for label, count in (await self.session.execute(stmt)).all():
+            found[label] = count
+        return [(label, int(found.get(label, 0))) for label, _, _ in TENURE_BUCKETS]
+
+    async def expiries(self, today: date, within: Sequence[ColumnElement[bool]]) -> dict[str, int]:
+        """Documents of current employees past their expiry, and expiring within 30, 60
+        and 90 days (each window includes the shorter ones)."""
+        expires = Document.expires_on
+        columns = [func.count(case((expires < today, 1))).label("expired")]
+        for days in EXPIRY_WINDOWS:
+            until = today + timedelta(days=days)
+            columns.append(
+                func.count(case((and_(expires >= today, expires <= until), 1))).label(
+                    f"expiring_{days}"
+                )
+            )
+        stmt = (
+            select(*columns)
+            .join(Employee, Employee.id == Document.employee_id)
+            .where(Document.deleted_at.is_(None), expires.is_not(None), *current(today), *within)
+        )
+        row = (await self.session.execute(stmt)).one()
+        return {name: int(value or 0) for name, value in row._mapping.items()}
+
+    async def missing(
+        self,
+        today: date,
+        within: Sequence[ColumnElement[bool]],
+        category: str,
+        limit: int | None,
+    ) -> tuple[int, list[Any]]:
+        """Current employees with no document of `category`: how many, and the first
+        `limit` of them (None: all) by employee number."""
+        has = exists().where(
+            Document.employee_id == Employee.id,
+            Document.category == category,
+            Document.deleted_at.is_(None),
+        )
+        stmt = (
+            select(
+                Employee.id,
+                Employee.employee_number,
+                Employee.first_name,
+                Employee.last_name,
+                Employee.department_id,
+                func.count().over().label("total"),
+            )
+            .where(~has, *current(today), *within)
+            .order_by(Employee.employee_number)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = (await self.session.execute(stmt)).all()
+        if rows:
+            return int(rows[0].total), list(rows)
+        return 0, []
+
+    async def departments(
+        self, ids: Collection[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, tuple[str, uuid.UUID | None]]:
+        """Departments (all, or these) by id: name and parent."""
+        stmt = select(Department.id, Department.name, Department.parent_id)
+        if ids is not None:
+            stmt = stmt.where(Department.id.in_(list(ids)))
+        return {i: (n, p) for i, n, p in (await self.session.execute(stmt)).all()}

@@ -1,0 +1,237 @@
+"""Pay cells: the salaries of each group of current employees, sealed together.
+
+Pay bands need every current salary. Opened one by one that is a data key unwrapped and
+two values decrypted per person: about a second and a half for 100,000 people on every
+request. A cell holds the salaries (currency and amount, no one's id) of the current,
+salaried employees of one department with one job title, sealed as one value under a
+subkey of the primary master key and bound to the cell. Reading bands opens one value per
+cell (a few hundred), never a person's key.
+
+Cells are derived data, checked on every read rather than kept up by every write path:
+the stamp of a group (how many people, the sum of their row versions, their latest
+change) is computed from the employees table in one aggregate query, and a cell whose
+stamp differs (or that is missing, or sealed under a master key no longer primary) is
+rebuilt from the employees' own sealed values, in a transaction of its own. A change of
+anyone's salary, currency, department, job title or status changes their row version, so
+no stale cell is ever used.
+
+Crypto-shredding: a cell holding a shredded employee's salary must not outlive their key,
+so `shred` calls `forget_stale`, which drops every cell that no longer matches its group
+(the employee's current one, and any they left since it was last built).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import structlog
+from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from shre.crypto import DataKey, FieldBox, FieldContext
+from shre.crypto.errors import CryptoError
+from shre.crypto.keyring import derive
+from shre.employees.models import Employee, PayCell
+from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
+
+log = structlog.get_logger("shre.employees.paycells")
+
+PURPOSE = b"shre/pay-cells/v1"
+# (department_id, job_title): a group of current employees
+Group = tuple[uuid.UUID | None, str | None]
+# Cells rebuilt per query (each a condition in one OR)
+REBUILD_BATCH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Salary:
+    currency: str
+    amount: Decimal
+
+
+def cell_id(group: Group) -> str:
+    """A group's cell: a hash of its department and job title (none: an empty marker)."""
+    department, title = group
+    raw = f"{department or ''}\x1f{'' if title is None else 't:' + title}".encode()
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _salaried() -> list[ColumnElement[bool]]:
+    """Who the cells hold: current employees with a salary and a data key."""
+    return [
+        Employee.status != "terminated",
+        Employee.salary_enc.is_not(None),
+        Employee.salary_currency_enc.is_not(None),
+        Employee.dek_wrapped.is_not(None),
+    ]
+
+
+def _stamp(count: int, versions: Any, latest: Any) -> str:
+    when = latest.isoformat() if isinstance(latest, datetime) else str(latest)
+    return f"{count}:{int(versions or 0)}:{when}"
+
+
+def _in_group(group: Group) -> ColumnElement[bool]:
+    department, title = group
+    return and_(
+        Employee.department_id.is_(None)
+        if department is None
+        else Employee.department_id == department,
+        Employee.job_title.is_(None) if title is None else Employee.job_title == title,
+    )
+
+
+async def group_stamps(session: AsyncSession) -> dict[Group, str]:
+    """Every group of current salaried employees, with its stamp."""
+    stmt = (
+        select(
+            Employee.department_id,
+            Employee.job_title,
+            func.count(),
+            func.sum(Employee.version),
+            func.max(Employee.updated_at),
+        )
+        .where(*_salaried())
+        .group_by(Employee.department_id, Employee.job_title)
+    )
+    rows = (await session.execute(stmt)).all()
+    return {(d, t): _stamp(n, v, at) for d, t, n, v, at in rows}
+
+
+class PayCells:
+    """Reads current salaries by group, through the sealed cells."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        vault: EmployeeVault,
+        sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self.session = session
+        self.vault = vault
+        # Where rebuilt cells are written (a read-only request session cannot); None:
+        # they are used for this answer and not kept.
+        self.sessionmaker = sessionmaker
+        primary = vault.keyring.primary
+        self.box = FieldBox(DataKey(derive(primary.key, PURPOSE), primary.id))
+
+    async def salaries(self) -> dict[Group, list[Salary]]:
+        """The current salaries of every group (groups without any left out)."""
+        stamps = await group_stamps(self.session)
+        ids = {cell_id(g): g for g in stamps}
+        stored = (
+            await self.session.execute(
+                select(PayCell.cell, PayCell.stamp, PayCell.sealed).where(
+                    PayCell.cell.in_(list(ids))
+                )
+            )
+        ).all()
+        out: dict[Group, list[Salary]] = {}
+        for cell, stamp, sealed in stored:
+            group = ids[cell]
+            if stamp != stamps[group]:
+                continue
+            opened = self._open(cell, sealed)
+            if opened is not None:
+                out[group] = opened
+        stale = [g for g in stamps if g not in out]
+        if stale:
+            out.update(await self._rebuild(stale))
+        return out
+
+    def _open(self, cell: str, sealed: str) -> list[Salary] | None:
+        try:
+            raw = self.box.decrypt(sealed, FieldContext("pay_cells", "sealed", cell))
+        except CryptoError:  # sealed under a master key no longer primary: rebuild it
+            return None
+        return [Salary(c, Decimal(a)) for c, a in orjson.loads(raw)]
+
+    def _seal(self, cell: str, salaries: Iterable[Salary]) -> str:
+        payload = orjson.dumps([[s.currency, str(s.amount)] for s in salaries]).decode()
+        return self.box.encrypt(payload, FieldContext("pay_cells", "sealed", cell))
+
+    async def _rebuild(self, groups: list[Group]) -> dict[Group, list[Salary]]:
+        """The groups' salaries opened from each employee's own values, and their cells
+        sealed (and kept when there is somewhere to write them)."""
+        built: dict[Group, list[Salary]] = {g: [] for g in groups}
+        seen: dict[Group, list[tuple[int, Any]]] = {g: [] for g in groups}
+        for start in range(0, len(groups), REBUILD_BATCH):
+            batch = groups[start : start + REBUILD_BATCH]
+            stmt = select(
+                Employee.id,
+                Employee.department_id,
+                Employee.job_title,
+                Employee.version,
+                Employee.updated_at,
+                Employee.salary_enc,
+                Employee.salary_currency_enc,
+                Employee.dek_wrapped,
+            ).where(*_salaried(), or_(*(_in_group(g) for g in batch)))
+            for row in (await self.session.execute(stmt)).all():
+                group = (row.department_id, row.job_title)
+                if group not in built:
+                    continue
+                built[group].append(self._open_one(row))
+                seen[group].append((row.version, row.updated_at))
+        cells = {
+            cell_id(g): (
+                _stamp(len(seen[g]), sum(v for v, _ in seen[g]), max((a for _, a in seen[g])))
+                if seen[g]
+                else "",
+                self._seal(cell_id(g), built[g]),
+            )
+            for g in groups
+        }
+        await self._keep(cells)
+        log.info("paycells.rebuilt", cells=len(groups), people=sum(map(len, built.values())))
+        return built
+
+    def _open_one(self, row: Any) -> Salary:
+        box = self.vault.box_for(row.id, row.dek_wrapped)
+        salary = box.decrypt_number(
+            row.salary_enc, FieldContext(TABLE, SEALED_COLUMNS["salary"], row.id)
+        )
+        currency = box.decrypt(
+            row.salary_currency_enc,
+            FieldContext(TABLE, SEALED_COLUMNS["salary_currency"], row.id),
+        )
+        return Salary(currency, salary)
+
+    async def _keep(self, cells: Mapping[str, tuple[str, str]]) -> None:
+        if self.sessionmaker is None or not cells:
+            return
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                await session.execute(delete(PayCell).where(PayCell.cell.in_(list(cells))))
+                await session.execute(
+                    insert(PayCell),
+                    [
+                        {"cell": c, "stamp": stamp, "sealed": sealed}
+                        for c, (stamp, sealed) in cells.items()
+                    ],
+                )
+        except IntegrityError:
+            # Another request rebuilt the same cells at the same moment: theirs stay.
+            log.info("paycells.kept_by_another", cells=len(cells))
+
+
+async def forget_stale(session: AsyncSession) -> int:
+    """Drop every cell that no longer matches its group, in `session`'s transaction
+    (after a data key was destroyed, nothing of that person's salary may stay sealed
+    under a key that still exists). Returns how many were dropped."""
+    stamps = await group_stamps(session)
+    current = {cell_id(g): s for g, s in stamps.items()}
+    stored = (await session.execute(select(PayCell.cell, PayCell.stamp))).all()
+    stale = [c for c, s in stored if current.get(c) != s]
+    if stale:
+        await session.execute(delete(PayCell).where(PayCell.cell.in_(stale)))
+    return len(stale)
