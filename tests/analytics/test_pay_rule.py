@@ -14,7 +14,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shre.analytics.figures import ORGANISATION, PayTree
-from shre.employees.paycells import Salary
 
 TITLES = ("Engineer", "Manager")
 CURRENCIES = ("EUR", "USD")
@@ -59,9 +58,10 @@ def test_no_band_or_difference_of_bands_isolates_fewer_than_five(
     ],
 ) -> None:
     departments, people = org
-    salaries: dict[tuple[uuid.UUID | None, str | None], list[Salary]] = {}
+    salaries: dict[tuple[uuid.UUID | None, str | None, int], dict[str, list[int]]] = {}
     for n, (department, title, currency) in enumerate(people):
-        salaries.setdefault((department, title), []).append(Salary(currency, Decimal(1000 + n)))
+        pay = salaries.setdefault((department, title, 2020 + n % 3), {})
+        pay.setdefault(currency, []).append((1000 + n) * 100)  # in hundredths
     tree = PayTree(departments, salaries)
     shown: list[frozenset[int]] = []
     for top in (ORGANISATION, *departments):

@@ -20,7 +20,7 @@ from typing import Any
 from shre.analytics.periods import Month, months_between
 from shre.analytics.repository import Events
 from shre.departments.stats import MIN_GROUP, SizedGroup, size_rule
-from shre.employees.paycells import Group, Salary
+from shre.employees.paycells import HUNDRED, Group, Pay
 
 DepartmentId = uuid.UUID | None
 RATE_PLACES = Decimal("0.0001")
@@ -107,7 +107,7 @@ def trailing_rate(months: list[MonthFigures]) -> Decimal | None:
 # --- pay bands -------------------------------------------------------------------------
 
 
-def percentile(values: list[Decimal], share: Decimal) -> Decimal:
+def percentile(values: list[int], share: Decimal) -> Decimal:
     """The `share` percentile of sorted values, interpolated linearly between the two
     nearest ranks (the usual "linear" method: p50 of an even count is the mean of the
     middle two)."""
@@ -115,7 +115,7 @@ def percentile(values: list[Decimal], share: Decimal) -> Decimal:
     low = int(position)
     fraction = position - low
     if low + 1 >= len(values) or fraction == 0:
-        return values[low]
+        return Decimal(values[low])
     return values[low] + (values[low + 1] - values[low]) * fraction
 
 
@@ -124,19 +124,20 @@ HALF = Decimal("0.5")
 THREE_QUARTERS = Decimal("0.75")
 
 
-def band(values: list[Decimal]) -> dict[str, Any]:
+def _money(hundredths: Decimal | int) -> str:
+    return str((Decimal(hundredths) / HUNDRED).quantize(CENTS, rounding=ROUND_HALF_EVEN))
+
+
+def band(values: list[int]) -> dict[str, Any]:
+    """The figures of amounts in hundredths (sorted here), as decimal text."""
     ordered = sorted(values)
-
-    def cents(value: Decimal) -> str:
-        return str(value.quantize(CENTS, rounding=ROUND_HALF_EVEN))
-
     return {
         "count": len(ordered),
-        "min": cents(ordered[0]),
-        "p25": cents(percentile(ordered, QUARTILE)),
-        "median": cents(percentile(ordered, HALF)),
-        "p75": cents(percentile(ordered, THREE_QUARTERS)),
-        "max": cents(ordered[-1]),
+        "min": _money(ordered[0]),
+        "p25": _money(percentile(ordered, QUARTILE)),
+        "median": _money(percentile(ordered, HALF)),
+        "p75": _money(percentile(ordered, THREE_QUARTERS)),
+        "max": _money(ordered[-1]),
     }
 
 
@@ -159,7 +160,7 @@ class PayTree:
     def __init__(
         self,
         departments: Mapping[uuid.UUID, tuple[str, uuid.UUID | None]],
-        salaries: Mapping[Group, list[Salary]],
+        salaries: Mapping[Group, Pay],
     ) -> None:
         self.names = {d: name for d, (name, _) in departments.items()}
         self.parent_of: dict[Node, Node | None] = {ORGANISATION: None}
@@ -167,13 +168,13 @@ class PayTree:
             self.parent_of[department] = (
                 parent if parent is not None and parent in departments else ORGANISATION
             )
-        self.values: dict[tuple[str, str], dict[Node, list[Decimal]]] = defaultdict(
+        self.values: dict[tuple[str, str], dict[Node, list[int]]] = defaultdict(
             lambda: defaultdict(list)
         )
-        for (unit, title), paid in salaries.items():
+        for (unit, title, _), pay in salaries.items():
             home: Node = unit if unit is not None and unit in departments else ORGANISATION
-            for salary in paid:
-                self.values[(title or "", salary.currency)][home].append(salary.amount)
+            for currency, amounts in pay.items():
+                self.values[(title or "", currency)][home].extend(amounts)
         self.rules: dict[tuple[str, str], dict[Node, SizedGroup]] = {
             key: size_rule(self.parent_of, {n: len(v) for n, v in nodes.items()})
             for key, nodes in self.values.items()
@@ -191,7 +192,7 @@ class PayTree:
             stack.extend(self._children.get(node, ()))
         return out
 
-    def _gather(self, key: tuple[str, str], nodes: Iterable[Node]) -> list[Decimal]:
+    def _gather(self, key: tuple[str, str], nodes: Iterable[Node]) -> list[int]:
         found = self.values[key]
         return [v for n in nodes if n in found for v in found[n]]
 

@@ -9,7 +9,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, extract, func, literal, select
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    extract,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -114,12 +127,13 @@ class AnalyticsRepository:
             .cte("moves")
         )
         now = cast(Employee.department_id, String)
+        nothing = cast(null(), String)
 
-        async def counted(day: Any, nth: Any, moved: Any, *where: Any) -> Counts:
+        def counted(kind: str, day: Any, nth: Any, moved: Any, *where: Any) -> Select[Any]:
             department = case((moves.c.employee_id.is_not(None), moved), else_=now)
             year, month = extract("year", day), extract("month", day)
-            stmt = (
-                select(department, year, month, func.count())
+            return (
+                select(literal(kind), department, nothing, year, month, func.count())
                 .select_from(
                     Employee.__table__.outerjoin(
                         moves, and_(moves.c.employee_id == Employee.id, nth == 1)
@@ -128,26 +142,38 @@ class AnalyticsRepository:
                 .where(*where, *within)
                 .group_by(department, year, month)
             )
-            rows = (await self.session.execute(stmt)).all()
-            return {(_department(d), _month(y, m)): n for d, y, m, n in rows}
 
-        hires = await counted(
-            Employee.hire_date, moves.c.first, moves.c.old_value, Employee.hire_date <= today
-        )
-        leavers = await counted(
-            Employee.termination_date,
-            moves.c.last,
-            moves.c.new_value,
-            Employee.termination_date <= today,
-        )
         year, month = extract("year", moves.c.day), extract("month", moves.c.day)
-        stmt = select(moves.c.old_value, moves.c.new_value, year, month, func.count()).group_by(
-            moves.c.old_value, moves.c.new_value, year, month
+        # One statement: the moves are numbered once for all three counts.
+        stmt = union_all(
+            counted(
+                "hire",
+                Employee.hire_date,
+                moves.c.first,
+                moves.c.old_value,
+                Employee.hire_date <= today,
+            ),
+            counted(
+                "leave",
+                Employee.termination_date,
+                moves.c.last,
+                moves.c.new_value,
+                Employee.termination_date <= today,
+            ),
+            select(
+                literal("move"), moves.c.old_value, moves.c.new_value, year, month, func.count()
+            ).group_by(moves.c.old_value, moves.c.new_value, year, month),
         )
-        moved = {
-            (_department(a), _department(b), _month(y, m)): n
-            for a, b, y, m, n in (await self.session.execute(stmt)).all()
-        }
+        hires: Counts = {}
+        leavers: Counts = {}
+        moved: Moves = {}
+        for kind, a, b, y, m, n in (await self.session.execute(stmt)).all():
+            if kind == "hire":
+                hires[(_department(a), _month(y, m))] = n
+            elif kind == "leave":
+                leavers[(_department(a), _month(y, m))] = n
+            else:
+                moved[(_department(a), _department(b), _month(y, m))] = n
         return Events(hires, leavers, moved)
 
     async def tenure(
@@ -165,35 +191,54 @@ class AnalyticsRepository:
             found[label] = count
         return [(label, int(found.get(label, 0))) for label, _, _ in TENURE_BUCKETS]
 
-    async def expiries(self, today: date, within: Sequence[ColumnElement[bool]]) -> dict[str, int]:
-        """Documents of current employees past their expiry, and expiring within 30, 60
-        and 90 days (each window includes the shorter ones)."""
+    async def compliance(
+        self, today: date, within: Sequence[ColumnElement[bool]], categories: Sequence[str]
+    ) -> tuple[dict[str, int], list[int]]:
+        """Over current employees, in one pass over each table: their live documents past
+        their expiry and expiring within 30, 60 and 90 days (each window includes the
+        shorter ones); and for each category, how many of them have none."""
         expires = Document.expires_on
-        columns = [func.count(case((expires < today, 1))).label("expired")]
+        counts = [func.count(case((expires < today, 1))).label("expired")]
         for days in EXPIRY_WINDOWS:
             until = today + timedelta(days=days)
-            columns.append(
+            counts.append(
                 func.count(case((and_(expires >= today, expires <= until), 1))).label(
                     f"expiring_{days}"
                 )
             )
+        held = [
+            func.max(case((Document.category == c, 1), else_=0)).label(f"has_{i}")
+            for i, c in enumerate(categories)
+        ]
+        live = (
+            select(Document.employee_id, *counts, *held)
+            .where(Document.deleted_at.is_(None))
+            .group_by(Document.employee_id)
+            .subquery("live")
+        )
+        expiries = [func.coalesce(func.sum(live.c[c.name]), 0).label(c.name) for c in counts]
+        missing = [
+            func.count(case((func.coalesce(live.c[f"has_{i}"], 0) == 0, 1)))
+            for i in range(len(categories))
+        ]
         stmt = (
-            select(*columns)
-            .join(Employee, Employee.id == Document.employee_id)
-            .where(Document.deleted_at.is_(None), expires.is_not(None), *current(today), *within)
+            select(*expiries, *missing)
+            .select_from(Employee.__table__.outerjoin(live, live.c.employee_id == Employee.id))
+            .where(*current(today), *within)
         )
         row = (await self.session.execute(stmt)).one()
-        return {name: int(value or 0) for name, value in row._mapping.items()}
+        found = {c.name: int(row[i] or 0) for i, c in enumerate(counts)}
+        return found, [int(n) for n in row[len(counts) :]]
 
     async def missing(
         self,
         today: date,
         within: Sequence[ColumnElement[bool]],
         category: str,
-        limit: int | None,
-    ) -> tuple[int, list[Any]]:
-        """Current employees with no document of `category`: how many, and the first
-        `limit` of them (None: all) by employee number."""
+        limit: int,
+    ) -> list[Any]:
+        """The first `limit` current employees with no live document of `category`, by
+        employee number."""
         has = exists().where(
             Document.employee_id == Employee.id,
             Document.category == category,
@@ -206,17 +251,12 @@ class AnalyticsRepository:
                 Employee.first_name,
                 Employee.last_name,
                 Employee.department_id,
-                func.count().over().label("total"),
             )
             .where(~has, *current(today), *within)
             .order_by(Employee.employee_number)
+            .limit(limit)
         )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        rows = (await self.session.execute(stmt)).all()
-        if rows:
-            return int(rows[0].total), list(rows)
-        return 0, []
+        return list((await self.session.execute(stmt)).all())
 
     async def departments(
         self, ids: Collection[uuid.UUID] | None = None

@@ -251,17 +251,13 @@ class AnalyticsService:
 
         async def compute() -> Result:
             where = scope.current_department()
-            out: Result = {
-                "as_of": self.today.isoformat(),
-                **await self.repo.expiries(self.today, where),
-                "required_categories": list(self.required),
-            }
+            expiries, missing = await self.repo.compliance(self.today, where, self.required)
             listed: list[Result] = []
-            by_category = []
-            for category in self.required:
-                room = None if limit is None else max(limit - len(listed), 0)
-                total, rows = await self.repo.missing(self.today, where, category, room)
-                by_category.append({"category": category, "count": total})
+            for category, count in zip(self.required, missing, strict=True):
+                room = count if limit is None else min(count, limit - len(listed))
+                if room <= 0:
+                    continue
+                rows = await self.repo.missing(self.today, where, category, room)
                 listed.extend(
                     {
                         "employee_id": str(r.id),
@@ -273,10 +269,16 @@ class AnalyticsService:
                     }
                     for r in rows
                 )
-            out["missing_total"] = sum(c["count"] for c in by_category)
-            out["missing_by_category"] = by_category
-            out["missing"] = listed
-            return out
+            return {
+                "as_of": self.today.isoformat(),
+                **expiries,
+                "required_categories": list(self.required),
+                "missing_total": sum(missing),
+                "missing_by_category": [
+                    {"category": c, "count": n} for c, n in zip(self.required, missing, strict=True)
+                ],
+                "missing": listed,
+            }
 
         key = scope.key("documents", self.today, limit, ",".join(self.required))
         return await self._cached(scope, key, compute, documents=True)

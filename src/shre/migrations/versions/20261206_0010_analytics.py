@@ -4,7 +4,9 @@
 job title) sealed together, so pay bands open one value per group rather than one data
 key per person; derived data, rebuilt when a group changes. `employee_history` gains an
 index on (field, employee_id, effective_date): headcount over time reads every
-department move, and nothing else of the history.
+department move, and nothing else of the history. Three covering indexes let the
+analytics queries read what they need of every employee and document without reading
+the wide tables (index-only scans on PostgreSQL).
 
 Revision ID: 20261206_0010
 Revises: 20261205_0009
@@ -36,8 +38,34 @@ def upgrade() -> None:
         "employee_history",
         ["field", "employee_id", "effective_date"],
     )
+    op.create_index(
+        "ix_employees_employment",
+        "employees",
+        ["hire_date"],
+        postgresql_include=["id", "termination_date", "status", "department_id"],
+    )
+    op.create_index(
+        "ix_employees_salaried",
+        "employees",
+        ["department_id", "job_title", "hire_date"],
+        postgresql_include=["version", "updated_at"],
+        postgresql_where=sa.text(
+            "status <> 'terminated' AND salary_enc IS NOT NULL"
+            " AND salary_currency_enc IS NOT NULL AND dek_wrapped IS NOT NULL"
+        ),
+    )
+    op.create_index(
+        "ix_documents_live",
+        "documents",
+        ["employee_id", "category"],
+        postgresql_include=["expires_on"],
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_documents_live", table_name="documents")
+    op.drop_index("ix_employees_salaried", table_name="employees")
+    op.drop_index("ix_employees_employment", table_name="employees")
     op.drop_index("ix_employee_history_field_employee_id", table_name="employee_history")
     op.drop_table("pay_cells")
