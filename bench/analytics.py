@@ -40,6 +40,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.demo import demo_of, seed
+from bench.employees import shre
 from bench.me_latency import free_port
 from shre.analytics.periods import Month
 
@@ -53,14 +54,6 @@ ENDPOINTS = [
     ("salary bands by department", "/api/v1/analytics/salary-bands?group_by=department"),
     ("document compliance", "/api/v1/analytics/documents"),
 ]
-
-
-def shre(env: dict[str, str], cwd: Path, *args: str) -> float:
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "shre", *args], env=env, cwd=cwd, check=True, capture_output=True
-    )
-    return time.perf_counter() - started
 
 
 async def add_documents(database_url: str, seed_value: int = 7) -> int:

@@ -11,12 +11,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shre.app import create_app
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.analytics.test_history import build as build_history
 from tests.analytics.test_salary_bands import build as build_pay
 from tests.support.accounts import Account
+from tests.support.app import another_process
 from tests.support.employees import create, employee_body, url
 from tests.support.servers import RedisServer
 
@@ -38,12 +38,9 @@ def settings_overrides(redis: RedisServer) -> dict[str, Any]:
 
 @pytest.fixture
 async def other_process(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """A second app on the same database and Redis (as a second worker is)."""
-    second = create_app(settings)
-    async with second.router.lifespan_context(second):
-        transport = httpx.ASGITransport(app=second, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
-            yield client
+    """A second app instance on the same database and Redis (as a second worker is)."""
+    async with another_process(settings) as client:
+        yield client
 
 
 async def _cached_values(redis: RedisServer, runtime: Runtime) -> bytes:

@@ -3,6 +3,7 @@ differencing queries, the audit, the sealed cells and the cache (never a clear s
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +12,13 @@ import pytest
 from sqlalchemy import text
 
 from shre.auth.policy import Role
+from shre.employees.keys import shred
+from shre.employees.paycells import PayCells
+from shre.employees.vault import EmployeeVault
 from shre.kit.runtime import Runtime
 from tests.support.accounts import Account, Accounts
 from tests.support.audit import events
+from tests.support.crypto import keyring, master_key
 from tests.support.employees import create, create_department, employee_body, sign_in, url
 
 BANDS = "/api/v1/analytics/salary-bands"
@@ -227,14 +232,10 @@ async def test_cells_and_cache_hold_no_clear_salary_and_follow_every_change(
 async def test_shredding_a_key_drops_the_cells_that_held_the_salary(
     client: httpx.AsyncClient, admin: Account, org: PayOrg, runtime: Runtime
 ) -> None:
-    from shre.employees.keys import shred
-
     await bands(client, admin.headers)
     async with runtime.engine.connect() as conn:
         before = set((await conn.execute(text("SELECT cell FROM pay_cells"))).scalars())
     async with runtime.sessionmaker() as session, session.begin():
-        import uuid
-
         await shred(session, uuid.UUID(org.people["P-00"]))  # a Platform engineer
     async with runtime.engine.connect() as conn:
         after = set((await conn.execute(text("SELECT cell FROM pay_cells"))).scalars())
@@ -257,3 +258,25 @@ async def test_group_by_department_gives_each_department_over_its_subtree(
     assert _figures(sales) == (6, "40000.00", "41250.00", "42500.00", "43750.00", "45000.00")
     response = await client.get(BANDS, params={"group_by": "location"}, headers=admin.headers)
     assert response.status_code == 422
+
+
+async def test_cells_sealed_under_a_retired_master_key_are_rebuilt(
+    client: httpx.AsyncClient, admin: Account, org: PayOrg, runtime: Runtime
+) -> None:
+    await bands(client, admin.headers)  # the cells are sealed under the current key
+    old = runtime.vault.keyring.primary
+    rotated = EmployeeVault.create(keyring(old, primary=master_key()))
+    async with runtime.sessionmaker() as session:
+        found = await PayCells(session, rotated, runtime.sessionmaker).salaries()
+    platform = uuid.UUID(org.departments["Platform"])
+    assert found[(platform, "Engineer", 2020)] == {
+        "EUR": [5_000_000 + 100_000 * i for i in range(5)]
+    }
+    # Rebuilt and kept under the new primary key: it opens them, the old one no longer.
+    async with runtime.engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT cell, sealed FROM pay_cells"))).all()
+    assert len(stored) == 5
+    async with runtime.sessionmaker() as session:
+        for cell, sealed in stored:
+            assert PayCells(session, rotated)._open(cell, sealed) is not None
+            assert PayCells(session, runtime.vault)._open(cell, sealed) is None

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from shre.app import build_runtime, create_app
+from shre.app import build_runtime
 from shre.audit.chain import SharedHead
 from shre.auth.policy import Role
 from shre.cache.sync import installation_id
@@ -25,7 +25,7 @@ from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
 from shre.settings import Settings
 from tests.support.accounts import PASSWORD, Account, Accounts
-from tests.support.app import assert_problem
+from tests.support.app import another_process, assert_problem
 from tests.support.audit import events as audit_events
 from tests.support.audit import statements_of_change, statements_of_read, verify
 from tests.support.cli import clean_env, shre
@@ -50,11 +50,8 @@ def settings_overrides(redis: RedisServer) -> dict[str, Any]:
 @pytest.fixture
 async def other_process(settings: Settings, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A second app instance on the same database and Redis (as a second worker is)."""
-    second = create_app(settings)
-    async with second.router.lifespan_context(second):
-        transport = httpx.ASGITransport(app=second, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
-            yield client
+    async with another_process(settings) as client:
+        yield client
 
 
 def command_env(settings: Settings, tmp_path: Path) -> dict[str, str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from shre.app import create_app
 from shre.kit.headers import API_CSP
 from shre.settings import Settings, load_settings
 
@@ -61,3 +64,14 @@ def assert_secured(response: httpx.Response, *, csp: str = API_CSP) -> None:
     for name in ("x-content-type-options", "content-security-policy", "cache-control"):
         assert len(headers.get_list(name)) <= 1, name  # never sent twice
     assert "strict-transport-security" not in headers  # development
+
+
+@asynccontextmanager
+async def another_process(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app on the same database and cache (as a second worker is), and a client
+    of it."""
+    second = create_app(settings)
+    async with second.router.lifespan_context(second):
+        transport = httpx.ASGITransport(app=second, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://other") as client:
+            yield client
