@@ -13,9 +13,8 @@ from fastapi import FastAPI
 
 from shre.kit.runtime import Runtime
 from shre.settings import Settings
-from tests.analytics.test_history import build as build_history
-from tests.analytics.test_salary_bands import build as build_pay
 from tests.support.accounts import Account
+from tests.support.analytics import build_history, build_pay
 from tests.support.app import another_process
 from tests.support.employees import create, employee_body, url
 from tests.support.servers import RedisServer

@@ -11,9 +11,8 @@ import pytest
 
 from shre.auth.policy import Role
 from shre.kit.runtime import Runtime
-from tests.analytics.test_history import build as build_history
-from tests.analytics.test_salary_bands import build as build_pay
 from tests.support.accounts import Account, Accounts
+from tests.support.analytics import build_history, build_pay
 from tests.support.audit import events
 from tests.support.documents import DOCS, uploaded
 from tests.support.employees import create, employee_body, sign_in, url

@@ -3,7 +3,6 @@ department moves and leavers on known dates), against figures worked out by hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,95 +11,17 @@ import pytest
 
 from shre.auth.policy import Role
 from tests.support.accounts import Account, Accounts
-from tests.support.employees import create, create_department, employee_body, sign_in, url
+from tests.support.analytics import History, build_history, patch, person
+from tests.support.employees import sign_in
 
 HEADCOUNT = "/api/v1/analytics/headcount"
 TURNOVER = "/api/v1/analytics/turnover"
 TENURE = "/api/v1/analytics/tenure"
 
 
-@dataclass
-class History:
-    admin: Account
-    departments: dict[str, str]
-    people: dict[str, str]  # name -> employee id
-
-
-async def _person(
-    client: httpx.AsyncClient,
-    admin: Account,
-    name: str,
-    hired: str,
-    department: str | None,
-    manager: str | None = None,
-) -> str:
-    body = employee_body(
-        f"H-{name}",
-        f"{name.lower()}@history.example",
-        first_name=name,
-        hire_date=hired,
-        department_id=department,
-        manager_id=manager,
-    )
-    return str((await create(client, admin, body))["id"])
-
-
-async def _patch(client: httpx.AsyncClient, admin: Account, who: str, **changes: Any) -> None:
-    response = await client.patch(url(who), json=changes, headers=admin.headers)
-    assert response.status_code == 200, response.text
-
-
-async def build(client: httpx.AsyncClient, admin: Account) -> History:
-    """Engineering (with Platform below it) and Sales. Over December 2024 to June 2025:
-
-    F  hired 2024-01-01 in Platform, moved to Engineering 2025-02-20, left 2025-06-30
-    C  hired 2024-11-20 in Sales, left 2025-03-31
-    A  hired 2025-01-15 in Engineering
-    B  hired 2025-02-01 in Platform, moved to Sales 2025-04-10
-    D  hired 2025-03-05 in Sales, left 2025-05-15
-    E  hired 2025-06-01 in Sales
-    H  hired 2015-03-01 in Sales, left 2020-01-31 (long gone: counted in no month here)
-    """
-    eng = await create_department(client, admin, "Engineering")
-    response = await client.post(
-        "/api/v1/departments", json={"name": "Platform", "parent_id": eng}, headers=admin.headers
-    )
-    assert response.status_code == 201, response.text
-    platform = str(response.json()["id"])
-    sales = await create_department(client, admin, "Sales")
-    d = {"Engineering": eng, "Platform": platform, "Sales": sales}
-    p = {
-        "F": await _person(client, admin, "F", "2024-01-01", platform),
-        "C": await _person(client, admin, "C", "2024-11-20", sales),
-        "A": await _person(client, admin, "A", "2025-01-15", eng),
-        "B": await _person(client, admin, "B", "2025-02-01", platform),
-        "D": await _person(client, admin, "D", "2025-03-05", sales),
-        "E": await _person(client, admin, "E", "2025-06-01", sales),
-        "H": await _person(client, admin, "H", "2015-03-01", sales),
-    }
-    await _patch(client, admin, p["F"], department_id=eng, effective_date="2025-02-20")
-    await _patch(client, admin, p["B"], department_id=sales, effective_date="2025-04-10")
-    for name, left in (
-        ("C", "2025-03-31"),
-        ("D", "2025-05-15"),
-        ("F", "2025-06-30"),
-        ("H", "2020-01-31"),
-    ):
-        await _patch(
-            client,
-            admin,
-            p[name],
-            status="terminated",
-            termination_date=left,
-            termination_reason="Resigned",
-            effective_date=left,
-        )
-    return History(admin, d, p)
-
-
 @pytest.fixture
 async def history(client: httpx.AsyncClient, admin: Account) -> History:
-    return await build(client, admin)
+    return await build_history(client, admin)
 
 
 def _series(body: dict[str, Any], *names: str) -> list[tuple[Any, ...]]:
@@ -210,10 +131,10 @@ async def test_tenure_buckets_count_current_employees(
     ids = {}
     for name, days in served.items():
         hired = (today - timedelta(days=days)).isoformat()
-        ids[name] = await _person(client, admin, name, hired, None)
-    gone = await _person(client, admin, "gone", (today - timedelta(days=800)).isoformat(), None)
+        ids[name] = await person(client, admin, name, hired, None)
+    gone = await person(client, admin, "gone", (today - timedelta(days=800)).isoformat(), None)
     left = (today - timedelta(days=10)).isoformat()
-    await _patch(client, admin, gone, status="terminated", termination_date=left)
+    await patch(client, admin, gone, status="terminated", termination_date=left)
     body = await _get(client, TENURE, admin.headers)
     assert body["as_of"] == today.isoformat()
     assert body["total"] == 5
@@ -229,10 +150,10 @@ async def test_tenure_buckets_count_current_employees(
 async def test_a_manager_sees_their_reporting_line_and_an_employee_nothing(
     client: httpx.AsyncClient, admin: Account, accounts: Accounts
 ) -> None:
-    boss = await _person(client, admin, "Boss", "2024-01-10", None)
-    report = await _person(client, admin, "Report", "2024-02-10", None, manager=boss)
-    await _person(client, admin, "Deep", "2024-03-10", None, manager=report)
-    await _person(client, admin, "Other", "2024-03-20", None)
+    boss = await person(client, admin, "Boss", "2024-01-10", None)
+    report = await person(client, admin, "Report", "2024-02-10", None, manager=boss)
+    await person(client, admin, "Deep", "2024-03-10", None, manager=report)
+    await person(client, admin, "Other", "2024-03-20", None)
     manager = await sign_in(accounts, Role.MANAGER, "boss@history.example", boss)
     mine = await _get(client, HEADCOUNT, manager, **{"from": "2024-01", "to": "2024-03"})
     assert _series(mine, "headcount") == [(1,), (2,), (3,)]

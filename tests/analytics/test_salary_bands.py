@@ -4,7 +4,6 @@ differencing queries, the audit, the sealed cells and the cache (never a clear s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -17,70 +16,17 @@ from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
 from shre.kit.runtime import Runtime
 from tests.support.accounts import Account, Accounts
+from tests.support.analytics import STAFF, PayOrg, build_pay
 from tests.support.audit import events
 from tests.support.crypto import keyring, master_key
-from tests.support.employees import create, create_department, employee_body, sign_in, url
+from tests.support.employees import sign_in, url
 
 BANDS = "/api/v1/analytics/salary-bands"
 
 
-# title, department, currency, salary; the last one leaves
-STAFF = (
-    [("Engineer", "Platform", "EUR", 50_000 + 1000 * i) for i in range(5)]
-    + [("Engineer", "Engineering", "EUR", 60_000), ("Engineer", "Engineering", "EUR", 70_000)]
-    + [("Manager", "Engineering", "EUR", 80_000 + 1000 * i) for i in range(5)]
-    + [("Rep", "Sales", "EUR", 40_000 + 1000 * i) for i in range(6)]
-    + [("Engineer", "Sales", "USD", 90_000), ("Rep", "Sales", "EUR", 99_000)]
-)
-
-
-@dataclass
-class PayOrg:
-    departments: dict[str, str]
-    people: dict[str, str]  # employee number -> id
-
-
-async def build(client: httpx.AsyncClient, admin: Account) -> PayOrg:
-    """Engineering (Platform below it) and Sales, current salaries:
-
-    Platform     5 Engineers EUR 50,000 51,000 52,000 53,000 54,000
-    Engineering  2 Engineers EUR 60,000 70,000; 5 Managers EUR 80,000 ... 84,000
-    Sales        6 Reps EUR 40,000 ... 45,000; 1 Engineer USD 90,000
-    plus a terminated Rep in Sales (EUR 99,000), never counted.
-    """
-    eng = await create_department(client, admin, "Engineering")
-    response = await client.post(
-        "/api/v1/departments", json={"name": "Platform", "parent_id": eng}, headers=admin.headers
-    )
-    platform = str(response.json()["id"])
-    sales = await create_department(client, admin, "Sales")
-    departments = {"Engineering": eng, "Platform": platform, "Sales": sales}
-    people = {}
-    for n, (title, place, currency, salary) in enumerate(STAFF):
-        department = departments[place]
-        number = f"P-{n:02}"
-        body = employee_body(
-            number,
-            f"p{n}@pay.example",
-            job_title=title,
-            department_id=department,
-            salary=f"{salary}.00",
-            salary_currency=currency,
-        )
-        people[number] = str((await create(client, admin, body))["id"])
-    gone = people[f"P-{len(STAFF) - 1:02}"]
-    response = await client.patch(
-        url(gone),
-        json={"status": "terminated", "termination_date": "2024-01-31"},
-        headers=admin.headers,
-    )
-    assert response.status_code == 200, response.text
-    return PayOrg(departments, people)
-
-
 @pytest.fixture
 async def org(client: httpx.AsyncClient, admin: Account) -> PayOrg:
-    return await build(client, admin)
+    return await build_pay(client, admin)
 
 
 async def bands(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from shre.analytics.schemas import (
+    AnalyticsQuery,
     BandsQuery,
     DocumentCompliance,
     DocumentsQuery,
@@ -115,14 +116,14 @@ async def turnover(
 @router.get(
     "/tenure",
     response_model=Tenure,
-    openapi_extra=documented(PeriodQuery),
+    openapi_extra=documented(AnalyticsQuery),
     responses=RESPONSES,
 )
 @reads_cache(STATS_NAMESPACE)
 async def tenure(
     principal: CurrentUser,
     service: Reader,
-    params: Annotated[PeriodQuery, Depends(query(PeriodQuery))],
+    params: Annotated[AnalyticsQuery, Depends(query(AnalyticsQuery))],
 ) -> Tenure | Response:
     """Current employees by years of service today."""
     found = await service.tenure(principal, params.department_id)
