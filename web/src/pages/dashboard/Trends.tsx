@@ -94,7 +94,8 @@ function NumbersToggle({ children }: { children: ReactNode }) {
 }
 
 function ChartFallback() {
-  return <Skeleton height={CHART_HEIGHT} />;
+  const { t } = useTranslation();
+  return <Skeleton height={CHART_HEIGHT} role="status" aria-label={t("common.loading")} />;
 }
 
 /** Headcount over the last twelve months. */

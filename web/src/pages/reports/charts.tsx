@@ -33,7 +33,7 @@ export function HeadcountChart({
       curveType="linear"
       xAxisLabel={t("reports.month")}
       yAxisLabel={t("reports.headcount.people")}
-      yAxisProps={{ domain: ["auto", "auto"], width: 48 }}
+      yAxisProps={{ domain: ["auto", "auto"], width: 48, allowDecimals: false }}
       valueFormatter={(v) => formatNumber(v)}
       gridAxis="xy"
       lineChartProps={{ ...QUIET, margin: MARGIN }}
@@ -84,6 +84,7 @@ export function CountBars({
       series={[{ name: "count", label: valueLabel, color: "blue.7" }]}
       xAxisLabel={valueLabel}
       yAxisLabel={categoryLabel}
+      xAxisProps={{ allowDecimals: false }}
       yAxisProps={{ width: 120 }}
       valueFormatter={(v) => formatNumber(v)}
       withBarValueLabel
