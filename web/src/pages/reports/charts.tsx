@@ -89,7 +89,8 @@ export function CountBars({
       valueFormatter={(v) => formatNumber(v)}
       withBarValueLabel
       gridAxis="x"
-      barChartProps={QUIET}
+      // Room at the right for the longest bar's value.
+      barChartProps={{ ...QUIET, margin: { ...MARGIN, right: 40 } }}
     />
   );
 }
