@@ -15,9 +15,20 @@ from tests.support.browser import ROOT, WIDE, WebApp
 
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+REPORTS = [f"/reports?tab={tab}" for tab in ("turnover", "tenure", "pay-bands", "documents")]
 PAGES = {
-    "admin": ["/", "/employees", "/departments", "/documents", "/users", "/audit"],
-    "employee": ["/", "/employees", "/documents"],
+    "admin": [
+        "/",
+        "/employees",
+        "/departments",
+        "/documents",
+        "/reports",
+        *REPORTS,
+        "/users",
+        "/audit",
+    ],
+    "manager": ["/", "/reports"],
+    "employee": ["/", "/employees", "/documents", "/reports"],
 }
 
 

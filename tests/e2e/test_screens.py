@@ -10,10 +10,10 @@ from playwright.sync_api import Browser, expect
 from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 PAGES = {
-    "admin": ["/", "/employees", "/departments", "/documents", "/users", "/audit"],
-    "hr": ["/", "/employees", "/employees/new", "/departments", "/documents"],
-    "manager": ["/", "/employees", "/departments"],
-    "employee": ["/", "/employees", "/documents", "/departments"],
+    "admin": ["/", "/employees", "/departments", "/documents", "/reports", "/users", "/audit"],
+    "hr": ["/", "/employees", "/employees/new", "/departments", "/documents", "/reports"],
+    "manager": ["/", "/employees", "/departments", "/reports"],
+    "employee": ["/", "/employees", "/documents", "/departments", "/reports"],
 }
 
 

@@ -69,6 +69,10 @@ const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import("./pages/documents/DocumentsPage")).DocumentsPage }),
       },
       {
+        path: "reports",
+        lazy: async () => ({ Component: (await import("./pages/reports/ReportsPage")).ReportsPage }),
+      },
+      {
         path: "users",
         lazy: async () => ({ Component: (await import("./pages/users/UsersPage")).UsersPage }),
       },

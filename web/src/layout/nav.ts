@@ -1,5 +1,6 @@
 import {
   IconBuildingCommunity,
+  IconChartBar,
   IconFileText,
   IconHome,
   IconListCheck,
@@ -25,6 +26,7 @@ export const navItems: readonly NavItem[] = [
   { to: "/employees", label: "nav.employees", icon: IconUsers, roles: everyone },
   { to: "/departments", label: "nav.departments", icon: IconBuildingCommunity, roles: everyone },
   { to: "/documents", label: "nav.documents", icon: IconFileText, roles: everyone },
+  { to: "/reports", label: "nav.reports", icon: IconChartBar, roles: ["admin", "hr", "manager"] },
   { to: "/users", label: "nav.users", icon: IconUserShield, roles: ["admin"] },
   { to: "/audit", label: "nav.audit", icon: IconListCheck, roles: ["admin"] },
 ];

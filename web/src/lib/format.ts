@@ -32,6 +32,26 @@ export function formatNumber(value: number | null | undefined, digits = 0): stri
   return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
 }
 
+/** A share (0.0123) as a percentage ("1.23%"), in the locale; null as "—". */
+export function formatPercent(value: number | null | undefined, digits = 2): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  return new Intl.NumberFormat(locale(), {
+    style: "percent",
+    minimumFractionDigits: Math.min(1, digits),
+    maximumFractionDigits: digits,
+  }).format(value);
+}
+
+/** A month ("2026-03") as the locale writes it: "Mar 2026" (short) or "March 2026" (long). */
+export function formatMonth(period: string, style: "short" | "long" = "short"): string {
+  const match = /^(\d{4})-(\d{2})$/.exec(period);
+  if (match === null) return period;
+  const [, y, m] = match;
+  return new Intl.DateTimeFormat(locale(), { month: style, year: "numeric", timeZone: "UTC" }).format(
+    new Date(Date.UTC(Number(y), Number(m) - 1, 1)),
+  );
+}
+
 /** Money as entered (a decimal string), with the currency code of the value. */
 export function formatMoney(amount: string | null | undefined, currency: string | null | undefined): string {
   if (amount === null || amount === undefined || amount === "") return "—";
@@ -42,6 +62,21 @@ export function formatMoney(amount: string | null | undefined, currency: string 
     return new Intl.NumberFormat(locale(), { style: "currency", currency }).format(value);
   } catch {
     return `${formatNumber(value, 2)} ${currency}`;
+  }
+}
+
+/** A chart axis's money tick: short ("€95K"), with the currency code of the values. */
+export function formatMoneyShort(value: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(locale(), {
+      style: "currency",
+      currency,
+      notation: "compact",
+      minimumFractionDigits: 0,
+      maximumFractionDigits: 1,
+    }).format(value);
+  } catch {
+    return `${formatNumber(value)} ${currency}`;
   }
 }
 

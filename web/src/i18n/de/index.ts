@@ -7,5 +7,6 @@ import { employees } from "./employees";
 import { nav } from "./nav";
 import { users } from "./users";
 import { audit } from "./audit";
+import { reports } from "./reports";
 
-export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit };
+export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports };

@@ -7,6 +7,7 @@ import { employees } from "./employees";
 import { nav } from "./nav";
 import { users } from "./users";
 import { audit } from "./audit";
+import { reports } from "./reports";
 
-export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit };
+export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports };
 export type Messages = typeof en;

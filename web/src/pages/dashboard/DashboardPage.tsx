@@ -1,5 +1,3 @@
-import "@mantine/charts/styles.css";
-
 import {
   Alert,
   Anchor,
@@ -9,9 +7,7 @@ import {
   Group,
   List,
   SimpleGrid,
-  Skeleton,
   Stack,
-  Table,
   Text,
   Title,
 } from "@mantine/core";
@@ -22,22 +18,20 @@ import {
   IconHelpCircle,
   IconInfoCircle,
 } from "@tabler/icons-react";
-import { useQueries, useQuery } from "@tanstack/react-query";
-import { lazy, Suspense } from "react";
+import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { api, jsonOrNull, unwrap } from "../../api/client";
-import { isStaff, useMe } from "../../auth/AuthContext";
-import { ErrorMessage } from "../../components/ErrorMessage";
+import { useMe } from "../../auth/AuthContext";
 import { addDays, formatDate, formatNumber, initials, today } from "../../lib/format";
 import { fullName, useDepartments } from "../../lib/queries";
-import { CardBoundary } from "./CardBoundary";
+import { mayUseReports } from "../reports/reportLogic";
 import { DashCard, Figure } from "./Cards";
-import { chartRows, countThisMonth, monthRange, readiness, type CheckState } from "./dashboardLogic";
+import { countThisMonth, monthRange, readiness, type CheckState } from "./dashboardLogic";
+import { ByDepartment, HeadcountTrend, TurnoverTrend } from "./Trends";
 
 const PAGE = 100;
-const DepartmentChart = lazy(() => import("./DepartmentChart"));
 
 function monthName(isoDate: string): string {
   const [y, m] = isoDate.split("-").map(Number);
@@ -155,86 +149,6 @@ function Expiring() {
         </Stack>
       )}
     </DashCard>
-  );
-}
-
-function ByDepartment() {
-  const { t } = useTranslation();
-  const departments = useDepartments();
-  const top = (departments.data ?? []).filter((d) => d.parent_id === null);
-  const stats = useQueries({
-    queries: top.map((d) => ({
-      queryKey: ["dashboard", "department-stats", d.id],
-      queryFn: async () =>
-        unwrap(
-          await api.GET("/api/v1/departments/{department_id}/stats", {
-            params: { path: { department_id: d.id } },
-          }),
-        ),
-      staleTime: 60_000,
-    })),
-  });
-  const headcounts = new Map<string, number>();
-  let failed = 0;
-  stats.forEach((s, i) => {
-    const id = top[i]?.id;
-    if (id === undefined) return;
-    if (s.data) headcounts.set(id, s.data.headcount);
-    else if (s.isError) failed += 1;
-  });
-  const rows = chartRows(top, headcounts);
-  const loading = departments.isPending || stats.some((s) => s.isPending);
-  return (
-    <Card withBorder padding="md" radius="md" component="section" aria-label={t("dashboard.byDepartment")}>
-      <Stack gap="xs">
-        <Title order={2} size="h5">
-          {t("dashboard.byDepartment")}
-        </Title>
-        <Text size="sm" c="dimmed">
-          {t("dashboard.byDepartmentHint")}
-        </Text>
-        <CardBoundary message={t("dashboard.cardFailed")}>
-          {departments.isError ? (
-            <ErrorMessage error={departments.error} />
-          ) : loading ? (
-            <Skeleton height={240} role="status" aria-label={t("common.loading")} />
-          ) : top.length === 0 ? (
-            <Text size="sm">{t("dashboard.byDepartmentEmpty")}</Text>
-          ) : (
-            <>
-              {failed > 0 && (
-                <Alert color="yellow" icon={<IconAlertTriangle aria-hidden />}>
-                  {t("dashboard.byDepartmentPartial", { count: failed })}
-                </Alert>
-              )}
-              {rows.length > 0 && (
-                <Suspense fallback={<Skeleton height={Math.max(180, rows.length * 36 + 60)} />}>
-                  <DepartmentChart rows={rows} />
-                </Suspense>
-              )}
-              <Table.ScrollContainer minWidth={240}>
-                <Table striped withTableBorder fz="sm">
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>{t("dashboard.department")}</Table.Th>
-                      <Table.Th ta="right">{t("dashboard.people")}</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {rows.map((row) => (
-                      <Table.Tr key={row.department}>
-                        <Table.Td>{row.department}</Table.Td>
-                        <Table.Td ta="right">{formatNumber(row.headcount)}</Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
-            </>
-          )}
-        </CardBoundary>
-      </Stack>
-    </Card>
   );
 }
 
@@ -446,7 +360,9 @@ function CacheRatio() {
 export function DashboardPage() {
   const { t } = useTranslation();
   const me = useMe();
-  const figures = isStaff(me.role) || me.role === "manager";
+  // Analytics are for admin, hr and managers (their reporting line); employees would get 403.
+  const figures = mayUseReports(me.role);
+  const manager = me.role === "manager";
   const employeeId = me.employee_id;
   return (
     <Stack>
@@ -457,6 +373,12 @@ export function DashboardPage() {
           <ThisMonth kind="joiners" />
           <ThisMonth kind="leavers" />
           <Expiring />
+        </SimpleGrid>
+      )}
+      {figures && (
+        <SimpleGrid cols={{ base: 1, md: 2 }}>
+          <HeadcountTrend manager={manager} />
+          <TurnoverTrend manager={manager} />
         </SimpleGrid>
       )}
       {me.role === "admin" && (
@@ -476,7 +398,7 @@ export function DashboardPage() {
           {t("dashboard.noEmployeeRecord")}
         </Alert>
       )}
-      {figures && <ByDepartment />}
+      {figures && <ByDepartment manager={manager} />}
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { chartRows, countPage, countThisMonth, monthRange, readiness } from "./dashboardLogic";
+import { countPage, countThisMonth, monthRange, readiness } from "./dashboardLogic";
 
 describe("monthRange", () => {
   it("gives the first and last day, leap years included", () => {
@@ -68,25 +68,5 @@ describe("readiness", () => {
   });
   it("survives a body without checks", () => {
     expect(readiness(503, null)).toEqual({ ready: false, checks: [] });
-  });
-});
-
-describe("chartRows", () => {
-  it("sorts by headcount and leaves out departments without figures", () => {
-    const rows = chartRows(
-      [
-        { id: "a", name: "Sales" },
-        { id: "b", name: "IT" },
-        { id: "c", name: "Legal" },
-      ],
-      new Map([
-        ["a", 3],
-        ["b", 9],
-      ]),
-    );
-    expect(rows).toEqual([
-      { department: "IT", headcount: 9 },
-      { department: "Sales", headcount: 3 },
-    ]);
   });
 });

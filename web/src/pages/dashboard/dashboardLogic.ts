@@ -72,15 +72,3 @@ export function readiness(status: number, body: unknown): Readiness {
   }
   return { ready: status >= 200 && status < 300, checks };
 }
-
-/** Departments and their headcounts for the chart, largest first; `null` headcounts
- * (a department whose figures failed to load) are left out of the chart. */
-export function chartRows(
-  departments: readonly { id: string; name: string }[],
-  headcounts: ReadonlyMap<string, number>,
-): { department: string; headcount: number }[] {
-  return departments
-    .filter((d) => headcounts.has(d.id))
-    .map((d) => ({ department: d.name, headcount: headcounts.get(d.id) ?? 0 }))
-    .sort((a, b) => b.headcount - a.headcount || a.department.localeCompare(b.department));
-}
