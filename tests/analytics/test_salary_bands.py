@@ -226,3 +226,16 @@ async def test_cells_sealed_under_a_retired_master_key_are_rebuilt(
         for cell, sealed in stored:
             assert PayCells(session, rotated)._open(cell, sealed) is not None
             assert PayCells(session, runtime.vault)._open(cell, sealed) is None
+
+
+async def test_seed_demo_leaves_every_pay_cell_sealed_and_current(runtime: Runtime) -> None:
+    from shre.employees.demo import seed_demo
+    from shre.employees.paycells import cell_id, group_stamps
+
+    await seed_demo(runtime.sessionmaker, runtime.vault, runtime.auth.hasher, 150)
+    async with runtime.sessionmaker() as session:
+        stamps = {cell_id(g): s for g, s in (await group_stamps(session)).items()}
+    async with runtime.engine.connect() as conn:
+        stored = dict((await conn.execute(text("SELECT cell, stamp FROM pay_cells"))).all())
+    assert stamps
+    assert stored == stamps  # the first pay bands open no one's salary

@@ -36,6 +36,7 @@ from shre.db import refresh_statistics, utcnow
 from shre.departments.models import Department
 from shre.employees import demo_careers as careers
 from shre.employees.models import EMPLOYMENT_TYPES, Employee, EmployeeChange
+from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict
 from shre.users.models import User
@@ -202,6 +203,9 @@ async def seed_demo(
             progress(stop)
     users = await _demo_users(sessionmaker, hasher, organisation.ids, organisation.depth)
     await refresh_statistics(sessionmaker, ("employees", "employee_history", "departments"))
+    # The pay cells, sealed now (every salary opened once), not by the first pay bands.
+    async with sessionmaker() as session:
+        await PayCells(session, vault, sessionmaker).salaries()
     return users
 
 

@@ -1939,10 +1939,6 @@ export interface operations {
                 department_id?: string | null;
                 /** @description Every matching row (not a page) as a file with a header row of field names; an audited export, at most EXPORT_MAX_ROWS rows */
                 format?: ("csv" | "xlsx") | null;
-                /** @description First month, `YYYY-MM` */
-                from?: string | null;
-                /** @description Last month, `YYYY-MM` (default: this one) */
-                to?: string | null;
             };
             header?: never;
             path?: never;
