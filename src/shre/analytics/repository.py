@@ -4,6 +4,7 @@ moves, or their documents) in the database; Python only adds up the groups it re
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -56,6 +57,12 @@ def _department(value: Any) -> uuid.UUID | None:
 
 def _month(year: Any, month: Any) -> Month:
     return Month(int(year), int(month))
+
+
+def _year_month(day: Any) -> ColumnElement[Any]:
+    """A date's year and month as one number (202503): one key to group by, whose
+    count of values PostgreSQL estimates far better than two."""
+    return extract("year", day) * 100 + extract("month", day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,51 +136,52 @@ class AnalyticsRepository:
         now = cast(Employee.department_id, String)
         nothing = cast(null(), String)
 
-        def counted(kind: str, day: Any, nth: Any, moved: Any, *where: Any) -> Select[Any]:
-            department = case((moves.c.employee_id.is_not(None), moved), else_=now)
-            year, month = extract("year", day), extract("month", day)
+        def everyone(kind: str, day: Any) -> Select[Any]:
+            """Everyone's hires (or leavings) by their department now and month."""
+            month = _year_month(day)
             return (
-                select(literal(kind), department, nothing, year, month, func.count())
-                .select_from(
-                    Employee.__table__.outerjoin(
-                        moves, and_(moves.c.employee_id == Employee.id, nth == 1)
-                    )
-                )
-                .where(*where, *within)
-                .group_by(department, year, month)
+                select(literal(kind), now, nothing, month, func.count())
+                .where(day <= today, *within)
+                .group_by(Employee.department_id, month)
             )
 
-        year, month = extract("year", moves.c.day), extract("month", moves.c.day)
-        # One statement: the moves are numbered once for all three counts.
+        def movers(kind: str, day: Any, nth: Any, then: Any) -> Select[Any]:
+            """For those who moved: their department now and the one they were in then."""
+            month = _year_month(day)
+            return (
+                select(literal(kind), now, then, month, func.count())
+                .join(moves, and_(moves.c.employee_id == Employee.id, nth == 1))
+                .where(day <= today)
+                .group_by(Employee.department_id, then, month)
+            )
+
+        month = _year_month(moves.c.day)
+        # One statement: the moves are numbered once for every count. Hires and leavings
+        # are counted in people's departments now, then set right for those who moved
+        # (a small join), rather than joining every employee to the moves.
         stmt = union_all(
-            counted(
-                "hire",
-                Employee.hire_date,
-                moves.c.first,
-                moves.c.old_value,
-                Employee.hire_date <= today,
-            ),
-            counted(
-                "leave",
-                Employee.termination_date,
-                moves.c.last,
-                moves.c.new_value,
-                Employee.termination_date <= today,
-            ),
+            everyone("hire", Employee.hire_date),
+            movers("hired_elsewhere", Employee.hire_date, moves.c.first, moves.c.old_value),
+            everyone("leave", Employee.termination_date),
+            movers("left_elsewhere", Employee.termination_date, moves.c.last, moves.c.new_value),
             select(
-                literal("move"), moves.c.old_value, moves.c.new_value, year, month, func.count()
-            ).group_by(moves.c.old_value, moves.c.new_value, year, month),
+                literal("move"), moves.c.old_value, moves.c.new_value, month, func.count()
+            ).group_by(moves.c.old_value, moves.c.new_value, month),
         )
-        hires: Counts = {}
-        leavers: Counts = {}
+        hires: Counts = defaultdict(int)
+        leavers: Counts = defaultdict(int)
         moved: Moves = {}
-        for kind, a, b, y, m, n in (await self.session.execute(stmt)).all():
-            if kind == "hire":
-                hires[(_department(a), _month(y, m))] = n
-            elif kind == "leave":
-                leavers[(_department(a), _month(y, m))] = n
-            else:
-                moved[(_department(a), _department(b), _month(y, m))] = n
+        for kind, a, b, ym, n in (await self.session.execute(stmt)).all():
+            at = _month(int(ym) // 100, int(ym) % 100)
+            if kind == "move":
+                moved[(_department(a), _department(b), at)] = n
+                continue
+            counts = hires if kind.startswith("hire") else leavers
+            if kind in ("hire", "leave"):
+                counts[(_department(a), at)] += n
+            else:  # counted in their department now, but it happened in `b`
+                counts[(_department(a), at)] -= n
+                counts[(_department(b), at)] += n
         return Events(hires, leavers, moved)
 
     async def tenure(

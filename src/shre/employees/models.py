@@ -109,8 +109,15 @@ class EmployeeChange(UUIDPrimaryKey, Base):
     __tablename__ = "employee_history"
     __table_args__ = (
         CheckConstraint(_in("field", HISTORY_FIELDS), name="field"),
-        # Analytics read one field's changes over time (department moves).
-        Index("ix_employee_history_field_employee_id", "field", "employee_id", "effective_date"),
+        # Analytics read one field's changes over time (department moves): on PostgreSQL from
+        # the index alone.
+        Index(
+            "ix_employee_history_field_employee_id",
+            "field",
+            "employee_id",
+            "effective_date",
+            postgresql_include=["old_value", "new_value", "changed_at"],
+        ),
     )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(

@@ -37,6 +37,7 @@ def upgrade() -> None:
         "ix_employee_history_field_employee_id",
         "employee_history",
         ["field", "employee_id", "effective_date"],
+        postgresql_include=["old_value", "new_value", "changed_at"],
     )
     op.create_index(
         "ix_employees_employment",
