@@ -12,7 +12,7 @@ import pytest
 from shre.auth.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.analytics import History, build_history, patch, person
-from tests.support.employees import sign_in
+from tests.support.employees import create_department, sign_in
 
 HEADCOUNT = "/api/v1/analytics/headcount"
 TURNOVER = "/api/v1/analytics/turnover"
@@ -199,3 +199,33 @@ async def test_an_unknown_department_is_404(client: httpx.AsyncClient, admin: Ac
         headers=admin.headers,
     )
     assert response.status_code == 404
+
+
+async def test_moves_before_the_hire_or_after_leaving_change_no_month(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """A department set on the hire date is where they joined; one changed after they
+    left is not a move: they left from the department they were in."""
+    sales = await create_department(client, admin, "Sales")
+    eng = await create_department(client, admin, "Engineering")
+    who = await person(client, admin, "Late", "2025-01-10", sales)
+    await patch(client, admin, who, department_id=eng, effective_date="2025-01-10")
+    await patch(
+        client,
+        admin,
+        who,
+        status="terminated",
+        termination_date="2025-03-20",
+        effective_date="2025-03-20",
+    )
+    await patch(client, admin, who, department_id=sales, effective_date="2025-04-05")
+    window = {"from": "2025-01", "to": "2025-04"}
+    in_eng = await _get(client, HEADCOUNT, admin.headers, department_id=eng, **window)
+    assert _series(in_eng, "headcount", "hires", "leavers") == [
+        (1, 1, 0),
+        (1, 0, 0),
+        (0, 0, 1),
+        (0, 0, 0),
+    ]
+    in_sales = await _get(client, HEADCOUNT, admin.headers, department_id=sales, **window)
+    assert _series(in_sales, "headcount", "hires", "leavers") == [(0, 0, 0)] * 4

@@ -98,31 +98,22 @@ class AnalyticsRepository:
 
     async def events(self, today: date, within: Sequence[ColumnElement[bool]]) -> Events:
         """Hires, leavers and department moves up to `today` of the employees `within`
-        selects. A move counts when it falls after the hire and by the termination; the
-        department someone joined is the one their first such move left (or, never
-        moved, their department now), the one they left from the one their last move
-        went to."""
+        selects, in one statement.
+
+        A change of department dated after the hire is a move; it counts as one when it
+        falls by the termination (and by today). Hires and leavings are counted in
+        people's departments now, then set right with the moves: the moves after a hire
+        (each from `old` to `new`) add up to "from the department joined to the one now"
+        (every `new` is the next `old`), so counting +1 `old`, -1 `new` for each at the
+        hire month moves the hire to where it happened; the moves after a termination,
+        likewise, move the leaving to the department left from. No one's moves need
+        numbering, and the history is read once."""
         history = EmployeeChange
         moves = (
             select(
-                history.employee_id,
-                history.effective_date.label("day"),
                 history.old_value,
                 history.new_value,
-                func.row_number()
-                .over(
-                    partition_by=history.employee_id,
-                    order_by=(history.effective_date, history.changed_at),
-                )
-                .label("first"),
-                func.row_number()
-                .over(
-                    partition_by=history.employee_id,
-                    order_by=(history.effective_date.desc(), history.changed_at.desc()),
-                )
-                .label("last"),
-                # what the counts need of the mover, carried here (no second join)
-                Employee.department_id.label("now"),
+                history.effective_date.label("day"),
                 Employee.hire_date,
                 Employee.termination_date,
             )
@@ -130,9 +121,6 @@ class AnalyticsRepository:
             .where(
                 history.field == "department_id",
                 history.effective_date > Employee.hire_date,
-                history.effective_date <= today,
-                Employee.termination_date.is_(None)
-                | (history.effective_date <= Employee.termination_date),
                 *within,
             )
             .cte("moves")
@@ -149,28 +137,24 @@ class AnalyticsRepository:
                 .group_by(Employee.department_id, month)
             )
 
-        def movers(kind: str, day: Any, nth: Any, then: Any) -> Select[Any]:
-            """For those who moved: their department now and the one they were in then."""
+        def counted(kind: str, day: Any, *where: Any) -> Select[Any]:
+            """Moves by their two departments and the month of `day`."""
             month = _year_month(day)
-            department = cast(moves.c.now, String)
             return (
-                select(literal(kind), department, then, month, func.count())
-                .where(nth == 1, day <= today)
-                .group_by(moves.c.now, then, month)
+                select(literal(kind), moves.c.old_value, moves.c.new_value, month, func.count())
+                .where(*where)
+                .group_by(moves.c.old_value, moves.c.new_value, month)
             )
 
-        month = _year_month(moves.c.day)
-        # One statement: the moves are numbered once for every count. Hires and leavings
-        # are counted in people's departments now, then set right for those who moved
-        # (a small join), rather than joining every employee to the moves.
+        left = moves.c.termination_date
         stmt = union_all(
             everyone("hire", Employee.hire_date),
-            movers("hired_elsewhere", moves.c.hire_date, moves.c.first, moves.c.old_value),
             everyone("leave", Employee.termination_date),
-            movers("left_elsewhere", moves.c.termination_date, moves.c.last, moves.c.new_value),
-            select(
-                literal("move"), moves.c.old_value, moves.c.new_value, month, func.count()
-            ).group_by(moves.c.old_value, moves.c.new_value, month),
+            counted("hired_elsewhere", moves.c.hire_date, moves.c.hire_date <= today),
+            counted("left_elsewhere", left, left <= today, moves.c.day > left),
+            counted(
+                "move", moves.c.day, moves.c.day <= today, left.is_(None) | (moves.c.day <= left)
+            ),
         )
         hires: Counts = defaultdict(int)
         leavers: Counts = defaultdict(int)
@@ -179,13 +163,12 @@ class AnalyticsRepository:
             at = _month(int(ym) // 100, int(ym) % 100)
             if kind == "move":
                 moved[(_department(a), _department(b), at)] = n
-                continue
-            counts = hires if kind.startswith("hire") else leavers
-            if kind in ("hire", "leave"):
+            elif kind in ("hire", "leave"):
+                (hires if kind == "hire" else leavers)[(_department(a), at)] += n
+            else:  # counted in the department now; it happened where the moves started
+                counts = hires if kind == "hired_elsewhere" else leavers
                 counts[(_department(a), at)] += n
-            else:  # counted in their department now, but it happened in `b`
-                counts[(_department(a), at)] -= n
-                counts[(_department(b), at)] += n
+                counts[(_department(b), at)] -= n
         return Events(hires, leavers, moved)
 
     async def tenure(
