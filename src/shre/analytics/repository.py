@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Select,
     String,
     and_,
@@ -60,9 +61,9 @@ def _month(year: Any, month: Any) -> Month:
 
 
 def _year_month(day: Any) -> ColumnElement[Any]:
-    """A date's year and month as one number (202503): one key to group by, whose
+    """A date's year and month as one integer (202503): one key to group by, whose
     count of values PostgreSQL estimates far better than two."""
-    return extract("year", day) * 100 + extract("month", day)
+    return cast(extract("year", day) * 100 + extract("month", day), Integer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +160,25 @@ class AnalyticsRepository:
         hires: Counts = defaultdict(int)
         leavers: Counts = defaultdict(int)
         moved: Moves = {}
+        # Thousands of rows name a few departments and months: each is parsed once.
+        departments: dict[Any, uuid.UUID | None] = {}
+        months: dict[int, Month] = {}
         for kind, a, b, ym, n in (await self.session.execute(stmt)).all():
-            at = _month(int(ym) // 100, int(ym) % 100)
+            if a not in departments:
+                departments[a] = _department(a)
+            if b not in departments:
+                departments[b] = _department(b)
+            if ym not in months:
+                months[ym] = _month(int(ym) // 100, int(ym) % 100)
+            at, one, other = months[ym], departments[a], departments[b]
             if kind == "move":
-                moved[(_department(a), _department(b), at)] = n
+                moved[(one, other, at)] = n
             elif kind in ("hire", "leave"):
-                (hires if kind == "hire" else leavers)[(_department(a), at)] += n
+                (hires if kind == "hire" else leavers)[(one, at)] += n
             else:  # counted in the department now; it happened where the moves started
                 counts = hires if kind == "hired_elsewhere" else leavers
-                counts[(_department(a), at)] += n
-                counts[(_department(b), at)] -= n
+                counts[(one, at)] += n
+                counts[(other, at)] -= n
         return Events(hires, leavers, moved)
 
     async def tenure(
