@@ -11,6 +11,7 @@ import { useHeadcount, useTurnover } from "../reports/reportApi";
 import { departmentRows } from "../reports/reportLogic";
 import { ChartFigure, Figure, NumbersTable } from "../reports/ReportParts";
 import { CardBoundary } from "./CardBoundary";
+import { HeadcountTable, TurnoverTable } from "../reports/SeriesTables";
 
 // The chart library is its own chunk, loaded when there is something to draw.
 const HeadcountChart = lazy(() => import("../reports/charts").then((m) => ({ default: m.HeadcountChart })));
@@ -119,17 +120,7 @@ export function HeadcountTrend({ manager }: { manager: boolean }) {
             </Suspense>
           </ChartFigure>
           <NumbersToggle>
-            <NumbersTable
-              label={t("reports.headcount.perMonth")}
-              rowKey={(row) => row.period}
-              rows={data.series}
-              columns={[
-                { title: t("reports.month"), render: (row) => formatMonth(row.period, "long") },
-                { title: t("reports.headcount.people"), numeric: true, render: (row) => formatNumber(row.headcount) },
-                { title: t("reports.headcount.hires"), numeric: true, render: (row) => formatNumber(row.hires) },
-                { title: t("reports.headcount.leavers"), numeric: true, render: (row) => formatNumber(row.leavers) },
-              ]}
-            />
+            <HeadcountTable series={data.series} />
           </NumbersToggle>
         </>
       )}
@@ -163,16 +154,7 @@ export function TurnoverTrend({ manager }: { manager: boolean }) {
             </Suspense>
           </ChartFigure>
           <NumbersToggle>
-            <NumbersTable
-              label={t("reports.turnover.perMonth")}
-              rowKey={(row) => row.period}
-              rows={data.series}
-              columns={[
-                { title: t("reports.month"), render: (row) => formatMonth(row.period, "long") },
-                { title: t("reports.turnover.leavers"), numeric: true, render: (row) => formatNumber(row.leavers) },
-                { title: t("reports.turnover.rate"), numeric: true, render: (row) => formatPercent(row.rate) },
-              ]}
-            />
+            <TurnoverTable series={data.series} />
           </NumbersToggle>
         </>
       )}

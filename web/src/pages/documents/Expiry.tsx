@@ -17,7 +17,9 @@ export function Expiry({ value }: { value: string | null | undefined }) {
   return (
     <Group gap={4} wrap="nowrap">
       <Icon size={16} aria-hidden color={expired ? "var(--mantine-color-red-7)" : "var(--mantine-color-orange-7)"} />
-      <Text size="sm" c={expired ? "red.8" : "orange.8"} fw={500} style={{ whiteSpace: "nowrap" }}>
+      {/* Text colours that keep 4.5:1 on a striped row: dark red, or the body colour
+          (the icon carries the orange). */}
+      <Text size="sm" c={expired ? "red.9" : undefined} fw={600} style={{ whiteSpace: "nowrap" }}>
         {formatDate(value)} ·{" "}
         {expired ? t("documents.expired") : state === "today" ? t("documents.expiresToday") : t("documents.expiresSoon", { days })}
       </Text>

@@ -6,6 +6,7 @@ import { CountBars, HeadcountChart } from "./charts";
 import { useHeadcount, type PeriodFilter } from "./reportApi";
 import { departmentRows } from "./reportLogic";
 import { ChartFigure, Figure, Figures, Loaded, NumbersTable, ReportCard } from "./ReportParts";
+import { HeadcountTable } from "./SeriesTables";
 
 export function HeadcountReport({ filter }: { filter: PeriodFilter }) {
   const { t } = useTranslation();
@@ -34,17 +35,7 @@ export function HeadcountReport({ filter }: { filter: PeriodFilter }) {
                   <HeadcountChart series={data.series} />
                 </ChartFigure>
               )}
-              <NumbersTable
-                label={t("reports.headcount.perMonth")}
-                rowKey={(row) => row.period}
-                rows={data.series}
-                columns={[
-                  { title: t("reports.month"), render: (row) => formatMonth(row.period, "long") },
-                  { title: t("reports.headcount.people"), numeric: true, render: (row) => formatNumber(row.headcount) },
-                  { title: t("reports.headcount.hires"), numeric: true, render: (row) => formatNumber(row.hires) },
-                  { title: t("reports.headcount.leavers"), numeric: true, render: (row) => formatNumber(row.leavers) },
-                ]}
-              />
+              <HeadcountTable series={data.series} />
             </ReportCard>
             <ReportCard
               title={t("reports.headcount.byDepartment", { month: end })}

@@ -1,10 +1,11 @@
 import { Stack, Text } from "@mantine/core";
 import { useTranslation } from "react-i18next";
 
-import { formatMonth, formatNumber, formatPercent } from "../../lib/format";
+import { formatMonth, formatPercent } from "../../lib/format";
 import { TurnoverChart } from "./charts";
 import { useTurnover, type PeriodFilter } from "./reportApi";
-import { ChartFigure, Figure, Figures, Loaded, NumbersTable, ReportCard } from "./ReportParts";
+import { ChartFigure, Figure, Figures, Loaded, ReportCard } from "./ReportParts";
+import { TurnoverTable } from "./SeriesTables";
 
 export function TurnoverReport({ filter }: { filter: PeriodFilter }) {
   const { t } = useTranslation();
@@ -29,21 +30,7 @@ export function TurnoverReport({ filter }: { filter: PeriodFilter }) {
               <ChartFigure label={t("reports.turnover.chartLabel", { period })} caption={period}>
                 <TurnoverChart series={data.series} />
               </ChartFigure>
-              <NumbersTable
-                label={t("reports.turnover.perMonth")}
-                rowKey={(row) => row.period}
-                rows={data.series}
-                columns={[
-                  { title: t("reports.month"), render: (row) => formatMonth(row.period, "long") },
-                  { title: t("reports.turnover.leavers"), numeric: true, render: (row) => formatNumber(row.leavers) },
-                  {
-                    title: t("reports.turnover.averageHeadcount"),
-                    numeric: true,
-                    render: (row) => formatNumber(row.average_headcount, 1),
-                  },
-                  { title: t("reports.turnover.rate"), numeric: true, render: (row) => formatPercent(row.rate) },
-                ]}
-              />
+              <TurnoverTable series={data.series} />
             </ReportCard>
           </Stack>
         );
