@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
-import orjson
 from sqlalchemy import false
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -36,9 +35,7 @@ from shre.auth.policy import (
     may_see_salary_figures,
 )
 from shre.cache import CacheLayer
-from shre.crypto import DataKey, FieldBox, FieldContext
-from shre.crypto.errors import CryptoError
-from shre.crypto.keyring import derive
+from shre.crypto.derived import SealedJson
 from shre.departments.repository import DepartmentRepository
 from shre.departments.service import STATS_NAMESPACE
 from shre.documents.service import NAMESPACE as DOCUMENTS_NAMESPACE
@@ -296,7 +293,10 @@ class AnalyticsService:
             )
         scope = await self._scope(actor, department_id)
         key = scope.key("bands", group_by)
-        sealer = _Sealer(self.vault, key)
+        # Pay bands are sealed in a cache, bound to their key.
+        sealer = SealedJson(
+            self.vault.keyring, b"shre/cache/analytics/v1", "cache", "analytics", key
+        )
 
         async def compute() -> Result:
             return {"sealed": sealer.seal(await self._bands(scope, group_by))}
@@ -322,7 +322,7 @@ class AnalyticsService:
             bands, left_out = tree.by_department(top)
         else:
             bands, left_out = tree.by_title(top)
-        for b in bands:
+        for b in bands:  # text: the database's own UUID type is no JSON for the sealer
             if b.get("department_id") is not None:
                 b["department_id"] = str(b["department_id"])
         return {"group_by": group_by, "bands": bands, "groups_below_minimum": left_out}
@@ -342,23 +342,3 @@ class AnalyticsService:
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-class _Sealer:
-    """Pay bands in a cache are sealed, under a subkey of the primary master key, bound
-    to their cache key."""
-
-    def __init__(self, vault: EmployeeVault, key: str) -> None:
-        primary = vault.keyring.primary
-        self.box = FieldBox(DataKey(derive(primary.key, b"shre/cache/analytics/v1"), primary.id))
-        self.context = FieldContext("cache", "analytics", key)
-
-    def seal(self, value: Result) -> str:
-        return self.box.encrypt(orjson.dumps(value).decode(), self.context)
-
-    def open(self, token: str) -> Result | None:
-        try:
-            opened: Result = orjson.loads(self.box.decrypt(token, self.context))
-        except CryptoError:
-            return None
-        return opened

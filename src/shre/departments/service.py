@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +20,7 @@ from shre.auth.policy import (
     may_write_departments,
 )
 from shre.cache import CacheLayer, invalidate_on_commit
-from shre.crypto import DataKey, FieldBox, FieldContext
-from shre.crypto.errors import UnknownKeyId
-from shre.crypto.keyring import derive
+from shre.crypto.derived import SealedJson
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentFilters, DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
@@ -62,28 +59,6 @@ STATS_NAMESPACE = "department_stats"
 # In the key: entries of an older shape (before the size rule) are never read back, even
 # from a Redis that processes of the previous release still share.
 STATS_KEY_VERSION = 2
-
-
-class _StatsSealer:
-    """Salary aggregates are derived from sealed values: in a cache they are sealed too,
-    under a subkey of the primary master key, bound to the department."""
-
-    def __init__(self, vault: EmployeeVault, department_id: uuid.UUID) -> None:
-        primary = vault.keyring.primary
-        key = DataKey(derive(primary.key, b"shre/cache/department-stats/v1"), primary.id)
-        self.box = FieldBox(key)
-        self.context = FieldContext("cache", "department_stats", department_id)
-
-    def seal(self, figures: dict[str, Any]) -> str:
-        return self.box.encrypt(orjson.dumps(figures).decode(), self.context)
-
-    def open(self, token: str) -> dict[str, Any] | None:
-        """The figures, or None when sealed under a master key no longer primary."""
-        try:
-            opened: dict[str, Any] = orjson.loads(self.box.decrypt(token, self.context))
-        except UnknownKeyId:
-            return None
-        return opened
 
 
 class DepartmentService:
@@ -165,7 +140,15 @@ class DepartmentService:
         vault: EmployeeVault,
         with_salary: bool,
     ) -> dict[str, Any]:
-        sealer = _StatsSealer(vault, department_id)  # only what is cached is sealed
+        # Salary aggregates are derived from sealed values: cached, they are sealed too,
+        # bound to the department (only what is cached is sealed).
+        sealer = SealedJson(
+            vault.keyring,
+            b"shre/cache/department-stats/v1",
+            "cache",
+            STATS_NAMESPACE,
+            department_id,
+        )
 
         async def compute() -> dict[str, Any]:
             found = await self._figures(

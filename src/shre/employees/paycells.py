@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
@@ -36,15 +36,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from shre.crypto import DataKey, FieldBox, FieldContext
+from shre.crypto import FieldContext
+from shre.crypto.derived import purpose_box
 from shre.crypto.errors import CryptoError
-from shre.crypto.keyring import derive
 from shre.employees.models import Employee, PayCell
-from shre.employees.vault import SEALED_COLUMNS, TABLE, EmployeeVault
+from shre.employees.vault import EmployeeVault
 
 log = structlog.get_logger("shre.employees.paycells")
 
 PURPOSE = b"shre/pay-cells/v1"
+SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
 # (department_id, job_title, year of hire): a group of current employees. The year splits
 # a large group (a thousand associates of one department) so that one raise rebuilds
 # a tenth of it, not all of it.
@@ -131,8 +132,7 @@ class PayCells:
         # Where rebuilt cells are written (a read-only request session cannot); None:
         # they are used for this answer and not kept.
         self.sessionmaker = sessionmaker
-        primary = vault.keyring.primary
-        self.box = FieldBox(DataKey(derive(primary.key, PURPOSE), primary.id))
+        self.box = purpose_box(vault.keyring, PURPOSE)
 
     async def salaries(self) -> dict[Group, Pay]:
         """The current salaries of every group (groups without any left out)."""
@@ -192,8 +192,10 @@ class PayCells:
                 group = (row.department_id, row.job_title, row.hire_date.year)
                 if group not in built:
                     continue
-                currency, amount = self._open_one(row)
-                built[group].setdefault(currency, []).append(in_hundredths(amount))
+                # the row has every column `open` reads (id, key, the two values)
+                opened = self.vault.open(cast(Employee, row), SALARY_WITH_CURRENCY)
+                amounts = built[group].setdefault(opened["salary_currency"], [])
+                amounts.append(in_hundredths(opened["salary"]))
                 seen[group].append((row.version, row.updated_at))
         for pay in built.values():
             for amounts in pay.values():
@@ -210,17 +212,6 @@ class PayCells:
         await self._keep(cells)
         log.info("paycells.rebuilt", cells=len(groups), people=sum(map(len, seen.values())))
         return built
-
-    def _open_one(self, row: Any) -> tuple[str, Decimal]:
-        box = self.vault.box_for(row.id, row.dek_wrapped)
-        salary = box.decrypt_number(
-            row.salary_enc, FieldContext(TABLE, SEALED_COLUMNS["salary"], row.id)
-        )
-        currency = box.decrypt(
-            row.salary_currency_enc,
-            FieldContext(TABLE, SEALED_COLUMNS["salary_currency"], row.id),
-        )
-        return currency, salary
 
     async def _keep(self, cells: Mapping[str, tuple[str, str]]) -> None:
         if self.sessionmaker is None or not cells:
