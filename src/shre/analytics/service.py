@@ -37,7 +37,7 @@ from shre.auth.policy import (
 from shre.cache import CacheLayer
 from shre.crypto.derived import SealedJson
 from shre.departments.repository import DepartmentRepository
-from shre.departments.service import STATS_NAMESPACE
+from shre.departments.service import SALARY_STATS_FIELDS, STATS_NAMESPACE
 from shre.documents.service import NAMESPACE as DOCUMENTS_NAMESPACE
 from shre.employees.models import Employee
 from shre.employees.paycells import PayCells
@@ -47,7 +47,6 @@ from shre.kit.errors import Forbidden, InvalidInput, NotFound
 Result = dict[str, Any]
 EXPORT: Final = "analytics.export"
 READ_BANDS: Final = "analytics.read_salary_bands"
-SALARY_FIELDS: Final = ("salary", "salary_currency")
 # In every cache key: entries of another shape are never read back.
 KEY_VERSION: Final = 1
 
@@ -309,7 +308,7 @@ class AnalyticsService:
             READ_BANDS,
             target_type="analytics",
             target_id=f"salary-bands:{group_by}",
-            fields=SALARY_FIELDS,
+            fields=SALARY_STATS_FIELDS,
         )
         return result
 
@@ -331,7 +330,7 @@ class AnalyticsService:
     async def record_export(
         self, report: str, file_format: str, columns: Sequence[str], rows: int
     ) -> None:
-        fields = [*columns, *SALARY_FIELDS] if report == "salary-bands" else columns
+        fields = [*columns, *SALARY_STATS_FIELDS] if report == "salary-bands" else columns
         await self.audit.record_read(
             EXPORT,
             target_type="analytics",

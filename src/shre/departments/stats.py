@@ -20,10 +20,9 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from shre.employees.models import Employee
-from shre.employees.vault import EmployeeVault
+from shre.employees.vault import SALARY_WITH_CURRENCY, EmployeeVault
 
 MIN_GROUP = 5
-SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
 
 K = TypeVar("K", bound=Hashable)
 

@@ -40,12 +40,11 @@ from shre.crypto import FieldContext
 from shre.crypto.derived import purpose_box
 from shre.crypto.errors import CryptoError
 from shre.employees.models import Employee, PayCell
-from shre.employees.vault import EmployeeVault
+from shre.employees.vault import SALARY_WITH_CURRENCY, EmployeeVault
 
 log = structlog.get_logger("shre.employees.paycells")
 
 PURPOSE = b"shre/pay-cells/v1"
-SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
 # (department_id, job_title, year of hire): a group of current employees. The year splits
 # a large group (a thousand associates of one department) so that one raise rebuilds
 # a tenth of it, not all of it.

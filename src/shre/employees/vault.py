@@ -34,6 +34,9 @@ SEALED_COLUMNS = {
     "home_address": "home_address_enc",
 }
 
+# What salary figures open of each person: the amount and its currency.
+SALARY_WITH_CURRENCY = frozenset({"salary", "salary_currency"})
+
 
 class KeyDestroyed(CryptoError):
     """The employee's data key was destroyed (crypto-shredded): the values are gone."""
