@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -33,6 +34,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def upsert(dialect: str) -> Any:
+    """The INSERT that takes ON CONFLICT on this database (`dialect.name`)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,6 @@ from typing import Any, Literal, cast
 import orjson
 import structlog
 from sqlalchemy import Table, and_, case, func, insert, literal, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from shre.audit.seal import AuditSealer
 from shre.cache.base import Cache
-from shre.db import utcnow
+from shre.db import upsert, utcnow
 from shre.kit.errors import ServiceUnavailable
 from shre.observability.metrics import counted_as_audit
 
@@ -365,7 +364,7 @@ class AuditChain:
         ):
             log.error("audit.head_missing")
             raise AuditUnavailable("The audit log's head is missing; run `shre audit verify`")
-        dialect_insert: Any = postgresql.insert if postgres else sqlite.insert
+        dialect_insert: Any = upsert(conn.dialect.name)
         stmt = (
             dialect_insert(HEAD)
             .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, key_id=None, mac=None)

@@ -18,12 +18,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.models import LoginThrottle
 from shre.cache import Cache
-from shre.db import UTCDateTime, utcnow
+from shre.db import UTCDateTime, upsert, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +34,7 @@ class ThrottleRule:
 
 def _insert(session: AsyncSession) -> Any:
     """INSERT with ON CONFLICT for the session's database."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return upsert(session.get_bind().dialect.name)
 
 
 def account_key(email: str) -> str:
