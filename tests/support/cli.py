@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,7 +12,10 @@ import time
 from pathlib import Path
 
 import httpx
+from click.testing import Result
+from typer.testing import CliRunner
 
+from shre.cli import app as cli
 from shre.settings import Settings
 
 
@@ -35,6 +39,28 @@ def shre(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def command_env(settings: Settings, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The variables that point a command at a test's database and keys (run it from a
+    directory without a .env)."""
+    assert settings.encryption_key is not None
+    assert settings.jwt_secret is not None
+    return {
+        "DATABASE_URL": settings.database_url,
+        "ENCRYPTION_KEY": settings.encryption_key.get_secret_value(),
+        "JWT_SECRET": settings.jwt_secret.get_secret_value(),
+        "SHRE_VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+async def invoke(environment: dict[str, str], *args: str) -> Result:
+    """Run `shre ARGS` in-process, in a worker thread (each command runs its own event
+    loop), with typer's CliRunner."""
+    runner = CliRunner()
+    return await asyncio.to_thread(runner.invoke, cli, list(args), env=environment)
 
 
 class Server:
