@@ -1,5 +1,6 @@
-"""The analytics queries: each one aggregate over the employees (and their department
-moves, or their documents) in the database; Python only adds up the groups it returns."""
+"""The analytics queries: each one aggregate over the employees (or their documents) in
+the database; Python only adds up the groups it returns. The organisation's hires,
+leavings and moves come from the headcount ledger (`shre.employees.headcount`)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
-    Select,
-    String,
     and_,
     case,
-    cast,
     exists,
-    extract,
     func,
     literal,
-    null,
     select,
-    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,7 +25,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from shre.analytics.periods import Month, years_before
 from shre.departments.models import Department
 from shre.documents.models import Document
-from shre.employees.models import Employee, EmployeeChange
+from shre.employees import headcount
+from shre.employees.headcount import HeadcountLedger
+from shre.employees.models import Employee
 
 # (department at the time, month) -> count; a department is None for "no department"
 Counts = dict[tuple[uuid.UUID | None, Month], int]
@@ -46,24 +42,6 @@ TENURE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("10+ years", 10, None),
 )
 EXPIRY_WINDOWS = (30, 60, 90)
-
-
-def _department(value: Any) -> uuid.UUID | None:
-    """A department id as a query returns it: a UUID, its text (history values), or the
-    32 hex digits SQLite keeps for a UUID column cast to text."""
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(str(value))
-
-
-def _month(year: Any, month: Any) -> Month:
-    return Month(int(year), int(month))
-
-
-def _year_month(day: Any) -> ColumnElement[Any]:
-    """A date's year and month as one integer (202503): one key to group by, whose
-    count of values PostgreSQL estimates far better than two."""
-    return cast(extract("year", day) * 100 + extract("month", day), Integer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,87 +76,24 @@ class AnalyticsRepository:
         return (Employee.id == manager_id) | Employee.id.in_(select(tree.c.id))
 
     async def events(self, today: date, within: Sequence[ColumnElement[bool]]) -> Events:
-        """Hires, leavers and department moves up to `today` of the employees `within`
-        selects, in one statement.
-
-        A change of department dated after the hire is a move; it counts as one when it
-        falls by the termination (and by today). Hires and leavings are counted in
-        people's departments now, then set right with the moves: the moves after a hire
-        (each from `old` to `new`) add up to "from the department joined to the one now"
-        (every `new` is the next `old`), so counting +1 `old`, -1 `new` for each at the
-        hire month moves the hire to where it happened; the moves after a termination,
-        likewise, move the leaving to the department left from. No one's moves need
-        numbering, and the history is read once."""
-        history = EmployeeChange
-        moves = (
-            select(
-                history.old_value,
-                history.new_value,
-                history.effective_date.label("day"),
-                Employee.hire_date,
-                Employee.termination_date,
-            )
-            .join(Employee, Employee.id == history.employee_id)
-            .where(
-                history.field == "department_id",
-                history.effective_date > Employee.hire_date,
-                *within,
-            )
-            .cte("moves")
-        )
-        now = cast(Employee.department_id, String)
-        nothing = cast(null(), String)
-
-        def everyone(kind: str, day: Any) -> Select[Any]:
-            """Everyone's hires (or leavings) by their department now and month."""
-            month = _year_month(day)
-            return (
-                select(literal(kind), now, nothing, month, func.count())
-                .where(day <= today, *within)
-                .group_by(Employee.department_id, month)
-            )
-
-        def counted(kind: str, day: Any, *where: Any) -> Select[Any]:
-            """Moves by their two departments and the month of `day`."""
-            month = _year_month(day)
-            return (
-                select(literal(kind), moves.c.old_value, moves.c.new_value, month, func.count())
-                .where(*where)
-                .group_by(moves.c.old_value, moves.c.new_value, month)
-            )
-
-        left = moves.c.termination_date
-        stmt = union_all(
-            everyone("hire", Employee.hire_date),
-            everyone("leave", Employee.termination_date),
-            counted("hired_elsewhere", moves.c.hire_date, moves.c.hire_date <= today),
-            counted("left_elsewhere", left, left <= today, moves.c.day > left),
-            counted(
-                "move", moves.c.day, moves.c.day <= today, left.is_(None) | (moves.c.day <= left)
-            ),
-        )
+        """Hires, leavers and department moves dated by `today`, of everyone (from the
+        headcount ledger) or of the employees `within` selects (counted afresh)."""
+        if within:
+            tally = await headcount.events(self.session, within, until=today)
+        else:
+            tally = await HeadcountLedger(self.session).tally(today)
         hires: Counts = defaultdict(int)
         leavers: Counts = defaultdict(int)
         moved: Moves = {}
-        # Thousands of rows name a few departments and months: each is parsed once.
-        departments: dict[Any, uuid.UUID | None] = {}
         months: dict[int, Month] = {}
-        for kind, a, b, ym, n in (await self.session.execute(stmt)).all():
-            if a not in departments:
-                departments[a] = _department(a)
-            if b not in departments:
-                departments[b] = _department(b)
+        for (kind, one, other, ym), n in tally.items():
             if ym not in months:
-                months[ym] = _month(int(ym) // 100, int(ym) % 100)
-            at, one, other = months[ym], departments[a], departments[b]
+                months[ym] = Month(ym // 100, ym % 100)
+            at = months[ym]
             if kind == "move":
                 moved[(one, other, at)] = n
-            elif kind in ("hire", "leave"):
+            else:
                 (hires if kind == "hire" else leavers)[(one, at)] += n
-            else:  # counted in the department now; it happened where the moves started
-                counts = hires if kind == "hired_elsewhere" else leavers
-                counts[(one, at)] += n
-                counts[(other, at)] -= n
         return Events(hires, leavers, moved)
 
     async def tenure(

@@ -6,6 +6,7 @@
 - audit: audit verify, export, prune
 - storage: storage check, migrate
 - documents: documents purge, expiring
+- analytics: analytics check-headcount
 
 common holds what they share (settings, `fail`, the runtime, one transaction, progress).
 Commands import their domain modules inside their body: `shre --help` stays quick.
@@ -18,7 +19,7 @@ from typing import Annotated
 import typer
 
 from shre import __version__
-from shre.cli import accounts, audit, documents, keys, server, storage
+from shre.cli import accounts, analytics, audit, documents, keys, server, storage
 
 app = typer.Typer(
     name="shre",
@@ -56,6 +57,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(storage.app, name="storage")
 app.add_typer(documents.app, name="documents")
+app.add_typer(analytics.app, name="analytics")
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ from shre.crypto import FieldBox
 from shre.db import refresh_statistics, utcnow
 from shre.departments.models import Department
 from shre.employees import demo_careers as careers
+from shre.employees.headcount import HeadcountLedger
 from shre.employees.models import EMPLOYMENT_TYPES, Employee, EmployeeChange
 from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
@@ -202,7 +203,12 @@ async def seed_demo(
         if progress is not None:
             progress(stop)
     users = await _demo_users(sessionmaker, hasher, organisation.ids, organisation.depth)
-    await refresh_statistics(sessionmaker, ("employees", "employee_history", "departments"))
+    # Written in bulk, not through the service: the headcount ledger is counted once.
+    async with sessionmaker() as session, session.begin():
+        await HeadcountLedger(session).rebuild()
+    await refresh_statistics(
+        sessionmaker, ("employees", "employee_history", "departments", "headcount_events")
+    )
     # The pay cells, sealed now (every salary opened once), not by the first pay bands.
     async with sessionmaker() as session:
         await PayCells(session, vault, sessionmaker).salaries()

@@ -3,7 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Computed, Date, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shre.db import Base, Timestamps, UUIDPrimaryKey, utcnow
@@ -51,6 +61,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
             "hire_date",
             postgresql_include=["id", "termination_date", "status", "department_id"],
         ),
+        # The headcount ledger finds this month's leavings dated after today.
+        Index("ix_employees_termination_date", "termination_date"),
         Index(
             "ix_employees_salaried",
             "department_id",
@@ -118,6 +130,8 @@ class EmployeeChange(UUIDPrimaryKey, Base):
             "effective_date",
             postgresql_include=["old_value", "new_value", "changed_at"],
         ),
+        # The headcount ledger finds this month's moves dated after today.
+        Index("ix_employee_history_field_effective_date", "field", "effective_date"),
     )
 
     employee_id: Mapped[uuid.UUID] = mapped_column(
@@ -146,3 +160,24 @@ class PayCell(Base):
     stamp: Mapped[str] = mapped_column(String(120))
     sealed: Mapped[str] = mapped_column(Text)
     built_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+HEADCOUNT_KINDS = ("hire", "leave", "move")
+
+
+class HeadcountEntry(Base):
+    """How many hires, leavings or department moves one month saw in one department (or,
+    for a move, from one department to another): the headcount ledger, kept by every
+    change of an employee in the same transaction (`shre.employees.headcount`). Derived
+    data, never a source; `shre analytics check-headcount` compares it with the
+    employees and their history. No department is the nil UUID here (a key column)."""
+
+    __tablename__ = "headcount_events"
+    __table_args__ = (CheckConstraint(_in("kind", HEADCOUNT_KINDS), name="kind"),)
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)  # 202503: March 2025
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    department_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # A move's destination; the nil UUID for a hire or a leaving
+    other_department_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -38,6 +38,7 @@ from shre.cache import (
 )
 from shre.crypto import FieldBox, normalise_national_id
 from shre.departments.repository import DepartmentRepository
+from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Match, Scope
 from shre.employees.schemas import FIELD_ORDER, EmployeeCreate, EmployeeUpdate
@@ -671,6 +672,7 @@ class EmployeeService:
         await self._flush(employee)
         self._record(actor, employee, box, {}, {**values, **sensitive}, employee.hire_date)
         await self.session.flush()
+        await HeadcountLedger(self.session).record([employee.id], {})
         await self.audit.record(
             "employee.create",
             target_type="employee",
@@ -718,6 +720,9 @@ class EmployeeService:
             **changes,
         }
         _check_dates(merged)
+        # The headcount ledger counts this employee's events again after the change.
+        ledger = HeadcountLedger(self.session)
+        counted = await ledger.count([employee.id]) if COUNTED_FIELDS & changes.keys() else None
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
         box = _sealing_box(self.vault, employee, sensitive) if sensitive else None
         before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
@@ -735,6 +740,8 @@ class EmployeeService:
         )
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
+        if counted is not None:
+            await ledger.record([employee.id], counted)
         return await self._updated(actor, employee, [*changes, *sensitive])
 
     async def _changed_in_place(
@@ -796,7 +803,10 @@ class EmployeeService:
             await self._denied("employee.terminate", employee.id, [])
             raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
         check_if_match(if_match, employee.version)
+        ledger = HeadcountLedger(self.session)
+        counted = None
         if employee.status != "terminated":
+            counted = await ledger.count([employee.id])
             self._record(
                 actor,
                 employee,
@@ -810,6 +820,8 @@ class EmployeeService:
         if reason is not None:
             employee.termination_reason = reason
         await self._flush(employee, line=False)
+        if counted is not None:
+            await ledger.record([employee.id], counted)
         await self.audit.record(
             "employee.terminate",
             target_type="employee",
