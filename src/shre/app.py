@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -167,13 +168,21 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
     return problem(503, f"A backend is down: {down}", code="not_ready", extra={"checks": checks})
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
+    """The application. `server`: it is the whole life of this process (`shre serve`),
+    so what startup built is frozen out of the garbage collector's full passes."""
     configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await open_runtime(settings, serving=True)
         app.state.runtime = runtime
+        if server:
+            # Startup leaves some 150,000 objects that live as long as the process; a full
+            # collection walking them all stalls a request for 60-80 ms now and then.
+            # Frozen, they are never walked again (CPython's gc.freeze).
+            gc.collect()
+            gc.freeze()
         log.info(
             "app.started",
             env=settings.shre_env,
@@ -183,6 +192,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            if server:
+                gc.unfreeze()
             await runtime.aclose()
             log.info("app.stopped")
 
@@ -241,4 +252,4 @@ def create_app(settings: Settings) -> FastAPI:
 
 def create_app_from_env() -> FastAPI:
     """Entry point for `uvicorn --factory` (used by `shre serve` with several workers)."""
-    return create_app(load_settings())
+    return create_app(load_settings(), server=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 
 from shre.app import create_app
 from shre.kit.deps import DbSession
+from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, base_settings
 
@@ -151,3 +153,21 @@ async def test_a_request_is_503_when_the_database_cannot_be_reached(
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["Retry-After"] == "2"
     assert "nobody" not in response.text
+
+
+async def test_a_server_freezes_what_startup_built_out_of_full_collections(
+    settings: Settings,
+) -> None:
+    """`shre serve`'s app (server=True) freezes the objects startup left, for as long as
+    it serves; an app built for something else (these tests) freezes nothing."""
+    assert gc.get_freeze_count() == 0
+    embedded = create_app(settings)
+    async with embedded.router.lifespan_context(embedded):
+        assert gc.get_freeze_count() == 0
+    served = create_app(settings, server=True)
+    async with served.router.lifespan_context(served):
+        assert gc.get_freeze_count() > 10_000
+        transport = httpx.ASGITransport(app=served)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.get("/healthz")).status_code == 200
+    assert gc.get_freeze_count() == 0

@@ -59,7 +59,7 @@ def serve(
     else:
         from shre.app import create_app
 
-        uvicorn.run(create_app(settings), **options)  # type: ignore[arg-type]
+        uvicorn.run(create_app(settings, server=True), **options)  # type: ignore[arg-type]
 
 
 def migrate(

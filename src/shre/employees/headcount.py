@@ -99,24 +99,26 @@ def _statement(
     counting +1 `old`, -1 `new` for each at the hire month moves the hire to where it
     happened; the moves after a termination, likewise, move the leaving to the department
     left from. No one's moves need numbering, and the history is read once."""
+    # The employees counted, read once (materialised: every part below reads them).
+    people = (
+        select(Employee.id, Employee.department_id, Employee.hire_date, Employee.termination_date)
+        .where(*within)
+        .cte("people")
+    )
     history = EmployeeChange
     moves = (
         select(
             history.old_value,
             history.new_value,
             history.effective_date.label("day"),
-            Employee.hire_date,
-            Employee.termination_date,
+            people.c.hire_date,
+            people.c.termination_date,
         )
-        .join(Employee, Employee.id == history.employee_id)
-        .where(
-            history.field == "department_id",
-            history.effective_date > Employee.hire_date,
-            *within,
-        )
+        .join(people, people.c.id == history.employee_id)
+        .where(history.field == "department_id", history.effective_date > people.c.hire_date)
         .cte("moves")
     )
-    now = cast(Employee.department_id, String)
+    now = cast(people.c.department_id, String)
     nothing = cast(null(), String)
 
     def everyone(kind: str, day: Any) -> Select[Any]:
@@ -124,8 +126,8 @@ def _statement(
         month = year_month(day)
         return (
             select(literal(kind), now, nothing, month, func.count())
-            .where(*_dated(day, after, until), *within)
-            .group_by(Employee.department_id, month)
+            .where(*_dated(day, after, until))
+            .group_by(people.c.department_id, month)
         )
 
     def counted(kind: str, day: Any, *where: Any) -> Select[Any]:
@@ -139,8 +141,8 @@ def _statement(
 
     left = moves.c.termination_date
     return union_all(
-        everyone("hire", Employee.hire_date),
-        everyone("leave", Employee.termination_date),
+        everyone("hire", people.c.hire_date),
+        everyone("leave", people.c.termination_date),
         counted("hired_elsewhere", moves.c.hire_date),
         counted("left_elsewhere", left, moves.c.day > left),
         counted("move", moves.c.day, left.is_(None) | (moves.c.day <= left)),
