@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -154,29 +155,43 @@ class AnalyticsRepository:
         self,
         today: date,
         within: Sequence[ColumnElement[bool]],
-        category: str,
-        limit: int,
-    ) -> list[Any]:
-        """The first `limit` current employees with no live document of `category`, by
-        employee number."""
-        has = exists().where(
-            Document.employee_id == Employee.id,
-            Document.category == category,
-            Document.deleted_at.is_(None),
-        )
-        stmt = (
-            select(
-                Employee.id,
-                Employee.employee_number,
-                Employee.first_name,
-                Employee.last_name,
-                Employee.department_id,
+        wanted: Sequence[tuple[str, int]],
+    ) -> dict[str, list[Any]]:
+        """For each (category, n): the first n current employees with no live document of
+        that category, by employee number; in one statement (a manager's reporting line
+        found once)."""
+        parts = []
+        for category, n in wanted:
+            if n <= 0:
+                continue
+            has = exists().where(
+                Document.employee_id == Employee.id,
+                Document.category == category,
+                Document.deleted_at.is_(None),
             )
-            .where(~has, *current(today), *within)
-            .order_by(Employee.employee_number)
-            .limit(limit)
-        )
-        return list((await self.session.execute(stmt)).all())
+            first = (
+                select(
+                    Employee.id,
+                    Employee.employee_number,
+                    Employee.first_name,
+                    Employee.last_name,
+                    Employee.department_id,
+                )
+                .where(~has, *current(today), *within)
+                .order_by(Employee.employee_number)
+                .limit(n)
+                .subquery()
+            )
+            parts.append(select(literal(category).label("category"), first))
+        found: dict[str, list[Any]] = {category: [] for category, _ in wanted}
+        if not parts:
+            return found
+        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
+        for row in (await self.session.execute(stmt)).all():
+            found[row.category].append(row)
+        for rows in found.values():  # a union keeps no order
+            rows.sort(key=lambda r: r.employee_number)
+        return found
 
     async def departments(
         self, ids: Collection[uuid.UUID] | None = None

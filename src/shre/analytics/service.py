@@ -248,23 +248,23 @@ class AnalyticsService:
         async def compute() -> Result:
             where = scope.current_department()
             expiries, missing = await self.repo.compliance(self.today, where, self.required)
-            listed: list[Result] = []
+            wanted: list[tuple[str, int]] = []  # how many of each to list: `limit` in all
             for category, count in zip(self.required, missing, strict=True):
-                room = count if limit is None else min(count, limit - len(listed))
-                if room <= 0:
-                    continue
-                rows = await self.repo.missing(self.today, where, category, room)
-                listed.extend(
-                    {
-                        "employee_id": str(r.id),
-                        "employee_number": r.employee_number,
-                        "first_name": r.first_name,
-                        "last_name": r.last_name,
-                        "department_id": None if r.department_id is None else str(r.department_id),
-                        "category": category,
-                    }
-                    for r in rows
-                )
+                room = count if limit is None else min(count, limit - sum(n for _, n in wanted))
+                wanted.append((category, max(room, 0)))
+            found = await self.repo.missing(self.today, where, wanted)
+            listed: list[Result] = [
+                {
+                    "employee_id": str(r.id),
+                    "employee_number": r.employee_number,
+                    "first_name": r.first_name,
+                    "last_name": r.last_name,
+                    "department_id": None if r.department_id is None else str(r.department_id),
+                    "category": category,
+                }
+                for category, _ in wanted
+                for r in found[category]
+            ]
             return {
                 "as_of": self.today.isoformat(),
                 **expiries,
