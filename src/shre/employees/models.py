@@ -61,6 +61,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
             "hire_date",
             postgresql_include=["id", "termination_date", "status", "department_id"],
         ),
+        # Walking a reporting line down reads the index alone (a manager's reports' ids).
+        Index("ix_employees_manager_id_id", "manager_id", "id"),
         # The headcount ledger finds this month's leavings dated after today.
         Index("ix_employees_termination_date", "termination_date"),
         Index(
@@ -84,7 +86,7 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
         ForeignKey("departments.id", ondelete="RESTRICT"), index=True, default=None
     )
     manager_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("employees.id", ondelete="RESTRICT"), index=True, default=None
+        ForeignKey("employees.id", ondelete="RESTRICT"), default=None
     )
     location: Mapped[str | None] = mapped_column(String(120), default=None)
     # What `q` searches, kept by the database: names, email, number, job title, lowercased.

@@ -5,7 +5,8 @@ a move), how many hires, leavings and moves there were; the employee writes keep
 from now on (`shre.employees.headcount`), and this migration counts what is already
 there, by the same rule (a hire in the department joined, a leaving from the one left,
 a move for each department change dated after the hire and by the termination). Two
-indexes find the events dated in a few days (this month's, after today).
+indexes find the events dated in a few days (this month's, after today); the index on
+`manager_id` also holds `id`, so walking a reporting line down reads the index alone.
 
 Revision ID: 20261206_0011
 Revises: 20261206_0010
@@ -114,6 +115,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_employees_termination_date", "employees", ["termination_date"])
+    op.create_index("ix_employees_manager_id_id", "employees", ["manager_id", "id"])
+    op.drop_index("ix_employees_manager_id", table_name="employees")
     op.create_index(
         "ix_employee_history_field_effective_date",
         "employee_history",
@@ -124,5 +127,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_employee_history_field_effective_date", table_name="employee_history")
+    op.create_index("ix_employees_manager_id", "employees", ["manager_id"])
+    op.drop_index("ix_employees_manager_id_id", table_name="employees")
     op.drop_index("ix_employees_termination_date", table_name="employees")
     op.drop_table("headcount_events")
