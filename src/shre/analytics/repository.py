@@ -12,11 +12,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     and_,
     case,
+    cast,
     exists,
     func,
     literal,
+    null,
     select,
     union_all,
 )
@@ -53,6 +56,13 @@ class Events:
     hires: Counts
     leavers: Counts
     moves: Moves
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    expiries: dict[str, int]  # expired, expiring_30, expiring_60, expiring_90
+    missing: list[int]  # per required category: how many have none
+    listed: dict[str, list[Any]]  # per category: the first of those, by employee number
 
 
 def current(today: date) -> list[ColumnElement[bool]]:
@@ -113,11 +123,17 @@ class AnalyticsRepository:
         return [(label, int(found.get(label, 0))) for label, _, _ in TENURE_BUCKETS]
 
     async def compliance(
-        self, today: date, within: Sequence[ColumnElement[bool]], categories: Sequence[str]
-    ) -> tuple[dict[str, int], list[int]]:
-        """Over current employees, in one pass over each table: their live documents past
-        their expiry and expiring within 30, 60 and 90 days (each window includes the
-        shorter ones); and for each category, how many of them have none."""
+        self,
+        today: date,
+        within: Sequence[ColumnElement[bool]],
+        categories: Sequence[str],
+        limit: int | None,
+    ) -> Compliance:
+        """Over current employees, in one statement (a manager's reporting line walked
+        once): their live documents past their expiry and expiring within 30, 60 and 90
+        days (each window includes the shorter ones), counted in one pass over each
+        table; for each category, how many of them have none, and the first `limit` of
+        those (None: all) by employee number."""
         expires = Document.expires_on
         counts = [func.count(case((expires < today, 1))).label("expired")]
         for days in EXPIRY_WINDOWS:
@@ -137,61 +153,59 @@ class AnalyticsRepository:
             .group_by(Document.employee_id)
             .subquery("live")
         )
-        expiries = [func.coalesce(func.sum(live.c[c.name]), 0).label(c.name) for c in counts]
-        missing = [
-            func.count(case((func.coalesce(live.c[f"has_{i}"], 0) == 0, 1)))
-            for i in range(len(categories))
+        figures = [
+            *(func.coalesce(func.sum(live.c[c.name]), 0) for c in counts),
+            *(
+                func.count(case((func.coalesce(live.c[f"has_{i}"], 0) == 0, 1)))
+                for i in range(len(categories))
+            ),
         ]
-        stmt = (
-            select(*expiries, *missing)
-            .select_from(Employee.__table__.outerjoin(live, live.c.employee_id == Employee.id))
-            .where(*current(today), *within)
-        )
-        row = (await self.session.execute(stmt)).one()
-        found = {c.name: int(row[i] or 0) for i, c in enumerate(counts)}
-        return found, [int(n) for n in row[len(counts) :]]
-
-    async def missing(
-        self,
-        today: date,
-        within: Sequence[ColumnElement[bool]],
-        wanted: Sequence[tuple[str, int]],
-    ) -> dict[str, list[Any]]:
-        """For each (category, n): the first n current employees with no live document of
-        that category, by employee number; in one statement (a manager's reporting line
-        found once)."""
-        parts = []
-        for category, n in wanted:
-            if n <= 0:
-                continue
+        person = [
+            Employee.id,
+            Employee.employee_number,
+            Employee.first_name,
+            Employee.last_name,
+            Employee.department_id,
+        ]
+        # One shape for every row: the figures' row (no person), then the people listed.
+        totals = select(
+            literal("").label("category"),
+            *(cast(f, Integer).label(f"n{i}") for i, f in enumerate(figures)),
+            *(cast(null(), c.type).label(c.key) for c in person),
+        ).select_from(Employee.__table__.outerjoin(live, live.c.employee_id == Employee.id))
+        parts: list[Any] = [totals.where(*current(today), *within)]
+        for category in categories:
             has = exists().where(
                 Document.employee_id == Employee.id,
                 Document.category == category,
                 Document.deleted_at.is_(None),
             )
             first = (
-                select(
-                    Employee.id,
-                    Employee.employee_number,
-                    Employee.first_name,
-                    Employee.last_name,
-                    Employee.department_id,
-                )
+                select(*person)
                 .where(~has, *current(today), *within)
                 .order_by(Employee.employee_number)
-                .limit(n)
+                .limit(limit)
                 .subquery()
             )
-            parts.append(select(literal(category).label("category"), first))
-        found: dict[str, list[Any]] = {category: [] for category, _ in wanted}
-        if not parts:
-            return found
-        stmt = parts[0] if len(parts) == 1 else union_all(*parts)
-        for row in (await self.session.execute(stmt)).all():
-            found[row.category].append(row)
-        for rows in found.values():  # a union keeps no order
-            rows.sort(key=lambda r: r.employee_number)
-        return found
+            nothing = (cast(null(), Integer).label(f"n{i}") for i in range(len(figures)))
+            parts.append(select(literal(category), *nothing, *first.c))
+        listed: dict[str, list[Any]] = {c: [] for c in categories}
+        row = None
+        for r in (await self.session.execute(union_all(*parts))).all():
+            if r.category == "":
+                row = r
+            else:
+                listed[r.category].append(r)
+        if row is None:  # pragma: no cover - an aggregate always returns its row
+            raise RuntimeError("compliance figures missing")
+        numbers = [int(row._mapping[f"n{i}"] or 0) for i in range(len(figures))]
+        for people in listed.values():  # a union keeps no order
+            people.sort(key=lambda r: r.employee_number)
+        return Compliance(
+            expiries={c.name: numbers[i] for i, c in enumerate(counts)},
+            missing=numbers[len(counts) :],
+            listed=listed,
+        )
 
     async def departments(
         self, ids: Collection[uuid.UUID] | None = None

@@ -247,24 +247,22 @@ class AnalyticsService:
 
         async def compute() -> Result:
             where = scope.current_department()
-            expiries, missing = await self.repo.compliance(self.today, where, self.required)
-            wanted: list[tuple[str, int]] = []  # how many of each to list: `limit` in all
+            found = await self.repo.compliance(self.today, where, self.required, limit)
+            expiries, missing = found.expiries, found.missing
+            listed: list[Result] = []
             for category, count in zip(self.required, missing, strict=True):
-                room = count if limit is None else min(count, limit - sum(n for _, n in wanted))
-                wanted.append((category, max(room, 0)))
-            found = await self.repo.missing(self.today, where, wanted)
-            listed: list[Result] = [
-                {
-                    "employee_id": str(r.id),
-                    "employee_number": r.employee_number,
-                    "first_name": r.first_name,
-                    "last_name": r.last_name,
-                    "department_id": None if r.department_id is None else str(r.department_id),
-                    "category": category,
-                }
-                for category, _ in wanted
-                for r in found[category]
-            ]
+                room = count if limit is None else min(count, limit - len(listed))
+                listed.extend(
+                    {
+                        "employee_id": str(r.id),
+                        "employee_number": r.employee_number,
+                        "first_name": r.first_name,
+                        "last_name": r.last_name,
+                        "department_id": None if r.department_id is None else str(r.department_id),
+                        "category": category,
+                    }
+                    for r in found.listed[category][: max(room, 0)]
+                )
             return {
                 "as_of": self.today.isoformat(),
                 **expiries,
