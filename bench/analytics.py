@@ -11,9 +11,10 @@ only, no files: the compliance report reads only the rows). One `shre serve` wor
 production mode on Redis (127.0.0.1:6379). Cold: `DELETE /api/v1/admin/cache` before
 each timed request (not timed), so the request computes from the database (and loads its
 caller again). Cached: the same request repeated. Each figure is the median over --runs
-runs of the p50 (and p95) of --requests requests. Pay bands are measured three more
-ways: with no sealed pay cell (every salary opened one by one: the design's "trap"),
-after one raise (one cell rebuilt), and as a manager (refused: 403, for scale).
+runs of the p50 (and p95) of --requests requests. Pay bands are measured two more
+ways: with no sealed pay cell (every salary opened one by one: the design's "trap"), and
+after one raise (one cell rebuilt). Last, what keeping the headcount ledger costs a
+write: a department move (counted in the ledger) against a job title change (not).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -109,15 +110,19 @@ async def timed(
     path: str,
     requests: int,
     before: Callable[[httpx.AsyncClient], object] | None = None,
+    send: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]] | None = None,
 ) -> tuple[float, float]:
+    """p50 and p95 of `requests` GETs of `path` (or of what `send` sends), after one
+    untimed."""
     samples = []
+    request = send or (lambda client: client.get(path))
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
-        (await client.get(path)).raise_for_status()
+        (await request(client)).raise_for_status()
         for _ in range(requests):
             if before is not None:
                 await before(client)  # type: ignore[misc]
             started = time.perf_counter()
-            response = await client.get(path)
+            response = await request(client)
             samples.append(time.perf_counter() - started)
             response.raise_for_status()
     samples.sort()
@@ -268,6 +273,31 @@ def measure(url: str, demo: object, database_url: str, args: argparse.Namespace)
         asyncio.run(timed(url, admin, bands, args.requests, raise_one)) for _ in range(args.runs)
     ]
     report("salary bands after one raise (one cell rebuilt)", after)
+
+    # What keeping the headcount ledger costs a write: a department move (counted before
+    # and after, the difference added) against a job title change (not counted).
+    print("writes, PATCH of one employee:", flush=True)
+    listed = httpx.get(url + "/api/v1/departments?page_size=100", headers=admin).json()
+    units = [d["id"] for d in listed["items"]]
+    places = iter(units * 10_000)
+    titles = iter(range(10**6))
+    patch = f"/api/v1/employees/{target}"
+
+    def move(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.patch(patch, json={"department_id": next(places)})
+
+    def retitle(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
+        return client.patch(patch, json={"job_title": f"Analyst {next(titles)}"})
+
+    for label, send in (
+        ("department move (headcount ledger kept)", move),
+        ("job title change (no ledger entry)", retitle),
+    ):
+        runs = [
+            asyncio.run(timed(url, admin, patch, args.requests, send=send))
+            for _ in range(args.runs)
+        ]
+        report(label, runs)
 
 
 if __name__ == "__main__":
