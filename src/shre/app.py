@@ -32,6 +32,7 @@ from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
 from shre.departments.router import router as departments_router
 from shre.documents.router import links as document_links_router
 from shre.documents.router import router as documents_router
+from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
 from shre.kit.deps import RuntimeDep, document_bearer_auth
@@ -214,6 +215,7 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     # routers in this order (their prefixes do not overlap), each one costing a little.
     routers = (
         employees_router,
+        directory_router,
         documents_router,
         document_links_router,
         departments_router,

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -63,6 +64,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
         ),
         # Walking a reporting line down reads the index alone (a manager's reports' ids).
         Index("ix_employees_manager_id_id", "manager_id", "id"),
+        # The directory sync pages through changes in the order they were made.
+        Index("ix_employees_directory_changed_at_id", "directory_changed_at", "id"),
         # The headcount ledger finds this month's leavings dated after today.
         Index("ix_employees_termination_date", "termination_date"),
         Index(
@@ -97,6 +100,11 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
     hire_date: Mapped[date] = mapped_column(Date)
     termination_date: Mapped[date | None] = mapped_column(Date, default=None)
     termination_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # When the staff directory last changed for this person: a directory field, or whether
+    # they are in it (everyone not terminated). What GET /directory syncs by.
+    directory_changed_at: Mapped[datetime] = mapped_column(
+        default=utcnow, server_default=func.now()
+    )
     # sensitive: ciphertext only
     salary_enc: Mapped[str | None] = mapped_column(Text, default=None)
     salary_currency_enc: Mapped[str | None] = mapped_column(Text, default=None)

@@ -8,8 +8,10 @@ from pydantic import Field
 
 from shre.auth.policy import Principal
 from shre.cache import reads_cache, rows_of
+from shre.employees.directory import DEFAULT_LIMIT, MAX_LIMIT, Cursor, directory_page
 from shre.employees.schemas import (
     ChangeOut,
+    DirectoryPageOut,
     EmployeeCreate,
     EmployeeOut,
     EmployeeUpdate,
@@ -233,3 +235,39 @@ async def history(
     """Every change of job title, department, manager, status and salary, with its
     effective date and who made it (salary entries only for those who may see salaries)."""
     return [ChangeOut(**v) for v in await service.history(principal, employee_id)]
+
+
+# The staff directory a phone keeps offline (shre.employees.directory).
+directory_router = APIRouter(prefix="/directory", tags=["employees"])
+
+
+class DirectoryQuery(QueryModel):
+    since: str | None = Field(
+        None,
+        max_length=200,
+        description="The `cursor` of the previous answer; none: the whole directory",
+    )
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Changes per page")
+
+
+@directory_router.get("", response_model=DirectoryPageOut, openapi_extra=documented(DirectoryQuery))
+async def directory(
+    request: Request,
+    principal: CurrentUser,
+    params: Annotated[DirectoryQuery, Depends(query(DirectoryQuery))],
+) -> Response:
+    """Everyone not terminated, with their directory fields only (every role sees them);
+    then, from a cursor, only who joined, changed a directory field or left (`removed`)
+    since. Page until `complete`, keep the last `cursor` for the next sync."""
+    since = None if params.since is None else Cursor.decode(params.since)
+    session, _ = reading(request)
+    page = await directory_page(session, since, params.limit)
+    return JSONBytes(
+        {
+            "items": page.items,
+            "removed": page.removed,
+            "cursor": page.cursor,
+            "complete": page.complete,
+            "remaining": page.remaining,
+        }
+    )

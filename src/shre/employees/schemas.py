@@ -233,3 +233,28 @@ FieldNames = Annotated[
         json_schema_extra=_no_default,
     ),
 ]
+
+
+class DirectoryEntry(BaseModel):
+    """One person in the staff directory: the directory fields, nothing else."""
+
+    id: uuid.UUID
+    employee_number: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+    job_title: str | None = None
+    department_id: uuid.UUID | None = None
+    manager_id: uuid.UUID | None = None
+    location: str | None = None
+
+
+class DirectoryPageOut(BaseModel):
+    """The next changes of the staff directory (everyone not terminated)."""
+
+    items: list[DirectoryEntry] = Field(description="Joined or changed since the cursor")
+    removed: list[uuid.UUID] = Field(description="Left the directory since the cursor")
+    cursor: str = Field(description="Pass as `since`: for the next page, or the next sync")
+    complete: bool = Field(description="False: more changes wait; ask again with `cursor`")
+    remaining: int = Field(description="How many changes wait after this page")

@@ -37,7 +37,9 @@ from shre.cache import (
     key_of,
 )
 from shre.crypto import FieldBox, normalise_national_id
+from shre.db import utcnow
 from shre.departments.repository import DepartmentRepository
+from shre.employees.directory import SHOWN, listing
 from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Match, Scope
@@ -728,8 +730,11 @@ class EmployeeService:
         before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
         if "salary" in sensitive and box is not None:
             before.update(self.vault.open(employee, frozenset({"salary"})))
+        listed = listing(employee)
         for name, value in changes.items():
             setattr(employee, name, value)
+        if listing(employee) != listed:
+            employee.directory_changed_at = utcnow()
         if sensitive:
             self.vault.seal(box, employee, sensitive)
         await self._flush(
@@ -764,7 +769,10 @@ class EmployeeService:
         versions = if_match_versions(if_match)
         if versions is not None and not versions:
             return None  # no version of ours: 412 from the locked path
-        employee = await self.repo.update_in_place(employee_id, versions, changes)
+        values = dict(changes)
+        if changes.keys() & SHOWN:  # a directory field (phone, location) written
+            values["directory_changed_at"] = utcnow()
+        employee = await self.repo.update_in_place(employee_id, versions, values)
         if employee is None:
             return None
         await self._flush(
@@ -817,6 +825,7 @@ class EmployeeService:
             )
             employee.status = "terminated"
             employee.termination_date = max(date.today(), employee.hire_date)
+            employee.directory_changed_at = utcnow()  # they leave the directory
         if reason is not None:
             employee.termination_reason = reason
         await self._flush(employee, line=False)

@@ -328,6 +328,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Directory
+         * @description Everyone not terminated, with their directory fields only (every role sees them);
+         *     then, from a cursor, only who joined, changed a directory field or left (`removed`)
+         *     since. Page until `complete`, keep the last `cursor` for the next sync.
+         */
+        get: operations["directory_api_v1_directory_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents": {
         parameters: {
             query?: never;
@@ -864,6 +886,66 @@ export interface components {
             name?: string | null;
             /** Parent Id */
             parent_id?: string | null;
+        };
+        /**
+         * DirectoryEntry
+         * @description One person in the staff directory: the directory fields, nothing else.
+         */
+        DirectoryEntry: {
+            /** Department Id */
+            department_id?: string | null;
+            /** Email */
+            email: string;
+            /** Employee Number */
+            employee_number: string;
+            /** First Name */
+            first_name: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Job Title */
+            job_title?: string | null;
+            /** Last Name */
+            last_name: string;
+            /** Location */
+            location?: string | null;
+            /** Manager Id */
+            manager_id?: string | null;
+            /** Phone */
+            phone?: string | null;
+        };
+        /**
+         * DirectoryPageOut
+         * @description The next changes of the staff directory (everyone not terminated).
+         */
+        DirectoryPageOut: {
+            /**
+             * Complete
+             * @description False: more changes wait; ask again with `cursor`
+             */
+            complete: boolean;
+            /**
+             * Cursor
+             * @description Pass as `since`: for the next page, or the next sync
+             */
+            cursor: string;
+            /**
+             * Items
+             * @description Joined or changed since the cursor
+             */
+            items: components["schemas"]["DirectoryEntry"][];
+            /**
+             * Remaining
+             * @description How many changes wait after this page
+             */
+            remaining: number;
+            /**
+             * Removed
+             * @description Left the directory since the cursor
+             */
+            removed: string[];
         };
         /** DocumentCompliance */
         DocumentCompliance: {
@@ -2831,6 +2913,60 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    directory_api_v1_directory_get: {
+        parameters: {
+            query?: {
+                /** @description The `cursor` of the previous answer; none: the whole directory */
+                since?: string | null;
+                /** @description Changes per page */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectoryPageOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` lists the fields */
             422: {
                 headers: {
                     [name: string]: unknown;
