@@ -38,6 +38,8 @@ def dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "assets" / "app-1a2b3c.js.gz").write_bytes(gzip.compress(b"console.log('app')"))
     (root / "assets" / "app-1a2b3c.js.br").write_bytes(b"brotli bytes")
     (root / "favicon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (root / "sw.js").write_text("self.addEventListener('fetch', () => {})")
+    (root / "manifest.webmanifest").write_text('{"name": "shre"}')
     (tmp_path / "secret.txt").write_text("outside the build")
     monkeypatch.setattr(web, "DIST", root)
     return root
@@ -107,6 +109,14 @@ async def test_hashed_assets_are_immutable_and_other_files_cached_briefly(
     icon = await spa.get("/favicon.svg")
     assert icon.status_code == 200
     assert icon.headers["cache-control"] == "public, max-age=3600"
+    # The service worker and the manifest name the current version: always checked.
+    worker = await spa.get("/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache"
+    manifest = await spa.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"] == "application/manifest+json"
+    assert manifest.headers["cache-control"] == "no-cache"
+    assert manifest.json() == {"name": "shre"}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -9,6 +9,7 @@ import { AuthProvider } from "./auth/AuthContext";
 import { RequireAuth } from "./auth/RequireAuth";
 import { PageLoader } from "./components/PageLoader";
 import { RouteError } from "./components/RouteError";
+import { UpdatePrompt } from "./components/UpdatePrompt";
 import { Shell } from "./layout/Shell";
 import { contrastVariables, memoryColorScheme, styleNonce, theme } from "./theme";
 
@@ -101,6 +102,7 @@ export function App() {
         <AuthProvider>
           <ModalsProvider>
             <Notifications position="top-right" />
+            <UpdatePrompt />
             <RouterProvider router={router} />
           </ModalsProvider>
         </AuthProvider>

@@ -26,6 +26,9 @@ RESERVED: Final = frozenset({"api", "docs", "openapi.json", "healthz", "readyz",
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 # Files at the root of dist other than index.html (icons, robots.txt): not hashed.
 ROOT_FILE_CACHE: Final = "public, max-age=3600"
+# The service worker and the manifest say which version is current: always checked.
+ALWAYS_CHECKED: Final = frozenset({"sw.js", "manifest.webmanifest"})
+MEDIA_TYPES: Final = {".webmanifest": "application/manifest+json"}
 # A relative path of plain names: no "..", no empty segment, no backslash.
 # index.html names it in a meta tag; the app gives it to the style elements it writes.
 NONCE_PLACEHOLDER: Final = b"%SHRE_STYLE_NONCE%"
@@ -101,7 +104,10 @@ def spa_router(dist: Path | None = None) -> APIRouter:
     @router.get("/{path:app_path}", response_model=None)
     async def page(path: str) -> Response:
         if "/" not in path and path != "index.html" and (found := _file(dist, path)):
-            return FileResponse(found, headers={"Cache-Control": ROOT_FILE_CACHE})
+            cache = "no-cache" if path in ALWAYS_CHECKED else ROOT_FILE_CACHE
+            return FileResponse(
+                found, media_type=MEDIA_TYPES.get(found.suffix), headers={"Cache-Control": cache}
+            )
         index = dist / "index.html"
         if not index.is_file():
             return HTMLResponse(NOT_BUILT, status_code=503, headers={"Cache-Control": "no-cache"})

@@ -1,16 +1,22 @@
 import { Button, Center, Loader, Paper, Stack, Text, Title } from "@mantine/core";
-import type { ReactNode } from "react";
+import { useNetwork } from "@mantine/hooks";
+import { type ReactNode, useEffect } from "react";
 import { useTranslation } from "react-i18next";
 import { Navigate, useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "./AuthContext";
-import { session } from "./session";
+import { refresh, session } from "./session";
 
 /** Children only for a signed-in user with a known profile; otherwise the sign-in page,
  * or a page that says the session has ended. */
 export function RequireAuth({ children }: { children: ReactNode }) {
   const { state, me } = useAuth();
   const location = useLocation();
+  const { online } = useNetwork();
+  // Back online with the session still unknown (it could not be resumed offline): again.
+  useEffect(() => {
+    if (online && state === "unknown") void refresh();
+  }, [online, state]);
   if (state === "signed_out") {
     // After signing out on purpose, the next person starts from a plain sign-in page.
     if (session.signedOutByUser) return <Navigate to="/login" replace />;
@@ -18,6 +24,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
   }
   if (state === "expired") return <SessionEnded />;
+  if (state === "unknown" && !online) return <Offline />;
   if (me === null) {
     return (
       <Center h="100vh" role="status" aria-live="polite">
@@ -47,6 +54,22 @@ function SessionEnded() {
           >
             {t("auth.signInAgain")}
           </Button>
+        </Stack>
+      </Paper>
+    </Center>
+  );
+}
+
+function Offline() {
+  const { t } = useTranslation();
+  return (
+    <Center h="100vh" p="md">
+      <Paper withBorder p="xl" maw={440} radius="md">
+        <Stack>
+          <Title order={1} size="h2">
+            {t("auth.offline")}
+          </Title>
+          <Text>{t("auth.offlineText")}</Text>
         </Stack>
       </Paper>
     </Center>

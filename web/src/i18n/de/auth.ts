@@ -15,6 +15,8 @@ export const auth: Shape<typeof en> = {
   sessionEndedText:
     "Zu Ihrer Sicherheit wurden Sie abgemeldet. Melden Sie sich erneut an, um dort weiterzumachen, wo Sie waren.",
   signInAgain: "Erneut anmelden",
+  offline: "Sie sind offline",
+  offlineText: "shre braucht eine Verbindung, um Ihre Sitzung fortzusetzen. Sobald Sie wieder online sind, geht es von selbst weiter.",
   signedOut: "Sie sind abgemeldet.",
   account: "Konto",
   role: {

@@ -13,6 +13,8 @@ export const common: Shape<typeof en> = {
   confirm: "Bestätigen",
   retry: "Erneut versuchen",
   reload: "Neu laden",
+  updateReady: "Eine neue Version von shre ist bereit.",
+  reloadToUpdate: "Neu laden und aktualisieren",
   search: "Suche",
   filters: "Filter",
   clearFilters: "Filter zurücksetzen",

@@ -11,6 +11,8 @@ export const auth = {
   sessionEnded: "Your session has ended",
   sessionEndedText: "For your security you were signed out. Sign in again to go on where you were.",
   signInAgain: "Sign in again",
+  offline: "You are offline",
+  offlineText: "shre needs a connection to resume your session. It will go on by itself once you are back online.",
   signedOut: "You are signed out.",
   account: "Account",
   role: {

@@ -10,6 +10,8 @@ export const common = {
   confirm: "Confirm",
   retry: "Try again",
   reload: "Reload",
+  updateReady: "A new version of shre is ready.",
+  reloadToUpdate: "Reload to update",
   search: "Search",
   filters: "Filters",
   clearFilters: "Clear filters",
