@@ -35,43 +35,41 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   return children;
 }
 
-function SessionEnded() {
-  const { t } = useTranslation();
-  const navigate = useNavigate();
-  const location = useLocation();
+/** A page instead of the app, saying why (the session ended, the network is gone). */
+function Notice({ title, text, children }: { title: string; text: string; children?: ReactNode }) {
   return (
     <Center h="100vh" p="md">
       <Paper withBorder p="xl" maw={440} radius="md">
         <Stack>
           <Title order={1} size="h2">
-            {t("auth.sessionEnded")}
+            {title}
           </Title>
-          <Text>{t("auth.sessionEndedText")}</Text>
-          <Button
-            onClick={() => {
-              void navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-            }}
-          >
-            {t("auth.signInAgain")}
-          </Button>
+          <Text>{text}</Text>
+          {children}
         </Stack>
       </Paper>
     </Center>
   );
 }
 
+function SessionEnded() {
+  const { t } = useTranslation();
+  const navigate = useNavigate();
+  const location = useLocation();
+  return (
+    <Notice title={t("auth.sessionEnded")} text={t("auth.sessionEndedText")}>
+      <Button
+        onClick={() => {
+          void navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+        }}
+      >
+        {t("auth.signInAgain")}
+      </Button>
+    </Notice>
+  );
+}
+
 function Offline() {
   const { t } = useTranslation();
-  return (
-    <Center h="100vh" p="md">
-      <Paper withBorder p="xl" maw={440} radius="md">
-        <Stack>
-          <Title order={1} size="h2">
-            {t("auth.offline")}
-          </Title>
-          <Text>{t("auth.offlineText")}</Text>
-        </Stack>
-      </Paper>
-    </Center>
-  );
+  return <Notice title={t("auth.offline")} text={t("auth.offlineText")} />;
 }
