@@ -127,8 +127,15 @@ def test_revealing_a_national_id_is_one_audited_read_and_leaves_with_the_page(
 
     # Leaving the page forgets the value.
     page.get_by_role("link", name="Employees").first.click()
+    expect(page).to_have_url(f"{web_app.url}/employees")
+    # The list is on screen: the person's page is gone, not just its URL (a router
+    # transition not yet rendered keeps the page that was there).
+    expect(page.get_by_role("heading", name="Employees", exact=True)).to_be_visible()
     page.go_back()
-    expect(page.get_by_role("group", name="National ID").get_by_role("button", name="Reveal"))
+    expect(page).to_have_url(f"{web_app.url}/employees/{person['id']}")
+    expect(
+        page.get_by_role("group", name="National ID").get_by_role("button", name="Reveal")
+    ).to_be_visible()
     assert national_id not in page.content()
     assert watched.csp_refusals() == []
 
@@ -152,6 +159,8 @@ def test_an_employee_sees_no_reveal_on_someone_elses_page(
     with web_app.api("employee") as api:
         me = api.get("/me").json()
     page.goto(f"/employees/{me['employee_id']}")
-    expect(page.get_by_role("group", name="National ID").get_by_role("button", name="Reveal"))
+    expect(
+        page.get_by_role("group", name="National ID").get_by_role("button", name="Reveal")
+    ).to_be_visible()
     expect(page.get_by_role("button", name="Edit my contact and bank details")).to_be_visible()
     screenshot(page, "my-profile")
