@@ -225,15 +225,7 @@ class HeadcountLedger:
     async def tally(self, today: date) -> Tally:
         """Everyone's events dated by `today`: the ledger up to this month, less this
         month's events dated after today."""
-        this = today.year * 100 + today.month
-        entry = HeadcountEntry
-        stmt = select(
-            entry.kind, entry.department_id, entry.other_department_id, entry.month, entry.count
-        ).where(entry.month <= this, entry.count != 0)
-        tally: Tally = {}
-        for kind, one, other, month, n in (await self.session.execute(stmt)).all():
-            key = (kind, _stored(one), None if kind != "move" else _stored(other), int(month))
-            tally[key] = n
+        tally = await self._held(HeadcountEntry.month <= today.year * 100 + today.month)
         end = _last_day(today)
         if today < end:
             later = [Employee.id.in_(_dated_between(today, end))]
@@ -255,15 +247,18 @@ class HeadcountLedger:
 
     async def differences(self) -> Tally:
         """What the ledger holds that a count from scratch does not (empty: it agrees)."""
+        return difference(await self._held(), await events(self.session, []))
+
+    async def _held(self, *where: ColumnElement[bool]) -> Tally:
+        """The ledger's entries (those `where` selects), as a tally."""
         entry = HeadcountEntry
         stmt = select(
             entry.kind, entry.department_id, entry.other_department_id, entry.month, entry.count
-        )
-        held: Tally = {}
-        for kind, one, other, month, n in (await self.session.execute(stmt)).all():
-            if n:
-                held[(kind, _stored(one), _stored(other), int(month))] = n
-        return difference(held, await events(self.session, []))
+        ).where(entry.count != 0, *where)
+        return {
+            (kind, _stored(one), _stored(other), int(month)): n
+            for kind, one, other, month, n in (await self.session.execute(stmt)).all()
+        }
 
     async def _add(self, tally: Tally) -> None:
         rows = [
