@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from shre.auth.policy import DIRECTORY_FIELDS
 from shre.db import UTCDateTime
@@ -97,7 +98,7 @@ def listing(employee: Employee) -> tuple[object, ...]:
 @dataclass(frozen=True, slots=True)
 class DirectoryPage:
     items: list[dict[str, Any]]
-    removed: list[str]
+    removed: list[uuid.UUID]
     cursor: str
     complete: bool
     remaining: int
@@ -108,10 +109,9 @@ async def directory_page(
 ) -> DirectoryPage:
     """The next `limit` changes of the directory after `since` (None: the whole
     directory, from its oldest change)."""
-    key = tuple_(Employee.directory_changed_at, Employee.id)
     if since is None:
         since = Cursor(_EPOCH, _NIL, datetime.now(UTC))
-    where = [key > tuple_(literal(since.at, UTCDateTime()), literal(since.after))]
+    where = [_after(since)]
     if since.started is not None:  # a first sync: those who left long ago are not news
         recent = literal(since.started - LATE_COMMIT, UTCDateTime())
         where.append((Employee.status != "terminated") | (Employee.directory_changed_at >= recent))
@@ -125,18 +125,18 @@ async def directory_page(
     rows = (await session.execute(stmt)).all()
     if not rows:  # nothing new: the same cursor again
         return DirectoryPage([], [], _finished(since).encode(), True, 0)
+    # Ids as the database returns them: the response writes them as text (JSONBytes).
     items: list[dict[str, Any]] = []
-    removed: list[str] = []
+    removed: list[uuid.UUID] = []
     for row in rows:
         if row.status == "terminated":
-            removed.append(str(row.id))
+            removed.append(row.id)
         else:
-            items.append({f: _json(getattr(row, f)) for f in FIELDS})
+            items.append({f: getattr(row, f) for f in FIELDS})
     last = Cursor(rows[-1].directory_changed_at, rows[-1].id, since.started)
     remaining = 0
     if len(rows) == limit:
-        after = tuple_(literal(last.at, UTCDateTime()), literal(last.after))
-        count = select(func.count()).select_from(Employee).where(key > after, *where[1:])
+        count = select(func.count()).select_from(Employee).where(_after(last), *where[1:])
         remaining = int((await session.execute(count)).scalar_one())
     if remaining == 0:
         last = _finished(last, rewind=True)
@@ -150,5 +150,7 @@ def _finished(cursor: Cursor, *, rewind: bool = False) -> Cursor:
     return Cursor(max(at, _EPOCH), _NIL if rewind else cursor.after)
 
 
-def _json(value: object) -> object:
-    return str(value) if isinstance(value, uuid.UUID) else value
+def _after(cursor: Cursor) -> ColumnElement[bool]:
+    """The changes after the cursor's, in the keyset's order."""
+    key = tuple_(Employee.directory_changed_at, Employee.id)
+    return key > tuple_(literal(cursor.at, UTCDateTime()), literal(cursor.after))
