@@ -28,7 +28,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       if (next !== "signed_in") client.clear();
     });
     if (session.state === "unknown") void refresh();
-    return unsubscribe;
+    // Started offline, the session could not be resumed: again once the network is back.
+    const resume = () => {
+      if (session.state === "unknown") void refresh();
+    };
+    window.addEventListener("online", resume);
+    return () => {
+      unsubscribe();
+      window.removeEventListener("online", resume);
+    };
   }, [client]);
 
   const me = useQuery({

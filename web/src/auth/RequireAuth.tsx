@@ -1,11 +1,11 @@
 import { Button, Center, Loader, Paper, Stack, Text, Title } from "@mantine/core";
 import { useNetwork } from "@mantine/hooks";
-import { type ReactNode, useEffect } from "react";
+import type { ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import { Navigate, useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "./AuthContext";
-import { refresh, session } from "./session";
+import { session } from "./session";
 
 /** Children only for a signed-in user with a known profile; otherwise the sign-in page,
  * or a page that says the session has ended. */
@@ -13,10 +13,6 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   const { state, me } = useAuth();
   const location = useLocation();
   const { online } = useNetwork();
-  // Back online with the session still unknown (it could not be resumed offline): again.
-  useEffect(() => {
-    if (online && state === "unknown") void refresh();
-  }, [online, state]);
   if (state === "signed_out") {
     // After signing out on purpose, the next person starts from a plain sign-in page.
     if (session.signedOutByUser) return <Navigate to="/login" replace />;
