@@ -40,7 +40,7 @@ NPM := npm --prefix web --no-audit --no-fund --loglevel=error
 WEB_DIST := src/shre/web/dist/index.html
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
 	web/package.json web/package-lock.json web/vite.config.ts web/postcss.config.cjs \
-	web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json
+	web/tsconfig.json web/tsconfig.app.json web/tsconfig.node.json web/tsconfig.sw.json
 
 web/node_modules/.installed: web/package-lock.json
 	@command -v node >/dev/null || { echo "shre's web app needs Node.js 20+ (https://nodejs.org)"; exit 1; }

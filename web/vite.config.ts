@@ -6,13 +6,15 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   plugins: [
     react(),
-    // An installable app (manifest, icons) whose service worker precaches the shell and
-    // the hashed assets. It caches no API response: the offline directory is the app's
-    // own (IndexedDB). Pages come from the network (index.html carries a fresh style
-    // nonce each time), and from the precached shell only when the network fails.
+    // An installable app (manifest, icons) with its own service worker, src/sw.ts:
+    // Workbox precaching of the shell and the hashed assets, and no API response cached.
     VitePWA({
       registerType: "prompt",
       injectRegister: false,
+      strategies: "injectManifest",
+      srcDir: "src",
+      filename: "sw.ts",
+      injectManifest: { globPatterns: ["**/*.{js,css,html,svg,png,ico,woff2}"] },
       // The icons were made from public/pwa-icon.svg with @vite-pwa/assets-generator
       // (`npx pwa-assets-generator --preset minimal-2023 public/pwa-icon.svg`).
       includeAssets: ["favicon.svg", "favicon.ico", "apple-touch-icon-180x180.png"],
@@ -37,22 +39,6 @@ export default defineConfig({
             sizes: "512x512",
             type: "image/png",
             purpose: "maskable",
-          },
-        ],
-      },
-      workbox: {
-        globPatterns: ["**/*.{js,css,html,svg,png,ico,woff2}"],
-        navigateFallback: null,
-        cleanupOutdatedCaches: true,
-        runtimeCaching: [
-          {
-            // Written into sw.js as it stands (no outside names): every page of the app,
-            // never the API's or the server's own (docs, health, metrics).
-            urlPattern: ({ request, url }) =>
-              request.mode === "navigate" &&
-              !/^\/(api|docs|openapi\.json|healthz|readyz|metrics)(\/|$)/.test(url.pathname),
-            handler: "NetworkOnly",
-            options: { precacheFallback: { fallbackURL: "index.html" } },
           },
         ],
       },
