@@ -1,5 +1,6 @@
 import { MantineProvider } from "@mantine/core";
 import { ModalsProvider } from "@mantine/modals";
+import { useMediaQuery } from "@mantine/hooks";
 import { Notifications } from "@mantine/notifications";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createBrowserRouter, RouterProvider } from "react-router";
@@ -46,6 +47,22 @@ const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import("./pages/dashboard/DashboardPage")).DashboardPage }),
       },
       {
+        path: "directory",
+        lazy: async () => ({ Component: (await import("./pages/directory/DirectoryPage")).DirectoryPage }),
+      },
+      {
+        path: "directory/:id",
+        lazy: async () => ({ Component: (await import("./pages/directory/PersonPage")).PersonPage }),
+      },
+      {
+        path: "team",
+        lazy: async () => ({ Component: (await import("./pages/directory/TeamPage")).TeamPage }),
+      },
+      {
+        path: "my-documents",
+        lazy: async () => ({ Component: (await import("./pages/directory/MyDocumentsPage")).MyDocumentsPage }),
+      },
+      {
         path: "employees",
         lazy: async () => ({ Component: (await import("./pages/employees/EmployeesPage")).EmployeesPage }),
       },
@@ -89,6 +106,17 @@ const router = createBrowserRouter([
   },
 ]);
 
+/** Toasts at the top right; on a phone at the bottom, above the bottom bar, where they
+ * cover neither the header nor a dialog's close button. */
+function Toasts() {
+  const phone = useMediaQuery("(max-width: 48em)");
+  return phone ? (
+    <Notifications position="bottom-center" style={{ marginBottom: "calc(64px + env(safe-area-inset-bottom))" }} />
+  ) : (
+    <Notifications position="top-right" />
+  );
+}
+
 export function App() {
   return (
     <MantineProvider
@@ -101,7 +129,7 @@ export function App() {
       <QueryClientProvider client={queryClient}>
         <AuthProvider>
           <ModalsProvider>
-            <Notifications position="top-right" />
+            <Toasts />
             <UpdatePrompt />
             <RouterProvider router={router} />
           </ModalsProvider>

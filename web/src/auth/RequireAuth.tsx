@@ -7,10 +7,11 @@ import { Navigate, useLocation, useNavigate } from "react-router";
 import { useAuth } from "./AuthContext";
 import { session } from "./session";
 
-/** Children only for a signed-in user with a known profile; otherwise the sign-in page,
- * or a page that says the session has ended. */
+/** Children only for a signed-in user with a known profile, or, started offline, for the
+ * owner of the offline copy (the layout then offers its offline pages only); otherwise
+ * the sign-in page, or a page that says the session has ended or needs the network. */
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { state, me } = useAuth();
+  const { state, me, offlineCopy } = useAuth();
   const location = useLocation();
   const { online } = useNetwork();
   if (state === "signed_out") {
@@ -20,7 +21,7 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
   }
   if (state === "expired") return <SessionEnded />;
-  if (state === "unknown" && !online) return <Offline />;
+  if (state === "unknown" && !online) return offlineCopy === null ? <Offline /> : children;
   if (me === null) {
     return (
       <Center h="100vh" role="status" aria-live="polite">

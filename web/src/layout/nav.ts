@@ -1,7 +1,10 @@
 import {
+  IconAddressBook,
   IconBuildingCommunity,
   IconChartBar,
   IconFileText,
+  IconFiles,
+  IconHierarchy2,
   IconHome,
   IconListCheck,
   IconUsers,
@@ -16,13 +19,30 @@ export interface NavItem {
   label: string; // i18n key
   icon: Icon;
   roles: readonly Role[];
+  /** Only for a user whose account is an employee's (their team, their documents). */
+  ownRecord?: boolean;
+  /** Works with the network off (from the offline copy). */
+  offline?: boolean;
+  /** In the phone's bottom bar. */
+  bottom?: boolean;
 }
 
 const everyone: readonly Role[] = ["admin", "hr", "manager", "employee"];
 
 // What each role finds in the navigation; the API refuses the rest anyway.
 export const navItems: readonly NavItem[] = [
-  { to: "/", label: "nav.dashboard", icon: IconHome, roles: everyone },
+  { to: "/", label: "nav.dashboard", icon: IconHome, roles: everyone, bottom: true },
+  { to: "/directory", label: "nav.directory", icon: IconAddressBook, roles: everyone, offline: true, bottom: true },
+  { to: "/team", label: "nav.myTeam", icon: IconHierarchy2, roles: everyone, ownRecord: true, offline: true, bottom: true },
+  {
+    to: "/my-documents",
+    label: "nav.myDocuments",
+    icon: IconFiles,
+    roles: everyone,
+    ownRecord: true,
+    offline: true,
+    bottom: true,
+  },
   { to: "/employees", label: "nav.employees", icon: IconUsers, roles: everyone },
   { to: "/departments", label: "nav.departments", icon: IconBuildingCommunity, roles: everyone },
   { to: "/documents", label: "nav.documents", icon: IconFileText, roles: everyone },
@@ -31,6 +51,11 @@ export const navItems: readonly NavItem[] = [
   { to: "/audit", label: "nav.audit", icon: IconListCheck, roles: ["admin"] },
 ];
 
-export function navFor(role: Role): NavItem[] {
-  return navItems.filter((item) => item.roles.includes(role));
+/** What the navigation offers: by role when signed in (role null: started offline,
+ * only the offline pages), and the own-record pages only to an employee's account. */
+export function navFor(role: Role | null, hasRecord: boolean): NavItem[] {
+  return navItems.filter(
+    (item) =>
+      (role === null ? item.offline === true : item.roles.includes(role)) && (hasRecord || item.ownRecord !== true),
+  );
 }

@@ -46,6 +46,7 @@ export const documents: Shape<typeof en> = {
   upload: {
     title: "Dokument hochladen",
     file: "Datei",
+    camera: "Foto aufnehmen",
     drop: "Datei hierher ziehen oder klicken, um eine auszuwählen",
     dropHint: "PDF, PNG, JPEG, DOCX, XLSX, Text oder CSV",
     chosen: "Ausgewählt: {{name}} ({{size}})",

@@ -8,5 +8,6 @@ import { nav } from "./nav";
 import { users } from "./users";
 import { audit } from "./audit";
 import { reports } from "./reports";
+import { offline } from "./offline";
 
-export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports };
+export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline };

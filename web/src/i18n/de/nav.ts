@@ -3,6 +3,10 @@ import type { Shape } from "../shape";
 
 export const nav: Shape<typeof en> = {
   dashboard: "Übersicht",
+  directory: "Verzeichnis",
+  myTeam: "Mein Team",
+  myDocuments: "Meine Dokumente",
+  quick: "Schnellnavigation",
   employees: "Mitarbeitende",
   departments: "Abteilungen",
   documents: "Dokumente",

@@ -43,6 +43,7 @@ export const documents = {
   upload: {
     title: "Upload a document",
     file: "File",
+    camera: "Take a photo",
     drop: "Drag a file here, or click to choose one",
     dropHint: "PDF, PNG, JPEG, DOCX, XLSX, plain text or CSV",
     chosen: "Chosen: {{name}} ({{size}})",

@@ -8,6 +8,7 @@ import { nav } from "./nav";
 import { users } from "./users";
 import { audit } from "./audit";
 import { reports } from "./reports";
+import { offline } from "./offline";
 
-export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports };
+export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline };
 export type Messages = typeof en;

@@ -1,5 +1,9 @@
 export const nav = {
   dashboard: "Dashboard",
+  directory: "Directory",
+  myTeam: "My team",
+  myDocuments: "My documents",
+  quick: "Quick navigation",
   employees: "Employees",
   departments: "Departments",
   documents: "Documents",

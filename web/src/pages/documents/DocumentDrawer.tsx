@@ -22,7 +22,7 @@ import { modals } from "@mantine/modals";
 import { notifications } from "@mantine/notifications";
 import { IconAlertCircle, IconDownload, IconEdit, IconTrash, IconUpload } from "@tabler/icons-react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { api, authorisedFetch, unwrap } from "../../api/client";
@@ -33,21 +33,17 @@ import { download } from "../../lib/download";
 import { formatBytes, formatDateTime } from "../../lib/format";
 import { fullName, type DocumentRecord } from "../../lib/queries";
 import { describeUploadError, upload } from "../../lib/upload";
+import { DocumentPreview } from "../../components/DocumentPreview";
 import { CATEGORIES, isCategory } from "./categories";
 import { Expiry } from "./Expiry";
 
-// Larger files are not fetched for a preview (the download still works).
-const PREVIEW_LIMIT = 20 * 1024 * 1024;
-
-function previewKind(contentType: string): "image" | "pdf" | null {
-  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
-  if (type === "image/png" || type === "image/jpeg") return "image";
-  if (type === "application/pdf") return "pdf";
-  return null;
+export function contentUrl(id: string, version?: number): string {
+  return `/api/v1/documents/${encodeURIComponent(id)}/content${version === undefined ? "" : `?version=${version}`}`;
 }
 
-function contentUrl(id: string, version?: number): string {
-  return `/api/v1/documents/${encodeURIComponent(id)}/content${version === undefined ? "" : `?version=${version}`}`;
+/** The current version's bytes (the preview's and "Keep offline"'s source). */
+export async function fetchContent(id: string, signal?: AbortSignal): Promise<Blob> {
+  return (await authorisedFetch(contentUrl(id), signal === undefined ? {} : { signal })).blob();
 }
 
 export function DocumentDrawer({ documentId, onClose }: { documentId: string | null; onClose: () => void }) {
@@ -157,7 +153,7 @@ function DocumentDetail({ id, onDeleted }: { id: string; onDeleted: () => void }
           onStale={() => void record.refetch()}
         />
       )}
-      <Preview document={doc} />
+      <DocumentPreview document={doc} load={(signal) => fetchContent(doc.id, signal)} />
       <Table variant="vertical" layout="fixed" withTableBorder>
         <Table.Tbody>
           <Meta label={t("documents.field.employee_id")}>
@@ -223,75 +219,6 @@ function DownloadButton({ url, name, label, primary = false }: { url: string; na
     >
       {label}
     </Button>
-  );
-}
-
-/** An inline preview of an image or a PDF, from an object URL of the authorised
- * download (revoked when the drawer closes or the document changes). */
-function Preview({ document: doc }: { document: DocumentRecord }) {
-  const { t } = useTranslation();
-  const kind = previewKind(doc.content_type);
-  const tooLarge = doc.size > PREVIEW_LIMIT;
-  const [state, setState] = useState<{ key: string; url: string | null; error: unknown }>({
-    key: "",
-    url: null,
-    error: null,
-  });
-  const key = `${doc.id}:${doc.version}`;
-
-  useEffect(() => {
-    if (kind === null || tooLarge) return;
-    const controller = new AbortController();
-    let url: string | null = null;
-    authorisedFetch(contentUrl(doc.id), { signal: controller.signal })
-      .then((response) => response.blob())
-      .then((blob) => {
-        if (controller.signal.aborted) return;
-        // The type the API decided from the bytes, so the frame shows a PDF as a PDF.
-        url = URL.createObjectURL(new Blob([blob], { type: kind === "pdf" ? "application/pdf" : blob.type }));
-        setState({ key, url, error: null });
-      })
-      .catch((error: unknown) => {
-        if (controller.signal.aborted) return;
-        setState({ key, url: null, error });
-      });
-    return () => {
-      controller.abort();
-      if (url !== null) URL.revokeObjectURL(url);
-    };
-  }, [doc.id, key, kind, tooLarge]);
-
-  if (kind === null || tooLarge) {
-    return (
-      <Text size="sm" c="dimmed">
-        {tooLarge ? t("documents.detail.previewTooLarge") : t("documents.detail.noPreview")}
-      </Text>
-    );
-  }
-  const current = state.key === key ? state : { url: null, error: null };
-  if (current.error !== null) return <ErrorMessage error={current.error} title={t("documents.detail.preview")} />;
-  if (current.url === null) {
-    return (
-      <Center h={200} role="status" aria-live="polite">
-        <Loader size="sm" aria-hidden />
-        <Text size="sm" ml="xs">
-          {t("documents.detail.previewLoading")}
-        </Text>
-      </Center>
-    );
-  }
-  return kind === "image" ? (
-    <img
-      src={current.url}
-      alt={t("documents.detail.preview") + ": " + doc.title}
-      style={{ maxWidth: "100%", maxHeight: 480, objectFit: "contain", alignSelf: "flex-start", border: "1px solid var(--mantine-color-default-border)" }}
-    />
-  ) : (
-    <iframe
-      src={current.url}
-      title={t("documents.detail.preview") + ": " + doc.title}
-      style={{ width: "100%", height: 520, border: "1px solid var(--mantine-color-default-border)" }}
-    />
   );
 }
 

@@ -1,11 +1,11 @@
 import "@mantine/dropzone/styles.css";
 
-import { Alert, Button, Group, Modal, Progress, Select, Stack, Text, TextInput } from "@mantine/core";
+import { Alert, Button, FileButton, Group, Modal, Progress, Select, Stack, Text, TextInput } from "@mantine/core";
 import { Dropzone, type FileRejection } from "@mantine/dropzone";
 import { useForm } from "@mantine/form";
 import { useMediaQuery } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { IconAlertCircle, IconFile, IconUpload, IconX } from "@tabler/icons-react";
+import { IconAlertCircle, IconCamera, IconFile, IconUpload, IconX } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -15,7 +15,7 @@ import { EmployeePicker } from "../../components/EmployeePicker";
 import { formatBytes } from "../../lib/format";
 import type { DocumentRecord } from "../../lib/queries";
 import { describeUploadError, upload } from "../../lib/upload";
-import { CATEGORIES } from "./categories";
+import { CATEGORIES, type Category } from "./categories";
 
 interface Values {
   category: string | null;
@@ -36,27 +36,41 @@ export function uploadForm(values: Values, file: File): FormData {
   return form;
 }
 
+interface UploadOptions {
+  employeeId: string | null;
+  /** The categories offered (the user's own upload: those the API lets them use). */
+  categories?: readonly Category[];
+  /** The employee is given (one's own documents): no picker. */
+  fixedEmployee?: boolean;
+}
+
 export function UploadModal({
   opened,
   onClose,
-  employeeId,
-}: {
+  ...options
+}: UploadOptions & {
   opened: boolean;
   onClose: () => void;
-  employeeId: string | null;
 }) {
   const { t } = useTranslation();
   const phone = useMediaQuery("(max-width: 48em)");
   return (
     <Modal opened={opened} onClose={onClose} title={t("documents.upload.title")} size="lg" fullScreen={phone}>
       {/* Mounted only while open: each opening starts from a clean form. */}
-      {opened && <UploadForm onDone={onClose} employeeId={employeeId} />}
+      {opened && <UploadForm onDone={onClose} {...options} />}
     </Modal>
   );
 }
 
-function UploadForm({ onDone, employeeId }: { onDone: () => void; employeeId: string | null }) {
+function UploadForm({
+  onDone,
+  employeeId,
+  categories = CATEGORIES,
+  fixedEmployee = false,
+}: UploadOptions & { onDone: () => void }) {
   const { t } = useTranslation();
+  // On a touch screen, a photo straight from the camera (a paper certificate, an ID).
+  const touch = useMediaQuery("(pointer: coarse)");
   const client = useQueryClient();
   const [file, setFile] = useState<File | null>(null);
   const [fileError, setFileError] = useState<string | null>(null);
@@ -157,13 +171,22 @@ function UploadForm({ onDone, employeeId }: { onDone: () => void; employeeId: st
               </div>
             </Group>
           </Dropzone>
+          {touch && (
+            <FileButton onChange={(chosen) => { choose(chosen === null ? [] : [chosen]); }} accept="image/*" capture="environment" disabled={busy}>
+              {(props) => (
+                <Button {...props} variant="light" fullWidth mt="xs" leftSection={<IconCamera size={18} aria-hidden />}>
+                  {t("documents.upload.camera")}
+                </Button>
+              )}
+            </FileButton>
+          )}
           <Text id="upload-file-status" size="sm" mt={4} c={fileError ? "red.8" : undefined} role={fileError ? "alert" : undefined}>
             {fileError ?? (file ? t("documents.upload.chosen", { name: file.name, size: formatBytes(file.size) }) : "")}
           </Text>
         </div>
         <Select
           label={t("documents.field.category")}
-          data={CATEGORIES.map((c) => ({ value: c, label: t(`documents.category.${c}`) }))}
+          data={categories.map((c) => ({ value: c, label: t(`documents.category.${c}`) }))}
           required
           withAsterisk
           disabled={busy}
@@ -182,16 +205,18 @@ function UploadForm({ onDone, employeeId }: { onDone: () => void; employeeId: st
           disabled={busy}
           {...form.getInputProps("expires_on")}
         />
-        <EmployeePicker
-          label={t("documents.field.employee_id")}
-          placeholder={t("documents.noEmployee")}
-          disabled={busy}
-          value={form.values.employee_id}
-          onChange={(value) => {
-            form.setFieldValue("employee_id", value);
-          }}
-          error={form.errors.employee_id}
-        />
+        {!fixedEmployee && (
+          <EmployeePicker
+            label={t("documents.field.employee_id")}
+            placeholder={t("documents.noEmployee")}
+            disabled={busy}
+            value={form.values.employee_id}
+            onChange={(value) => {
+              form.setFieldValue("employee_id", value);
+            }}
+            error={form.errors.employee_id}
+          />
+        )}
         {busy && (
           <div>
             <Text size="sm" id="upload-progress-label">

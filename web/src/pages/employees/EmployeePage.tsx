@@ -14,7 +14,6 @@ import {
   Title,
 } from "@mantine/core";
 import {
-  IconArrowLeft,
   IconEye,
   IconEyeOff,
   IconFileUpload,
@@ -29,6 +28,7 @@ import { Link, useParams, useSearchParams } from "react-router";
 
 import { api, unwrap } from "../../api/client";
 import { isStaff, useMe } from "../../auth/AuthContext";
+import { BackLink } from "../../components/BackLink";
 import { describeError, ErrorMessage } from "../../components/ErrorMessage";
 import { PageLoader } from "../../components/PageLoader";
 import { formatDate, formatDateTime, formatMoney, initials } from "../../lib/format";
@@ -62,7 +62,7 @@ function EmployeeView({ id }: { id: string }) {
   if (detail.isError) {
     return (
       <Stack>
-        <BackLink />
+        <BackLink to="/employees" label={t("employees.allEmployees")} />
         <ErrorMessage error={detail.error} />
       </Stack>
     );
@@ -82,7 +82,7 @@ function EmployeeView({ id }: { id: string }) {
 
   return (
     <Stack>
-      <BackLink />
+      <BackLink to="/employees" label={t("employees.allEmployees")} />
       <HeaderCard
         record={record}
         actions={
@@ -206,17 +206,6 @@ function EmployeeView({ id }: { id: string }) {
   );
 }
 
-function BackLink() {
-  const { t } = useTranslation();
-  return (
-    <Anchor component={Link} to="/employees" size="sm">
-      <Group gap={4} component="span">
-        <IconArrowLeft size={14} aria-hidden />
-        {t("employees.allEmployees")}
-      </Group>
-    </Anchor>
-  );
-}
 
 function HeaderCard({ record, actions }: { record: Employee; actions: ReactNode }) {
   const { t } = useTranslation();

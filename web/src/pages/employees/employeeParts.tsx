@@ -53,7 +53,7 @@ export function PersonLink({ id }: { id: string }) {
     select: (data) => fullName(data),
   });
   return (
-    <Anchor component={Link} to={`/employees/${id}`} size="sm">
+    <Anchor component={Link} to={`/employees/${id}`} size="sm" className="touch-link">
       {person.data ?? "…"}
     </Anchor>
   );
