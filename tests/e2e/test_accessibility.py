@@ -27,8 +27,16 @@ PAGES = {
         "/users",
         "/audit",
     ],
-    "manager": ["/", "/reports"],
-    "employee": ["/", "/employees", "/documents", "/reports"],
+    "manager": ["/", "/reports", "/team"],
+    "employee": [
+        "/",
+        "/employees",
+        "/documents",
+        "/reports",
+        "/directory",
+        "/team",
+        "/my-documents",
+    ],
 }
 
 

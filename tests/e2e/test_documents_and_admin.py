@@ -5,36 +5,14 @@ the audit page says whether the chain is intact."""
 from __future__ import annotations
 
 import io
-import struct
 import uuid
-import zlib
 
 import httpx
 from playwright.sync_api import Browser, expect
 from pypdf import PdfWriter
 
 from tests.support.browser import WebApp, new_page, screenshot, sign_in
-
-
-def png(width: int = 24, height: int = 16) -> bytes:
-    """A small, valid PNG (a blue rectangle)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
-
-    rows = b"".join(b"\x00" + b"\x20\x60\xc0" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from tests.support.documents import png
 
 
 def pdf() -> bytes:

@@ -241,7 +241,7 @@ def test_an_employee_has_no_reports_and_asks_for_none(web_app: WebApp, browser: 
     page = watched.page
     sign_in(page, *web_app.credentials("employee"))
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Documents")).to_be_visible()
+    expect(nav.get_by_role("link", name="Documents", exact=True)).to_be_visible()
     expect(nav.get_by_role("link", name="Reports")).to_have_count(0)
     expect(page.get_by_role("img", name=re.compile("headcount", re.IGNORECASE))).to_have_count(0)
     page.goto("/reports")

@@ -12,8 +12,17 @@ from tests.support.browser import WebApp, new_page, screenshot, sign_in
 PAGES = {
     "admin": ["/", "/employees", "/departments", "/documents", "/reports", "/users", "/audit"],
     "hr": ["/", "/employees", "/employees/new", "/departments", "/documents", "/reports"],
-    "manager": ["/", "/employees", "/departments", "/reports"],
-    "employee": ["/", "/employees", "/documents", "/departments", "/reports"],
+    "manager": ["/", "/employees", "/departments", "/reports", "/directory", "/team"],
+    "employee": [
+        "/",
+        "/employees",
+        "/documents",
+        "/departments",
+        "/reports",
+        "/directory",
+        "/team",
+        "/my-documents",
+    ],
 }
 
 
@@ -41,7 +50,7 @@ def test_every_page_opens_cleanly_and_is_pictured(
         screenshot(page, f"{role}-{'my-profile' if own else name_of(path)}")
     if phone:  # the navigation lives in a drawer behind the menu button
         page.get_by_role("button", name="Open navigation").click()
-        expect(page.get_by_role("link", name="Documents")).to_be_visible()
+        expect(page.get_by_role("link", name="Documents", exact=True)).to_be_visible()
         screenshot(page, f"{role}-navigation")
     assert watched.csp_refusals() == []
     assert [e for e in watched.errors if e.startswith("pageerror")] == []

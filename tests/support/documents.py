@@ -4,8 +4,10 @@ files made here (a hand-written PDF, a DOCX from python-docx, a minimal XLSX).""
 from __future__ import annotations
 
 import io
+import struct
 import uuid
 import zipfile
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,27 @@ async def audit_counts(runtime: Runtime) -> Counter[str]:
 def files_under(root: Path) -> list[Path]:
     """Every file below the upload directory (temporary ones included)."""
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def png(width: int = 24, height: int = 16) -> bytes:
+    """A small, valid PNG (a blue rectangle)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + b"\x20\x60\xc0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def pdf_with_text(words: str) -> bytes:
