@@ -264,6 +264,13 @@ def test_the_app_starts_offline_with_the_saved_directory(web_app: WebApp, browse
         }"""
     )
 
+    # A network that hangs rather than fails: the saved copy opens while it waits.
+    page.route("**/api/v1/auth/refresh", lambda route: None)  # never answered
+    page.goto("/team")
+    expect(page.get_by_text("Offline", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="My team")).to_be_visible()
+    page.unroute("**/api/v1/auth/refresh")
+
     page.context.set_offline(True)
     page.goto("/")
     expect(page.get_by_text("Offline", exact=True)).to_be_visible()

@@ -3,7 +3,7 @@
 // the app shell and the hashed assets and caches no API response: the offline directory
 // is the app's own (IndexedDB, src/offline). Pages come from the network (index.html
 // carries a fresh style nonce each time), and from the precached shell only when the
-// network fails.
+// network fails or does not answer in time.
 import { cleanupOutdatedCaches, PrecacheController, PrecacheFallbackPlugin, PrecacheRoute } from "workbox-precaching";
 import { registerRoute } from "workbox-routing";
 import { NetworkOnly } from "workbox-strategies";
@@ -16,6 +16,9 @@ declare const self: ServiceWorkerGlobalScope & {
 
 // The server's own paths: never answered with the app's shell.
 const SERVER_PATHS = /^\/(api|docs|openapi\.json|healthz|readyz|metrics)(\/|$)/;
+// A page the network has not answered by then comes from the precache (a connection
+// that hangs rather than fails, as on a train).
+const PAGE_TIMEOUT_SECONDS = 4;
 
 const precache = new PrecacheController();
 precache.addToCacheList(self.__WB_MANIFEST);
@@ -25,7 +28,10 @@ cleanupOutdatedCaches();
 registerRoute(new PrecacheRoute(precache));
 registerRoute(
   ({ request, url }) => request.mode === "navigate" && !SERVER_PATHS.test(url.pathname),
-  new NetworkOnly({ plugins: [new PrecacheFallbackPlugin({ fallbackURL: "index.html", precacheController: precache })] }),
+  new NetworkOnly({
+    networkTimeoutSeconds: PAGE_TIMEOUT_SECONDS,
+    plugins: [new PrecacheFallbackPlugin({ fallbackURL: "index.html", precacheController: precache })],
+  }),
 );
 
 /** Fill the precache again after a sign-out wiped every cache, so the next session can

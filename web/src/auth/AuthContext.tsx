@@ -16,9 +16,14 @@ interface AuthValue {
   me: Me | null;
   /** The offline copy found when the app started (null: none, or wiped since). */
   offlineCopy: SyncMark | null;
+  /** The session's resumption has not been answered for a while (a hanging network). */
+  slowStart: boolean;
 }
 
-const AuthContext = createContext<AuthValue>({ state: "unknown", me: null, offlineCopy: null });
+const AuthContext = createContext<AuthValue>({ state: "unknown", me: null, offlineCopy: null, slowStart: false });
+
+// A start still waiting for the server this long may open the offline copy meanwhile.
+const SLOW_START_MS = 4000;
 
 /** The session's end wipes the offline copy and the caches; a new session has the
  * service worker fill its precache again, so it can start offline too. */
@@ -38,7 +43,17 @@ function followSession(next: SessionState, previous: SessionState): void {
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>(session.state);
   const [offlineCopy, setOfflineCopy] = useState<SyncMark | null>(null);
+  const [slowStart, setSlowStart] = useState(false);
   const client = useQueryClient();
+
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setSlowStart(true);
+    }, SLOW_START_MS);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, []);
 
   useEffect(() => {
     let previous = session.state;
@@ -76,7 +91,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   });
 
   return (
-    <AuthContext.Provider value={{ state, me: state === "signed_in" ? (me.data ?? null) : null, offlineCopy }}>
+    <AuthContext.Provider value={{ state, me: state === "signed_in" ? (me.data ?? null) : null, offlineCopy, slowStart }}>
       {children}
     </AuthContext.Provider>
   );

@@ -7,11 +7,12 @@ import { Navigate, useLocation, useNavigate } from "react-router";
 import { useAuth } from "./AuthContext";
 import { session } from "./session";
 
-/** Children only for a signed-in user with a known profile, or, started offline, for the
- * owner of the offline copy (the layout then offers its offline pages only); otherwise
+/** Children only for a signed-in user with a known profile, or, started offline (or on
+ * a network that does not answer), for the owner of the offline copy (the layout then
+ * offers its offline pages only); otherwise
  * the sign-in page, or a page that says the session has ended or needs the network. */
 export function RequireAuth({ children }: { children: ReactNode }) {
-  const { state, me, offlineCopy } = useAuth();
+  const { state, me, offlineCopy, slowStart } = useAuth();
   const location = useLocation();
   const { online } = useNetwork();
   if (state === "signed_out") {
@@ -22,6 +23,8 @@ export function RequireAuth({ children }: { children: ReactNode }) {
   }
   if (state === "expired") return <SessionEnded />;
   if (state === "unknown" && !online) return offlineCopy === null ? <Offline /> : children;
+  // Online in name only (the server has not answered): the saved copy meanwhile.
+  if (state === "unknown" && slowStart && offlineCopy !== null) return children;
   if (me === null) {
     return (
       <Center h="100vh" role="status" aria-live="polite">

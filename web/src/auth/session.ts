@@ -12,6 +12,9 @@ const AUTH = "/api/v1/auth";
 const LOCK = "shre-refresh";
 // Refresh this long before the access token expires.
 const MARGIN_SECONDS = 60;
+// A sign-in call not answered by then has failed (a network that hangs, not only one
+// that fails: a refresh waiting for ever would hold every later one).
+const TIMEOUT_MS = 15_000;
 
 interface TokenAnswer {
   access_token: string;
@@ -89,6 +92,7 @@ async function post(path: string, body?: unknown): Promise<Response> {
     credentials: "same-origin",
     headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? null : JSON.stringify(body),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
   });
 }
 
