@@ -27,21 +27,15 @@ cookie is not Secure over plain http), one worker, no Redis: what `make run` ser
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from bench.demo import Demo, demo_of, seed
-from bench.me_latency import free_port
-from bench.web import ARGS, CHROMIUM, refresh_cookie, summary
+from bench.demo import Demo
+from bench.web import ARGS, CHROMIUM, add_server_arguments, served, signed_in, summary
 
 PHONE: Any = {"width": 375, "height": 812}
 QUERIES = ["müller", "anna", "sales", "kaur nadia", "berlin", "vice president", "ito", "zz"]
@@ -59,8 +53,9 @@ def measures(page: Page, name: str) -> list[float]:
 
 
 def one_run(browser: Browser, url: str, demo: Demo, people: int) -> dict[str, Any]:
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    context.add_cookies([{**refresh_cookie(url, demo, "employee"), "url": url + "/api/v1/auth"}])  # type: ignore[list-item]
+    context = signed_in(
+        browser, url, demo, "employee", viewport=PHONE, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url + "/directory", wait_until="commit")
@@ -130,97 +125,42 @@ def main() -> None:
     )
     # seed-demo's history leaves about four in five still employed: 12,500 make a
     # directory of about 10,000.
-    parser.add_argument("--employees", type=int, default=12_500)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--seeded", action="store_true", help="the database is seeded already")
-    parser.add_argument("--seed-output", default=None, help="with --seeded: seed-demo's output")
+    add_server_arguments(parser, employees=12_500)
     args = parser.parse_args()
-    if args.seeded and args.database_url is None:
-        parser.error("--seeded needs --database-url")
-    if not (Path(__file__).parents[1] / "src/shre/web/dist/index.html").exists():
-        raise SystemExit("build the web app first: make web")
+    with served(args, "shre_bench_pwa") as (url, demo):
+        people = directory_size(url, demo)
+        print(f"directory: {people:,} people (everyone not terminated)")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            runs = [one_run(browser, url, demo, people) for _ in range(args.runs)]
+            browser.close()
 
-    name = f"shre_bench_pwa_{os.getpid()}"
-    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-    admin = "postgresql://127.0.0.1:5432/test"
-    if args.database_url is None:
-        subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        cwd = Path(tmp)
-        env = {
-            **os.environ,
-            "SHRE_ENV": "development",
-            "DATABASE_URL": database_url,
-            "SHRE_VAR_DIR": str(cwd / "var"),
-            "UPLOAD_DIR": str(cwd / "uploads"),
-            "LOG_LEVEL": "WARNING",
-        }
-        server = None
-        try:
-            subprocess.run([sys.executable, "-m", "shre", "migrate"], env=env, cwd=cwd, check=True)
-            if args.seeded:
-                demo = demo_of(args.seed_output)
-            else:
-                demo, seconds = seed(env, cwd, args.employees)
-                print(f"seed-demo {args.employees} employees: {seconds:.0f} s")
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen(
-                [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(200):
-                try:
-                    if httpx.get(url + "/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            people = directory_size(url, demo)
-            print(f"directory: {people:,} people (everyone not terminated)")
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                runs = [one_run(browser, url, demo, people) for _ in range(args.runs)]
-                browser.close()
+    def column(key: str) -> list[float]:
+        return [run[key] for run in runs]
 
-            def column(key: str) -> list[float]:
-                return [run[key] for run in runs]
-
-            print(summary(f"directory sync of {people:,} (the sync)", column("sync"), "ms", 10_000))
-            print(
-                summary(
-                    f"directory sync of {people:,} (opening /directory to saved)",
-                    column("to_saved"),
-                    "ms",
-                    10_000,
-                )
-            )
-            print(summary("offline search (the search, median of 8)", column("search"), "ms", 50))
-            print(f"  slowest single search: {max(column('search_max')):.1f} ms")
-            print(summary("offline search (keystroke to rows rendered)", column("shown"), "ms", 50))
-            print(
-                f"  the same seen from the test driver (CDP round trips included): median "
-                f"{statistics.median(column('typed')):.0f} ms"
-            )
-            load = statistics.median(column("load"))
-            print(f"  the copy's load into memory, once: median {load:.0f} ms")
-            print(summary("offline start, warm install", column("offline_start"), "ms", 1000))
-            print(
-                f"  the same in the page (navigation start to rows): median "
-                f"{statistics.median(column('offline_start_in_page')):.0f} ms"
-            )
-        finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
-            if args.database_url is None:
-                subprocess.run(
-                    ["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                    check=False,
-                )
+    print(summary(f"directory sync of {people:,} (the sync)", column("sync"), "ms", 10_000))
+    print(
+        summary(
+            f"directory sync of {people:,} (opening /directory to saved)",
+            column("to_saved"),
+            "ms",
+            10_000,
+        )
+    )
+    print(summary("offline search (the search, median of 8)", column("search"), "ms", 50))
+    print(f"  slowest single search: {max(column('search_max')):.1f} ms")
+    print(summary("offline search (keystroke to rows rendered)", column("shown"), "ms", 50))
+    print(
+        f"  the same seen from the test driver (CDP round trips included): median "
+        f"{statistics.median(column('typed')):.0f} ms"
+    )
+    load = statistics.median(column("load"))
+    print(f"  the copy's load into memory, once: median {load:.0f} ms")
+    print(summary("offline start, warm install", column("offline_start"), "ms", 1000))
+    print(
+        f"  the same in the page (navigation start to rows): median "
+        f"{statistics.median(column('offline_start_in_page')):.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -28,11 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bench.demo import Demo, demo_of, seed
 from bench.me_latency import free_port
@@ -100,6 +102,15 @@ def refresh_cookie(url: str, demo: Demo, role: str) -> dict[str, str]:
     return {"name": "shre_refresh", "value": login.cookies["shre_refresh"], "url": url}
 
 
+def signed_in(browser: Browser, url: str, demo: Demo, role: str, **options: Any) -> BrowserContext:
+    """A fresh browser context holding `role`'s refresh cookie: the app opens signed in,
+    as after a browser restart."""
+    context = browser.new_context(**options)
+    cookie = refresh_cookie(url, demo, role)
+    context.add_cookies([{**cookie, "url": url + "/api/v1/auth"}])  # type: ignore[typeddict-item]
+    return context
+
+
 def timed(page: Page, action: Callable[[], None], done: str, arg: object = None) -> float:
     started = time.perf_counter()
     action()
@@ -108,9 +119,7 @@ def timed(page: Page, action: Callable[[], None], done: str, arg: object = None)
 
 
 def cold_dashboard(browser: Browser, url: str, demo: Demo, role: str) -> float:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    cookie = refresh_cookie(url, demo, role)
-    context.add_cookies([{**cookie, "url": url + "/api/v1/auth"}])  # type: ignore[list-item]
+    context = signed_in(browser, url, demo, role, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     elapsed = timed(page, lambda: page.goto(url + "/", wait_until="commit"), SETTLED)
     heading = page.get_by_role("heading", level=1).first.inner_text()
@@ -126,9 +135,7 @@ def first_row() -> str:
 
 def list_interactions(browser: Browser, url: str, demo: Demo) -> tuple[float, float]:
     """ms from typing a search to its rows, and from "next page" to its rows (as hr)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    cookie = refresh_cookie(url, demo, "hr")
-    context.add_cookies([{**cookie, "url": url + "/api/v1/auth"}])  # type: ignore[list-item]
+    context = signed_in(browser, url, demo, "hr", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(url + "/employees")
     page.wait_for_function(SETTLED + " && document.querySelectorAll('tbody tr').length > 1")
@@ -155,22 +162,25 @@ def list_interactions(browser: Browser, url: str, demo: Demo) -> tuple[float, fl
     return search, following
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--employees", type=int, default=100_000)
+def add_server_arguments(parser: argparse.ArgumentParser, employees: int) -> None:
+    parser.add_argument("--employees", type=int, default=employees)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--seeded", action="store_true", help="the database is seeded already")
     parser.add_argument("--seed-output", default=None, help="with --seeded: seed-demo's output")
-    args = parser.parse_args()
+
+
+@contextmanager
+def served(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, Demo]]:
+    """What a browser benchmark runs against: a scratch PostgreSQL database (or
+    --database-url), migrated and seeded by `shre seed-demo`, and `shre serve` as
+    `make run` serves it (development, one worker, no Redis). Yields its URL and the
+    demo sign-ins; drops the scratch database afterwards."""
     if args.seeded and args.database_url is None:
-        parser.error("--seeded needs --database-url")
+        raise SystemExit("--seeded needs --database-url")
     if not (Path(__file__).parents[1] / "src/shre/web/dist/index.html").exists():
         raise SystemExit("build the web app first: make web")
-
-    name = f"shre_bench_web_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
     admin = "postgresql://127.0.0.1:5432/test"
     if args.database_url is None:
@@ -208,25 +218,7 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                wire, gzipped = login_javascript(browser, url)
-                print(
-                    f"JavaScript of the sign-in page: {wire:.0f} KB on the wire, "
-                    f"{gzipped:.0f} KB gzipped (-9) — budget 300 KB gzipped: "
-                    f"{'within' if gzipped <= 300 else 'OVER'}"
-                )
-                for role in ("admin", "hr", "employee"):
-                    runs = [cold_dashboard(browser, url, demo, role) for _ in range(args.runs)]
-                    print(summary(f"dashboard first load, cold cache, {role}", runs, "ms", 1500))
-                searches, pages = [], []
-                for _ in range(args.runs):
-                    search, following = list_interactions(browser, url, demo)
-                    searches.append(search)
-                    pages.append(following)
-                print(summary(f"employee list search at {args.employees:,}", searches, "ms", 200))
-                print(summary(f"employee list next page at {args.employees:,}", pages, "ms", 200))
-                browser.close()
+            yield url, demo
         finally:
             if server is not None:
                 server.terminate()
@@ -236,6 +228,33 @@ def main() -> None:
                     ["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
                     check=False,
                 )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_server_arguments(parser, employees=100_000)
+    args = parser.parse_args()
+    with served(args, "shre_bench_web") as (url, demo), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        wire, gzipped = login_javascript(browser, url)
+        print(
+            f"JavaScript of the sign-in page: {wire:.0f} KB on the wire, "
+            f"{gzipped:.0f} KB gzipped (-9) — budget 300 KB gzipped: "
+            f"{'within' if gzipped <= 300 else 'OVER'}"
+        )
+        for role in ("admin", "hr", "employee"):
+            runs = [cold_dashboard(browser, url, demo, role) for _ in range(args.runs)]
+            print(summary(f"dashboard first load, cold cache, {role}", runs, "ms", 1500))
+        searches, pages = [], []
+        for _ in range(args.runs):
+            search, following = list_interactions(browser, url, demo)
+            searches.append(search)
+            pages.append(following)
+        print(summary(f"employee list search at {args.employees:,}", searches, "ms", 200))
+        print(summary(f"employee list next page at {args.employees:,}", pages, "ms", 200))
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 import { Alert, Stack, Text, TextInput, Title } from "@mantine/core";
 import { IconSearch } from "@tabler/icons-react";
 import { useQuery } from "@tanstack/react-query";
-import { useDeferredValue, useEffect, useMemo, useRef } from "react";
+import { useDebouncedValue } from "@mantine/hooks";
+import { useDeferredValue, useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
@@ -19,7 +20,14 @@ const SHOWN = 30;
 export function DirectoryPage() {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
-  const query = params.get("q") ?? "";
+  // The words live in the page as they are typed and reach the URL once typing pauses
+  // (so back returns to the same search), not on every keystroke: a URL change
+  // renders the whole app again.
+  const [query, setQuery] = useState(() => params.get("q") ?? "");
+  const [settled] = useDebouncedValue(query, 400);
+  useEffect(() => {
+    if ((params.get("q") ?? "") !== settled) setParams(settled === "" ? {} : { q: settled }, { replace: true });
+  }, [params, setParams, settled]);
   const deferred = useDeferredValue(query);
   const status = useSyncStatus();
 
@@ -50,9 +58,8 @@ export function DirectoryPage() {
         size="md"
         value={query}
         onChange={(event) => {
-          const next = event.currentTarget.value;
           typedAt.current = performance.now();
-          setParams(next === "" ? {} : { q: next }, { replace: true });
+          setQuery(event.currentTarget.value);
         }}
         leftSection={<IconSearch size={18} aria-hidden />}
         aria-label={t("offline.searchLabel")}
