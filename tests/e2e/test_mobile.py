@@ -12,19 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import WebApp, new_page, screenshot, sign_in
 from tests.support.documents import pdf_with_text, png
-
-DIRECTORY_FIELDS = {
-    "id",
-    "employee_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "job_title",
-    "department_id",
-    "manager_id",
-    "location",
-}
+from tests.support.employee_fields import DIRECTORY
 
 READ_OFFLINE_COPY = """async () => {
     const names = (await indexedDB.databases()).map((db) => db.name);
@@ -131,7 +119,7 @@ def test_the_directory_team_and_documents_work_offline_on_a_phone(
     copy = page.evaluate(READ_OFFLINE_COPY)
     # The copy holds the directory and nothing more: no employment or sensitive field.
     assert len(copy["people"]) == len(people)
-    assert all(set(record) <= DIRECTORY_FIELDS for record in copy["people"])
+    assert all(set(record) <= DIRECTORY for record in copy["people"])
     assert {r["id"] for r in copy["people"]} == {p["id"] for p in people}
     assert mine["salary"] not in str(copy)
     assert copy["files"] == []

@@ -23,6 +23,7 @@ import { contentUrl, fetchContent } from "../documents/DocumentDrawer";
 import { Expiry } from "../documents/Expiry";
 import { UploadModal } from "../documents/UploadModal";
 import classes from "./directory.module.css";
+import { NoRecord } from "./parts";
 
 // What an employee may upload about themselves (DESIGN §4); hr and admin: anything.
 const OWN_CATEGORIES: readonly Category[] = ["identity", "certificate", "other"];
@@ -50,19 +51,7 @@ export function MyDocumentsPage() {
   const kept = useQuery({ queryKey: ["offline", "kept"], queryFn: keptDocuments, ...offlineQuery });
   const keptIds = new Set((kept.data ?? []).map((doc) => doc.id));
 
-  const title = (
-    <Title order={1} size="h2">
-      {t("offline.myDocuments")}
-    </Title>
-  );
-  if (employeeId === null) {
-    return (
-      <Stack maw={720}>
-        {title}
-        <Alert color="gray">{t("offline.noRecord")}</Alert>
-      </Stack>
-    );
-  }
+  if (employeeId === null) return <NoRecord title={t("offline.myDocuments")} />;
   // The API's list when it answers; the documents kept offline when it cannot.
   // Offline, only what was kept is there to open, so only that is listed.
   const offlineList = viewer.offline || !online || (documents.data === undefined && documents.isError);
@@ -71,7 +60,9 @@ export function MyDocumentsPage() {
   return (
     <Stack maw={720} gap="sm">
       <Group justify="space-between">
-        {title}
+        <Title order={1} size="h2">
+          {t("offline.myDocuments")}
+        </Title>
         {me !== null && online && (
           <Button leftSection={<IconUpload size={18} aria-hidden />} onClick={() => { setUploading(true); }}>
             {t("offline.upload")}

@@ -12,7 +12,7 @@ import { PageLoader } from "../../components/PageLoader";
 import { personCard } from "../../offline/directory";
 import type { Searchable } from "../../offline/search";
 import { offlineQuery } from "../../offline/useOffline";
-import { PersonRow, personName, SyncLine } from "./parts";
+import { NoRecord, PageNote, PersonRow, personName, SyncLine } from "./parts";
 
 export function TeamPage() {
   const { t } = useTranslation();
@@ -31,35 +31,24 @@ export function TeamPage() {
     ...offlineQuery,
   });
 
-  const title = (
-    <Title order={1} size="h2">
-      {t("offline.team")}
-    </Title>
-  );
-  if (employeeId === null) {
-    return (
-      <Stack maw={720}>
-        {title}
-        <Alert color="gray">{t("offline.noRecord")}</Alert>
-      </Stack>
-    );
-  }
+  if (employeeId === null) return <NoRecord title={t("offline.team")} />;
   if (mine.isPending || (managerId !== null && peers.isPending)) return <PageLoader />;
   if (mine.isError) return <ErrorMessage error={mine.error} title={t("offline.team")} />;
   if (mine.data === null) {
     return (
-      <Stack maw={720}>
-        {title}
+      <PageNote title={t("offline.team")}>
         <SyncLine count={null} />
         <Alert color="gray">{t("offline.teamNotSaved")}</Alert>
-      </Stack>
+      </PageNote>
     );
   }
   const me = mine.data.person;
   const around = peers.data?.reports ?? [me];
   return (
     <Stack maw={720} gap="md">
-      {title}
+      <Title order={1} size="h2">
+        {t("offline.team")}
+      </Title>
       {mine.data.manager !== null && (
         <section aria-labelledby="team-manager">
           <Title order={2} size="h5" id="team-manager" mb={4}>

@@ -1,6 +1,6 @@
 // Pieces the phone pages share: a person as a tappable row, the call and mail buttons,
 // and the line that says how fresh the offline copy is.
-import { ActionIcon, Avatar, Group, Progress, Stack, Text, UnstyledButton } from "@mantine/core";
+import { ActionIcon, Alert, Avatar, Group, Progress, Stack, Text, Title, UnstyledButton } from "@mantine/core";
 import { IconMail, IconPhone } from "@tabler/icons-react";
 import { memo, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
@@ -138,5 +138,27 @@ export function SyncLine({ count }: { count: number | null }) {
     <Text size="sm" c="dimmed" role="status" aria-live="polite" data-testid="sync-line">
       {line}
     </Text>
+  );
+}
+
+/** A phone page that has nothing to show yet, and says why. */
+export function PageNote({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Stack maw={720}>
+      <Title order={1} size="h2">
+        {title}
+      </Title>
+      {children}
+    </Stack>
+  );
+}
+
+/** For an account that is not an employee's: no team, no own documents. */
+export function NoRecord({ title }: { title: string }) {
+  const { t } = useTranslation();
+  return (
+    <PageNote title={title}>
+      <Alert color="gray">{t("offline.noRecord")}</Alert>
+    </PageNote>
   );
 }
