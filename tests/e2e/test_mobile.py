@@ -218,6 +218,23 @@ def test_the_directory_team_and_documents_work_offline_on_a_phone(
         )
     ).to_be_visible()
 
+    # The phone pages fit the narrowest and the widest common phone: no sideways scroll.
+    for width in (360, 430):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in (
+            "/directory",
+            f"/directory/{colleague['id']}",
+            "/team",
+            "/my-documents",
+            f"/employees/{mine['id']}",
+        ):
+            page.goto(path)
+            expect(page.get_by_role("heading", level=1).first).to_be_visible()
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, f"{path} at {width} px scrolls sideways by {overflow} px"
+
     # Signing out leaves nothing: no offline copy, no cache.
     page.get_by_role("button", name="Account").click()
     page.get_by_role("menuitem", name="Sign out").click()
@@ -281,4 +298,26 @@ def test_the_app_starts_offline_with_the_saved_directory(web_app: WebApp, browse
         "async () => (await indexedDB.databases()).length === 0"
         " && (await caches.keys()).length === 0"
     )
+    assert watched.csp_refusals() == []
+
+
+def test_a_sign_out_offline_ends_the_session_once_back(web_app: WebApp, browser: Browser) -> None:
+    """The refresh cookie is out of the page's reach: signed out with no network, the
+    session is ended on the server at the next start, never resumed by whoever opens
+    the app next."""
+    watched = new_page(browser, web_app.url, touch=True)
+    page = watched.page
+    sign_in(page, *web_app.credentials("employee"))
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "shre_refresh")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Account").click()
+    page.get_by_role("menuitem", name="Sign out").click()
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+    page.context.set_offline(False)
+    page.goto("/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    refused = httpx.post(f"{web_app.url}/api/v1/auth/refresh", json={"refresh_token": token})
+    assert refused.status_code == 401
+    assert page.evaluate("async () => (await indexedDB.databases()).length") == 0
     assert watched.csp_refusals() == []

@@ -1,3 +1,5 @@
+import "fake-indexeddb/auto";
+
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { refresh, resetSession, session, signIn, signOut } from "./session";
@@ -116,9 +118,45 @@ describe("the session", () => {
       throw new TypeError("Failed to fetch");
     });
     await signIn("a@example.com", "pw");
-    await expect(signOut()).rejects.toThrow("Failed to fetch");
+    await signOut(); // resolves: the server is told at the next start (below)
     expect(session.token).toBeNull();
     expect(session.state).toBe("signed_out");
     expect(calls.at(-1)?.url).toBe("/api/v1/auth/logout");
+  });
+});
+
+describe("a sign-out with no network", () => {
+  it("is told to the server at the next start that reaches it, before any refresh", async () => {
+    serve(() => json(200, { access_token: "access-1", expires_in: 900 }));
+    await signIn("a@example.com", "a long pass phrase");
+    serve(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    await signOut();
+    expect(session.state).toBe("signed_out");
+
+    // The app opens again, online: the cookie's session is ended, not resumed.
+    resetSession();
+    calls.length = 0;
+    serve((url) => (url.endsWith("/logout") ? new Response(null, { status: 204 }) : json(200, { access_token: "x", expires_in: 900 })));
+    expect(await refresh()).toBe(false);
+    expect(calls.map((call) => call.url)).toEqual(["/api/v1/auth/logout"]);
+    expect(session.state).toBe("signed_out");
+    // Told once: the next start refreshes as usual.
+    calls.length = 0;
+    expect(await refresh()).toBe(true);
+    expect(calls.map((call) => call.url)).toEqual(["/api/v1/auth/refresh"]);
+  });
+
+  it("is moot once someone signs in: their session is not ended for it", async () => {
+    serve(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    await signOut();
+    serve(() => json(200, { access_token: "access-2", expires_in: 900 }));
+    await signIn("b@example.com", "another pass phrase");
+    calls.length = 0;
+    expect(await refresh()).toBe(true);
+    expect(calls.map((call) => call.url)).toEqual(["/api/v1/auth/refresh"]);
   });
 });

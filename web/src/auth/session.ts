@@ -4,6 +4,8 @@
 // spends the cookie's token; two at once would look like a replayed token and end the
 // session), and tabs tell each other of a sign-out over a BroadcastChannel.
 
+import { deleteDB, openDB } from "idb";
+
 export type SessionState = "unknown" | "signed_in" | "signed_out" | "expired";
 
 type Listener = (state: SessionState) => void;
@@ -15,6 +17,27 @@ const MARGIN_SECONDS = 60;
 // A sign-in call not answered by then has failed (a network that hangs, not only one
 // that fails: a refresh waiting for ever would hold every later one).
 const TIMEOUT_MS = 15_000;
+
+// A sign-out the server never heard of (no network): the refresh cookie is HttpOnly, so
+// only the server can end that session. Its note is an empty IndexedDB database (a flag,
+// no token); the next start that reaches the server signs out there first.
+const PENDING_SIGN_OUT = "shre-sign-out-pending";
+
+async function notePendingSignOut(): Promise<void> {
+  (await openDB(PENDING_SIGN_OUT, 1)).close();
+}
+
+let forgetting: Promise<void> = Promise.resolve();
+
+async function pendingSignOut(): Promise<boolean> {
+  await forgetting;
+  if (typeof indexedDB === "undefined" || typeof indexedDB.databases !== "function") return false;
+  return (await indexedDB.databases()).some((db) => db.name === PENDING_SIGN_OUT);
+}
+
+async function forgetPendingSignOut(): Promise<void> {
+  if (typeof indexedDB !== "undefined") await deleteDB(PENDING_SIGN_OUT);
+}
 
 interface TokenAnswer {
   access_token: string;
@@ -109,7 +132,11 @@ async function drain(response: Response): Promise<void> {
  * when it is not 2xx (the caller maps it to words). */
 export async function signIn(email: string, password: string): Promise<Response> {
   const response = await post("/login", { email, password, refresh_token_in_body: false });
-  if (response.ok) accept((await response.json()) as TokenAnswer);
+  if (response.ok) {
+    accept((await response.json()) as TokenAnswer);
+    // The cookie now holds this session: an earlier one's pending sign-out is moot.
+    forgetting = forgetPendingSignOut().catch(() => undefined);
+  }
   return response;
 }
 
@@ -119,6 +146,13 @@ export async function signIn(email: string, password: string): Promise<Response>
 export function refresh(): Promise<boolean> {
   inFlight ??= withLock(async () => {
     try {
+      if (await pendingSignOut()) {
+        await drain(await post("/logout"));
+        await forgetPendingSignOut();
+        byUser = true;
+        clear("signed_out");
+        return false;
+      }
       const response = await post("/refresh");
       if (response.ok) {
         accept((await response.json()) as TokenAnswer);
@@ -139,12 +173,15 @@ export function refresh(): Promise<boolean> {
   return inFlight;
 }
 
-/** Revoke the session on the server, forget the token here and in every tab. */
+/** Revoke the session on the server, forget the token here and in every tab. Offline,
+ * the server is told at the next start that reaches it. */
 export async function signOut(): Promise<void> {
   try {
     await withLock(async () => {
       await drain(await post("/logout"));
     });
+  } catch {
+    await notePendingSignOut().catch(() => undefined);
   } finally {
     byUser = true;
     clear("signed_out");
