@@ -10,7 +10,8 @@ import pytest
 
 from shre.cache import Cache, CacheLayer, forget_prefetched
 from shre.cache import layer as layer_module
-from shre.cache.layer import LocalCopies, fresh_start
+from shre.cache.layer import fresh_start
+from shre.cache.local import LocalCopies
 from tests.support.cache import processes
 from tests.support.servers import RedisServer
 

@@ -10,7 +10,8 @@ import uuid
 from typing import Any
 
 from shre.cache import Cache, CacheLayer, RowChanges, row_change, rows_of
-from shre.cache.layer import CHANGE_LOG_KEEP, fresh_start
+from shre.cache.changes import CHANGE_LOG_KEEP
+from shre.cache.layer import fresh_start
 from tests.support.cache import processes, redis_cache
 from tests.support.servers import RedisServer
 

@@ -4,23 +4,18 @@ settings, and the namespace-versioned read-through layer services use."""
 import structlog
 
 from shre.cache.base import Cache, CacheStats
-from shre.cache.layer import (
-    CacheLayer,
-    RowChanges,
-    cache_reads_of,
+from shre.cache.changes import RowChanges, row_change, rows_of
+from shre.cache.commit import (
     carry_on_commit,
-    forget_prefetched,
     invalidate_on_commit,
     invalidate_when_changed,
-    key_of,
     pending_changes,
     pending_invalidations,
-    reads_cache,
-    row_change,
-    rows_of,
 )
+from shre.cache.layer import CacheLayer, key_of
 from shre.cache.memory import MemoryCache
 from shre.cache.null import NullCache
+from shre.cache.prefetch import cache_reads_of, forget_prefetched, reads_cache
 from shre.cache.redis import RedisCache
 from shre.settings import Settings
 

@@ -42,63 +42,34 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar, cast
 
 import orjson
 import structlog
-from sqlalchemy import event, inspect
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from shre.cache.base import Cache, CacheStats, dumps, json_text
+from shre.cache.base import Cache, CacheStats, dumps
+from shre.cache.changes import (
+    CHANGE_LOG_KEEP,
+    NO_CHANGES,
+    Patch,
+    RowChanges,
+    RowIds,
+    SeenChanges,
+    log_entry,
+    rows_of,
+)
+from shre.cache.local import LocalCopies
+from shre.cache.prefetch import PREFETCHED
 
 log = structlog.get_logger("shre.cache")
 Loader = Callable[[], Awaitable[Any]]
 Prepare = Callable[[Any], Any]
 DEFAULT_LOCAL_TTL = 300
-# The namespace versions read ahead for the current request (see `prefetch`), with the
-# layer's epoch then: a request runs in a task of its own, which has its own copy.
-_SNAPSHOT: ContextVar[tuple[int, dict[str, int]] | None] = ContextVar(
-    "shre_cache_versions", default=None
-)
-CACHE_READS = "__shre_cache_reads__"
-F = TypeVar("F", bound=Callable[..., Any])
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-def forget_prefetched() -> None:
-    """No versions read ahead: every request starts (and ends) with this."""
-    _SNAPSHOT.set(None)
-
-
-def reads_cache(*namespaces: str) -> Callable[[F], F]:
-    """Mark a read endpoint whose answer comes from these cache namespaces (`{name}` is
-    filled from the path's parameters): the caller's authentication reads their versions
-    in its own round trip to the cache, so the endpoint needs none of its own."""
-
-    def mark(endpoint: F) -> F:
-        setattr(endpoint, CACHE_READS, (namespaces, any("{" in n for n in namespaces)))
-        return endpoint
-
-    return mark
-
-
-def cache_reads_of(endpoint: object, path_params: Mapping[str, Any]) -> tuple[str, ...]:
-    """The namespaces an endpoint declared with `reads_cache`, for this request."""
-    declared: tuple[str, ...]
-    declared, templated = getattr(endpoint, CACHE_READS, ((), False))
-    if not templated:
-        return declared
-    try:
-        return tuple(name.format(**path_params) for name in declared)
-    except (KeyError, IndexError, ValueError):
-        return ()
 
 
 RETRY_DIRTY_EVERY = 1.0
@@ -108,44 +79,6 @@ HERE_MAX_ENTRIES = 100_000
 # (a command that found Redis unreachable while the servers did not) is late by no more.
 HERE_MAX_AGE = 60.0
 POLL_EVERY = 0.02
-CHANGE_LOG_KEEP = 1024
-RowIds = Callable[[Any], Iterable[str]]
-
-
-class RowChanges:
-    """The rows changed in place over a run of the change log: their ids, and for each the
-    states its changes carried (`carry_on_commit`), in the order they were logged."""
-
-    __slots__ = ("_states", "ids")
-
-    def __init__(self, logged: Iterable[tuple[str, Any | None]]) -> None:
-        states: dict[str, list[Any | None]] = {}
-        for row, state in logged:
-            states.setdefault(row, []).append(state)
-        self._states = states
-        self.ids = frozenset(states)
-
-    def states(self, row: str) -> list[Any] | None:
-        """What the changes of `row` carried; None if any carried nothing (or it did not
-        change): then only the database can tell how it is now."""
-        found = self._states.get(row)
-        if found is None or any(state is None for state in found):
-            return None
-        return found
-
-
-Patch = Callable[[Any, RowChanges], Awaitable[Any | None]]
-
-
-def rows_of(namespace: str) -> str:
-    """The counter of in-place row changes of a namespace's entries (see `row_change`)."""
-    return f"{namespace}.rows"
-
-
-def row_change(namespace: str, row_id: object) -> str:
-    """What to invalidate (`invalidate`, `invalidate_on_commit`) when row `row_id` of the
-    entries of `namespace` changed in place: logged, the namespace's entries stay."""
-    return f"{namespace}@{row_id}"
 
 
 def key_of(*parts: Any) -> str:
@@ -173,69 +106,6 @@ def fresh_start() -> int:
     return time.time_ns() // 1000
 
 
-class LocalCopies:
-    """Decoded (and prepared) values of this process, by versioned key: least recently
-    used first out, bounded by the size of their serialised form. Values are shared by
-    every request that finds them: nobody may change them."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.hits = 0
-        self._entries: OrderedDict[str, tuple[float, int, Any]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: str) -> tuple[bool, Any]:
-        found = self._entries.get(key)
-        if found is None:
-            return False, None
-        if found[0] <= time.monotonic():
-            self._drop(key)
-            return False, None
-        self._entries.move_to_end(key)
-        self.hits += 1
-        return True, found[2]
-
-    def put(self, key: str, value: Any, size: int, ttl: float) -> None:
-        # One value may take at most a quarter of the room: a huge page never evicts all.
-        if size > self.max_bytes // 4:
-            return
-        if key in self._entries:
-            self._drop(key)
-        self._entries[key] = (time.monotonic() + ttl, size, value)
-        self.size += size
-        while self.size > self.max_bytes:
-            _, (_, dropped, _) = self._entries.popitem(last=False)
-            self.size -= dropped
-
-    def _drop(self, key: str) -> None:
-        self.size -= self._entries.pop(key)[1]
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self.size = 0
-
-
-def _log_entry(row: str, state: Any | None) -> str:
-    """A change log entry: the row's id, then (if carried) its state as JSON."""
-    return row if state is None else f"{row} {json_text(state)}"
-
-
-def _logged(entry: str) -> tuple[str, Any | None]:
-    row, _, state = entry.partition(" ")
-    if not state:
-        return row, None
-    try:
-        return row, orjson.loads(state)
-    except orjson.JSONDecodeError:
-        return row, None  # not ours: read the row again
-
-
-NO_CHANGES = RowChanges(())
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     """An entry of `get_or_patch`: its namespace, the namespace whose row changes apply,
@@ -245,28 +115,6 @@ class _Entry:
     log: str
     full: str
     count: int
-
-
-class SeenChanges:
-    """A run of the change log as this process read it: the entries after `first` up to
-    `last`, each one (decoded once), the newest CHANGE_LOG_KEEP kept."""
-
-    __slots__ = ("first", "last", "rows")
-
-    def __init__(self, first: int) -> None:
-        self.first = self.last = first
-        self.rows: dict[int, tuple[str, Any | None]] = {}
-
-    def extend(self, found: Sequence[tuple[int, str]]) -> None:
-        for value, entry in found:
-            self.rows[value] = _logged(entry)
-            self.last = value
-        while len(self.rows) > CHANGE_LOG_KEEP:
-            self.first += 1
-            self.rows.pop(self.first, None)
-
-    def between(self, after: int, upto: int) -> RowChanges:
-        return RowChanges(self.rows[v] for v in range(after + 1, upto + 1))
 
 
 class CacheLayer:
@@ -334,8 +182,8 @@ class CacheLayer:
     ) -> list[int] | None:
         """The namespaces' versions (one round trip; missing counters are started).
         `also`: namespaces this request reads next, whose versions are read in the same
-        round trip and taken from there for the rest of the request (`_SNAPSHOT`)."""
-        known = _SNAPSHOT.get()
+        round trip and taken from there for the rest of the request (`PREFETCHED`)."""
+        known = PREFETCHED.get()
         if known is not None and known[0] == self._epoch and not self.dirty:
             versions = [known[1].get(n) for n in namespaces]
             if None not in versions:
@@ -353,7 +201,7 @@ class CacheLayer:
                     return None
             versions_read.append(version)
         if also:
-            _SNAPSHOT.set(
+            PREFETCHED.set(
                 (self._epoch, dict(zip(also, versions_read[len(namespaces) :], strict=True)))
             )
         return versions_read[: len(namespaces)]
@@ -398,7 +246,7 @@ class CacheLayer:
         logged = await self.cache.log_change(
             f"ns:{rows}",
             f"log:{rows}",
-            _log_entry(row, state),
+            log_entry(row, state),
             start=fresh_start(),
             keep=CHANGE_LOG_KEEP,
             ttl=self._ttl_or_default(namespace),
@@ -667,74 +515,3 @@ class CacheLayer:
             with suppress(asyncio.CancelledError):
                 await self._retry_task
         await self.cache.close()
-
-
-INVALIDATE_KEY = "shre.cache.invalidate"
-
-
-def invalidate_on_commit(session: AsyncSession, *namespaces: str) -> None:
-    """Ask for these namespaces to be invalidated once the session's transaction has
-    committed (the request's session dependency and the CLI do it, before replying)."""
-    session.info.setdefault(INVALIDATE_KEY, set()).update(namespaces)
-
-
-CARRIED_KEY = "shre.cache.carried"
-
-
-def carry_on_commit(session: AsyncSession, namespace: str, row_id: object, state: Any) -> None:
-    """`invalidate_on_commit(session, row_change(namespace, row_id))`, the change carrying
-    the row's `state` as this transaction commits it (the cached form: ciphertext as
-    stored, never an opened value), so the entries holding the row are patched from the
-    log rather than by reading the row again. Call it after the row's last flush."""
-    name = row_change(namespace, row_id)
-    invalidate_on_commit(session, name)
-    session.info.setdefault(CARRIED_KEY, {})[name] = state
-
-
-def invalidations_asked(session: AsyncSession) -> set[str]:
-    """The namespaces asked for so far, left in place (`pending_changes` takes them)."""
-    return set(session.info.get(INVALIDATE_KEY, ()))
-
-
-def pending_invalidations(session: AsyncSession) -> set[str]:
-    """The namespaces asked for, taken (the next transaction starts with none)."""
-    return pending_changes(session)[0]
-
-
-def pending_changes(session: AsyncSession) -> tuple[set[str], dict[str, Any]]:
-    """The namespaces asked for and the row states carried, taken (`invalidate`'s
-    arguments; the next transaction starts with none)."""
-    taken: set[str] = session.info.pop(INVALIDATE_KEY, set())
-    carried: dict[str, Any] = session.info.pop(CARRIED_KEY, {})
-    return taken, carried
-
-
-def invalidate_when_changed(
-    model: type[Any],
-    namespaces: Callable[[Any], Iterable[str]],
-    *,
-    fields: Iterable[str] = (),
-) -> None:
-    """Whenever a flush writes rows of `model` (insert, update, delete) through the ORM,
-    invalidate `namespaces(row)` once the transaction commits: no write path of that model
-    can forget its cache. (Bulk Core statements bypass it: do not use them on `model`.)
-    `fields`: of the rows updated, only those where one of these attributes changed;
-    new rows are left out then (none can have been read, hence kept, before)."""
-    watched = tuple(fields)
-
-    def changed(obj: Any) -> bool:
-        if not watched:
-            return True
-        state = inspect(obj)
-        return any(state.attrs[name].history.has_changes() for name in watched)
-
-    @event.listens_for(Session, "after_flush")
-    def _changed(session: Session, _context: Any) -> None:
-        rows = [obj for obj in session.dirty if isinstance(obj, model) and changed(obj)]
-        if not watched:
-            rows += [obj for obj in session.new if isinstance(obj, model)]
-        rows += [obj for obj in session.deleted if isinstance(obj, model)]
-        if rows:
-            pending = session.info.setdefault(INVALIDATE_KEY, set())
-            for obj in rows:
-                pending.update(namespaces(obj))

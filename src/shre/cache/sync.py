@@ -43,7 +43,8 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from shre.cache.layer import CacheLayer, invalidations_asked
+from shre.cache.commit import invalidations_asked
+from shre.cache.layer import CacheLayer
 from shre.cache.models import CacheInvalidation, Installation
 from shre.db import create_engine, create_sessionmaker, sqlite_path, utcnow
 from shre.settings import Settings
