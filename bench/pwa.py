@@ -35,6 +35,7 @@ import httpx
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bench.demo import Demo
+from bench.load import login
 from bench.web import ARGS, CHROMIUM, add_server_arguments, served, signed_in, summary
 
 PHONE: Any = {"width": 375, "height": 812}
@@ -103,12 +104,8 @@ def one_run(browser: Browser, url: str, demo: Demo, people: int) -> dict[str, An
 
 
 def directory_size(url: str, demo: Demo) -> int:
-    login = httpx.post(
-        url + "/api/v1/auth/login",
-        json={"email": demo.email("employee"), "password": demo.password("employee")},
-    )
-    login.raise_for_status()
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    token = login(url, demo.email("employee"), demo.password("employee"))
+    headers = {"Authorization": f"Bearer {token}"}
     total, since = 0, None
     while True:
         params = {"limit": 1000, **({"since": since} if since else {})}

@@ -22,9 +22,9 @@ export function RequireAuth({ children }: { children: ReactNode }) {
     return <Navigate to={next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`} replace />;
   }
   if (state === "expired") return <SessionEnded />;
-  if (state === "unknown" && !online) return offlineCopy === null ? <Offline /> : children;
-  // Online in name only (the server has not answered): the saved copy meanwhile.
-  if (state === "unknown" && slowStart && offlineCopy !== null) return children;
+  // Started offline, or online in name only (the server has not answered): the saved copy.
+  if (state === "unknown" && offlineCopy !== null && (!online || slowStart)) return children;
+  if (state === "unknown" && !online) return <Offline />;
   if (me === null) {
     return (
       <Center h="100vh" role="status" aria-live="polite">

@@ -7,10 +7,20 @@
 import type { DocumentRecord } from "../lib/queries";
 import { onWipe, openExisting, openOffline, type Sealed } from "./store";
 
-export type KeptDocument = Pick<
-  DocumentRecord,
-  "id" | "title" | "category" | "content_type" | "filename" | "size" | "version" | "created_at" | "expires_on"
->;
+// What is kept of a document's details (sealed with its bytes).
+const KEPT_FIELDS = [
+  "id",
+  "title",
+  "category",
+  "content_type",
+  "filename",
+  "size",
+  "version",
+  "created_at",
+  "expires_on",
+] as const;
+
+export type KeptDocument = Pick<DocumentRecord, (typeof KEPT_FIELDS)[number]>;
 
 let key: Promise<CryptoKey> | null = null;
 const listeners = new Set<() => void>();
@@ -58,17 +68,7 @@ async function open(sealed: Sealed, id: string): Promise<ArrayBuffer> {
 }
 
 export async function keepOffline(doc: KeptDocument, content: Blob): Promise<void> {
-  const meta: KeptDocument = {
-    id: doc.id,
-    title: doc.title,
-    category: doc.category,
-    content_type: doc.content_type,
-    filename: doc.filename,
-    size: doc.size,
-    version: doc.version,
-    created_at: doc.created_at,
-    expires_on: doc.expires_on,
-  };
+  const meta = Object.fromEntries(KEPT_FIELDS.map((field) => [field, doc[field]]));
   const sealed = {
     id: doc.id,
     meta: await seal(new TextEncoder().encode(JSON.stringify(meta)), `${doc.id}:meta`),

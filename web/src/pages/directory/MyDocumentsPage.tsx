@@ -108,7 +108,16 @@ export function MyDocumentsPage() {
           ))}
         </ul>
       )}
-      <DocumentViewer doc={open} kept={open !== null && keptIds.has(open.id)} onClose={() => { setOpen(null); }} />
+      {open !== null && (
+        <DocumentViewer
+          key={open.id}
+          doc={open}
+          kept={keptIds.has(open.id)}
+          onClose={() => {
+            setOpen(null);
+          }}
+        />
+      )}
       <UploadModal
         opened={uploading}
         onClose={() => { setUploading(false); }}
@@ -121,14 +130,13 @@ export function MyDocumentsPage() {
 }
 
 /** One document, full screen on a phone: the preview, its details, "Keep offline". */
-function DocumentViewer({ doc, kept, onClose }: { doc: KeptDocument | null; kept: boolean; onClose: () => void }) {
+function DocumentViewer({ doc, kept, onClose }: { doc: KeptDocument; kept: boolean; onClose: () => void }) {
   const { t } = useTranslation();
   const phone = useMediaQuery("(max-width: 48em)");
   const { online } = useNetwork();
   // The switch shows what was asked at once; the list's badge follows when it is done.
   const [asked, setAsked] = useState<boolean | null>(null);
   const busy = asked !== null;
-  if (doc === null) return <Modal opened={false} onClose={onClose} />;
 
   // Kept: from the encrypted copy (works offline); otherwise from the API.
   const load = async (signal: AbortSignal): Promise<Blob> => {
