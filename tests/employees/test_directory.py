@@ -212,3 +212,19 @@ async def test_bad_input_is_a_422_naming_the_parameter(
 
 async def test_the_directory_needs_a_signed_in_user(client: httpx.AsyncClient) -> None:
     assert (await client.get(DIRECTORY)).status_code == 401
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_role_gets_the_same_directory_and_nothing_more(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, role: Role
+) -> None:
+    """CONTRACT.md §4: every role sees everyone's directory fields, and from this
+    endpoint nobody gets more, staff included (no employment or sensitive field)."""
+    ids = await _people(client, admin, 4)
+    user = await sign_in(accounts, role, f"{role.value}@directory.example", ids[1])
+    items, removed, _, _ = await _sync(client, user)
+    assert sorted(i["id"] for i in items) == sorted(ids)
+    assert removed == []
+    assert all(set(item) == set(FIELDS) for item in items)
+    reference, _, _, _ = await _sync(client, admin.headers)
+    assert sorted(items, key=lambda i: i["id"]) == sorted(reference, key=lambda i: i["id"])
