@@ -4,7 +4,7 @@
 // interrupted sync goes on where it stopped. Progress is a small external store.
 import { api, unwrap } from "../api/client";
 import { ApiError } from "../api/errors";
-import { directoryFields, onWipe, openOffline, readMark, wipeOffline, type OfflineDB } from "./store";
+import { directoryFields, onWipe, openOffline, readMark, wipeOffline, type DepartmentName, type OfflineDB } from "./store";
 
 export interface Viewer {
   userId: string;
@@ -118,7 +118,8 @@ async function run(viewer: Viewer): Promise<void> {
       publish({ done, total: done + page.remaining });
       if (page.complete) break;
     }
-    await syncDepartments(db);
+    // A renamed department changes what the pages show (and search) too.
+    changed = (await syncDepartments(db)) || changed;
     if (!current()) return;
     // Read by bench/pwa.py: how long this sync took, from its start to the last write.
     performance.measure("shre:directory-sync", { start: started, end: performance.now(), detail: done });
@@ -129,14 +130,18 @@ async function run(viewer: Viewer): Promise<void> {
   }
 }
 
-/** The departments' names (few; all of them each time). */
-async function syncDepartments(db: OfflineDB): Promise<void> {
+/** The departments' names (few; all of them each time): whether they changed. */
+async function syncDepartments(db: OfflineDB): Promise<boolean> {
   const names = [];
   for (let page = 1; ; page += 1) {
     const answer = unwrap(await api.GET("/api/v1/departments", { params: { query: { page, page_size: DEPARTMENT_PAGE } } }));
     names.push(...answer.items.map(({ id, name, parent_id }) => ({ id, name, parent_id })));
     if (page * DEPARTMENT_PAGE >= answer.total) break;
   }
+  const byId = (a: DepartmentName, b: DepartmentName) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  const held = JSON.stringify((await db.getAll("departments")).sort(byId));
+  if (held === JSON.stringify(names.sort(byId))) return false;
   const tx = db.transaction("departments", "readwrite");
   await Promise.all([tx.store.clear(), ...names.map((name) => tx.store.put(name)), tx.done]);
+  return true;
 }
