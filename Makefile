@@ -61,7 +61,7 @@ web: $(WEB_DIST)
 # The API's OpenAPI document as the web app's client is typed from it; a test fails when
 # the committed copy is stale.
 api-types: $(VENV)/.installed web/node_modules/.installed
-	$(BIN)/python -m shre.web.schema > web/openapi.json
+	$(BIN)/python -m shre.cli.openapi > web/openapi.json
 	$(NPM) run api
 
 browser:
@@ -82,6 +82,7 @@ lint: $(VENV)/.installed-dev web/node_modules/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(NPM) run typecheck
 	$(NPM) run lint
 	$(NPM) run api:check

@@ -19,9 +19,9 @@ import pytest
 from fastapi import FastAPI
 
 from shre import migrate
+from shre.api.runtime import Runtime
 from shre.app import create_app
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from shre.settings import Settings
 from tests.support import servers
 from tests.support.accounts import Account, Accounts

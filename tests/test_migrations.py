@@ -17,13 +17,13 @@ from sqlalchemy.engine import Connection
 
 from shre import migrate
 from shre.app import build_runtime
-from shre.auth.models import RefreshToken
 from shre.db import create_engine
 from shre.employees.keys import count_clear_currencies
 from shre.employees.models import Employee
+from shre.employees.vault import EmployeeVault
 from shre.models import metadata
 from shre.settings import Settings
-from shre.users.models import User
+from shre.users.models import RefreshToken, User
 from tests.support.app import base_settings
 from tests.support.cli import clean_env, shre
 from tests.support.database import PG_ADMIN_URL, pg_admin
@@ -136,9 +136,9 @@ async def test_upgrade_seals_salary_currencies_left_in_clear(
             sealed = people[ids[0]].salary_currency_enc
             assert sealed is not None
             assert len(sealed) > 40
-            assert runtime.vault.open(people[ids[0]], frozenset({"salary_currency"})) == {
-                "salary_currency": "EUR"
-            }
+            assert runtime.part(EmployeeVault).open(
+                people[ids[0]], frozenset({"salary_currency"})
+            ) == {"salary_currency": "EUR"}
             assert people[ids[1]].salary_currency_enc is None
             assert await count_clear_currencies(session) == 0
     finally:

@@ -9,12 +9,12 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
 from shre.cache import invalidate_on_commit
 from shre.cache.models import CacheInvalidation
 from shre.departments.models import Department
 from shre.kit.errors import Conflict
-from shre.kit.runtime import Runtime
 from shre.uow import Invalidated, unit_of_work
 
 

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 from shre import __version__
 from shre.admin.router import router as admin_router
 from shre.analytics.router import router as analytics_router
+from shre.api.deps import RuntimeDep, document_bearer_auth
+from shre.api.middleware import RequestMiddleware
+from shre.api.runtime import Runtime
 from shre.apidocs.router import router as apidocs_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
 from shre.audit.chain import LOCK_WAIT_SET, SharedHead
-from shre.audit.router import router as audit_router
-from shre.auth.passwords import PasswordHasher
+from shre.auditing.router import router as audit_router
 from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
 from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
@@ -35,16 +37,14 @@ from shre.documents.router import router as documents_router
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
-from shre.kit.deps import RuntimeDep, document_bearer_auth
 from shre.kit.http import ETags
-from shre.kit.middleware import RequestMiddleware
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
-from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
 from shre.observability.metrics import count_queries
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
+from shre.users.passwords import PasswordHasher
 from shre.users.router import router as users_router
 from shre.web.router import spa_router
 
@@ -90,25 +90,29 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     sessionmaker.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: bounded})
     audit_reads.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: True})
     storage = create_storage(settings)
+    auth = Authenticator(
+        hasher=PasswordHasher.from_settings(settings),
+        codec=TokenCodec(settings.jwt_key(), timedelta(seconds=settings.access_token_ttl_seconds)),
+        throttler=throttler,
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        session_max=timedelta(seconds=settings.refresh_session_max_seconds),
+    )
     return Runtime(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker,
-        auth=Authenticator(
-            hasher=PasswordHasher.from_settings(settings),
-            codec=TokenCodec(
-                settings.jwt_key(), timedelta(seconds=settings.access_token_ttl_seconds)
-            ),
-            throttler=throttler,
-            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-            session_max=timedelta(seconds=settings.refresh_session_max_seconds),
-        ),
-        vault=EmployeeVault.create(keyring),
+        authenticate=auth.bind(cache, sessionmaker),
+        keyring=keyring,
         etags=ETags(derive(keyring.primary.key, b"shre/etags/v1", 96)),
         audit=audit,
         storage=storage,
         storages=StorageSet(settings, storage),
         cache=cache,
+        parts={
+            Authenticator: auth,
+            PasswordHasher: auth.hasher,
+            EmployeeVault: EmployeeVault.create(keyring),
+        },
     )
 
 

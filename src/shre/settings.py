@@ -181,7 +181,7 @@ class Settings(BaseSettings):
     @field_validator("required_document_categories")
     @classmethod
     def _check_categories(cls, value: list[str]) -> list[str]:
-        from shre.auth.policy import DOCUMENT_CATEGORIES  # the one list of categories
+        from shre.policy import DOCUMENT_CATEGORIES  # the one list of categories
 
         unknown = sorted(set(value) - set(DOCUMENT_CATEGORIES))
         if unknown:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.analytics import build_history, build_pay

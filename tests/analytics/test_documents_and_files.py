@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.analytics import build_history, build_pay
 from tests.support.audit import events

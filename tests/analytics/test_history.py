@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.analytics import History, build_history, patch, person
 from tests.support.employees import create_department, sign_in

@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import select, update
 
 from shre import migrate
+from shre.api.runtime import Runtime
 from shre.employees.headcount import NO_DEPARTMENT, HeadcountLedger, Tally, events
 from shre.employees.models import HeadcountEntry
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.analytics import build_history, person

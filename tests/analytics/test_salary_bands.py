@@ -10,11 +10,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.employees.keys import shred
 from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
-from shre.kit.runtime import Runtime
+from shre.policy import Role
+from shre.users.passwords import PasswordHasher
 from tests.support.accounts import Account, Accounts
 from tests.support.analytics import STAFF, PayOrg, build_pay
 from tests.support.audit import events
@@ -210,7 +211,7 @@ async def test_cells_sealed_under_a_retired_master_key_are_rebuilt(
     client: httpx.AsyncClient, admin: Account, org: PayOrg, runtime: Runtime
 ) -> None:
     await bands(client, admin.headers)  # the cells are sealed under the current key
-    old = runtime.vault.keyring.primary
+    old = runtime.keyring.primary
     rotated = EmployeeVault.create(keyring(old, primary=master_key()))
     async with runtime.sessionmaker() as session:
         found = await PayCells(session, rotated, runtime.sessionmaker).salaries()
@@ -225,14 +226,16 @@ async def test_cells_sealed_under_a_retired_master_key_are_rebuilt(
     async with runtime.sessionmaker() as session:
         for cell, sealed in stored:
             assert PayCells(session, rotated)._open(cell, sealed) is not None
-            assert PayCells(session, runtime.vault)._open(cell, sealed) is None
+            assert PayCells(session, runtime.part(EmployeeVault))._open(cell, sealed) is None
 
 
 async def test_seed_demo_leaves_every_pay_cell_sealed_and_current(runtime: Runtime) -> None:
-    from shre.employees.demo import seed_demo
+    from shre.demo.seed import seed_demo
     from shre.employees.paycells import cell_id, group_stamps
 
-    await seed_demo(runtime.sessionmaker, runtime.vault, runtime.auth.hasher, 150)
+    await seed_demo(
+        runtime.sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), 150
+    )
     async with runtime.sessionmaker() as session:
         stamps = {cell_id(g): s for g, s in (await group_stamps(session)).items()}
     async with runtime.engine.connect() as conn:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.audit import AUDIT, EVENT_FIELDS, VERIFY, clock, events, tamper, write

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail, AuditUnavailable, canonical, event_hash
 from shre.audit.chain import GENESIS_HASH
 from shre.audit.models import AuditEvent, AuditHead
-from shre.kit.runtime import Runtime
 from tests.support.audit import events, tamper, verify, write
 
 optional_text = st.none() | st.text(max_size=40)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from shre.api.runtime import Runtime
 from shre.audit import event_hash
 from shre.audit.chain import GENESIS_HASH
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.support.audit import clock, events, tamper, write
 from tests.support.cli import command_env, invoke

@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from shre.api.runtime import Runtime
 from shre.app import build_runtime
 from shre.audit import AuditTrail
-from shre.auth.policy import Role
 from shre.departments.models import Department
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from shre.settings import Settings
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem

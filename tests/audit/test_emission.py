@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import PASSWORD, Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.audit import counts, events, new_events, stored_text, verify

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from shre.api.runtime import Runtime
 from shre.app import build_runtime
 from shre.audit import AuditChainBroken, prune
 from shre.audit.models import AuditCheckpoint
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from tests.support.app import base_settings
 from tests.support.audit import clock, events, tamper, verify, write

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shre.auth.models import RefreshToken
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.users.models import RefreshToken
 from tests.support.accounts import Accounts
 from tests.support.app import assert_problem
 from tests.support.auth import (

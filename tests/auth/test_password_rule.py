@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.auth.passwords import password_problems
-from shre.auth.policy import Role
 from shre.kit.errors import InvalidInput
-from shre.kit.runtime import Runtime
+from shre.policy import Role
+from shre.users.passwords import PasswordHasher, password_problems
 from shre.users.service import UserService
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
@@ -137,7 +137,7 @@ async def test_create_admin_refuses_every_spelling(
     for password in SPELLINGS:
         async with runtime.sessionmaker() as session:
             audit = AuditTrail.system(session, runtime.sessionmaker)
-            service = UserService(session, runtime.auth.hasher, audit)
+            service = UserService(session, runtime.part(PasswordHasher), audit)
             with pytest.raises(InvalidInput) as refused:
                 await service.create_or_reset_admin(EMAIL, password, "Admin", reset=reset)
             assert refused.value.code == "weak_password", password

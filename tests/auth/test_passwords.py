@@ -9,8 +9,9 @@ import argon2
 import httpx
 from fastapi import FastAPI
 
-from shre.auth.passwords import PasswordHasher
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.auth.service import Authenticator
+from shre.users.passwords import PasswordHasher
 from tests.support.accounts import Accounts
 from tests.support.auth import login, new_user, stored_user
 
@@ -59,7 +60,8 @@ async def test_login_rehashes_when_the_cost_changes(
         memory_kib=runtime.settings.argon2_memory_kib,
         parallelism=runtime.settings.argon2_parallelism,
     )
-    app.state.runtime.auth = dataclasses.replace(runtime.auth, hasher=stronger)
+    auth = dataclasses.replace(runtime.part(Authenticator), hasher=stronger)
+    app.state.runtime.parts = {**runtime.parts, Authenticator: auth}
 
     # A failed login must not rehash (it does not know the password).
     assert (await login(client, user.email, "not the password at all")).status_code == 401

@@ -12,10 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shre.auth.models import RefreshToken
+from shre.api.runtime import Runtime
 from shre.db import utcnow
-from shre.kit.runtime import Runtime
-from shre.users.models import User
+from shre.users.models import RefreshToken, User
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.auth import (

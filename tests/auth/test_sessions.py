@@ -15,14 +15,15 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
 
+from shre.api.runtime import Runtime
 from shre.app import create_app
 from shre.audit import AuditTrail
-from shre.auth.models import RefreshToken
-from shre.auth.policy import Role
 from shre.cache import pending_invalidations
 from shre.db import utcnow
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from shre.settings import Settings
+from shre.users.models import RefreshToken
+from shre.users.passwords import PasswordHasher
 from shre.users.service import UserService
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
@@ -109,7 +110,7 @@ async def test_an_admin_reset_refuses_a_token_issued_just_before(
     # `shre create-admin --force` (the CLI's path, in this process).
     async with runtime.sessionmaker() as session:
         audit = AuditTrail.system(session, runtime.sessionmaker)
-        service = UserService(session, runtime.auth.hasher, audit)
+        service = UserService(session, runtime.part(PasswordHasher), audit)
         await service.create_or_reset_admin(admin.email, NEW_PASSWORD, "Admin", reset=True)
         await session.commit()
         # As the command does after its commit (it reaches a shared cache only).

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from shre.api.runtime import Runtime
 from shre.app import create_app
 from shre.auth.throttle import account_key, address_key
-from shre.kit.runtime import Runtime
 from tests.support.accounts import Accounts
 from tests.support.app import assert_problem
 from tests.support.auth import Credentials, login, new_user, throttle_counts, unique_email

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from shre.api.runtime import Runtime
 from shre.auth.tokens import InvalidToken, TokenCodec
-from shre.kit.runtime import Runtime
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.auth import (

@@ -16,13 +16,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from shre.api.runtime import Runtime
 from shre.app import build_runtime
 from shre.audit.chain import SharedHead
-from shre.auth.policy import Role
 from shre.cache.sync import installation_id
 from shre.employees import service as employee_service
-from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
+from shre.policy import Role
 from shre.settings import Settings
 from tests.support.accounts import PASSWORD, Account, Accounts
 from tests.support.app import another_process, assert_problem

@@ -14,10 +14,10 @@ import pytest
 from fastapi import FastAPI
 
 from shre import migrate
+from shre.api.runtime import Runtime
 from shre.app import create_app
-from shre.auth.policy import Role
 from shre.cache.sync import TRUST_FOR, CacheSync
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from shre.settings import Settings
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem, base_settings

@@ -12,12 +12,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.auth.policy import Principal, Role
 from shre.departments.schemas import DepartmentCreate, DepartmentUpdate
 from shre.departments.service import DepartmentService
 from shre.kit.errors import Conflict, DomainError, InvalidInput
-from shre.kit.runtime import Runtime
+from shre.policy import Principal, Role
 from tests.support.accounts import Account
 from tests.support.app import assert_problem
 from tests.support.database import statements_sent

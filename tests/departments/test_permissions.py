@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.departments import (

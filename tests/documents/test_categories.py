@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import get_args
 
-from shre.auth.policy import DOCUMENT_CATEGORIES
 from shre.documents.schemas import Category
+from shre.policy import DOCUMENT_CATEGORIES
 
 
 def test_the_schema_and_the_policy_know_the_same_categories() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.audit import counts, events, new_events

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from starlette import formparsers
 
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
 from shre.settings import Settings
 from shre.storage import content_disposition
 from tests.support.accounts import Account

@@ -19,12 +19,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from shre.api.runtime import Runtime
 from shre.crypto import DataKey, Keyring
 from shre.documents import maintenance
 from shre.documents.keys import DocumentKeys, forget_employee_text, pending_rotation, rotate
 from shre.documents.transfer import transfer
 from shre.employees.keys import shred
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 from shre.storage import StorageSet, StorageUnavailable, object_key
 from shre.storage.s3 import S3Storage
@@ -184,7 +184,7 @@ async def test_migrate_to_s3_interrupted_resumed_and_back(
     assert runtime.storage.backend == "local"
     bucket = settings.s3_bucket
     stores = stores_of(app)
-    keys = DocumentKeys(runtime.vault.keyring)
+    keys = DocumentKeys(runtime.keyring)
     employee = await new_employee(client, admin, "Mover")
     payloads = {
         "empty.txt": b"",

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem

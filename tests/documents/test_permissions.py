@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.documents import DOCS, add_version, content, new_employee, upload, uploaded
 

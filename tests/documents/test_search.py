@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from shre.api.runtime import Runtime
 from shre.documents import extract
-from shre.kit.runtime import Runtime
 from tests.support.accounts import Account
 from tests.support.documents import (
     DOCS,

@@ -11,7 +11,7 @@ from typing import Any
 
 from playwright.sync_api import Browser, Page, Response, expect
 
-from shre.auth.policy import EMPLOYMENT_FIELDS, SENSITIVE_FIELDS
+from shre.policy import EMPLOYMENT_FIELDS, SENSITIVE_FIELDS
 from tests.support.browser import WebApp, new_page, screenshot, sign_in
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import text
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.employees import EMPLOYEES, REVEALED, SENSITIVE, create, employee_body

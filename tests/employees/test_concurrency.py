@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import text, update
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.employees.models import Employee
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from shre.settings import Settings
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem

@@ -18,14 +18,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.db import create_engine, create_sessionmaker
+from shre.demo.seed import DemoUser, seed_demo
 from shre.departments.models import Department
-from shre.employees.demo import DemoUser, seed_demo
 from shre.employees.models import Employee, EmployeeChange
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict
-from shre.kit.runtime import Runtime
+from shre.policy import Role
+from shre.users.passwords import PasswordHasher
 from tests.support.app import base_settings
 from tests.support.employees import EMPLOYEES
 
@@ -33,7 +34,9 @@ from tests.support.employees import EMPLOYEES
 async def test_seed_demo_builds_a_usable_organisation(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    users = await seed_demo(runtime.sessionmaker, runtime.vault, runtime.auth.hasher, 120)
+    users = await seed_demo(
+        runtime.sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), 120
+    )
     assert {u.role for u in users} == set(Role)
     # Generated for this run (finding 8 of issue 15: they were the same everywhere).
     passwords = [u.password for u in users]
@@ -72,7 +75,9 @@ async def test_seed_demo_builds_a_usable_organisation(
     again = await client.post("/api/v1/auth/login", json=sign_in(Role.ADMIN))
     assert again.status_code == 200
     with pytest.raises(Conflict, match="already has employees"):
-        await seed_demo(runtime.sessionmaker, runtime.vault, runtime.auth.hasher, 5)
+        await seed_demo(
+            runtime.sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), 5
+        )
 
 
 # --- the history ---------------------------------------------------------------------
@@ -133,7 +138,9 @@ def days_ago(today: date, day: date) -> int:
 async def test_seed_demo_makes_three_years_of_hires_leavers_moves_and_raises(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:
-    users = await seed_demo(runtime.sessionmaker, runtime.vault, runtime.auth.hasher, DEMO)
+    users = await seed_demo(
+        runtime.sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), DEMO
+    )
     today = date.today()
     seeded = await read_seeded(runtime.sessionmaker)
     people = list(seeded.people.values())
@@ -262,8 +269,10 @@ async def test_seed_demo_gives_the_same_organisation_for_a_seed(
     departments and history; another seed, another organisation."""
 
     async def seeded_in(sessionmaker: async_sessionmaker[AsyncSession], seed: int) -> Any:
-        await seed_demo(sessionmaker, runtime.vault, runtime.auth.hasher, 300, seed=seed)
-        return described(await read_seeded(sessionmaker), runtime.vault)
+        await seed_demo(
+            sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), 300, seed=seed
+        )
+        return described(await read_seeded(sessionmaker), runtime.part(EmployeeVault))
 
     here = await seeded_in(runtime.sessionmaker, 7)
     for seed, same in ((7, True), (8, False)):

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import PASSWORD, Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.employees import EMPLOYEES, create, employee_body

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.employees.directory import FIELDS, LATE_COMMIT, Cursor
 from shre.employees.models import Employee
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.employees import create, employee_body, sensitive_values, sign_in, url

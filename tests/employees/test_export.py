@@ -19,8 +19,8 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
+from shre.api.runtime import Runtime
 from shre.employees import service as employee_service
-from shre.kit.runtime import Runtime
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.audit import counts, events, new_events

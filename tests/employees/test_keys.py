@@ -14,11 +14,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from shre.api.runtime import Runtime
 from shre.app import build_runtime, create_app
 from shre.crypto import UnknownKeyId
 from shre.employees.keys import key_status, rotate, shred
 from shre.employees.models import Employee
-from shre.kit.runtime import Runtime
+from shre.employees.vault import EmployeeVault
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, base_settings
@@ -90,7 +91,7 @@ async def test_rotation_rewraps_keys_without_touching_values(
     async with running(both) as runtime:
         before = await ciphertexts(runtime)
         async with runtime.sessionmaker() as session:
-            status = await key_status(session, runtime.vault)
+            status = await key_status(session, runtime.part(EmployeeVault))
         assert status.pending == 5
         assert status.primary not in status.by_key
         # Mid-rotation the app reads everything and finds SSNs under either key.
@@ -104,12 +105,12 @@ async def test_rotation_rewraps_keys_without_touching_values(
             )
             assert [e["id"] for e in found.json()["items"]] == [people[3]["id"]]
 
-        assert await rotate(runtime.sessionmaker, runtime.vault, batch_size=2) == 5
+        assert await rotate(runtime.sessionmaker, runtime.part(EmployeeVault), batch_size=2) == 5
         after = await ciphertexts(runtime)
         async with runtime.sessionmaker() as session:
-            status = await key_status(session, runtime.vault)
+            status = await key_status(session, runtime.part(EmployeeVault))
         assert status.pending == 0
-        assert status.by_key == {runtime.vault.keyring.primary.hex_id: 5}
+        assert status.by_key == {runtime.keyring.primary.hex_id: 5}
     for person_id, (salary, ssn, bank, key_id, index) in after.items():
         old = before[person_id]
         assert (salary, ssn, bank) == old[:3]  # field values were not re-encrypted
@@ -143,7 +144,7 @@ async def test_without_the_old_key_reads_fail_loudly(
         employee = await session.get(Employee, uuid.UUID(person["id"]))
         assert employee is not None
         with pytest.raises(UnknownKeyId):
-            runtime.vault.box(employee)
+            runtime.part(EmployeeVault).box(employee)
     async with api(stranger) as other_client:
         response = await other_client.get(f"{EMPLOYEES}/{person['id']}", headers=admin.headers)
     assert response.status_code == 500
@@ -167,14 +168,17 @@ async def test_interrupted_rotation_resumes(
     async with running(both) as runtime:
         with pytest.raises(Interrupted):
             await rotate(
-                runtime.sessionmaker, runtime.vault, batch_size=2, progress=stop_after_first_batch
+                runtime.sessionmaker,
+                runtime.part(EmployeeVault),
+                batch_size=2,
+                progress=stop_after_first_batch,
             )
         async with runtime.sessionmaker() as session:
             # The interrupted batch rolled back as a whole; nothing is half-done.
-            assert (await key_status(session, runtime.vault)).pending in {4, 6}
-        assert await rotate(runtime.sessionmaker, runtime.vault, batch_size=2) >= 4
+            assert (await key_status(session, runtime.part(EmployeeVault))).pending in {4, 6}
+        assert await rotate(runtime.sessionmaker, runtime.part(EmployeeVault), batch_size=2) >= 4
         async with runtime.sessionmaker() as session:
-            assert (await key_status(session, runtime.vault)).pending == 0
+            assert (await key_status(session, runtime.part(EmployeeVault))).pending == 0
 
 
 async def test_shredding_makes_sensitive_values_unrecoverable(

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import WITH_AND_WITHOUT_CACHE, assert_problem
 from tests.support.employees import EMPLOYEES, create, create_department, employee_body, sign_in

@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.employees.router import RecordQuery
 from shre.employees.schemas import FIELD_ORDER
 from shre.employees.vault import EmployeeVault
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.audit import counts, new_events

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from shre.api.runtime import Runtime
 from shre.employees.keys import reseal_plaintext
-from shre.kit.runtime import Runtime
+from shre.employees.vault import EmployeeVault
 from tests.support.accounts import Account
 from tests.support.employees import EMPLOYEES, create, employee_body
 
@@ -84,7 +85,7 @@ async def test_clear_values_are_encrypted_in_place(
     await put_raw(runtime, imported["id"], bank_account_enc="NL91ABNA0417164300", dek_wrapped=None)
     assert "321-54-9876" in await raw_dump(runtime)
 
-    report = await reseal_plaintext(runtime.sessionmaker, runtime.vault, batch_size=1)
+    report = await reseal_plaintext(runtime.sessionmaker, runtime.part(EmployeeVault), batch_size=1)
     assert report.encrypted == 5
     assert report.keys_issued == 1
     assert report.refused == []
@@ -105,7 +106,7 @@ async def test_clear_values_are_encrypted_in_place(
     found = await client.get(EMPLOYEES, params={"ssn": "321549876"}, headers=admin.headers)
     assert [e["id"] for e in found.json()["items"]] == [person["id"]]
 
-    again = await reseal_plaintext(runtime.sessionmaker, runtime.vault)
+    again = await reseal_plaintext(runtime.sessionmaker, runtime.part(EmployeeVault))
     assert (again.encrypted, again.keys_issued) == (0, 0)
 
 
@@ -117,15 +118,17 @@ async def test_legacy_values_are_imported_with_the_passphrase(
     await put_raw(
         runtime, person["id"], salary_enc=cryptojs("91000.00"), ssn_enc=cryptojs("111-22-3333")
     )
-    without = await reseal_plaintext(runtime.sessionmaker, runtime.vault)
+    without = await reseal_plaintext(runtime.sessionmaker, runtime.part(EmployeeVault))
     assert without.imported_legacy == 0  # left for import-legacy
 
-    wrong = await reseal_plaintext(runtime.sessionmaker, runtime.vault, legacy_passphrase="not it")
+    wrong = await reseal_plaintext(
+        runtime.sessionmaker, runtime.part(EmployeeVault), legacy_passphrase="not it"
+    )
     assert wrong.imported_legacy == 0
     assert len(wrong.refused) == 2
 
     report = await reseal_plaintext(
-        runtime.sessionmaker, runtime.vault, legacy_passphrase=LEGACY_PASSPHRASE
+        runtime.sessionmaker, runtime.part(EmployeeVault), legacy_passphrase=LEGACY_PASSPHRASE
     )
     assert report.imported_legacy == 2
     got = (
@@ -145,7 +148,7 @@ async def test_a_sealed_value_that_does_not_open_is_never_overwritten(
             (await conn.execute(text("SELECT employee_number, ssn_enc FROM employees"))).all()
         )
     await put_raw(runtime, a["id"], ssn_enc=rows["E2"])  # another row's ciphertext
-    report = await reseal_plaintext(runtime.sessionmaker, runtime.vault)
+    report = await reseal_plaintext(runtime.sessionmaker, runtime.part(EmployeeVault))
     assert report.encrypted == 0
     async with runtime.engine.connect() as conn:
         after = dict(
@@ -163,7 +166,7 @@ async def test_a_wrong_passphrase_that_unpads_to_garbage_changes_nothing(
     person = await create(client, admin, employee_body("E1", "e1@example.com"))
     await put_raw(runtime, person["id"], bank_account_enc=sealed)
     report = await reseal_plaintext(
-        runtime.sessionmaker, runtime.vault, legacy_passphrase="wrong-5408150"
+        runtime.sessionmaker, runtime.part(EmployeeVault), legacy_passphrase="wrong-5408150"
     )
     assert report.imported_legacy == 0
     assert any("garbage" in line for line in report.refused)

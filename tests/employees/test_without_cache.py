@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.auth.policy import Role
+from shre.api.runtime import Runtime
 from shre.employees.vault import EmployeeVault
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import WITH_AND_WITHOUT_CACHE
 from tests.support.employees import create, employee_body

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 

@@ -11,8 +11,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from shre.api.deps import DbSession
 from shre.app import create_app
-from shre.kit.deps import DbSession
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, base_settings

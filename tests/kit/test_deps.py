@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from shre.auth.policy import Principal, Role
-from shre.kit.deps import require
+from shre.api.deps import require
+from shre.policy import Principal, Role
 from tests.support.accounts import Accounts
 from tests.support.app import assert_problem
 

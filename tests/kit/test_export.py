@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from shre.auth.policy import Role
 from shre.kit.export import csv_text, filename, xlsx_value
+from shre.policy import Role
 
 ID = uuid.UUID(int=7)
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from shre.api.deps import DbSession
 from shre.app import create_app
-from shre.kit.deps import DbSession
 from shre.kit.headers import API_CSP
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, assert_secured, base_settings

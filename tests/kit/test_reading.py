@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.auth.policy import Role
 from shre.db import read_only_session
 from shre.departments.models import Department
-from shre.kit.runtime import Runtime
+from shre.policy import Role
 from tests.support.accounts import Accounts
 from tests.support.app import assert_problem
 

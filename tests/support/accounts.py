@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.policy import Role
+from shre.users.passwords import PasswordHasher
 from shre.users.schemas import UserCreate
 from shre.users.service import UserService
 
@@ -38,7 +39,7 @@ class Accounts:
         email = email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
         async with self.runtime.sessionmaker() as session:
             audit = AuditTrail.system(session, self.runtime.sessionmaker)
-            user = await UserService(session, self.runtime.auth.hasher, audit).create(
+            user = await UserService(session, self.runtime.part(PasswordHasher), audit).create(
                 None,
                 UserCreate(
                     email=email,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail, VerifyReport, verify_chain
 from shre.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from shre.audit.trail import commit
-from shre.kit.runtime import Runtime
 from shre.observability.metrics import COUNTERS
 
 AUDIT = "/api/v1/audit"

@@ -14,10 +14,10 @@ import httpx
 import jwt
 from sqlalchemy import select
 
-from shre.auth.models import LoginThrottle, RefreshToken
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
-from shre.users.models import User
+from shre.api.runtime import Runtime
+from shre.auth.models import LoginThrottle
+from shre.policy import Role
+from shre.users.models import RefreshToken, User
 from tests.support.accounts import PASSWORD, Accounts
 
 LOGIN = "/api/v1/auth/login"

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select, text
 
+from shre.api.runtime import Runtime
 from shre.audit.models import AuditEvent
-from shre.kit.runtime import Runtime
 from tests.support.accounts import Account
 
 DOCS = "/api/v1/documents"

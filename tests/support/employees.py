@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from shre.auth.policy import Role
-from shre.kit.runtime import Runtime
+from shre.api.runtime import Runtime
+from shre.policy import Role
 from tests.support import employee_fields
 from tests.support.accounts import Account, Accounts
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.users import (

@@ -9,10 +9,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.auth.policy import Principal, Role
 from shre.kit.errors import Conflict
-from shre.kit.runtime import Runtime
+from shre.policy import Principal, Role
+from shre.users.passwords import PasswordHasher
 from shre.users.schemas import UserUpdate
 from shre.users.service import UserService
 from tests.support.accounts import Account, Accounts
@@ -189,7 +190,7 @@ async def test_interleaved_removals_of_two_admins_keep_one(
 
     def service(session: AsyncSession) -> UserService:
         audit = AuditTrail.system(session, runtime.sessionmaker)
-        return UserService(session, runtime.auth.hasher, audit)
+        return UserService(session, runtime.part(PasswordHasher), audit)
 
     async def count_active_admins(session: AsyncSession) -> int:
         return len(await service(session).repo.lock_active_admins())

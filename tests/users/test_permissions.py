@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shre.auth.policy import Role
+from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
 from tests.support.users import USERS, all_users, can_login, create_user, user_body, user_url

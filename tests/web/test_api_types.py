@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from shre.web.schema import openapi
+from shre.cli.openapi import openapi
 
 SNAPSHOT = Path(__file__).resolve().parents[2] / "web" / "openapi.json"
 

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from shre.auth.policy import Principal, Role
-from shre.kit.deps import RuntimeDep, require
+from shre.api.deps import RuntimeDep, require
 from shre.observability.metrics import COUNTERS
+from shre.policy import Principal, Role
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

@@ -20,13 +20,14 @@ from shre.analytics.schemas import (
     Turnover,
 )
 from shre.analytics.service import AnalyticsService
+from shre.api.deps import CurrentUser, reading
+from shre.api.runtime import Runtime
 from shre.cache import reads_cache
 from shre.departments.service import STATS_NAMESPACE
 from shre.documents.service import NAMESPACE as DOCUMENTS_NAMESPACE
-from shre.kit.deps import CurrentUser, reading
+from shre.employees.vault import EmployeeVault
 from shre.kit.export import FILE_RESPONSES, Batches, check_size, export_response
 from shre.kit.query import documented, query
-from shre.kit.runtime import Runtime
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 Row = dict[str, Any]
@@ -38,7 +39,7 @@ async def _reader(request: Request) -> AnalyticsService:
     return AnalyticsService(
         session,
         audit,
-        runtime.vault,
+        runtime.part(EmployeeVault),
         runtime.cache,
         runtime.sessionmaker,
         runtime.settings.required_document_categories,

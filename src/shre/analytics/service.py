@@ -28,12 +28,6 @@ from shre.analytics import figures
 from shre.analytics.periods import DEFAULT_MONTHS, MAX_MONTHS, Month, months_between
 from shre.analytics.repository import TENURE_BUCKETS, AnalyticsRepository
 from shre.audit.trail import AuditTrail
-from shre.auth.policy import (
-    AnalyticsScope,
-    Principal,
-    analytics_scope,
-    may_see_salary_figures,
-)
 from shre.cache import CacheLayer
 from shre.crypto.derived import SealedJson
 from shre.departments.repository import DepartmentRepository
@@ -43,6 +37,12 @@ from shre.employees.models import Employee
 from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Forbidden, InvalidInput, NotFound
+from shre.policy import (
+    AnalyticsScope,
+    Principal,
+    analytics_scope,
+    may_see_salary_figures,
+)
 
 Result = dict[str, Any]
 EXPORT: Final = "analytics.export"

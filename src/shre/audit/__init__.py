@@ -5,7 +5,7 @@
     await audit.record_read("employee.read_sensitive", target_type="employee",
                             target_id=emp.id, fields=["ssn"])    # committed now, fail closed
 
-In a request, take the `Audit` dependency (`shre.kit.deps`); outside one, use
+In a request, take the `Audit` dependency (`shre.api.deps`); outside one, use
 `AuditTrail.system(session, runtime.sessionmaker)`. Only field names are recorded, never
 values.
 """

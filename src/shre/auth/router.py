@@ -4,10 +4,10 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
+from shre.api.deps import Audit, ClientAddress, DbSession, RuntimeDep
 from shre.auth.cookies import RefreshCookie, clear_refresh_cookie, presented, set_refresh_cookie
 from shre.auth.schemas import LoginIn, RefreshIn, TokenOut
-from shre.auth.service import AuthService, TokenPair
-from shre.kit.deps import Audit, ClientAddress, DbSession, RuntimeDep
+from shre.auth.service import Authenticator, AuthService, TokenPair
 from shre.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -41,7 +41,7 @@ async def login(
 ) -> TokenOut:
     """Exchange email and password for an access token (15 min) and a refresh token (in
     the body unless `refresh_token_in_body` is false, and in an HttpOnly cookie)."""
-    service = AuthService(session, runtime.auth, audit)
+    service = AuthService(session, runtime.part(Authenticator), audit)
     pair = await service.login(body.email, body.password, address)
     return _answer(response, pair, runtime.settings, in_body=body.refresh_token_in_body)
 
@@ -60,7 +60,7 @@ async def refresh(
     """Spend a refresh token (the body's, else the cookie's) for a new pair. Reusing a
     spent token revokes the session. By cookie, the new refresh token is only in it."""
     token, by_cookie = presented(body, cookie)
-    pair = await AuthService(session, runtime.auth, audit).refresh(token)
+    pair = await AuthService(session, runtime.part(Authenticator), audit).refresh(token)
     return _answer(response, pair, runtime.settings, in_body=not by_cookie)
 
 
@@ -75,7 +75,7 @@ async def logout(
     """Revoke the refresh token (the body's, else the cookie's) and every token of its
     session, access tokens included; the cookie is cleared."""
     token, _ = presented(body, cookie)
-    await AuthService(session, runtime.auth, audit).logout(token)
+    await AuthService(session, runtime.part(Authenticator), audit).logout(token)
     done = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_refresh_cookie(done, secure=runtime.settings.is_production)
     return done

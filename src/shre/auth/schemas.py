@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shre.users.schemas import Email
+from shre.kit.text import Email
 
 TokenString = Annotated[str, Field(min_length=16, max_length=512)]
 

@@ -11,19 +11,19 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shre.api.runtime import Authenticate
 from shre.audit.trail import AuditTrail
-from shre.auth.models import RefreshToken
-from shre.auth.passwords import PasswordHasher
-from shre.auth.policy import Principal
-from shre.auth.repository import RefreshTokenRepository
 from shre.auth.throttle import Throttler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
 from shre.cache import CacheLayer, invalidate_on_commit, invalidate_when_changed
+from shre.cache.rows import RowCodec
 from shre.db import utcnow
 from shre.kit.errors import TooManyRequests, Unauthorized
-from shre.kit.rows import RowCodec
-from shre.users.models import User
+from shre.policy import Principal
+from shre.users.models import RefreshToken, User
+from shre.users.passwords import PasswordHasher
 from shre.users.repository import UserRepository
+from shre.users.sessions import RefreshTokenRepository
 
 log = structlog.get_logger("shre.auth")
 BAD_CREDENTIALS = "Invalid email or password"
@@ -47,6 +47,17 @@ class Authenticator:
     refresh_ttl: timedelta
     # A sign-in session's absolute lifetime: no refresh token outlives its start by more.
     session_max: timedelta
+
+    def bind(
+        self, cache: CacheLayer, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> Authenticate:
+        """`authenticate` with this authenticator, cache and sessions: what every request
+        calls with its bearer token (`Runtime.authenticate`)."""
+
+        async def authenticated(access_token: str, prefetch: Sequence[str] = ()) -> Account:
+            return await authenticate(self, cache, sessionmaker, access_token, prefetch)
+
+        return authenticated
 
 
 # The signed-in user's row, cached per user without the password hash; any ORM write to

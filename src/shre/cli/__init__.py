@@ -8,7 +8,8 @@
 - documents: documents purge, expiring
 - analytics: analytics check-headcount
 
-common holds what they share (settings, `fail`, the runtime, one transaction, progress).
+common holds what they share (settings, `fail`, the runtime, one transaction, progress);
+openapi (`python -m shre.cli.openapi`) prints the API's OpenAPI document.
 Commands import their domain modules inside their body: `shre --help` stays quick.
 """
 

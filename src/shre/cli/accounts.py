@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.auth.passwords import password_problems
+from shre.api.runtime import Runtime
 from shre.cli.common import fail, settings_or_exit, with_progress, with_session
+from shre.employees.vault import EmployeeVault
 from shre.kit.errors import DomainError
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
+from shre.users.passwords import PasswordHasher, password_problems
 
 if TYPE_CHECKING:
-    from shre.employees.demo import DemoUser
+    from shre.demo.seed import DemoUser
 
 
 def create_admin(
@@ -78,7 +79,7 @@ def seed_demo_command(
 ) -> None:
     """Fill an empty database with a realistic demo organisation and a user per role
     (passwords generated, shown once). Refused in production."""
-    from shre.employees.demo import seed_demo
+    from shre.demo.seed import seed_demo
 
     settings = settings_or_exit()
     if settings.is_production:
@@ -90,8 +91,8 @@ def seed_demo_command(
     async def work(runtime: Runtime, progress: Callable[[int], None]) -> list[DemoUser]:
         return await seed_demo(
             runtime.sessionmaker,
-            runtime.vault,
-            runtime.auth.hasher,
+            runtime.part(EmployeeVault),
+            runtime.part(PasswordHasher),
             employees,
             progress=progress,
         )
@@ -114,7 +115,7 @@ async def _create_admin(
 
     async def work(runtime: Runtime, session: AsyncSession) -> str:
         audit = AuditTrail.system(session, runtime.sessionmaker)
-        service = UserService(session, runtime.auth.hasher, audit)
+        service = UserService(session, runtime.part(PasswordHasher), audit)
         user, created = await service.create_or_reset_admin(email, password, full_name, reset=reset)
         return f"{'created' if created else 'reset'} admin {user.email}"
 

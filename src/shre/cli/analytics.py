@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.cli.common import command_runtime, settings_or_exit, with_session
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.cli.common import fail, settings_or_exit, with_session
-from shre.kit.runtime import Runtime
 
 if TYPE_CHECKING:
     from shre.audit import PruneReport, VerifyReport

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.cache.sync import NotMigrated
 from shre.employees.service import ALL_EMPLOYEE_NAMESPACES
-from shre.kit.runtime import Runtime
 from shre.observability.logging import configure_logging
 from shre.settings import Settings, SettingsError, load_settings
 from shre.uow import Invalidated, leave_for_servers, unit_of_work

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.cli.common import invalidate_caches, settings_or_exit, with_session, with_stores
-from shre.kit.runtime import Runtime
 
 if TYPE_CHECKING:
     from shre.storage import StorageSet

@@ -12,10 +12,11 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
 from shre.cli.common import fail, settings_or_exit, with_progress, with_session
+from shre.employees.vault import EmployeeVault
 from shre.kit.errors import DomainError
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 
 app = typer.Typer(
@@ -41,7 +42,7 @@ def keys_status() -> None:
     settings = settings_or_exit()
 
     async def work(runtime: Runtime, session: AsyncSession) -> None:
-        status = await key_status(session, runtime.vault)
+        status = await key_status(session, runtime.part(EmployeeVault))
         typer.echo(f"primary key: {status.primary}")
         for key, count in sorted(status.by_key.items()):
             label = "primary" if key == status.primary else "retired"
@@ -66,11 +67,14 @@ def keys_rotate(
     settings = settings_or_exit()
 
     async def pending(runtime: Runtime, session: AsyncSession) -> int:
-        return (await key_status(session, runtime.vault)).pending
+        return (await key_status(session, runtime.part(EmployeeVault))).pending
 
     async def work(runtime: Runtime, progress: Callable[[int], None]) -> int:
         return await rotate(
-            runtime.sessionmaker, runtime.vault, batch_size=batch_size, progress=progress
+            runtime.sessionmaker,
+            runtime.part(EmployeeVault),
+            batch_size=batch_size,
+            progress=progress,
         )
 
     total = asyncio.run(with_session(settings, pending))
@@ -87,11 +91,11 @@ def _rotate_document_keys(settings: Settings, batch_size: int) -> int:
     from shre.documents.keys import rotate as rotate_documents
 
     async def pending(runtime: Runtime, session: AsyncSession) -> int:
-        return await pending_rotation(session, runtime.vault.keyring)
+        return await pending_rotation(session, runtime.keyring)
 
     async def work(runtime: Runtime, progress: Callable[[int], None]) -> int:
         return await rotate_documents(
-            runtime.sessionmaker, runtime.vault.keyring, batch_size=batch_size, progress=progress
+            runtime.sessionmaker, runtime.keyring, batch_size=batch_size, progress=progress
         )
 
     total = asyncio.run(with_session(settings, pending))
@@ -102,7 +106,7 @@ def _audit_command(settings: Settings, action: str, target_type: str) -> None:
     """An audit event for a command's work (actor role `system`)."""
 
     async def work(runtime: Runtime, session: AsyncSession) -> None:
-        target_id = runtime.vault.keyring.primary.hex_id if target_type == "master_key" else None
+        target_id = runtime.keyring.primary.hex_id if target_type == "master_key" else None
         await AuditTrail.system(session, runtime.sessionmaker).record(
             action, target_type=target_type, target_id=target_id
         )
@@ -182,7 +186,7 @@ def reseal(passphrase: str | None, batch_size: int) -> None:
     async def work(runtime: Runtime, progress: Callable[[int], None]) -> ResealReport:
         return await reseal_plaintext(
             runtime.sessionmaker,
-            runtime.vault,
+            runtime.part(EmployeeVault),
             legacy_passphrase=passphrase,
             batch_size=batch_size,
             progress=progress,

@@ -10,9 +10,9 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.cli.common import fail, settings_or_exit, with_session
 from shre.cli.keys import reseal
-from shre.kit.runtime import Runtime
 from shre.settings import Settings
 
 

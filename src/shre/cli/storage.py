@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from shre.api.runtime import Runtime
 from shre.cli.common import fail, settings_or_exit, with_stores
-from shre.kit.runtime import Runtime
 
 if TYPE_CHECKING:
     from shre.storage import StorageSet
@@ -96,7 +96,7 @@ def storage_migrate(
             return await transfer(
                 runtime.sessionmaker,
                 stores,
-                DocumentKeys(runtime.vault.keyring),
+                DocumentKeys(runtime.keyring),
                 target,
                 delete_source=delete_source,
                 limit=limit,

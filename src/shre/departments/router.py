@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
+from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.api.runtime import Runtime
 from shre.cache import reads_cache
 from shre.departments.repository import DepartmentFilters
 from shre.departments.schemas import (
@@ -15,11 +17,10 @@ from shre.departments.schemas import (
     DepartmentUpdate,
 )
 from shre.departments.service import DepartmentService
-from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.employees.vault import EmployeeVault
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
-from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
 
 router = APIRouter(prefix="/departments", tags=["departments"])
@@ -111,7 +112,9 @@ async def department_stats(
     over the department and its sub-departments; salary figures per currency for hr and
     admin only, and never for a group of fewer than five."""
     runtime: Runtime = request.app.state.runtime
-    stats = await service.stats(principal, department_id, runtime.vault, runtime.cache)
+    stats = await service.stats(
+        principal, department_id, runtime.part(EmployeeVault), runtime.cache
+    )
     return DepartmentStats.model_validate(stats)
 
 

@@ -12,13 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit.trail import AuditTrail
-from shre.auth.policy import (
-    AnalyticsScope,
-    Principal,
-    analytics_scope,
-    may_see_salary_figures,
-    may_write_departments,
-)
 from shre.cache import CacheLayer, invalidate_on_commit
 from shre.crypto.derived import SealedJson
 from shre.departments.models import Department
@@ -32,6 +25,13 @@ from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
+from shre.policy import (
+    AnalyticsScope,
+    Principal,
+    analytics_scope,
+    may_see_salary_figures,
+    may_write_departments,
+)
 
 log = structlog.get_logger("shre.departments")
 EXPORT = "department.export"

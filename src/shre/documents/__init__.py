@@ -1,2 +1,2 @@
 """Employee documents: versioned files on S3 or the local disk, with metadata, access
-rules (auth.policy), full-text search over their contents, and soft delete + purge."""
+rules (shre.policy), full-text search over their contents, and soft delete + purge."""

@@ -17,8 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shre.auth.policy import DOCUMENT_CATEGORIES
 from shre.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+from shre.policy import DOCUMENT_CATEGORIES
 
 BACKENDS = ("local", "s3")
 # What the full-text index knows of a document's current version.

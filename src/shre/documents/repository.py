@@ -21,13 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shre.auth.policy import DocumentScope
 from shre.documents import search
 from shre.documents.models import Document, DocumentVersion
 from shre.employees.models import Employee
 from shre.employees.repository import Scope
 from shre.kit.pagination import PageParams, ids_in_order, ordering, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
+from shre.policy import DocumentScope
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {
     "created_at": Document.created_at,

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from shre.auth.policy import DOCUMENT_CATEGORIES
+from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
+from shre.api.runtime import Runtime
 from shre.cache import reads_cache
 from shre.documents.errors import Gone
 from shre.documents.keys import DocumentKeys
@@ -26,14 +27,13 @@ from shre.documents.schemas import (
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
 from shre.employees.service import REPORTING_LINE
-from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.kit.errors import Forbidden
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.http import ETags
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
-from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
+from shre.policy import DOCUMENT_CATEGORIES
 from shre.storage import (
     PRESIGN_DEFAULT_SECONDS,
     PRESIGN_MAX_SECONDS,
@@ -96,7 +96,7 @@ async def storages(request: Request) -> StorageSet:
 def _context(runtime: Runtime, stores: StorageSet) -> DocumentContext:
     return DocumentContext(
         stores=stores,
-        keys=DocumentKeys(runtime.vault.keyring),
+        keys=DocumentKeys(runtime.keyring),
         sessionmaker=runtime.sessionmaker,
         cache=runtime.cache.if_serving(),  # down: the database's path throughout
         max_upload_bytes=runtime.settings.max_upload_mb * MiB,

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.auth.policy import DOCUMENT_CATEGORIES
+from shre.policy import DOCUMENT_CATEGORIES
 
 SEARCH_TABLE = "document_search"
 NOT_INDEXED = frozenset({"medical", "identity", "payslip", "tax"})

@@ -1,5 +1,5 @@
 """Documents: reading, listing, changing and deleting them, and handing out their files,
-with the access rules of CONTRACT.md §4 (auth.policy) applied to every path. Uploads are in
+with the access rules of CONTRACT.md §4 (shre.policy) applied to every path. Uploads are in
 `uploads.py`.
 
 A document the caller may not read is 404 (its existence is not revealed); one they may
@@ -21,15 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
-from shre.auth.policy import (
-    Principal,
-    Role,
-    document_read_scope,
-    may_delete_document,
-    may_read_document,
-    may_upload_document,
-)
 from shre.cache import CacheLayer, invalidate_on_commit, key_of
+from shre.cache.rows import RowCodec
 from shre.crypto import DataKey
 from shre.documents import search
 from shre.documents.errors import from_storage
@@ -45,7 +38,14 @@ from shre.kit.errors import Forbidden, NotFound, changed_concurrently
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
-from shre.kit.rows import RowCodec
+from shre.policy import (
+    Principal,
+    Role,
+    document_read_scope,
+    may_delete_document,
+    may_read_document,
+    may_upload_document,
+)
 from shre.storage import ObjectStream, Storage, StorageError, StorageSet
 
 log = structlog.get_logger("shre.documents")

@@ -29,7 +29,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from shre.auth.policy import Principal
 from shre.cache import invalidate_on_commit
 from shre.crypto import DataKey
 from shre.documents.errors import Gone, from_storage
@@ -41,6 +40,7 @@ from shre.documents.service import NAMESPACE, DocumentService, not_found
 from shre.documents.sniff import sniff
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, changed_concurrently
+from shre.policy import Principal
 from shre.storage import ObjectInfo, Storage, StorageError, object_key, safe_filename
 
 log = structlog.get_logger("shre.documents")

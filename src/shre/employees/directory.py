@@ -30,11 +30,11 @@ from sqlalchemy import func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from shre.auth.policy import DIRECTORY_FIELDS
 from shre.db import UTCDateTime
 from shre.employees.models import Employee
 from shre.employees.schemas import FIELD_ORDER
 from shre.kit.errors import InvalidInput
+from shre.policy import DIRECTORY_FIELDS
 
 # The directory's fields, in the records' order
 FIELDS: Final = tuple(f for f in FIELD_ORDER if f in DIRECTORY_FIELDS)

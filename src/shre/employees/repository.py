@@ -121,6 +121,14 @@ class EmployeeRepository:
         stmt = select(Employee.id).where(Employee.id == employee_id)
         return (await self.session.execute(stmt)).first() is not None
 
+    async def department_exists(self, department_id: uuid.UUID) -> bool:
+        """Whether a department exists, read through the target of the employee's own
+        foreign key (departments build on employees, so this package does not import
+        them)."""
+        (key,) = Employee.__table__.c.department_id.foreign_keys
+        stmt = select(key.column).where(key.column == department_id)
+        return (await self.session.execute(stmt)).first() is not None
+
     async def taken(
         self, *, employee_number: str | None, email: str | None, other_than: uuid.UUID | None
     ) -> set[str]:

@@ -6,7 +6,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import Field
 
-from shre.auth.policy import Principal
+from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.api.runtime import Runtime
 from shre.cache import reads_cache, rows_of
 from shre.employees.directory import DEFAULT_LIMIT, MAX_LIMIT, Cursor, directory_page
 from shre.employees.schemas import (
@@ -27,14 +28,14 @@ from shre.employees.service import (
     Filters,
     View,
 )
-from shre.kit.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
+from shre.employees.vault import EmployeeVault
 from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.http import JSONBytes
 from shre.kit.numbers import ExactNumbersRoute
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, QueryModel, documented, query
-from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
+from shre.policy import Principal
 
 # Bodies keep their numbers as written: a salary comes back with the scale it was given.
 router = APIRouter(prefix="/employees", tags=["employees"], route_class=ExactNumbersRoute)
@@ -42,7 +43,9 @@ router = APIRouter(prefix="/employees", tags=["employees"], route_class=ExactNum
 
 async def _service(request: Request, session: DbSession, audit: Audit) -> EmployeeService:
     runtime: Runtime = request.app.state.runtime
-    return EmployeeService(session, runtime.vault, audit, runtime.cache, runtime.etags)
+    return EmployeeService(
+        session, runtime.part(EmployeeVault), audit, runtime.cache, runtime.etags
+    )
 
 
 Service = Annotated[EmployeeService, Depends(_service)]
@@ -52,7 +55,9 @@ async def _reader(request: Request) -> EmployeeService:
     """The service for the read routes: a session that only reads, no `yield`."""
     runtime: Runtime = request.app.state.runtime
     session, audit = reading(request)
-    return EmployeeService(session, runtime.vault, audit, runtime.cache, runtime.etags)
+    return EmployeeService(
+        session, runtime.part(EmployeeVault), audit, runtime.cache, runtime.etags
+    )
 
 
 Reader = Annotated[EmployeeService, Depends(_reader)]

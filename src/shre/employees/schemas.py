@@ -18,8 +18,7 @@ from pydantic import (
 )
 
 from shre.kit.numbers import JSONNumber
-from shre.kit.text import no_control_chars
-from shre.users.schemas import Email
+from shre.kit.text import Email, no_control_chars
 
 EmployeeNumber = Annotated[
     str,

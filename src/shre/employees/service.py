@@ -1,5 +1,5 @@
 """Employees: uniqueness, the reporting line without cycles, termination, and the access
-rules of CONTRACT.md §4 applied to every read and write through `auth.policy`."""
+rules of CONTRACT.md §4 applied to every read and write through `shre.policy`."""
 
 from __future__ import annotations
 
@@ -17,17 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
-from shre.auth.policy import (
-    ALL_EMPLOYEE_FIELDS,
-    DIRECTORY_FIELDS,
-    EMPLOYMENT_FIELDS,
-    SENSITIVE_FIELDS,
-    Principal,
-    Role,
-    employee_fields_editable,
-    employee_fields_visible,
-    may_manage_employees,
-)
 from shre.cache import (
     CacheLayer,
     RowChanges,
@@ -36,9 +25,9 @@ from shre.cache import (
     invalidate_when_changed,
     key_of,
 )
+from shre.cache.rows import RowCodec
 from shre.crypto import FieldBox, normalise_national_id
 from shre.db import utcnow
-from shre.departments.repository import DepartmentRepository
 from shre.employees.directory import SHOWN, listing
 from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
@@ -56,8 +45,18 @@ from shre.kit.errors import (
 from shre.kit.export import check_size, export_target
 from shre.kit.http import ETags, Precondition, check_if_match, if_match_versions, json_bytes
 from shre.kit.pagination import PageParams
-from shre.kit.rows import RowCodec
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
+from shre.policy import (
+    ALL_EMPLOYEE_FIELDS,
+    DIRECTORY_FIELDS,
+    EMPLOYMENT_FIELDS,
+    SENSITIVE_FIELDS,
+    Principal,
+    Role,
+    employee_fields_editable,
+    employee_fields_visible,
+    may_manage_employees,
+)
 
 log = structlog.get_logger("shre.employees")
 NAMESPACE = "employees"
@@ -851,10 +850,7 @@ class EmployeeService:
             raise Conflict(f"Another employee has this {field}", code=f"{field}_taken")
 
     async def _check_department(self, department_id: uuid.UUID | None) -> None:
-        if (
-            department_id is not None
-            and await DepartmentRepository(self.session).get(department_id) is None
-        ):
+        if department_id is not None and not await self.repo.department_exists(department_id):
             raise _invalid("department_id", "no such department", "department_not_found")
 
     async def _check_manager(self, employee: Employee, manager_id: uuid.UUID | None) -> None:

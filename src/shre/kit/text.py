@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 
 def no_control_chars(value: str) -> str:
@@ -17,3 +17,6 @@ def no_control_chars(value: str) -> str:
 
 # A list's `q`: NUL is refused by PostgreSQL and ends the LIKE pattern early on SQLite.
 SearchText = Annotated[str, StringConstraints(max_length=200), AfterValidator(no_control_chars)]
+
+# An email address as every domain accepts it: at most 320 characters, kept in lower case.
+Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(str.lower)]

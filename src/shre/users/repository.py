@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, SQLColumnExpression, UnaryExpression, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.auth.policy import Role
 from shre.kit.pagination import PageParams, ids_in_order, ordering, paginate, rows_in_order
 from shre.kit.sql import LIKE_ESCAPE, contains_pattern
+from shre.policy import Role
 from shre.users.models import User
 
 SORTABLE: dict[str, SQLColumnExpression[Any]] = {

@@ -6,10 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import Field
 
-from shre.auth.policy import Role
-from shre.kit.deps import (
+from shre.api.deps import (
     Audit,
-    CurrentAccount,
     CurrentUser,
     DbSession,
     ETagsDep,
@@ -17,11 +15,14 @@ from shre.kit.deps import (
     RuntimeDep,
     reading,
 )
+from shre.api.runtime import Runtime
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
-from shre.kit.runtime import Runtime
 from shre.kit.text import SearchText
+from shre.policy import Role
+from shre.users.models import User
+from shre.users.passwords import PasswordHasher
 from shre.users.repository import UserFilters
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
 from shre.users.service import UserService
@@ -31,7 +32,7 @@ USER = "user"  # the kind of record, for its ETags
 
 
 async def _service(session: DbSession, runtime: RuntimeDep, audit: Audit) -> UserService:
-    return UserService(session, runtime.auth.hasher, audit)
+    return UserService(session, runtime.part(PasswordHasher), audit)
 
 
 Service = Annotated[UserService, Depends(_service)]
@@ -41,10 +42,20 @@ async def _reader(request: Request) -> UserService:
     """The service for the list: a session that only reads, no `yield`."""
     runtime: Runtime = request.app.state.runtime
     session, audit = reading(request)
-    return UserService(session, runtime.auth.hasher, audit)
+    return UserService(session, runtime.part(PasswordHasher), audit)
 
 
 Reader = Annotated[UserService, Depends(_reader)]
+
+
+async def current_account(request: Request, _: CurrentUser) -> User:
+    """The signed-in user's record, as the authenticator (`shre.auth`) cached it with
+    the caller: detached, to read, never to change."""
+    user: User = request.state.caller.user()
+    return user
+
+
+CurrentAccount = Annotated[User, Depends(current_account)]
 
 
 @router.get("/me")

@@ -8,14 +8,13 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     field_validator,
 )
 
-from shre.auth.policy import Role
-from shre.kit.text import no_control_chars
+from shre.kit.text import Email, no_control_chars
+from shre.policy import Role
 
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
 
@@ -25,7 +24,6 @@ FullName = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(no_control_chars),
 ]
-Email = Annotated[EmailStr, Field(max_length=320), AfterValidator(str.lower)]
 
 
 class StrictModel(BaseModel):

@@ -13,9 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit.trail import AuditTrail
-from shre.auth.passwords import PasswordHasher, password_problems
-from shre.auth.policy import Principal, Role, may_manage_users
-from shre.auth.repository import RefreshTokenRepository
 from shre.db import utcnow
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
@@ -23,9 +20,12 @@ from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_unique_violation
+from shre.policy import Principal, Role, may_manage_users
 from shre.users.models import User
+from shre.users.passwords import PasswordHasher, password_problems
 from shre.users.repository import UserFilters, UserRepository
 from shre.users.schemas import UserCreate, UserOut, UserUpdate
+from shre.users.sessions import RefreshTokenRepository
 
 log = structlog.get_logger("shre.users")
 EXPORT = "user.export"

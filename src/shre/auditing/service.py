@@ -10,13 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shre.audit.chain import AuditChain
 from shre.audit.models import AuditEvent
 from shre.audit.repository import AuditFilters, AuditRepository
-from shre.audit.schemas import AuditEventOut
 from shre.audit.trail import AuditTrail
 from shre.audit.verify import VerifyReport, verify_chain
-from shre.auth.policy import Principal, may_read_audit
+from shre.auditing.schemas import AuditEventOut
 from shre.kit.errors import Forbidden, InvalidInput
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.pagination import PageParams
+from shre.policy import Principal, may_read_audit
 
 EXPORT = "audit.export"
 # An export's columns: the list's fields, in its order.

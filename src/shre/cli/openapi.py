@@ -1,4 +1,4 @@
-"""`python -m shre.web.schema`: the API's OpenAPI document, as the web app's generated
+"""`python -m shre.cli.openapi`: the API's OpenAPI document, as the web app's generated
 client is made from it (`make api-types` writes it to web/openapi.json)."""
 
 from __future__ import annotations
@@ -7,12 +7,11 @@ import json
 import sys
 from typing import Any
 
+from shre.app import create_app
 from shre.settings import Settings
 
 
 def openapi() -> dict[str, Any]:
-    from shre.app import create_app
-
     # Development settings make their own throwaway keys; the document depends on none.
     return create_app(Settings(shre_env="development")).openapi()
 

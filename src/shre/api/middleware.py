@@ -13,8 +13,8 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shre.api.deps import CLEANUP
 from shre.cache import forget_prefetched
-from shre.kit.deps import CLEANUP
 from shre.kit.headers import Headers, SecurityHeaders, with_headers
 from shre.kit.net import client_ip
 from shre.kit.problems import PROBLEM_MEDIA_TYPE, UNHANDLED_DETAIL, problem
@@ -35,7 +35,7 @@ class RequestMiddleware:
     - a request id (kept from X-Request-ID when well-formed), bound to the logs, answered
       in X-Request-ID, and an access log line;
     - what the request's plain dependencies opened closed once it is over
-      (`shre.kit.deps.after_response`);
+      (`shre.api.deps.after_response`);
     - the security headers of `shre.kit.headers` on every response, the 413 below too;
     - request bodies over a limit refused with 413, without reading them into memory.
       `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).

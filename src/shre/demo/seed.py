@@ -5,7 +5,7 @@ same on two installations). Values are sealed exactly as the API does. The comma
 refuses to run in production.
 
 The history is one that charts of headcount, turnover, tenure and pay can be drawn from
-(`demo_careers` makes it). Hires spread over ten years, some 40% of them in the last
+(`shre.demo.careers` makes it). Hires spread over ten years, some 40% of them in the last
 three (the top of the tree joined early). In every month of the last three years some
 were hired and some left: a fifth of all employees, none at the top of the tree nor
 anyone with reports, each with a date at least 60 days after their hire and a reason.
@@ -29,18 +29,18 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shre.auth.passwords import PasswordHasher, password_problems
-from shre.auth.policy import Role
 from shre.crypto import FieldBox
 from shre.db import refresh_statistics, utcnow
+from shre.demo import careers
 from shre.departments.models import Department
-from shre.employees import demo_careers as careers
 from shre.employees.headcount import HeadcountLedger
 from shre.employees.models import EMPLOYMENT_TYPES, Employee, EmployeeChange
 from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import Conflict
+from shre.policy import Role
 from shre.users.models import User
+from shre.users.passwords import PasswordHasher, password_problems
 
 FIRST = [
     "Ada",

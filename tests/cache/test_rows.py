@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, date, datetime
 
 from shre.cache.base import dumps, loads
+from shre.cache.rows import RowCodec
 from shre.employees.models import Employee
-from shre.kit.rows import RowCodec
 from shre.users.models import User
 
 
@@ -64,7 +64,7 @@ def test_a_fresh_process_can_load_a_cached_row_before_any_query() -> None:
     code = (
         "import uuid\n"
         "from shre.cache.base import dumps, loads\n"
-        "from shre.kit.rows import RowCodec\n"
+        "from shre.cache.rows import RowCodec\n"
         "from shre.users.models import User\n"
         "import shre.models\n"
         "codec = RowCodec(User)\n"

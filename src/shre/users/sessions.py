@@ -1,4 +1,4 @@
-"""All SQL for refresh tokens."""
+"""All SQL for a user's sign-in sessions: the refresh tokens, one family per sign-in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.auth.models import RefreshToken
+from shre.users.models import RefreshToken
 
 
 class RefreshTokenRepository:

@@ -13,17 +13,15 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shre.api.runtime import Runtime
 from shre.audit.trail import AuditTrail
-from shre.auth.policy import Principal, Role
-from shre.auth.service import Account, authenticate
 from shre.cache import cache_reads_of
 from shre.db import read_only_session
 from shre.kit.errors import Forbidden, Unauthorized
 from shre.kit.http import ETags
 from shre.kit.net import throttle_key
-from shre.kit.runtime import Runtime
+from shre.policy import Principal, Role
 from shre.uow import unit_of_work
-from shre.users.models import User
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -108,28 +106,15 @@ async def current_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("Bearer access token required", code="missing_token")
     runtime: Runtime = request.app.state.runtime
-    account = await authenticate(
-        runtime.auth,
-        runtime.cache,
-        runtime.sessionmaker,
-        token,
-        prefetch=cache_reads_of(request.scope.get("endpoint"), request.path_params),
+    caller = await runtime.authenticate(
+        token, prefetch=cache_reads_of(request.scope.get("endpoint"), request.path_params)
     )
-    request.state.account = account
-    request.state.principal = account.principal
-    return account.principal
+    request.state.caller = caller  # the authenticator's own record (shre.auth.Account)
+    request.state.principal = caller.principal
+    return caller.principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
-
-
-async def current_account(request: Request, _: CurrentUser) -> User:
-    """The signed-in user's record (as cached, detached: read it, do not change it)."""
-    account: Account = request.state.account
-    return account.user()
-
-
-CurrentAccount = Annotated[User, Depends(current_account)]
 
 
 async def client_address(request: Request) -> str:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
+from shre.api.deps import CurrentUser, RuntimeDep, reading
 from shre.audit.repository import AuditFilters
-from shre.audit.schemas import AuditEventOut, VerifyOut
-from shre.audit.service import AuditService
-from shre.kit.deps import CurrentUser, RuntimeDep, reading
+from shre.auditing.schemas import AuditEventOut, VerifyOut
+from shre.auditing.service import AuditService
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
