@@ -12,11 +12,11 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 help:
 	@echo "make run      install, migrate the SQLite database, ensure an admin, serve on 127.0.0.1:8000"
 	@echo "make test     install dev tools, start PostgreSQL/Redis if needed, build the web app,"
-	@echo "              lint (ruff, mypy, tsc, eslint), vitest, pytest (browser tests included)"
+	@echo "              lint (ruff, mypy, layers, tsc, eslint), vitest, pytest (browser tests included)"
 	@echo "make test-fast  the same without the slow, browser and benchmark-sized tests"
 	@echo "make web      build the web app (web/ -> src/shre/web/dist) when its sources changed"
 	@echo "make api-types  regenerate web/openapi.json and the web app's API types from the app"
-	@echo "make lint     ruff check + format check + mypy --strict"
+	@echo "make lint     ruff check + format check + mypy --strict + lint-imports (the layers)"
 	@echo "make format   ruff format + autofix"
 	@echo "make migrate  apply database migrations (DATABASE_URL)"
 	@echo "make bench    load benchmark: 10,000 employees, cache on/off, Redis killed (bench/README.md)"

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from shre import __version__
 from shre.admin.router import router as admin_router
+from shre.analytics import cache as analytics_cache
 from shre.analytics.router import router as analytics_router
 from shre.api.deps import RuntimeDep, document_bearer_auth
 from shre.api.middleware import RequestMiddleware
@@ -22,18 +23,22 @@ from shre.apidocs.router import router as apidocs_router
 from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
 from shre.audit.chain import LOCK_WAIT_SET, SharedHead
 from shre.auditing.router import router as audit_router
+from shre.auth import cache as auth_cache
 from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
 from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
-from shre.cache import RedisCache, create_cache_layer
+from shre.cache import CacheLayer, create_cache_layer
 from shre.cache.sync import CacheSync, installation_id, peers_for, sync_engine
 from shre.crypto import Keyring
 from shre.crypto.keyring import derive
 from shre.db import create_engine, create_sessionmaker, lock_wait_settings, ping
+from shre.departments import cache as departments_cache
 from shre.departments.router import router as departments_router
+from shre.documents import cache as documents_cache
 from shre.documents.router import links as document_links_router
 from shre.documents.router import router as documents_router
+from shre.employees import cache as employees_cache
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
@@ -51,6 +56,19 @@ from shre.web.router import spa_router
 log = structlog.get_logger("shre.app")
 
 
+def register_namespaces(cache: CacheLayer, settings: Settings) -> None:
+    """Every domain's cache namespaces (each domain's `cache.py` says which, their TTLs
+    and what they follow)."""
+    for domain in (
+        auth_cache,
+        employees_cache,
+        departments_cache,
+        documents_cache,
+        analytics_cache,
+    ):
+        cache.register(*domain.namespaces(settings))
+
+
 def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     """Everything a request or a command needs. `serving` (the web app): the database's
     lock waits are bounded (DATABASE_LOCK_TIMEOUT_MS) on every connection."""
@@ -61,13 +79,14 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     count_queries(engine)
     keyring = Keyring.from_settings(settings)
     cache = create_cache_layer(settings)
+    register_namespaces(cache, settings)
     in_database = LoginThrottler(
         per_account=settings.login_max_failures_per_account,
         per_address=settings.login_max_failures_per_address,
         window=timedelta(seconds=settings.login_failure_window_seconds),
     )
     throttler: Throttler = in_database
-    if isinstance(cache.cache, RedisCache):  # shared by every process: count there
+    if cache.cache.shared:  # shared by every process (Redis): count there
         throttler = CacheThrottler(cache.cache, in_database)
     # Read events are committed through two connections of their own (see AuditChain).
     audit_engine = create_engine(
@@ -81,7 +100,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         lock_timeout_ms=settings.audit_lock_timeout_ms,
         reads=audit_reads,
         # Processes sharing a Redis tell each other the audit log's head (a guess).
-        shared=SharedHead(cache.cache) if isinstance(cache.cache, RedisCache) else None,
+        shared=SharedHead(cache.cache) if cache.cache.shared else None,
     )
     sessionmaker = create_sessionmaker(engine)
     # Every session of the runtime can append audit events (see shre.audit.trail).

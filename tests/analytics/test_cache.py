@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from shre.analytics.cache import FIGURES
 from shre.api.runtime import Runtime
 from shre.settings import Settings
 from tests.support.accounts import Account
@@ -46,7 +47,7 @@ async def _cached_values(redis: RedisServer, runtime: Runtime) -> bytes:
     prefix = runtime.cache.cache.prefix  # type: ignore[attr-defined]
     raw = redis.client()
     try:
-        keys = [k async for k in raw.scan_iter(match=f"{prefix}department_stats:*")]
+        keys = [k async for k in raw.scan_iter(match=f"{prefix}{FIGURES}:*")]
         return b" ".join([await raw.get(k) or b"" for k in keys])
     finally:
         await raw.aclose()

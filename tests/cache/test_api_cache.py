@@ -20,7 +20,7 @@ from shre.api.runtime import Runtime
 from shre.app import build_runtime
 from shre.audit.chain import SharedHead
 from shre.cache.sync import installation_id
-from shre.employees import service as employee_service
+from shre.employees import cache as employee_cache
 from shre.observability.metrics import COUNTERS
 from shre.policy import Role
 from shre.settings import Settings
@@ -505,7 +505,7 @@ async def test_a_subtree_too_large_to_cache_still_shows_a_manager_their_reports(
     accounts: Accounts,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(employee_service, "SUBTREE_CACHED_UP_TO", 0)  # every one too large
+    monkeypatch.setattr(employee_cache, "SUBTREE_CACHED_UP_TO", 0)  # every one too large
     boss = await create(client, admin, employee_body("B1", "boss@example.com"))
     report = await create(
         client, admin, employee_body("R1", "report@example.com", manager_id=boss["id"])

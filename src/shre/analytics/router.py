@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from shre.analytics.cache import COMPLIANCE, FIGURES
 from shre.analytics.schemas import (
     AnalyticsQuery,
     BandsQuery,
@@ -23,8 +24,6 @@ from shre.analytics.service import AnalyticsService
 from shre.api.deps import CurrentUser, reading
 from shre.api.runtime import Runtime
 from shre.cache import reads_cache
-from shre.departments.service import STATS_NAMESPACE
-from shre.documents.service import NAMESPACE as DOCUMENTS_NAMESPACE
 from shre.employees.vault import EmployeeVault
 from shre.kit.export import FILE_RESPONSES, Batches, check_size, export_response
 from shre.kit.query import documented, query
@@ -74,7 +73,7 @@ async def _file(
     openapi_extra=documented(PeriodQuery),
     responses=RESPONSES,
 )
-@reads_cache(STATS_NAMESPACE)
+@reads_cache(FIGURES)
 async def headcount(
     principal: CurrentUser,
     service: Reader,
@@ -96,7 +95,7 @@ async def headcount(
     openapi_extra=documented(PeriodQuery),
     responses=RESPONSES,
 )
-@reads_cache(STATS_NAMESPACE)
+@reads_cache(FIGURES)
 async def turnover(
     principal: CurrentUser,
     service: Reader,
@@ -120,7 +119,7 @@ async def turnover(
     openapi_extra=documented(AnalyticsQuery),
     responses=RESPONSES,
 )
-@reads_cache(STATS_NAMESPACE)
+@reads_cache(FIGURES)
 async def tenure(
     principal: CurrentUser,
     service: Reader,
@@ -140,7 +139,7 @@ async def tenure(
     openapi_extra=documented(BandsQuery),
     responses=RESPONSES,
 )
-@reads_cache(STATS_NAMESPACE)
+@reads_cache(FIGURES)
 async def salary_bands(
     principal: CurrentUser,
     service: Reader,
@@ -174,7 +173,7 @@ async def salary_bands(
     openapi_extra=documented(DocumentsQuery),
     responses=RESPONSES,
 )
-@reads_cache(STATS_NAMESPACE, DOCUMENTS_NAMESPACE)
+@reads_cache(COMPLIANCE)
 async def documents(
     request: Request,
     principal: CurrentUser,

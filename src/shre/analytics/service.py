@@ -4,12 +4,12 @@ Admin and hr see the whole organisation (or a department's subtree); a manager s
 their own reporting line (themself and everyone below them, as it is today), never
 salaries; an employee gets 403 (CONTRACT.md §4, the analytics row).
 
-The organisation's figures are cached like department statistics (CONTRACT.md §6), in
-the same namespace, which every change of an employee field they count and every change
-of a department invalidates; document compliance also depends on the documents'
-namespace. Pay bands are cached sealed, under a subkey of the primary master key, never
-in clear. A manager's figures depend on their reporting line: computed afresh, never
-cached under the organisation's keys.
+The organisation's figures are cached like department statistics (CONTRACT.md §6), in a
+namespace that follows theirs, so every change of an employee field they count and
+every change of a department invalidates them; document compliance also follows the
+documents' namespace (see shre.analytics.cache). Pay bands are cached sealed, under a
+subkey of the primary master key, never in clear. A manager's figures depend on their
+reporting line: computed afresh, never cached under the organisation's keys.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from shre.analytics import figures
+from shre.analytics.cache import COMPLIANCE, FIGURES
 from shre.analytics.periods import DEFAULT_MONTHS, MAX_MONTHS, Month, months_between
 from shre.analytics.repository import TENURE_BUCKETS, AnalyticsRepository
 from shre.audit.trail import AuditTrail
 from shre.cache import CacheLayer
 from shre.crypto.derived import SealedJson
 from shre.departments.repository import DepartmentRepository
-from shre.departments.service import SALARY_STATS_FIELDS, STATS_NAMESPACE
-from shre.documents.service import NAMESPACE as DOCUMENTS_NAMESPACE
+from shre.departments.service import SALARY_STATS_FIELDS
 from shre.employees.models import Employee
 from shre.employees.paycells import PayCells
 from shre.employees.vault import EmployeeVault
@@ -120,12 +120,7 @@ class AnalyticsService:
         layer = None if self.cache is None or not scope.cacheable else self.cache.if_serving()
         if layer is None:
             return await compute()
-        if documents:  # both namespaces' versions in the key
-            value = await layer.get_or_load(
-                DOCUMENTS_NAMESPACE, key, compute, within=STATS_NAMESPACE
-            )
-        else:
-            value = await layer.get_or_load(STATS_NAMESPACE, key, compute)
+        value = await layer.get_or_load(COMPLIANCE if documents else FIGURES, key, compute)
         result: Result = value
         return result
 

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre.api.runtime import Authenticate
 from shre.audit.trail import AuditTrail
+from shre.auth.cache import ACCOUNT_KEY, USER_ROWS, ended
+from shre.auth.cache import account as account_namespace
 from shre.auth.throttle import Throttler
 from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_refresh_token
-from shre.cache import CacheLayer, invalidate_on_commit, invalidate_when_changed
-from shre.cache.rows import RowCodec
+from shre.cache import CacheLayer
 from shre.db import utcnow
 from shre.kit.errors import TooManyRequests, Unauthorized
 from shre.policy import Principal
@@ -60,24 +61,9 @@ class Authenticator:
         return authenticated
 
 
-# The signed-in user's row, cached per user without the password hash; any ORM write to
-# a user (sign-in time, role, deactivation, password) invalidates it at commit, and so
-# does a revoked session (see `ended`).
-USER_ROWS = RowCodec(User, leave_out=frozenset({"password_hash"}))
-invalidate_when_changed(User, lambda user: [f"user:{user.id}"])
-# The cached value's key: it holds the row and the ended sessions (a new key for a new
-# shape, so a value cached by an older release is never read as this one).
-ACCOUNT_KEY = "account+sessions"
 # Sessions ended this much longer ago than an access token lives are still listed: a
 # refresh racing the logout may issue a token just after the revocation's timestamp.
 REVOCATION_SLACK = timedelta(minutes=1)
-
-
-def ended(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """A session of the user was revoked: their cached account (which lists the ended
-    sessions) is invalidated at commit, so its access tokens are refused at once in
-    every process."""
-    invalidate_on_commit(session, f"user:{user_id}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +130,7 @@ async def authenticate(
         return await load_account(auth, sessionmaker, claims.user_id)
 
     account: Account | None = await cache.get_or_load(
-        f"user:{claims.user_id}", ACCOUNT_KEY, load, prepare=Account.of, prefetch=prefetch
+        account_namespace(claims.user_id), ACCOUNT_KEY, load, prepare=Account.of, prefetch=prefetch
     )
     if account is None or not account.is_active:
         raise Unauthorized("Account is not active", code="inactive_account")

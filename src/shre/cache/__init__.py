@@ -1,5 +1,6 @@
 """Caching: one `Cache` protocol with a Redis and an in-memory backend, chosen once from
-settings, and the namespace-versioned read-through layer services use."""
+settings, and the namespace-versioned read-through layer services use. The namespaces
+are each domain's (its `cache.py`), registered with the layer at start-up."""
 
 import structlog
 
@@ -14,6 +15,7 @@ from shre.cache.commit import (
 )
 from shre.cache.layer import CacheLayer, key_of
 from shre.cache.memory import MemoryCache
+from shre.cache.namespaces import Namespace
 from shre.cache.null import NullCache
 from shre.cache.prefetch import cache_reads_of, forget_prefetched, reads_cache
 from shre.cache.redis import RedisCache
@@ -26,6 +28,7 @@ __all__ = [
     "CacheLayer",
     "CacheStats",
     "MemoryCache",
+    "Namespace",
     "NullCache",
     "RedisCache",
     "RowChanges",
@@ -60,17 +63,5 @@ def create_cache(settings: Settings) -> Cache:
 
 
 def create_cache_layer(settings: Settings) -> CacheLayer:
-    return CacheLayer(
-        create_cache(settings),
-        {
-            "employees": settings.cache_ttl_employees,
-            "employee": settings.cache_ttl_employees,
-            "reporting_line": settings.cache_ttl_employees,
-            "documents": settings.cache_ttl_documents,
-            "users": settings.cache_ttl_users,
-            "user": settings.cache_ttl_users,
-            "department_stats": settings.cache_ttl_department_stats,
-            "departments": settings.cache_ttl_department_stats,
-        },
-        local_bytes=settings.cache_local_mb * 1024 * 1024,
-    )
+    """The layer over the configured cache, with no namespace yet (`CacheLayer.register`)."""
+    return CacheLayer(create_cache(settings), local_bytes=settings.cache_local_mb * 1024 * 1024)

@@ -62,6 +62,7 @@ from shre.cache.changes import (
     rows_of,
 )
 from shre.cache.local import LocalCopies
+from shre.cache.namespaces import Namespace, Namespaces
 from shre.cache.prefetch import PREFETCHED
 
 log = structlog.get_logger("shre.cache")
@@ -121,13 +122,15 @@ class CacheLayer:
     def __init__(
         self,
         cache: Cache,
-        ttls: Mapping[str, int],
+        ttls: Mapping[str, int] | None = None,
         *,
         lock_timeout: float = 2.0,
         local_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.cache = cache
-        self.ttls = dict(ttls)
+        # Each domain's namespaces, registered at start-up (`register`); `ttls`: bare
+        # ones (a test's).
+        self.namespaces = Namespaces(dict(ttls or {}))
         self.lock_timeout = lock_timeout
         self.local = LocalCopies(local_bytes)
         self.dirty: set[str] = set()
@@ -143,6 +146,10 @@ class CacheLayer:
         hook = getattr(cache, "on_reconnect", None)
         if hook is not None:
             hook(self._reconnected)
+
+    def register(self, *namespaces: Namespace) -> None:
+        """Know these namespaces: their TTLs, and whose invalidation invalidates them."""
+        self.namespaces.register(*namespaces)
 
     async def _reconnected(self) -> None:
         self._forget_copies()
@@ -220,6 +227,7 @@ class CacheLayer:
         if not self.cache.is_enabled():
             return
         states = carried or {}
+        namespaces = tuple(self.namespaces.with_followers(namespaces))
         for name in sorted(namespaces):
             namespace, _, row = name.partition("@")
             if row and namespace in namespaces:
@@ -238,7 +246,7 @@ class CacheLayer:
         that could not be invalidated. (A `row_change` invalidates its namespace here.)"""
         if not self.cache.is_enabled():
             return []
-        wanted = sorted({n.partition("@")[0] for n in namespaces})
+        wanted = sorted({n.partition("@")[0] for n in self.namespaces.with_followers(namespaces)})
         return [n for n in wanted if not await self._bump(n)]
 
     async def _log_row(self, namespace: str, row: str, state: Any | None = None) -> bool:
@@ -506,8 +514,8 @@ class CacheLayer:
         )
 
     def ttl_for(self, namespace: str) -> int | None:
-        """A namespace's TTL; `employee:<id>` (one record) takes that of `employee`."""
-        return self.ttls.get(namespace, self.ttls.get(namespace.split(":", 1)[0]))
+        """A namespace's TTL; `name:<id>` (one record) takes that of `name`."""
+        return self.namespaces.ttl_for(namespace)
 
     async def close(self) -> None:
         if self._retry_task is not None:

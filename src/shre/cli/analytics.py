@@ -52,11 +52,11 @@ def check_headcount(
 
 async def _rebuild(runtime: Runtime, session: AsyncSession) -> int:
     from shre.cache import invalidate_on_commit
-    from shre.departments.service import STATS_NAMESPACE
+    from shre.employees.cache import FIGURES
     from shre.employees.headcount import HeadcountLedger
 
     rows = await HeadcountLedger(session).rebuild()
-    invalidate_on_commit(session, STATS_NAMESPACE)  # headcount and turnover are cached there
+    invalidate_on_commit(session, FIGURES)  # headcount and turnover are computed from it
     return rows
 
 

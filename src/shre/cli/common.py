@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.api.runtime import Runtime
 from shre.cache.sync import NotMigrated
-from shre.employees.service import ALL_EMPLOYEE_NAMESPACES
+from shre.employees.cache import ALL_NAMESPACES as ALL_EMPLOYEE_NAMESPACES
 from shre.observability.logging import configure_logging
 from shre.settings import Settings, SettingsError, load_settings
 from shre.uow import Invalidated, leave_for_servers, unit_of_work

@@ -42,10 +42,12 @@ def documents_purge(
         return
 
     async def work(runtime: Runtime, stores: StorageSet) -> PurgeReport:
+        from shre.documents.cache import DOCUMENTS
+
         report = await purge(
             runtime.sessionmaker, stores, retention_days=settings.document_retention_days
         )
-        await invalidate_caches(runtime, ["documents"])
+        await invalidate_caches(runtime, [DOCUMENTS])
         return report
 
     report = asyncio.run(with_stores(settings, work))

@@ -9,6 +9,7 @@ from pydantic import Field
 from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
 from shre.api.runtime import Runtime
 from shre.cache import reads_cache
+from shre.departments.cache import STATS
 from shre.departments.repository import DepartmentFilters
 from shre.departments.schemas import (
     DepartmentCreate,
@@ -104,7 +105,7 @@ async def get_department(
 
 
 @router.get("/{department_id}/stats")
-@reads_cache("department_stats")
+@reads_cache(STATS)
 async def department_stats(
     department_id: uuid.UUID, principal: CurrentUser, service: Reader, request: Request
 ) -> DepartmentStats:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from shre.audit.trail import AuditTrail
 from shre.cache import CacheLayer, invalidate_on_commit
 from shre.crypto.derived import SealedJson
+from shre.departments.cache import STATS, STATS_KEY_VERSION
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentFilters, DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
@@ -53,12 +54,6 @@ def _bad_parent(message: str, code: str) -> InvalidInput:
 
 # Department statistics with salary figures are a read of salaries: audited, fail closed.
 SALARY_STATS_FIELDS = ("salary", "salary_currency")
-
-
-STATS_NAMESPACE = "department_stats"
-# In the key: entries of an older shape (before the size rule) are never read back, even
-# from a Redis that processes of the previous release still share.
-STATS_KEY_VERSION = 2
 
 
 class DepartmentService:
@@ -146,7 +141,7 @@ class DepartmentService:
             vault.keyring,
             b"shre/cache/department-stats/v1",
             "cache",
-            STATS_NAMESPACE,
+            STATS,
             department_id,
         )
 
@@ -158,7 +153,7 @@ class DepartmentService:
             return {**found, "salary": None if salary is None else sealer.seal(salary)}
 
         key = f"v{STATS_KEY_VERSION}:{department_id}"
-        cached = await layer.get_or_load(STATS_NAMESPACE, key, compute)
+        cached = await layer.get_or_load(STATS, key, compute)
         stats = {k: v for k, v in cached.items() if k != "salary"}
         if with_salary:
             salary = None if cached["salary"] is None else sealer.open(cached["salary"])
@@ -226,7 +221,7 @@ class DepartmentService:
             name=data.name, parent_id=data.parent_id, description=data.description
         )
         await self._flush(department)
-        invalidate_on_commit(self.session, STATS_NAMESPACE)
+        invalidate_on_commit(self.session, STATS)
         log.info("department.created", department_id=str(department.id), by=str(actor.id))
         await self.audit.record(
             "department.create",
@@ -257,7 +252,7 @@ class DepartmentService:
         for name, value in changes.items():
             setattr(department, name, value)
         await self._flush(department)
-        invalidate_on_commit(self.session, STATS_NAMESPACE)  # a move changes subtrees
+        invalidate_on_commit(self.session, STATS)  # a move changes subtrees
         if changes.get("parent_id") is not None:
             await self._recheck_cycle(department, changes["parent_id"])
         log.info(
@@ -294,7 +289,7 @@ class DepartmentService:
         except StaleDataError:
             # Deleted or changed by a concurrent request since we read it.
             raise changed_concurrently("department") from None
-        invalidate_on_commit(self.session, STATS_NAMESPACE)
+        invalidate_on_commit(self.session, STATS)
         log.info("department.deleted", department_id=str(department_id), by=str(actor.id))
         await self.audit.record(
             "department.delete", target_type="department", target_id=department_id

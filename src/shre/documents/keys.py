@@ -126,8 +126,9 @@ async def forget_employee_text(session: AsyncSession, employee_id: uuid.UUID) ->
     index too (its words would outlive the files). Returns how many documents."""
     from shre.cache import invalidate_on_commit
     from shre.documents import search
+    from shre.documents.cache import DOCUMENTS
 
-    invalidate_on_commit(session, "documents")
+    invalidate_on_commit(session, DOCUMENTS)
     stmt = select(Document.id).where(Document.employee_id == employee_id)
     ids = list((await session.execute(stmt)).scalars())
     await search.remove(session, ids)

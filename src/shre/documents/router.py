@@ -11,6 +11,7 @@ from pydantic import Field
 from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.api.runtime import Runtime
 from shre.cache import reads_cache
+from shre.documents.cache import DOCUMENTS
 from shre.documents.errors import Gone
 from shre.documents.keys import DocumentKeys
 from shre.documents.models import Document
@@ -26,7 +27,6 @@ from shre.documents.schemas import (
 )
 from shre.documents.service import DocumentContext, DocumentService, Download
 from shre.documents.uploads import DocumentUploader
-from shre.employees.service import REPORTING_LINE
 from shre.kit.errors import Forbidden
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.http import ETags
@@ -198,7 +198,7 @@ async def upload(
     openapi_extra=documented(DocumentQuery),
     responses=FILE_RESPONSES,
 )
-@reads_cache("documents", REPORTING_LINE)  # a manager's list is cached within it
+@reads_cache(DOCUMENTS)
 async def list_documents(
     request: Request,
     principal: CurrentUser,
@@ -219,7 +219,7 @@ async def list_documents(
 
 
 @router.get("/{document_id}", response_model=DocumentOut)
-@reads_cache("documents")
+@reads_cache(DOCUMENTS)
 async def get_document(
     document_id: uuid.UUID,
     principal: CurrentUser,

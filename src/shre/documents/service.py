@@ -22,9 +22,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
 from shre.cache import CacheLayer, invalidate_on_commit, key_of
-from shre.cache.rows import RowCodec
 from shre.crypto import DataKey
 from shre.documents import search
+from shre.documents.cache import DOCUMENT_ROWS, DOCUMENTS
 from shre.documents.errors import from_storage
 from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
@@ -33,7 +33,6 @@ from shre.documents.ranges import parse_range
 from shre.documents.repository import DocumentRepository, Filters
 from shre.documents.schemas import DocumentOut, DocumentUpdate, document_out
 from shre.employees.repository import EmployeeRepository
-from shre.employees.service import REPORTING_LINE
 from shre.kit.errors import Forbidden, NotFound, changed_concurrently
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
@@ -49,12 +48,9 @@ from shre.policy import (
 from shre.storage import ObjectStream, Storage, StorageError, StorageSet
 
 log = structlog.get_logger("shre.documents")
-NAMESPACE = "documents"
 EXPORT = "document.export"
 # An export's columns: the list's fields, in its order.
 EXPORT_COLUMNS = tuple(DocumentOut.model_fields)
-# Cached rows never carry the document's own wrapped data key (read fresh when needed).
-DOCUMENT_ROWS = RowCodec(Document, leave_out=frozenset({"dek_wrapped"}))
 MiB = 1024 * 1024
 MAX_INDEX_BYTES = 20 * MiB  # larger files are found by title and filename only
 
@@ -155,7 +151,7 @@ class DocumentService:
             row = await self.repo.get(document_id)
             return None if row is None else DOCUMENT_ROWS.dump(row)
 
-        found = await self.context.cache.get_or_load(NAMESPACE, f"record:{document_id}", load)
+        found = await self.context.cache.get_or_load(DOCUMENTS, f"record:{document_id}", load)
         return None if found is None else DOCUMENT_ROWS.load(found)
 
     async def visible(self, actor: Principal, document_id: uuid.UUID) -> Document:
@@ -188,12 +184,10 @@ class DocumentService:
             rows, total = await load()
             return {"rows": [DOCUMENT_ROWS.dump(r) for r in rows], "total": total}
 
-        # A manager's list also depends on who reports to them: it is cached within the
-        # reporting line's namespace, which every change of a manager_id (and every new
-        # employee) invalidates.
-        within = REPORTING_LINE if scope.subtree_of is not None else None
+        # A manager's list also depends on who reports to them: the namespace follows the
+        # reporting line (see shre.documents.cache).
         key = key_of("list", scope.everything, scope.own, scope.subtree_of, params, filters)
-        cached = await self.context.cache.get_or_load(NAMESPACE, key, as_json, within=within)
+        cached = await self.context.cache.get_or_load(DOCUMENTS, key, as_json)
         return [DOCUMENT_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
 
     async def export(
@@ -250,7 +244,7 @@ class DocumentService:
             setattr(document, name, value)
         if was_indexed != search.is_indexed(category):
             await self._reindex(document)
-        invalidate_on_commit(self.session, NAMESPACE)
+        invalidate_on_commit(self.session, DOCUMENTS)
         try:
             await self.session.flush()
         except StaleDataError:
@@ -273,7 +267,7 @@ class DocumentService:
         document.deleted_by = actor.id
         document.search_state = "excluded"
         await search.remove(self.session, [document.id])
-        invalidate_on_commit(self.session, NAMESPACE)
+        invalidate_on_commit(self.session, DOCUMENTS)
         try:
             await self.session.flush()
         except StaleDataError:

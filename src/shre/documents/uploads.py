@@ -31,12 +31,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shre.cache import invalidate_on_commit
 from shre.crypto import DataKey
+from shre.documents.cache import DOCUMENTS
 from shre.documents.errors import Gone, from_storage
 from shre.documents.models import Document, DocumentVersion
 from shre.documents.multipart import FormField, FormFile, FormReader, malformed
 from shre.documents.repository import reserve_key_slot
 from shre.documents.schemas import UploadFields
-from shre.documents.service import NAMESPACE, DocumentService, not_found
+from shre.documents.service import DocumentService, not_found
 from shre.documents.sniff import sniff
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, changed_concurrently
@@ -240,7 +241,7 @@ class DocumentUploader:
             await _delete_quietly(storage, key)
             raise
         self._keep_on_commit(storage, key)
-        invalidate_on_commit(self.session, NAMESPACE)
+        invalidate_on_commit(self.session, DOCUMENTS)
         log.info(
             "document.uploaded",
             document_id=str(document.id),
@@ -295,7 +296,7 @@ class DocumentUploader:
             await _delete_quietly(storage, key)
             raise
         self._keep_on_commit(storage, key)
-        invalidate_on_commit(self.session, NAMESPACE)
+        invalidate_on_commit(self.session, DOCUMENTS)
         log.info("document.version_added", document_id=str(document_id), version=number)
         return fresh
 

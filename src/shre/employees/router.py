@@ -9,6 +9,7 @@ from pydantic import Field
 from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, reading
 from shre.api.runtime import Runtime
 from shre.cache import reads_cache, rows_of
+from shre.employees.cache import KEYS, NAMESPACE, RECORDS, REPORTING_LINE
 from shre.employees.directory import DEFAULT_LIMIT, MAX_LIMIT, Cursor, directory_page
 from shre.employees.schemas import (
     ChangeOut,
@@ -18,16 +19,7 @@ from shre.employees.schemas import (
     EmployeeUpdate,
     FieldNames,
 )
-from shre.employees.service import (
-    KEYS,
-    KIND,
-    NAMESPACE,
-    RECORDS,
-    REPORTING_LINE,
-    EmployeeService,
-    Filters,
-    View,
-)
+from shre.employees.service import KIND, EmployeeService, Filters, View
 from shre.employees.vault import EmployeeVault
 from shre.kit.export import FILE_RESPONSES, FormatParam, export_response
 from shre.kit.http import JSONBytes

@@ -4,11 +4,10 @@ rules of CONTRACT.md §4 applied to every read and write through `shre.policy`."
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import structlog
@@ -19,15 +18,17 @@ from sqlalchemy.orm.exc import StaleDataError
 from shre.audit import AuditTrail
 from shre.cache import (
     CacheLayer,
-    RowChanges,
-    carry_on_commit,
-    invalidate_on_commit,
-    invalidate_when_changed,
     key_of,
 )
-from shre.cache.rows import RowCodec
 from shre.crypto import FieldBox, normalise_national_id
 from shre.db import utcnow
+from shre.employees.cache import (
+    IN_PLACE_FIELDS,
+    SOMEONE_ELSE,
+    EmployeeCache,
+    carried,
+    changed,
+)
 from shre.employees.directory import SHOWN, listing
 from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
@@ -43,7 +44,7 @@ from shre.kit.errors import (
     changed_concurrently,
 )
 from shre.kit.export import check_size, export_target
-from shre.kit.http import ETags, Precondition, check_if_match, if_match_versions, json_bytes
+from shre.kit.http import ETags, Precondition, check_if_match, if_match_versions
 from shre.kit.pagination import PageParams
 from shre.kit.sql import is_foreign_key_violation, is_unique_violation
 from shre.policy import (
@@ -59,42 +60,12 @@ from shre.policy import (
 )
 
 log = structlog.get_logger("shre.employees")
-NAMESPACE = "employees"
 KIND = "employee"  # the kind of record, for its ETags
 READ_SENSITIVE = "employee.read_sensitive"
 EXPORT = "employee.export"
 EXPORT_BATCH = 500  # rows an export reads, opens and writes at a time
-# What department statistics and analytics count: a change of anything else leaves them
-# cached.
-STATS_FIELDS = frozenset(
-    {
-        "department_id",
-        "status",
-        "employment_type",
-        "hire_date",
-        "termination_date",
-        "job_title",  # pay bands by job title
-        "salary",
-        "salary_currency",
-    }
-)
-# What no list's membership, order or count depends on (no filter, sort or search, nor
-# the reporting line): a change of only these keeps cached pages, whose rows are patched
-# (`row_change`). Any other field's change drops every cached page.
-IN_PLACE_FIELDS = frozenset(
-    {
-        "phone",
-        "location",
-        "employment_type",
-        "termination_date",
-        "termination_reason",
-        "salary",
-        "salary_currency",
-        "bank_account",
-        "date_of_birth",
-        "home_address",
-    }
-)
+# What a termination changes (a reason alone too: it is written as one).
+TERMINATION_FIELDS = ("status", "termination_date", "termination_reason")
 # What a change may write in one statement, without reading the row (`_changed_in_place`):
 # fields changed in place, with no history, nothing sealed (that takes the data key) and
 # no rule that reads the stored record (termination_date's, against hire_date).
@@ -104,105 +75,11 @@ QUICK_FIELDS = IN_PLACE_FIELDS - set(HISTORY_FIELDS) - SEALED_COLUMNS.keys() - {
 # UI's "Reveal"). A change's response is the record's default.
 LIST_FIELDS = DIRECTORY_FIELDS | EMPLOYMENT_FIELDS
 RECORD_FIELDS = ALL_EMPLOYEE_FIELDS - {"ssn", "bank_account"}
-RECORDS = "employee"  # every `employee:<id>` namespace lies within it (bulk operations)
-# What a change to employees outside a request (CLI: seed, key operations) invalidates.
-# Who reports to whom (a manager reading one record): changed only by a new employee or
-# a new manager_id, so other writes leave it cached.
-REPORTING_LINE = "reporting_line"
-# A subtree larger than this is not cached (its ids would be megabytes to fetch and
-# parse): its pages walk up from their rows instead, as without a cache.
-SUBTREE_CACHED_UP_TO = 20_000
-# The wrapped data keys, kept by each process (`get_many_here`), never in the shared
-# cache: a key destroyed (crypto-shredding) must leave no copy behind in Redis. Every
-# change of one (shredding, a key issued, rotation) invalidates them all, in every process.
-KEYS = "employee_keys"
-ALL_EMPLOYEE_NAMESPACES = (NAMESPACE, RECORDS, REPORTING_LINE, "department_stats", KEYS)
-# Cached rows never carry the wrapped data key: it comes from KEYS, for the rows whose
-# sensitive fields the caller may open. Nor the search column, which only queries read
-# (the database computes it: a row just written does not have it loaded).
-EMPLOYEE_ROWS = RowCodec(Employee, leave_out=frozenset({"dek_wrapped", "search_text"}))
-invalidate_when_changed(Employee, lambda _row: [KEYS], fields=["dek_wrapped"])
-ROW_ID = frozenset({"id"})
 View = dict[str, Any]
 Views = list[View]
-CachedRows = list[dict[str, Any]]  # rows in their cached form (EMPLOYEE_ROWS.dump)
-SOMEONE_ELSE = uuid.UUID(int=0)  # no employee's id (ids are random, version 4)
 # A list page's items: one view per row, or (no sensitive field shown) JSON made of the
 # rows' JSON, written once per cached page.
 Items = Views | orjson.Fragment
-
-
-class CachedPage:
-    """A cached list page as this process keeps it: read-only rows, and each row written
-    as JSON once per set of fields shown (directory fields; directory and employment
-    fields). A caller shown no sensitive field of any row is answered from those: no
-    view made, no decryption, no data key, no audit event."""
-
-    __slots__ = ("_entries", "_ids", "_written", "reports", "rows", "total")
-
-    def __init__(self, cached: dict[str, Any]) -> None:
-        # Read-only rows: only `id` is compared (with the caller's own id); the rest is
-        # answered as it is.
-        self.rows = [EMPLOYEE_ROWS.load_for_reading(r, typed=ROW_ID) for r in cached["rows"]]
-        for row in self.rows:
-            row.dek_wrapped = None  # see _with_keys
-        self.total = int(cached["total"])
-        self.reports = frozenset(uuid.UUID(str(r)) for r in cached["reports"])
-        self._entries: dict[frozenset[str], list[bytes]] = {}
-        self._written: dict[frozenset[str], orjson.Fragment] = {}
-        self._ids: frozenset[str] | None = None
-
-    def row_ids(self) -> frozenset[str]:
-        if self._ids is None:
-            self._ids = frozenset(str(row.id) for row in self.rows)
-        return self._ids
-
-    def _entries_with(self, fields: frozenset[str]) -> list[bytes]:
-        """Each row's `fields` as JSON (made once per set of fields: at most two, as no
-        set with a sensitive field is ever written)."""
-        found = self._entries.get(fields)
-        if found is None:
-            names = [name for name in FIELD_ORDER if name in fields]
-            found = self._entries[fields] = [
-                json_bytes({name: getattr(row, name) for name in names}) for row in self.rows
-            ]
-        return found
-
-    def written(self, fields: frozenset[str]) -> orjson.Fragment:
-        """The items with `fields` of every row, as JSON (made once per set of fields)."""
-        found = self._written.get(fields)
-        if found is None:
-            found = self._written[fields] = _json_list(self._entries_with(fields))
-        return found
-
-    def items_for(self, actor: Principal, wanted: frozenset[str]) -> orjson.Fragment | None:
-        """The items as the policy shows them to this caller, made of the rows' JSON,
-        when it shows no sensitive field of any row; else None (each row then gets a
-        view, its sensitive fields opened). What the policy shows of a record depends
-        on the caller's role, whether it is their own and whether it reports to them:
-        ask it for anyone else's, then for the rows that are the caller's own or their
-        reports (if any)."""
-        others = employee_fields_visible(actor, SOMEONE_ELSE, in_subtree=False) & wanted
-        special = {
-            row.id: employee_fields_visible(actor, row.id, in_subtree=row.id in self.reports)
-            & wanted
-            for row in self.rows
-            if row.id == actor.employee_id or row.id in self.reports
-        }
-        if any(fields & SENSITIVE_FIELDS for fields in (others, *special.values())):
-            return None
-        if all(fields == others for fields in special.values()):
-            return self.written(others)  # one set for every row: the page as written
-        return _json_list(
-            [
-                self._entries_with(special.get(row.id, others))[at]
-                for at, row in enumerate(self.rows)
-            ]
-        )
-
-
-def _json_list(entries: list[bytes]) -> orjson.Fragment:
-    return orjson.Fragment(b"[" + b",".join(entries) + b"]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +121,9 @@ class EmployeeService:
         # A disabled cache (CACHE_ENABLED=false), or one down when the request begins, is
         # no cache: rows straight from the database, wrapped keys and all, with no detour
         # through the cached form.
-        self.cache = None if cache is None else cache.if_serving()
         self.repo = EmployeeRepository(session)
+        layer = None if cache is None else cache.if_serving()
+        self.cache = None if layer is None else EmployeeCache(layer, self.repo)
 
     async def _audit_sensitive(
         self, rows: list[Employee], views: Views, *, single: bool = False, with_change: bool = False
@@ -275,32 +153,11 @@ class EmployeeService:
 
     async def _stored(self, employee_id: uuid.UUID) -> Employee | None:
         """One employee's row as stored (ciphertext stays ciphertext), through the cache
-        when there is one. It has a namespace of its own, so other employees' writes leave
-        it cached; RECORDS holds them all, for bulk operations. Field filtering and
-        decryption happen after the cache, per caller, in `view`."""
+        when there is one. Field filtering and decryption happen after the cache, per
+        caller, in `view`."""
         if self.cache is None:
             return await self.repo.get(employee_id)
-
-        async def load() -> dict[str, Any] | None:
-            found = await self.repo.get(employee_id)
-            return None if found is None else EMPLOYEE_ROWS.dump(found)
-
-        async def patched(row: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
-            rows = await self._patched_rows([row], changes)
-            return None if rows is None else rows[0]
-
-        # A change in place (a phone) is patched in from the list pages' change log, as
-        # theirs are; any other change drops this record's namespace.
-        row = await self.cache.get_or_patch(
-            f"employee:{employee_id}",
-            "row",
-            load,
-            row_ids=_record_id,
-            patch=patched,
-            within=RECORDS,
-            changes_of=NAMESPACE,
-        )
-        return None if row is None else EMPLOYEE_ROWS.load(row)
+        return await self.cache.record(employee_id)
 
     async def _with_keys(
         self, actor: Principal, rows: list[Employee], fields: frozenset[str]
@@ -319,8 +176,7 @@ class EmployeeService:
         ]
         if not wanted:
             return rows
-        keys = await self.cache.get_many_here(KEYS, wanted, self.repo.wrapped_keys)
-        return [row if row.id not in keys else _given_key(row, keys[row.id]) for row in rows]
+        return await self.cache.with_keys(rows, wanted)
 
     async def _reports_of(
         self, actor: Principal, rows: list[Employee], *, fresh: bool = False
@@ -333,24 +189,11 @@ class EmployeeService:
         if actor.role is not Role.MANAGER or actor.employee_id is None or not rows:
             return set()
         subtree = None
-        if self.cache is not None and not fresh and self.cache.is_serving():
-            subtree = await self._subtree(self.cache, actor.employee_id)
+        if self.cache is not None and not fresh and self.cache.layer.is_serving():
+            subtree = await self.cache.subtree(actor.employee_id)
         if subtree is None:  # no cache to keep it in, or too large to keep: walk up
             return await self.repo.reporting_to(actor.employee_id, [r.id for r in rows])
         return {r.id for r in rows if r.id in subtree}
-
-    async def _subtree(self, cache: CacheLayer, manager: uuid.UUID) -> frozenset[uuid.UUID] | None:
-        """The manager's whole subtree, cached; None (also cached) when it is larger than
-        SUBTREE_CACHED_UP_TO people."""
-
-        async def load() -> list[str] | None:
-            ids = await self.repo.subtree(manager)
-            return None if len(ids) > SUBTREE_CACHED_UP_TO else sorted(str(i) for i in ids)
-
-        found: frozenset[uuid.UUID] | None = await cache.get_or_load(
-            REPORTING_LINE, key_of("subtree", manager), load, prepare=_id_set
-        )
-        return found
 
     @staticmethod
     def _employment_scope(actor: Principal, filters: Filters, sort: str | None) -> Scope | None:
@@ -464,25 +307,8 @@ class EmployeeService:
         if self.cache is None:
             rows, total, subtree = await load()
         else:
-
-            async def as_json() -> dict[str, Any]:
-                rows, total, reports = await load()
-                return {
-                    "rows": [EMPLOYEE_ROWS.dump(r) for r in rows],
-                    "total": total,
-                    "reports": sorted(str(r) for r in reports),
-                }
-
             # The key holds the blind-index values, never the national ID itself.
-            key = key_of("list", params, match, manager)
-            page: CachedPage = await self.cache.get_or_patch(
-                NAMESPACE,
-                key,
-                as_json,
-                prepare=CachedPage,
-                row_ids=CachedPage.row_ids,
-                patch=self._patched,
-            )
+            page = await self.cache.page(key_of("list", params, match, manager), load)
             items = page.items_for(actor, shown)
             if items is not None:
                 return items, page.total  # nothing to open, nothing to audit
@@ -537,38 +363,6 @@ class EmployeeService:
             subtree = await self._reports_of(actor, rows)
             yield [self.view(actor, row, subtree, shown) for row in rows]
             self.session.expunge_all()  # a batch's rows are not kept past it
-
-    async def _patched(self, page: dict[str, Any], changes: RowChanges) -> dict[str, Any] | None:
-        """A cached page with those of its rows that changed in place brought up to date
-        (only fields no list depends on changed: its rows, order and count stay)."""
-        rows = await self._patched_rows(page["rows"], changes)
-        return None if rows is None else {**page, "rows": rows}
-
-    async def _patched_rows(self, cached: CachedRows, changes: RowChanges) -> CachedRows | None:
-        """Cached rows, those among `changes` brought up to date: from the states the
-        changes carried, the newest by the row's version (the log's order may not be the
-        commits'), or read again when one of a row's changes carried none. None: a row is
-        gone (it cannot be, employees stay)."""
-        rows = cached.copy()
-        stale: dict[uuid.UUID, int] = {}
-        for at, row in enumerate(rows):
-            row_id = str(row["id"])
-            if row_id not in changes.ids:
-                continue
-            states = changes.states(row_id)
-            if states is None:
-                stale[uuid.UUID(row_id)] = at
-                continue
-            newest = max(states, key=lambda state: int(state["version"]))
-            if int(newest["version"]) > int(row["version"]):
-                rows[at] = newest
-        if stale:
-            fresh = await self.repo.by_ids(set(stale))
-            if len(fresh) != len(stale):
-                return None
-            for employee in fresh:
-                rows[stale[employee.id]] = EMPLOYEE_ROWS.dump(employee)
-        return rows
 
     async def reports(
         self,
@@ -736,12 +530,7 @@ class EmployeeService:
             employee.directory_changed_at = utcnow()
         if sensitive:
             self.vault.seal(box, employee, sensitive)
-        await self._flush(
-            employee,
-            figures=bool(STATS_FIELDS & {*changes, *sensitive}),
-            line="manager_id" in changes,
-            lists=not {*changes, *sensitive} <= IN_PLACE_FIELDS,
-        )
+        await self._flush(employee, {*changes, *sensitive})
         self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
         await self.session.flush()
         if counted is not None:
@@ -774,9 +563,7 @@ class EmployeeService:
         employee = await self.repo.update_in_place(employee_id, versions, values)
         if employee is None:
             return None
-        await self._flush(
-            employee, figures=bool(STATS_FIELDS & changes.keys()), line=False, lists=False
-        )
+        await self._flush(employee, changes.keys())
         return employee
 
     async def _updated(
@@ -827,7 +614,7 @@ class EmployeeService:
             employee.directory_changed_at = utcnow()  # they leave the directory
         if reason is not None:
             employee.termination_reason = reason
-        await self._flush(employee, line=False)
+        await self._flush(employee, TERMINATION_FIELDS)
         if counted is not None:
             await ledger.record([employee.id], counted)
         await self.audit.record(
@@ -868,24 +655,10 @@ class EmployeeService:
                 "manager_cycle",
             )
 
-    async def _flush(
-        self,
-        employee: Employee,
-        *,
-        figures: bool = True,
-        line: bool = True,
-        lists: bool = True,
-    ) -> None:
-        # The record changes, and every list with it unless only fields that no list
-        # depends on changed (`lists` false: the pages holding it are patched); department
-        # figures only when a field they count changed (`figures`), the reporting line
-        # when it did (`line`).
-        if lists:  # else the record and the pages are patched (carry_on_commit below)
-            invalidate_on_commit(self.session, f"employee:{employee.id}", NAMESPACE)
-        if figures:
-            invalidate_on_commit(self.session, "department_stats")
-        if line:
-            invalidate_on_commit(self.session, REPORTING_LINE)
+    async def _flush(self, employee: Employee, fields: Collection[str] | None = None) -> None:
+        """Write the employee, asking the cache to drop (or patch) what the change of
+        `fields` makes stale (None: a new employee)."""
+        patch = changed(self.session, employee, fields)
         try:
             await self.repo.add(employee)
         except IntegrityError as exc:
@@ -902,28 +675,8 @@ class EmployeeService:
             raise
         except StaleDataError:
             raise changed_concurrently("employee") from None
-        if not lists:
-            # The pages holding the row are patched with it as committed: no reader need
-            # read it again (ciphertext as stored, the key left out; None if any of it is
-            # not loaded, e.g. a value the database computes: then they do).
-            carry_on_commit(
-                self.session, NAMESPACE, employee.id, EMPLOYEE_ROWS.dump_loaded(employee)
-            )
-
-
-def _record_id(row: dict[str, Any] | None) -> list[str]:
-    return [] if row is None else [str(row["id"])]
-
-
-def _id_set(values: list[str] | None) -> frozenset[uuid.UUID] | None:
-    return None if values is None else frozenset(uuid.UUID(v) for v in values)
-
-
-def _given_key(row: Employee, key: str | None) -> Employee:
-    if isinstance(row, SimpleNamespace):  # shared (CachedPage): a copy
-        return cast(Employee, SimpleNamespace(**{**vars(row), "dek_wrapped": key}))
-    row.dek_wrapped = key  # an instance of this request's own
-    return row
+        if patch:
+            carried(self.session, employee)
 
 
 def _sealing_box(
