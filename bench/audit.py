@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from shre import migrate
-from shre.audit import CHAIN_KEY, AuditChain, AuditSealer, AuditTrail, verify_chain
+from shre.audit import AuditChain, AuditSealer, AuditTrail, attach, verify_chain
 from shre.crypto import Keyring, MasterKey, generate_key
 from shre.db import create_engine, create_sessionmaker
 from shre.settings import decode_master_key, load_settings
@@ -100,7 +100,7 @@ async def run(url: str, tmp: Path, writers: int, events: int, verify_events: int
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
     chain = AuditChain(AuditSealer(Keyring(MasterKey(decode_master_key(key)))))
-    sessionmaker.configure(info={CHAIN_KEY: chain})
+    attach(sessionmaker, chain)
     try:
         started = time.perf_counter()
         await asyncio.gather(*(writer(sessionmaker, events) for _ in range(writers)))

@@ -12,10 +12,15 @@ from sqlalchemy import func, select
 from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
 from shre.cache import invalidate_on_commit
+from shre.cache.commit import invalidations_asked
 from shre.cache.models import CacheInvalidation
+from shre.db import create_sessionmaker, read_only_session
 from shre.departments.models import Department
 from shre.kit.errors import Conflict
+from shre.policy import Role
 from shre.uow import Invalidated, unit_of_work
+from shre.users.models import User
+from tests.support.accounts import Accounts
 
 
 async def count(runtime: Runtime, model: type) -> int:
@@ -78,3 +83,37 @@ async def test_a_commands_unit_leaves_its_invalidations_for_the_servers(
     with pytest.raises(RuntimeError):
         await failed()
     assert await count(runtime, CacheInvalidation) == 1  # rolled back with the work
+
+
+async def test_the_hooks_are_the_runtimes_sessions_own_not_every_sessions(
+    runtime: Runtime, accounts: Accounts
+) -> None:
+    """The audit, cache and read-only hooks are attached to the sessions of the
+    runtime's sessionmaker when it is built; another sessionmaker's sessions have only
+    the read-only guard."""
+    user_id = await accounts.create(Role.EMPLOYEE)
+    bare = create_sessionmaker(runtime.engine)
+    async with bare() as session:
+        with pytest.raises(RuntimeError, match="no audit chain"):
+            await AuditTrail.system(session, bare).record("user.update", target_type="user")
+        found = await session.get(User, user_id)
+        assert found is not None
+        found.full_name = "Renamed elsewhere"
+        await session.flush()
+        assert invalidations_asked(session) == set()  # no watch here
+        await session.rollback()
+    async with runtime.sessionmaker() as session:
+        found = await session.get(User, user_id)
+        assert found is not None
+        found.full_name = "Renamed here"
+        await session.flush()
+        assert f"user:{user_id}" in invalidations_asked(session)  # auth's watch
+        await session.rollback()
+    for maker in (bare, runtime.sessionmaker):
+        reader = read_only_session(maker)
+        try:
+            reader.add(Department(id=uuid.uuid4(), name="Never written"))
+            with pytest.raises(RuntimeError, match="only reads"):
+                await reader.flush()
+        finally:
+            await reader.close()

@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre import __version__
 from shre.admin.router import router as admin_router
@@ -20,15 +21,16 @@ from shre.api.deps import RuntimeDep, document_bearer_auth
 from shre.api.middleware import RequestMiddleware
 from shre.api.runtime import Runtime
 from shre.apidocs.router import router as apidocs_router
-from shre.audit import CHAIN_KEY, AuditChain, AuditSealer
-from shre.audit.chain import LOCK_WAIT_SET, SharedHead
+from shre.audit import AuditChain, AuditSealer
+from shre.audit import attach as attach_audit
+from shre.audit.chain import SharedHead
 from shre.auditing.router import router as audit_router
 from shre.auth import cache as auth_cache
 from shre.auth.router import router as auth_router
 from shre.auth.service import Authenticator
 from shre.auth.throttle import CacheThrottler, LoginThrottler, Throttler
 from shre.auth.tokens import TokenCodec
-from shre.cache import CacheLayer, create_cache_layer
+from shre.cache import CacheLayer, create_cache_layer, watch
 from shre.cache.sync import CacheSync, installation_id, peers_for, sync_engine
 from shre.crypto import Keyring
 from shre.crypto.keyring import derive
@@ -38,6 +40,7 @@ from shre.departments.router import router as departments_router
 from shre.documents import cache as documents_cache
 from shre.documents.router import links as document_links_router
 from shre.documents.router import router as documents_router
+from shre.documents.uploads import attach as attach_uploads
 from shre.employees import cache as employees_cache
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
@@ -56,9 +59,12 @@ from shre.web.router import spa_router
 log = structlog.get_logger("shre.app")
 
 
-def register_namespaces(cache: CacheLayer, settings: Settings) -> None:
-    """Every domain's cache namespaces (each domain's `cache.py` says which, their TTLs
-    and what they follow)."""
+def register_caches(
+    cache: CacheLayer, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """Every domain's cache strategy (its `cache.py`): the namespaces, their TTLs and
+    what each follows, registered with the layer; the model writes that invalidate,
+    watched on the sessions of `sessionmaker`."""
     for domain in (
         auth_cache,
         employees_cache,
@@ -67,6 +73,7 @@ def register_namespaces(cache: CacheLayer, settings: Settings) -> None:
         analytics_cache,
     ):
         cache.register(*domain.namespaces(settings))
+    watch(sessionmaker, (*auth_cache.WATCHES, *employees_cache.WATCHES))
 
 
 def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
@@ -79,7 +86,6 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     count_queries(engine)
     keyring = Keyring.from_settings(settings)
     cache = create_cache_layer(settings)
-    register_namespaces(cache, settings)
     in_database = LoginThrottler(
         per_account=settings.login_max_failures_per_account,
         per_address=settings.login_max_failures_per_address,
@@ -106,8 +112,10 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     # Every session of the runtime can append audit events (see shre.audit.trail).
     # An audit append need not bound its own wait where every wait is bounded as tightly.
     bounded = serving and lock_wait <= settings.audit_lock_timeout_ms
-    sessionmaker.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: bounded})
-    audit_reads.configure(info={CHAIN_KEY: audit, LOCK_WAIT_SET: True})
+    attach_audit(sessionmaker, audit, bounded=bounded)
+    attach_audit(audit_reads, audit, bounded=True)
+    register_caches(cache, sessionmaker, settings)
+    attach_uploads(sessionmaker)
     storage = create_storage(settings)
     auth = Authenticator(
         hasher=PasswordHasher.from_settings(settings),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import structlog
 from sqlalchemy import DateTime, Dialect, MetaData, event, func, text
@@ -164,29 +166,88 @@ def create_engine(
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions over `engine`, of a session class of their own: the hooks a unit of work
+    needs (the audit log's, the cache's, the uploads') are attached to it explicitly by
+    whoever builds the runtime (`on`), never to every session of the process. Its
+    sessions refuse to write once marked read-only (`read_only_session`)."""
+    kind = type("UnitSession", (Session,), {"__doc__": "A session of one sessionmaker."})
+    sessionmaker = async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=False, sync_session_class=kind
+    )
+    on(sessionmaker, "before_flush", _refuse_flush)
+    on(sessionmaker, "do_orm_execute", _refuse_dml)
+    return sessionmaker
 
 
-# session.info key of a session that only reads (see `read_only_session`).
-READ_ONLY = "shre.read_only"
+def on(sessionmaker: async_sessionmaker[AsyncSession], name: str, hook: Callable[..., Any]) -> None:
+    """Attach `hook` to session event `name` of this sessionmaker's sessions only (call it
+    once per sessionmaker and hook). (No `event.contains` check: SQLAlchemy keys its
+    registry by the target's id, which a new session class may reuse from a collected
+    one, and would then answer for a class that has no listener.)"""
+    event.listen(sessionmaker.kw["sync_session_class"], name, hook)
+
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class SessionState:
+    """What rides with one session until its unit of work ends (`state_of`): whether it
+    only reads, and a typed part per concern that carries something to the commit (the
+    audit events pending, the cache invalidations asked for, the files an upload
+    stored), each a class of the module that owns it, taken by its type."""
+
+    read_only: bool = False
+    parts: dict[type[Any], Any] = field(default_factory=dict)
+
+    def part(self, kind: type[T]) -> T:
+        """The session's `kind` part, made (empty) on first use."""
+        found = self.parts.get(kind)
+        if found is None:
+            found = self.parts[kind] = kind()
+        return cast(T, found)
+
+    def peek(self, kind: type[T]) -> T | None:
+        return cast("T | None", self.parts.get(kind))
+
+    def take(self, kind: type[T]) -> T | None:
+        """The session's `kind` part, removed from it (None if it had none)."""
+        return cast("T | None", self.parts.pop(kind, None))
+
+
+# The one key of session.info this code uses for a session's own state.
+_STATE = "shre.state"
+
+
+def state_of(session: Session | AsyncSession) -> SessionState:
+    """The session's state (see SessionState), made on first use."""
+    state = session.info.get(_STATE)
+    if state is None:
+        state = session.info[_STATE] = SessionState()
+    return cast(SessionState, state)
 
 
 def read_only_session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncSession:
     """A session for a request that only reads: it has no commit to wait for, so whoever
     opens it need only close it. Writing in it is a bug, refused at once (RuntimeError),
     not lost silently when it is closed."""
-    return sessionmaker(info={READ_ONLY: True})
+    session = sessionmaker()
+    state_of(session).read_only = True
+    return session
 
 
-@event.listens_for(Session, "before_flush")
+def is_read_only(session: Session | AsyncSession) -> bool:
+    state = session.info.get(_STATE)
+    return state is not None and cast(SessionState, state).read_only
+
+
 def _refuse_flush(session: Session, _context: object, _instances: object) -> None:
-    if session.info.get(READ_ONLY):
+    if is_read_only(session):
         raise RuntimeError("this session only reads: write in a request's DbSession")
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _refuse_dml(state: ORMExecuteState) -> None:
-    if not state.is_select and state.session.info.get(READ_ONLY):
+    if not state.is_select and is_read_only(state.session):
         raise RuntimeError("this session only reads: write in a request's DbSession")
 
 

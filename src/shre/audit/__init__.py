@@ -7,24 +7,23 @@
 
 In a request, take the `Audit` dependency (`shre.api.deps`); outside one, use
 `AuditTrail.system(session, runtime.sessionmaker)`. Only field names are recorded, never
-values.
+values. A sessionmaker's sessions record events once `attach` gave them the chain.
 """
 
 from shre.audit.chain import AuditChain, AuditUnavailable, canonical, event_hash
 from shre.audit.prune import AuditChainBroken, PruneReport, prune
 from shre.audit.seal import AuditSealer
 from shre.audit.trail import (
-    CHAIN_KEY,
     OUTCOMES,
     SYSTEM_ROLE,
     AuditContext,
     AuditTrail,
+    attach,
     request_context,
 )
 from shre.audit.verify import VerifyReport, verify_chain
 
 __all__ = [
-    "CHAIN_KEY",
     "OUTCOMES",
     "SYSTEM_ROLE",
     "AuditChain",
@@ -35,6 +34,7 @@ __all__ = [
     "AuditUnavailable",
     "PruneReport",
     "VerifyReport",
+    "attach",
     "canonical",
     "event_hash",
     "prune",

@@ -41,10 +41,6 @@ EVENTS = cast(Table, AuditEvent.__table__)
 HEAD = cast(Table, AuditHead.__table__)
 HEAD_ID = 1
 CANONICAL_VERSION = 1
-# session.info key: its connections wait for locks no longer than lock_timeout_ms already
-# (`shre.db.lock_wait_settings`: the read events' own engine, and the web app's), so an
-# append need not say so.
-LOCK_WAIT_SET = "shre.audit.lock_wait_set"
 
 
 class AuditUnavailable(ServiceUnavailable):
@@ -224,7 +220,9 @@ class AuditChain:
             engine: AsyncEngine = self.reads.kw["bind"]
             await engine.dispose()
 
-    def append(self, session: Session, events: Sequence[PendingEvent]) -> None:
+    def append(
+        self, session: Session, events: Sequence[PendingEvent], *, bounded: bool = False
+    ) -> None:
         """Append `events` at the end of the chain, inside the session's transaction (sync:
         runs in the session's commit hook). The head stays locked until the commit.
 
@@ -233,7 +231,7 @@ class AuditChain:
         try:
             conn = session.connection()
             with counted_as_audit(conn):
-                self._append(conn, events, bounded=bool(session.info.get(LOCK_WAIT_SET)))
+                self._append(conn, events, bounded=bounded)
         except DBAPIError as exc:
             log.error(
                 "audit.write_failed",

@@ -19,21 +19,18 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import structlog
-from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
-from shre.db import READ_ONLY
+from shre.db import is_read_only, on, state_of
 from shre.kit.net import client_ip
 
 log = structlog.get_logger("shre.audit")
 
-# Where the runtime's sessionmaker puts the chain (sessionmaker.configure(info=...)) and
-# where recorded events wait for the commit.
+# Where `attach` puts the sessionmaker's AuditSetup (in every session's info).
 CHAIN_KEY: Final = "shre.audit.chain"
-_PENDING: Final = "shre.audit.pending"
 
 OUTCOMES = frozenset({"success", "failure", "denied"})
 SYSTEM_ROLE = "system"
@@ -72,21 +69,52 @@ def request_context(request: Any) -> AuditContext:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class AuditSetup:
+    """A sessionmaker's audit chain, and whether its connections already wait for locks
+    no longer than the chain's lock timeout (`shre.db.lock_wait_settings`), so that an
+    append need not say so."""
+
+    chain: AuditChain
+    bounded: bool = False
+
+
+class _Pending(list[PendingEvent]):
+    """A session's recorded events, waiting for its commit (its SessionState's part)."""
+
+
+def attach(
+    sessionmaker: async_sessionmaker[AsyncSession], chain: AuditChain, *, bounded: bool = False
+) -> None:
+    """Let the sessions of `sessionmaker` record events: each knows the chain, and its
+    commit appends what it recorded (a rollback drops it with the changes)."""
+    sessionmaker.configure(
+        info={**sessionmaker.kw.get("info", {}), CHAIN_KEY: AuditSetup(chain, bounded)}
+    )
+    on(sessionmaker, "before_commit", _append_pending)
+    on(sessionmaker, "after_transaction_end", _drop_pending)
+
+
+def _setup(session: AsyncSession | Session) -> AuditSetup | None:
+    found = session.info.get(CHAIN_KEY)
+    return found if isinstance(found, AuditSetup) else None
+
+
 def chain_of(session: AsyncSession | Session) -> AuditChain:
-    chain = session.info.get(CHAIN_KEY)
-    if not isinstance(chain, AuditChain):
+    setup = _setup(session)
+    if setup is None:
         raise RuntimeError(
             "this session has no audit chain: use a session of the runtime's sessionmaker"
         )
-    return chain
+    return setup.chain
 
 
 def _queue(session: AsyncSession, event_: PendingEvent) -> None:
     chain_of(session)  # fail now, not at commit, when the session cannot write events
-    if session.info.get(READ_ONLY):
+    if is_read_only(session):
         # Never committed, so the event would be lost: a read is recorded by record_read.
         raise RuntimeError("this session only reads: its events go through record_read")
-    session.info.setdefault(_PENDING, []).append(event_)
+    state_of(session).part(_Pending).append(event_)
 
 
 async def commit(session: AsyncSession) -> None:
@@ -94,30 +122,29 @@ async def commit(session: AsyncSession) -> None:
     another process published as the guess, and afterwards publish this process's
     (`AuditChain.take_shared_head` / `share_head`: one statement per append, not two,
     while the processes take turns)."""
-    chain = session.info.get(CHAIN_KEY)
-    if not isinstance(chain, AuditChain) or not session.info.get(_PENDING):
+    setup = _setup(session)
+    if setup is None or not state_of(session).peek(_Pending):
         await session.commit()
         return
-    await chain.take_shared_head()
+    await setup.chain.take_shared_head()
     await session.commit()
-    await chain.share_head()
+    await setup.chain.share_head()
 
 
-@event.listens_for(Session, "before_commit")
 def _append_pending(session: Session) -> None:
-    pending: list[PendingEvent] | None = session.info.pop(_PENDING, None)
-    if not pending:
+    pending = state_of(session).take(_Pending)
+    setup = _setup(session)
+    if not pending or setup is None:
         return
     # The request's own changes first, so the chain's lock is held as briefly as possible.
     session.flush()
-    chain_of(session).append(session, pending)
+    setup.chain.append(session, pending, bounded=setup.bounded)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
     # Rolled back or closed without a commit: the events go with the changes.
     if transaction.parent is None:
-        session.info.pop(_PENDING, None)
+        state_of(session).take(_Pending)
 
 
 def _clean_name(kind: str, value: str, longest: int = 64) -> str:

@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shre.cache import Namespace, invalidate_on_commit, invalidate_when_changed
+from shre.cache import Namespace, Watch, invalidate_on_commit
 from shre.cache.rows import RowCodec
 from shre.settings import Settings
 from shre.users.models import User
@@ -27,7 +27,8 @@ def account(user_id: uuid.UUID) -> str:
     return f"{ACCOUNTS}:{user_id}"
 
 
-invalidate_when_changed(User, lambda user: [account(user.id)])
+# Any ORM write to a user drops their cached account (attached by the app at start-up).
+WATCHES = (Watch(User, lambda user: [account(user.id)]),)
 
 
 def ended(session: AsyncSession, user_id: uuid.UUID) -> None:

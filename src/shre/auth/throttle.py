@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.auth.models import LoginThrottle
 from shre.cache import Cache
-from shre.db import UTCDateTime, upsert, utcnow
+from shre.db import UTCDateTime, state_of, upsert, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +124,9 @@ class LoginThrottler:
         await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(email)))
 
 
-# Set on the session when the cache could not decide an attempt: the database did.
-_IN_DATABASE = "shre.throttle.in_database"
+class _InDatabase:
+    """A session's part, there when the cache could not decide an attempt: the database
+    did, and counts it."""
 
 
 class CacheThrottler:
@@ -146,7 +147,7 @@ class CacheThrottler:
         for key, limit in sorted(self.database.limits(email, address).items()):
             attempts = await self.cache.increment(self._key(key), 1, ttl=window)
             if attempts is None:
-                session.info[_IN_DATABASE] = True
+                state_of(session).part(_InDatabase)
                 return await self.database.retry_after(session, email, address)
             if attempts > limit:
                 left = await self.cache.get_ttl(self._key(key))
@@ -154,12 +155,12 @@ class CacheThrottler:
         return max(waits) if waits else None
 
     async def record_failure(self, session: AsyncSession, email: str, address: str) -> None:
-        if session.info.pop(_IN_DATABASE, False):
+        if state_of(session).take(_InDatabase) is not None:
             await self.database.record_failure(session, email, address)
         # Otherwise it was counted when it was checked.
 
     async def clear_account(self, session: AsyncSession, email: str, address: str) -> None:
-        if session.info.pop(_IN_DATABASE, False):
+        if state_of(session).take(_InDatabase) is not None:
             await self.database.clear_account(session, email, address)
             return
         await self.cache.delete(self._key(account_key(email)))

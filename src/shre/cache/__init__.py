@@ -7,11 +7,12 @@ import structlog
 from shre.cache.base import Cache, CacheStats
 from shre.cache.changes import RowChanges, row_change, rows_of
 from shre.cache.commit import (
+    Watch,
     carry_on_commit,
     invalidate_on_commit,
-    invalidate_when_changed,
     pending_changes,
     pending_invalidations,
+    watch,
 )
 from shre.cache.layer import CacheLayer, key_of
 from shre.cache.memory import MemoryCache
@@ -32,19 +33,20 @@ __all__ = [
     "NullCache",
     "RedisCache",
     "RowChanges",
+    "Watch",
     "cache_reads_of",
     "carry_on_commit",
     "create_cache",
     "create_cache_layer",
     "forget_prefetched",
     "invalidate_on_commit",
-    "invalidate_when_changed",
     "key_of",
     "pending_changes",
     "pending_invalidations",
     "reads_cache",
     "row_change",
     "rows_of",
+    "watch",
 ]
 
 

@@ -24,13 +24,14 @@ from typing import Any
 import anyio
 import structlog
 from pydantic import ValidationError
-from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from shre.cache import invalidate_on_commit
 from shre.crypto import DataKey
+from shre.db import on, state_of
 from shre.documents.cache import DOCUMENTS
 from shre.documents.errors import Gone, from_storage
 from shre.documents.models import Document, DocumentVersion
@@ -45,7 +46,6 @@ from shre.policy import Principal
 from shre.storage import ObjectInfo, Storage, StorageError, object_key, safe_filename
 
 log = structlog.get_logger("shre.documents")
-_UPLOADED = "shre.documents.uploaded"
 _cleanups: set[asyncio.Task[None]] = set()
 LIST_FIELDS = frozenset({"tags"})
 VERSION_ATTEMPTS = 5
@@ -60,16 +60,25 @@ async def _delete_quietly(storage: Storage, key: str) -> None:
             log.error("document.orphan_left", key=key, error_type=type(exc).__name__)
 
 
-@event.listens_for(Session, "after_commit")
+class _Uploaded(list[tuple[Storage, str]]):
+    """A session's part: the files its uploads stored, until it commits or rolls back."""
+
+
+def attach(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Have the sessions of `sessionmaker` delete the files an upload stored when the
+    transaction that was to record them rolls back."""
+    on(sessionmaker, "after_commit", _uploads_kept)
+    on(sessionmaker, "after_rollback", _uploads_dropped)
+
+
 def _uploads_kept(session: Session) -> None:
-    session.info.pop(_UPLOADED, None)
+    state_of(session).take(_Uploaded)
 
 
-@event.listens_for(Session, "after_rollback")
 def _uploads_dropped(session: Session) -> None:
     """The transaction that would have recorded these files rolled back (a failed commit,
     an error after the insert): delete them, as the insert never happened."""
-    uploaded: list[tuple[Storage, str]] | None = session.info.pop(_UPLOADED, None)
+    uploaded = state_of(session).take(_Uploaded)
     if not uploaded:
         return
     try:
@@ -166,7 +175,7 @@ class DocumentUploader:
             raise from_storage(exc) from None
 
     def _keep_on_commit(self, storage: Storage, key: str) -> None:
-        self.session.info.setdefault(_UPLOADED, []).append((storage, key))
+        state_of(self.session).part(_Uploaded).append((storage, key))
 
     async def create(self, actor: Principal, form: FormReader) -> Document:
         raw, upload = await read_fields(form)

@@ -33,9 +33,9 @@ from shre.cache import (
     CacheLayer,
     Namespace,
     RowChanges,
+    Watch,
     carry_on_commit,
     invalidate_on_commit,
-    invalidate_when_changed,
     key_of,
 )
 from shre.cache.rows import RowCodec
@@ -128,8 +128,9 @@ def carried(session: AsyncSession, employee: Employee) -> None:
     carry_on_commit(session, NAMESPACE, employee.id, EMPLOYEE_ROWS.dump_loaded(employee))
 
 
-# Every ORM write of a data key (shredding, a key issued, rotation) drops KEYS at commit.
-invalidate_when_changed(Employee, lambda _row: [KEYS], fields=["dek_wrapped"])
+# Every ORM write of a data key (shredding, a key issued, rotation) drops KEYS at commit
+# (attached by the app at start-up).
+WATCHES = (Watch(Employee, lambda _row: [KEYS], fields=("dek_wrapped",)),)
 
 
 class CachedPage:
