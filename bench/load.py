@@ -476,6 +476,11 @@ def main() -> None:
         "turn (bench/by_role.py)",
     )
     parser.add_argument(
+        "--metrics-overhead",
+        action="store_true",
+        help="only the cached list page with the Prometheus metrics on and off (bench/metrics.py)",
+    )
+    parser.add_argument(
         "--readers",
         choices=["mixed", "hr", "staff"],
         default="mixed",
@@ -523,7 +528,7 @@ def main() -> None:
             off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
             # Alternating, so slow phases of a shared machine hit both alike.
             results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
-            only_one = args.bare_only or args.list_page_by_role
+            only_one = args.bare_only or args.list_page_by_role or args.metrics_overhead
             for n in range(1, 0 if only_one else args.runs + 1):
                 results["on"].append(run(f"cache on (Redis), run {n}", on, cwd, args, redis))
                 results["off"].append(run(f"cache off, run {n}", off, cwd, args, None))
@@ -549,7 +554,11 @@ def main() -> None:
                 from bench.by_role import list_page_by_role
 
                 list_page_by_role(on, cwd, args)
-            if not args.no_outage and not args.list_page_by_role:
+            if args.metrics_overhead:
+                from bench.metrics import metrics_overhead
+
+                metrics_overhead(on, cwd, args)
+            if not args.no_outage and not args.list_page_by_role and not args.metrics_overhead:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
             redis.kill()

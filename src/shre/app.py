@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+import hmac
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shre import __version__
@@ -45,11 +48,13 @@ from shre.employees import cache as employees_cache
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
+from shre.kit.errors import NotFound, Unauthorized
 from shre.kit.http import ETags
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
 from shre.observability.logging import configure_logging
 from shre.observability.metrics import count_queries
+from shre.observability.prometheus import BACKEND_UP, CONTENT_TYPE, exposition
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.passwords import PasswordHasher
@@ -175,29 +180,66 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@health.get("/metrics", include_in_schema=False)
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
+    """Prometheus metrics, every worker's added up; behind METRICS_TOKEN when it is set."""
+    if not runtime.settings.metrics_enabled:
+        raise NotFound("Metrics are off (METRICS_ENABLED=false)", code="metrics_off")
+    token = runtime.settings.metrics_token
+    if token is not None:
+        scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise Unauthorized("Scraping needs the bearer METRICS_TOKEN", code="metrics_token")
+    return Response(exposition(), media_type=CONTENT_TYPE)
+
+
 @health.get("/readyz", response_model=None)
 async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
-    """Readiness: every backend the app needs answers."""
+    """Readiness: every backend the app needs answers; each check's state and how long
+    it took (`latency_ms`). `shre_backend_up{backend}` follows the states."""
     checks: dict[str, str] = {}
-    try:
-        await ping(runtime.engine)
-        checks["database"] = "ok"
-    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
-        log.warning("readyz.database_down", error_type=type(exc).__name__)
-        checks["database"] = "down"
-    try:
-        await runtime.storage.check()
-        checks["storage"] = "ok"
-    except StorageError as exc:
-        log.warning("readyz.storage_down", backend=runtime.storage.backend, error=str(exc))
-        checks["storage"] = "down"
-    if runtime.cache.cache.is_enabled():
+    latency: dict[str, float] = {}
+
+    async def check(name: str, probe: Callable[[], Awaitable[str]]) -> None:
+        started = time.perf_counter()
+        checks[name] = await probe()
+        latency[name] = round((time.perf_counter() - started) * 1000, 2)
+        BACKEND_UP.labels(name).set(0 if checks[name] != "ok" else 1)
+
+    async def database() -> str:
+        try:
+            await ping(runtime.engine)
+        except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+            log.warning("readyz.database_down", error_type=type(exc).__name__)
+            return "down"
+        return "ok"
+
+    async def storage() -> str:
+        try:
+            await runtime.storage.check()
+        except StorageError as exc:
+            log.warning("readyz.storage_down", backend=runtime.storage.backend, error=str(exc))
+            return "down"
+        return "ok"
+
+    async def cache() -> str:
         # A cache that is down slows requests but fails none: reported, never "not ready".
-        checks["cache"] = "ok" if await runtime.cache.cache.ping() else "degraded"
+        return "ok" if await runtime.cache.cache.ping() else "degraded"
+
+    await check("database", database)
+    await check("storage", storage)
+    if runtime.cache.cache.is_enabled():
+        await check("cache", cache)
     if all(v in ("ok", "degraded") for v in checks.values()):
-        return {"status": "ok", "checks": checks}
+        return {"status": "ok", "checks": checks, "latency_ms": latency}
     down = ", ".join(name for name, state in checks.items() if state == "down")
-    return problem(503, f"A backend is down: {down}", code="not_ready", extra={"checks": checks})
+    return problem(
+        503,
+        f"A backend is down: {down}",
+        code="not_ready",
+        extra={"checks": checks, "latency_ms": latency},
+    )
 
 
 def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
@@ -279,6 +321,13 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
         # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
         overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
         production=settings.is_production,
+        metrics=settings.metrics_enabled,
+        templates={
+            id(route): "/api/v1" + route.path  # routes are unhashable; these live on
+            for router in routers
+            for route in router.routes
+            if isinstance(route, APIRoute)
+        },
     )
     return app
 

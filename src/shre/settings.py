@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
     sentry_dsn: SecretStr | None = None
+    # Prometheus metrics at /metrics (off: nothing counted per request, /metrics is 404).
+    metrics_enabled: bool = True
+    # When set, GET /metrics needs `Authorization: Bearer <it>`.
+    metrics_token: SecretStr | None = None
 
     # --- database ---
     database_url: str = "sqlite+aiosqlite:///var/shre.db"

@@ -23,10 +23,12 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     # The embedded defaults: SQLite, local file storage, the in-process cache.
-    assert ready.json() == {
-        "status": "ok",
-        "checks": {"database": "ok", "storage": "ok", "cache": "ok"},
-    }
+    body = ready.json()
+    assert body["status"] == "ok"
+    assert body["checks"] == {"database": "ok", "storage": "ok", "cache": "ok"}
+    assert body.keys() == {"status", "checks", "latency_ms"}
+    assert body["latency_ms"].keys() == body["checks"].keys()
+    assert all(isinstance(ms, float | int) and ms >= 0 for ms in body["latency_ms"].values())
 
 
 async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port: int) -> None:
@@ -39,6 +41,7 @@ async def test_readyz_is_503_when_the_database_is_down(tmp_path: Path, free_port
     body = assert_problem(response, 503, "not_ready")
     assert body["checks"]["database"] == "down"
     assert body["checks"]["storage"] == "ok"
+    assert body["latency_ms"].keys() == body["checks"].keys()
     assert "nobody" not in response.text
 
 

@@ -156,7 +156,7 @@ async def test_a_root_file_that_is_not_there_is_a_route_of_the_app(
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/nope", "/api/v2/employees", "/api", "/docs/nope", "/metrics", "/openapi.json/x"],
+    ["/api/v1/nope", "/api/v2/employees", "/api", "/docs/nope", "/metrics/x", "/openapi.json/x"],
 )
 async def test_the_apis_paths_stay_json_404s(spa: httpx.AsyncClient, path: str) -> None:
     response = await spa.get(path)
@@ -171,6 +171,10 @@ async def test_health_and_docs_are_not_the_page(spa: httpx.AsyncClient) -> None:
     assert (await spa.get("/healthz")).json() == {"status": "ok"}
     assert (await spa.get("/openapi.json")).json()["info"]["title"] == "shre"
     assert "swagger" in (await spa.get("/docs")).text.lower()
+    metrics = await spa.get("/metrics")  # Prometheus' text, never the page
+    assert metrics.status_code == 200
+    assert metrics.headers["content-type"].startswith("text/plain")
+    assert "# TYPE http_requests_total counter" in metrics.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

@@ -7,7 +7,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import orjson
 import structlog
@@ -19,6 +19,7 @@ from shre.kit.headers import Headers, SecurityHeaders, with_headers
 from shre.kit.net import client_ip
 from shre.kit.problems import PROBLEM_MEDIA_TYPE, UNHANDLED_DETAIL, problem
 from shre.observability.metrics import COUNTERS
+from shre.observability.prometheus import UNMATCHED, observe_request
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("shre.access")
@@ -40,7 +41,10 @@ class RequestMiddleware:
     - request bodies over a limit refused with 413, without reading them into memory.
       `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
       FastAPI's own `max_body_size` is not used because it answers an over-long declared
-      Content-Length with a text/plain 413, outside the problem+json contract.
+      Content-Length with a text/plain 413, outside the problem+json contract;
+    - each request counted in the Prometheus metrics under its route's template:
+      `templates` gives, by the route's id, the full one of the routes included under
+      a prefix (the route a request names is its router's, whose path lacks it).
     """
 
     def __init__(
@@ -50,8 +54,12 @@ class RequestMiddleware:
         default_limit: int,
         overrides: Sequence[tuple[str, int]] = (),
         production: bool = False,
+        templates: Mapping[int, str] | None = None,
+        metrics: bool = True,
     ) -> None:
         self.app = app
+        self.metrics = metrics
+        self.templates = dict(templates or {})
         self.default_limit = default_limit
         self.overrides = sorted(overrides, key=lambda item: -len(item[0]))
         self.security = SecurityHeaders(production=production)
@@ -142,6 +150,14 @@ class RequestMiddleware:
                 await problem(500, UNHANDLED_DETAIL)(scope, receive, send_with_id)
             raise
         finally:
+            if self.metrics:
+                route = scope.get("route")
+                observe_request(
+                    scope.get("method", ""),
+                    self.templates.get(id(route)) or getattr(route, "path", None) or UNMATCHED,
+                    status,
+                    time.perf_counter() - started,
+                )
             for close in reversed(cleanup):
                 try:
                     await close()

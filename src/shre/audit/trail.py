@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
 from shre.db import is_read_only, on, state_of
 from shre.kit.net import client_ip
+from shre.observability.prometheus import AUDIT_EVENTS
 
 log = structlog.get_logger("shre.audit")
 
@@ -123,11 +124,15 @@ async def commit(session: AsyncSession) -> None:
     (`AuditChain.take_shared_head` / `share_head`: one statement per append, not two,
     while the processes take turns)."""
     setup = _setup(session)
-    if setup is None or not state_of(session).peek(_Pending):
+    pending = state_of(session).peek(_Pending)
+    if setup is None or not pending:
         await session.commit()
         return
+    appended = [(event.action, event.outcome) for event in pending]
     await setup.chain.take_shared_head()
     await session.commit()
+    for action, outcome in appended:
+        AUDIT_EVENTS.labels(action, outcome).inc()
     await setup.chain.share_head()
 
 

@@ -20,6 +20,7 @@ from shre.auth.tokens import InvalidToken, TokenCodec, hash_refresh_token, new_r
 from shre.cache import CacheLayer
 from shre.db import utcnow
 from shre.kit.errors import TooManyRequests, Unauthorized
+from shre.observability.prometheus import LOGIN_FAILURES
 from shre.policy import Principal
 from shre.users.models import RefreshToken, User
 from shre.users.passwords import PasswordHasher
@@ -171,6 +172,7 @@ class AuthService:
         if user is None or not ok:
             await throttler.record_failure(self.session, email, address)
             log.info("auth.login_failed", user_id=str(user.id) if user else None, client_ip=address)
+            LOGIN_FAILURES.inc()
             await self._record_attempt("auth.login_failed", user, outcome="failure")
             raise Unauthorized(BAD_CREDENTIALS, code="invalid_credentials", keep_changes=True)
 

@@ -64,6 +64,7 @@ from shre.cache.changes import (
 from shre.cache.local import LocalCopies
 from shre.cache.namespaces import Namespace, Namespaces
 from shre.cache.prefetch import PREFETCHED
+from shre.observability.prometheus import count_cache
 
 log = structlog.get_logger("shre.cache")
 Loader = Callable[[], Awaitable[Any]]
@@ -306,24 +307,30 @@ class CacheLayer:
         the request began had bumped them already."""
         ready = prepare or _as_is
         if not self._usable():
+            count_cache(namespace, "bypass")
             return ready(await loader())
         if self.dirty:
             await self.flush_dirty()
             if self.dirty:
+                count_cache(namespace, "bypass")
                 return ready(await loader())
         epoch = self._epoch
         names = (namespace,) if within is None else (namespace, within)
         versions = await self._versions(names, prefetch)
         if versions is None or epoch != self._epoch or self.dirty:
+            count_cache(namespace, "bypass")
             return ready(await loader())  # cache down, or it just came back: trust the database
         tag = ".".join(str(v) for v in reversed(versions))
         full = f"{namespace}:v{tag}:{key}"
         hit, value = self.local.get(full)
         if hit:
+            count_cache(namespace, "hit")
             return value
         found = await self.cache.get(full)
         if found is not None:
+            count_cache(namespace, "hit")
             return self._keep(namespace, full, found["v"], ready(found["v"]))
+        count_cache(namespace, "miss")
 
         async def fill() -> Any:
             loaded = await self._load_once(namespace, full, loader)
@@ -412,12 +419,14 @@ class CacheLayer:
         if self.dirty:
             await self.flush_dirty()
         if not self._usable() or self.dirty:
+            count_cache(namespace, "bypass")
             return ready(await loader())
         log = changes_of or namespace
         names = (namespace,) if within is None else (namespace, within)
         epoch = self._epoch
         versions = await self._versions((*names, rows_of(log)))
         if versions is None or epoch != self._epoch or self.dirty:
+            count_cache(namespace, "bypass")
             return ready(await loader())  # cache down, or it just came back
         count = versions[-1]
         tag = ".".join(str(v) for v in reversed(versions[:-1]))
@@ -429,6 +438,7 @@ class CacheLayer:
             if changed is not None and changed.ids.isdisjoint(row_ids(kept)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
                     self.local.put(full, (count, kept, size), size, self._ttl_or_default(namespace))
+                count_cache(namespace, "hit")
                 return kept
         entry = _Entry(namespace, log, full, count)
         # Concurrent readers of the entry at this count fetch, patch or load it once.
@@ -448,13 +458,16 @@ class CacheLayer:
                 value = found["v"]
                 ready = prepare(value)
                 if changed.ids.isdisjoint(row_ids(ready)):
+                    count_cache(namespace, "hit")
                     return self._keep(namespace, full, value, ready, stamp=count)
                 patched = await patch(value, changed)
                 if patched is not None:
                     await self.cache.set(
                         full, {"v": patched, "s": count}, ttl=self.ttl_for(namespace)
                     )
+                    count_cache(namespace, "patched")
                     return self._keep(namespace, full, patched, prepare(patched), stamp=count)
+        count_cache(namespace, "miss")
         # Stamped with the count read before the database, like a version.
         loaded = await self._load_once(namespace, full, loader, stamp=count)
         return self._keep(namespace, full, loaded, prepare(loaded), stamp=count)

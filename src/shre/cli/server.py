@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -49,17 +53,39 @@ def serve(
         # The workers build their settings from the environment (create_app_from_env):
         # they must know there are several of them (no per-process memory cache).
         os.environ["SHRE_WORKERS"] = str(n_workers)
-        uvicorn.run(
-            "shre.app:create_app_from_env",
-            factory=True,
-            workers=n_workers,
-            reload=reload,
-            **options,  # type: ignore[arg-type]
-        )
+        with _metrics_dir():
+            uvicorn.run(
+                "shre.app:create_app_from_env",
+                factory=True,
+                workers=n_workers,
+                reload=reload,
+                **options,  # type: ignore[arg-type]
+            )
     else:
         from shre.app import create_app
 
         uvicorn.run(create_app(settings, server=True), **options)  # type: ignore[arg-type]
+
+
+@contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """Where the workers write their metrics for /metrics to add up (prometheus-client's
+    multiprocess mode): PROMETHEUS_MULTIPROC_DIR if the operator set it (emptied of an
+    earlier run's files first), else a directory of this server's own, removed when it
+    stops. Set before any worker starts, as the workers read it when they import the
+    client."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="shre-metrics-") as made:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+        try:
+            yield
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def migrate(

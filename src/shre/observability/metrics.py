@@ -14,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shre.observability.prometheus import DB_STATEMENTS
+
 
 @dataclass(slots=True)
 class ProcessCounters:
@@ -51,6 +53,7 @@ def counted_as_audit(conn: Connection) -> Iterator[None]:
 def count_queries(engine: AsyncEngine) -> None:
     def before_cursor_execute(conn: Connection, *_: Any) -> None:
         COUNTERS.db_queries += 1
+        DB_STATEMENTS.inc()
         if _AUDITING in conn.info:
             COUNTERS.audit_queries += 1
 

@@ -664,7 +664,8 @@ export interface paths {
         };
         /**
          * Readyz
-         * @description Readiness: every backend the app needs answers.
+         * @description Readiness: every backend the app needs answers; each check's state and how long
+         *     it took (`latency_ms`). `shre_backend_up{backend}` follows the states.
          */
         get: operations["readyz_readyz_get"];
         put?: never;

@@ -1,0 +1,107 @@
+"""Prometheus metrics (`/metrics`, the names of docs/CONTRACT.md's operations section):
+one registry across the worker processes of `shre serve`.
+
+With several workers, `shre serve` points PROMETHEUS_MULTIPROC_DIR at a directory of its
+own before the workers start: each worker writes its values to files there, and
+`/metrics`, whichever worker answers, adds them all up (prometheus-client's
+multiprocess mode). A single process keeps them in memory.
+
+No label holds an id, an email or anything a client typed: routes are their templates
+(`/api/v1/employees/{employee_id}`), methods one of the known ones."""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+
+# No `*_created` series: a timestamp per label set that no dashboard or rule reads.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+MULTIPROC_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
+CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
+# A request no route answered (a 404 before routing, a body refused by its length).
+UNMATCHED: Final = "unmatched"
+METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time from a request's arrival to the end of its answer",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+DB_STATEMENTS = Counter("shre_db_statements_total", "SQL statements sent to the database")
+AUDIT_EVENTS = Counter(
+    "shre_audit_events_total", "Audit events appended to the chain", ["action", "outcome"]
+)
+LOGIN_FAILURES = Counter("shre_login_failures_total", "Sign-ins refused (wrong credentials)")
+# 1 when the backend answered the latest readiness check (/readyz), else 0 (a cache
+# that is down is "degraded" there, and 0 here). With several workers: the latest
+# check's, whichever worker made it.
+BACKEND_UP = Gauge(
+    "shre_backend_up",
+    "Whether a backend answered the latest readiness check",
+    ["backend"],
+    multiprocess_mode="mostrecent",
+)
+
+CACHE_REQUESTS = Counter(
+    "shre_cache_requests_total",
+    "Cached reads by namespace (one record's under its family's name) and result: hit, "
+    "miss (loaded), patched (rows changed in place brought up to date), bypass (the "
+    "cache was off, down or had invalidations pending: read from the database)",
+    ["namespace", "result"],
+)
+_cache_children: dict[tuple[str, str], Counter] = {}
+
+
+def count_cache(namespace: str, result: str) -> None:
+    """One cached read of `namespace` (`employee:<id>` counts as `employee`)."""
+    key = (namespace, result)
+    found = _cache_children.get(key)
+    if found is None:
+        found = _cache_children[key] = CACHE_REQUESTS.labels(namespace.partition(":")[0], result)
+    found.inc()
+
+
+# Each (method, route, status)'s children, looked up once per process: `labels()` costs
+# more than the increment itself.
+_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one answered request and its duration."""
+    key = (method, route, status)
+    found = _children.get(key)
+    if found is None:
+        shown = method if method in METHODS else "OTHER"
+        found = _children[key] = (
+            HTTP_REQUESTS.labels(shown, route, str(status)),
+            HTTP_DURATION.labels(shown, route),
+        )
+    found[0].inc()
+    found[1].observe(seconds)
+
+
+def exposition() -> bytes:
+    """Every metric in Prometheus' text format: this process's, or with several workers
+    all of theirs added up."""
+    if os.environ.get(MULTIPROC_DIR):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
