@@ -20,7 +20,7 @@ from shre import __version__
 from shre.admin.router import router as admin_router
 from shre.analytics import cache as analytics_cache
 from shre.analytics.router import router as analytics_router
-from shre.api.deps import RuntimeDep, document_bearer_auth
+from shre.api.deps import RuntimeDep, bearer_token, document_bearer_auth
 from shre.api.middleware import RequestMiddleware
 from shre.api.runtime import Runtime
 from shre.apidocs.router import router as apidocs_router
@@ -187,9 +187,8 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         raise NotFound("Metrics are off (METRICS_ENABLED=false)", code="metrics_off")
     token = runtime.settings.metrics_token
     if token is not None:
-        scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
-        expected = token.get_secret_value().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        given = bearer_token(request).encode()
+        if not hmac.compare_digest(given, token.get_secret_value().encode()):
             raise Unauthorized("Scraping needs the bearer METRICS_TOKEN", code="metrics_token")
     return Response(exposition(), media_type=CONTENT_TYPE)
 

@@ -96,14 +96,20 @@ async def audit_trail(request: Request, session: DbSession) -> AuditTrail:
 Audit = Annotated[AuditTrail, Depends(audit_trail)]
 
 
+def bearer_token(request: Request) -> str:
+    """The token of the request's `Authorization: Bearer …` header ("" when there is none
+    or it has another scheme)."""
+    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 async def current_principal(request: Request) -> Principal:
     """The signed-in caller: the bearer token checked, the account read through the
     cache (no session of the request's: most cached reads then need none at all). The
     header is read here rather than by FastAPI's HTTPBearer (one dependency less on
     every request); `document_bearer_auth` puts it in the OpenAPI schema."""
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if not token:
         raise Unauthorized("Bearer access token required", code="missing_token")
     runtime: Runtime = request.app.state.runtime
     caller = await runtime.authenticate(

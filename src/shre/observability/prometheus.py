@@ -70,11 +70,12 @@ _cache_children: dict[tuple[str, str], Counter] = {}
 
 
 def count_cache(namespace: str, result: str) -> None:
-    """One cached read of `namespace` (`employee:<id>` counts as `employee`)."""
-    key = (namespace, result)
+    """One cached read of `namespace` (`employee:<id>` counts as `employee`: the children
+    are kept by family, one per family and result, never one per id)."""
+    key = (namespace.partition(":")[0], result)
     found = _cache_children.get(key)
     if found is None:
-        found = _cache_children[key] = CACHE_REQUESTS.labels(namespace.partition(":")[0], result)
+        found = _cache_children[key] = CACHE_REQUESTS.labels(*key)
     found.inc()
 
 
@@ -84,14 +85,14 @@ _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    """Count one answered request and its duration."""
-    key = (method, route, status)
+    """Count one answered request and its duration. (The method is folded first: the
+    children kept are as few as the label sets, whatever methods clients make up.)"""
+    key = (method if method in METHODS else "OTHER", route, status)
     found = _children.get(key)
     if found is None:
-        shown = method if method in METHODS else "OTHER"
         found = _children[key] = (
-            HTTP_REQUESTS.labels(shown, route, str(status)),
-            HTTP_DURATION.labels(shown, route),
+            HTTP_REQUESTS.labels(key[0], route, str(status)),
+            HTTP_DURATION.labels(key[0], route),
         )
     found[0].inc()
     found[1].observe(seconds)
