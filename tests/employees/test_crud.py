@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -68,10 +68,25 @@ PLAINTEXT_FORMS = (
 )
 
 
+def is_timestamp(value: Any) -> bool:
+    """A date-and-time, as PostgreSQL returns it or as SQLite stores it (text): its
+    digits are noise (12:52:40.107 holds "0.10"). A bare date is kept: a date of birth
+    in clear would be one."""
+    if isinstance(value, datetime):
+        return True
+    if not isinstance(value, str) or len(value) <= len("2020-01-01"):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def stored_text(rows: list[dict[str, Any]]) -> str:
-    """Everything the rows hold as text (timestamps left out: their digits are noise)."""
+    """Everything the rows hold as text, timestamps left out."""
     return "\n".join(
-        str(value) for row in rows for value in row.values() if not hasattr(value, "tzinfo")
+        str(value) for row in rows for value in row.values() if not is_timestamp(value)
     )
 
 
