@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Annotated, Any, Final
 
+import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -117,6 +118,8 @@ async def current_principal(request: Request) -> Principal:
     )
     request.state.caller = caller  # the authenticator's own record (shre.auth.Account)
     request.state.principal = caller.principal
+    # The request's log lines name who made it (its id only: ECS `user.id`).
+    structlog.contextvars.bind_contextvars(**{"user.id": str(caller.principal.id)})
     return caller.principal
 
 

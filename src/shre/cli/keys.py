@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import Annotated
 
+import structlog
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,8 @@ from shre.cli.common import fail, settings_or_exit, with_progress, with_session
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import DomainError
 from shre.settings import Settings
+
+log = structlog.get_logger("shre.keys")
 
 app = typer.Typer(
     help="Encryption keys: generate a master key, see which key protects how many "
@@ -81,6 +84,7 @@ def keys_rotate(
     done = with_progress(settings, "re-wrapping data keys", total, work)
     documents = _rotate_document_keys(settings, batch_size)
     _audit_command(settings, "keys.rotate", target_type="master_key")
+    log.info("keys.rotated", employees=done, documents=documents)
     typer.echo(f"shre: {done} data keys re-wrapped under the primary key")
     typer.echo(f"shre: {documents} document data keys re-wrapped under the primary key")
 

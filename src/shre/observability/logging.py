@@ -1,68 +1,129 @@
-"""structlog configured once: JSON lines with ECS-style field names, or console output."""
+"""structlog configured once: one JSON line per event in the Elastic Common Schema (ECS),
+rendered by Elastic's own `ecs-logging` formatter, or coloured lines for humans
+(`LOG_FORMAT=console`).
+
+A call names its event and passes plain keywords (`log.info("auth.login", user_id=…)`);
+this module turns them into ECS before the formatter renders them:
+
+- the event's name is the ECS `message`, and the `event.action` of shre's own lines;
+- the keywords the whole code base shares have an ECS field: `request_id` is
+  `http.request.id`, `client_ip` `client.ip`, `error_type` `error.type`, `error`
+  `error.message`, `by` (whoever acted) `user.id`, and `user_id` too unless someone
+  else acted (then it is the `user.target.id`);
+- a keyword already in ECS' dotted form (`http.request.method`, `url.path`,
+  `event.duration`…) is kept as it is;
+- any other keyword is shre's own and goes under `shre.` (`shre.employee_id`), where it
+  cannot collide with an ECS field;
+- the active trace's `trace.id` and `span.id`, when tracing is on.
+
+Sensitive keys (`shre.observability.sensitive`) are redacted first, whatever the format."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import Any, Final
 
+import ecs_logging
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
 
+from shre.observability.sensitive import REDACTED, SENSITIVE_KEYS
 from shre.settings import Settings
 
-# Never let these reach a log line, whatever a caller passes.
-_REDACT = frozenset(
-    {
-        "password",
-        "password_hash",
-        "access_token",
-        "refresh_token",
-        "token",
-        "authorization",
-        "salary",
-        "ssn",
-        "bank_account",
-        "date_of_birth",
-        "home_address",
-        "encryption_key",
-        "jwt_secret",
-    }
-)
+SERVICE: Final = "shre"
+
+# The keywords of shre's log calls that ECS has a field for.
+_ECS_NAMES: Final = {
+    "request_id": "http.request.id",
+    "client_ip": "client.ip",
+    "error_type": "error.type",
+    "error": "error.message",
+    "by": "user.id",
+    "logger": "log.logger",
+    "level": "log.level",
+}
+# Kept as they are: the formatter's own, and structlog's for exceptions.
+_PASSED: Final = frozenset({"event", "exception", "exc_info", "stack"})
 
 
 def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
-    for key in _REDACT.intersection(event):
-        event[key] = "[redacted]"
+    for key in SENSITIVE_KEYS.intersection(event):
+        event[key] = REDACTED
     return event
 
 
-def _ecs(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
-    event["@timestamp"] = event.pop("timestamp", None)
-    event["log.level"] = event.pop("level", "info")
-    event["log.logger"] = event.pop("logger", None)
-    event["message"] = event.pop("event", "")
-    event.setdefault("service.name", "shre")
+def _trace(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """The active span's ids (tracing on), so Kibana links a line to its trace."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace.id"] = format(context.trace_id, "032x")
+        event["span.id"] = format(context.span_id, "016x")
     return event
+
+
+def _to_ecs(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """The keywords of a call as ECS fields (see the module's docstring), nested as the
+    formatter writes them: nesting them here costs a third of what its own generic
+    de-dotting does. (`event.*` stay dotted: `event` itself is the message until the
+    formatter takes it.)"""
+    flat: EventDict = {}
+    user_id = event.pop("user_id", None)
+    for key, value in event.items():
+        if key in _PASSED or "." in key or key.startswith("@"):
+            flat[key] = value
+        elif key in _ECS_NAMES:
+            flat[_ECS_NAMES[key]] = value
+        else:
+            flat[f"shre.{key}"] = value
+    if user_id is not None:
+        flat["user.target.id" if "user.id" in flat else "user.id"] = user_id
+    if str(flat.get("log.logger", "")).startswith(SERVICE):
+        flat.setdefault("event.action", str(flat.get("event", "")))  # not uvicorn's lines
+    flat.setdefault("service.name", SERVICE)
+    out: EventDict = {}
+    for key, value in flat.items():
+        if "." not in key or key.startswith("event."):
+            out[key] = value
+            continue
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
+
+def ecs_processors() -> list[Any]:
+    """What turns an event into its ECS JSON line (after the shared processors)."""
+    return [
+        _trace,
+        _to_ecs,
+        structlog.processors.format_exc_info,
+        ecs_logging.StructlogFormatter(ensure_ascii=False),
+    ]
 
 
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.add_log_level,  # `exception` is logged as an error
         _redact,
     ]
     if settings.log_format == "json":
         renderer: list[Any] = [
-            structlog.processors.format_exc_info,
-            _ecs,
-            structlog.processors.JSONRenderer(),
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="@timestamp"),
+            *ecs_processors(),
         ]
     else:
-        renderer = [structlog.dev.ConsoleRenderer()]
+        renderer = [
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _trace,
+            structlog.dev.ConsoleRenderer(),
+        ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
