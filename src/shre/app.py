@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import hmac
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -52,9 +53,17 @@ from shre.kit.errors import NotFound, Unauthorized
 from shre.kit.http import ETags
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
+from shre.monitor import RotationProgress, verify_audit_periodically
+from shre.observability.errors import configure_error_tracking, stop_error_tracking
 from shre.observability.logging import configure_logging
-from shre.observability.metrics import count_queries
+from shre.observability.metrics import count_queries, watch_pool
 from shre.observability.prometheus import BACKEND_UP, CONTENT_TYPE, exposition
+from shre.observability.tracing import (
+    configure_tracing,
+    instrument_app,
+    stop_tracing,
+    trace_engine,
+)
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.passwords import PasswordHasher
@@ -89,6 +98,8 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         settings, server_settings=lock_wait_settings(lock_wait) if serving else None
     )
     count_queries(engine)
+    trace_engine(engine)
+    watch_pool(engine)
     keyring = Keyring.from_settings(settings)
     cache = create_cache_layer(settings)
     in_database = LoginThrottler(
@@ -105,6 +116,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         server_settings=lock_wait_settings(settings.audit_lock_timeout_ms),
     )
     count_queries(audit_engine)  # its statements are database work like any other
+    trace_engine(audit_engine)
     audit_reads = create_sessionmaker(audit_engine)
     audit = AuditChain(
         AuditSealer(keyring),
@@ -144,6 +156,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
             Authenticator: auth,
             PasswordHasher: auth.hasher,
             EmployeeVault: EmployeeVault.create(keyring),
+            RotationProgress: RotationProgress(),
         },
     )
 
@@ -190,6 +203,7 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         given = bearer_token(request).encode()
         if not hmac.compare_digest(given, token.get_secret_value().encode()):
             raise Unauthorized("Scraping needs the bearer METRICS_TOKEN", code="metrics_token")
+    await runtime.part(RotationProgress).refresh(runtime)
     return Response(exposition(), media_type=CONTENT_TYPE)
 
 
@@ -245,6 +259,9 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     """The application. `server`: it is the whole life of this process (`shre serve`),
     so what startup built is frozen out of the garbage collector's full passes."""
     configure_logging(settings)
+    # Each at most once per process, and only when its endpoint or DSN is set.
+    configure_error_tracking(settings)
+    configure_tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -262,13 +279,25 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
             database=runtime.engine.dialect.name,
             dev_secrets=list(settings.dev_secrets_generated),
         )
+        checks = None
+        interval = settings.audit_verify_interval_seconds
+        if server and interval:
+            checks = asyncio.create_task(verify_audit_periodically(runtime, interval))
         try:
             yield
         finally:
+            if checks is not None:
+                checks.cancel()
+                with suppress(asyncio.CancelledError):
+                    await checks
             if server:
                 gc.unfreeze()
             await runtime.aclose()
             log.info("app.stopped")
+            # The spans and reports still queued go now; a server's process ends here.
+            stop_tracing(process_ends=server)
+            if server:
+                stop_error_tracking()
 
     app = FastAPI(
         title="shre",
@@ -328,6 +357,8 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
             if isinstance(route, APIRoute)
         },
     )
+    # Last: the request's span encloses every middleware (RequestMiddleware's access log).
+    instrument_app(app)
     return app
 
 

@@ -83,11 +83,19 @@ class Settings(BaseSettings):
     shre_admin_password: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["json", "console"] = "json"
+    # Error reports go to Sentry when set (shre.observability.errors); off otherwise.
     sentry_dsn: SecretStr | None = None
+    # Traces go by OTLP/HTTP to this collector (e.g. http://otel-collector:4318) when set
+    # (shre.observability.tracing); off otherwise.
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = Field(default="shre", min_length=1, max_length=200)
     # Prometheus metrics at /metrics (off: nothing counted per request, /metrics is 404).
     metrics_enabled: bool = True
     # When set, GET /metrics needs `Authorization: Bearer <it>`.
     metrics_token: SecretStr | None = None
+    # `shre serve` verifies the audit chain this often (seconds; 0: never), its outcome
+    # a metric (shre.monitor). With Redis, once per interval for the whole deployment.
+    audit_verify_interval_seconds: int = Field(default=900, ge=0, le=7 * 24 * 3600)
 
     # --- database ---
     database_url: str = "sqlite+aiosqlite:///var/shre.db"
@@ -217,6 +225,31 @@ class Settings(BaseSettings):
         if len(value.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
             raise ValueError(f"must be at least {MIN_JWT_SECRET_LENGTH} characters")
         return value
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _check_otlp_endpoint(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from urllib.parse import urlsplit
+
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError("must be an http(s) URL (e.g. http://otel-collector:4318)")
+        return value
+
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _check_sentry_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or not parts.username:
+            raise ValueError("must be a Sentry DSN (https://<key>@<host>/<project>)")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("database_url")
     @classmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,24 +20,11 @@ from shre.employees.models import Employee
 from shre.employees.vault import EmployeeVault
 from shre.settings import Settings
 from tests.support.accounts import Account
-from tests.support.app import assert_problem, base_settings
+from tests.support.app import assert_problem
+from tests.support.crypto import new_key, with_keys
 from tests.support.employees import EMPLOYEES, SENSITIVE, create, employee_body
 
 REVEAL = {"fields": "ssn,bank_account"}
-
-
-def new_key() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def with_keys(settings: Settings, tmp_path: Path, primary: str, *old: str) -> Settings:
-    return base_settings(
-        tmp_path,
-        settings.database_url,
-        encryption_key=primary,
-        encryption_old_keys=",".join(old),
-        jwt_secret=settings.jwt_key(),
-    )
 
 
 @asynccontextmanager

@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from shre.app import create_app
 from shre.observability import prometheus
@@ -22,6 +21,7 @@ from shre.settings import Settings
 from tests.support.accounts import Accounts
 from tests.support.app import assert_problem
 from tests.support.cli import Server, clean_env, command_env, shre
+from tests.support.metrics import value
 
 TOKEN = "scrape-token-for-tests-0123456789"
 SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,15 +30,6 @@ SCRAPE = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     return {"metrics_token": TOKEN}
-
-
-def value(exposition: str, name: str, **labels: str) -> float:
-    """The sample `name` with exactly these labels (0 when there is none yet)."""
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return float(sample.value)
-    return 0.0
 
 
 async def scrape(client: httpx.AsyncClient) -> str:

@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from shre.cli import app as cli
 from shre.settings import Settings
+from tests.support.app import base_settings
+from tests.support.servers import RedisServer, S3Server
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -68,12 +70,21 @@ class Server:
     that nobody reads fills up (64 KB of access log) and the server then blocks on its
     next log line."""
 
-    def __init__(self, cwd: Path, port: int, env: dict[str, str], *args: str) -> None:
+    def __init__(
+        self,
+        cwd: Path,
+        port: int,
+        env: dict[str, str],
+        *args: str,
+        program: tuple[str, ...] = ("-m", "shre"),
+    ) -> None:
+        """`program`: what Python runs (`-c <a script that ends by running shre's CLI>`
+        for a test's own variant of the server)."""
         self.url = f"http://127.0.0.1:{port}"
         self.log = cwd / f"shre-serve-{port}.log"
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "shre", "serve", "--port", str(port), *args],
+                [sys.executable, *program, "serve", "--port", str(port), *args],
                 cwd=cwd,
                 env=env,
                 stdout=output,
@@ -95,3 +106,21 @@ class Server:
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
         return self.log.read_text()
+
+
+def server_env(
+    tmp_path: Path, database: str, redis: RedisServer, s3: S3Server, **extra: str
+) -> dict[str, str]:
+    """The environment of a `shre serve` over PostgreSQL `database`, `redis` and `s3`."""
+    settings = base_settings(tmp_path, database)
+    return clean_env(
+        **command_env(settings, tmp_path / "var", **{"LOG_LEVEL": "INFO", **extra}),
+        REDIS_ENABLED="true",
+        REDIS_HOST="127.0.0.1",
+        REDIS_PORT=str(redis.port),
+        S3_ENABLED="true",
+        S3_BUCKET=s3.bucket,
+        S3_ENDPOINT_URL=s3.endpoint,
+        S3_ACCESS_KEY_ID=s3.access_key,
+        S3_SECRET_ACCESS_KEY=s3.secret_key,
+    )

@@ -1,12 +1,16 @@
-"""Small builders and probes shared by the crypto tests (pure logic, no database)."""
+"""Small builders and probes shared by the crypto tests, and the settings of a master
+key's rotation."""
 
 from __future__ import annotations
 
 import base64
 import secrets
 import uuid
+from pathlib import Path
 
 from shre.crypto import DataKey, FieldBox, FieldContext, Keyring, MasterKey
+from shre.settings import Settings
+from tests.support.app import base_settings
 
 
 def master_key() -> MasterKey:
@@ -62,3 +66,20 @@ def key_renderings(key: bytes) -> list[str]:
         base64.urlsafe_b64encode(key).decode(),
         repr(key)[2:-1],
     ]
+
+
+def new_key() -> str:
+    """A master key as ENCRYPTION_KEY takes it (32 random bytes, base64)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def with_keys(settings: Settings, tmp_path: Path, primary: str, *old: str) -> Settings:
+    """`settings`' database and JWT secret, under the master key `primary` with `old`
+    retired (ENCRYPTION_OLD_KEYS): the settings of a rotation."""
+    return base_settings(
+        tmp_path,
+        settings.database_url,
+        encryption_key=primary,
+        encryption_old_keys=",".join(old),
+        jwt_secret=settings.jwt_key(),
+    )

@@ -1,12 +1,17 @@
 """A circuit breaker for the cache: after a few failures in a row the backend is left
 alone for a while (calls return at once), then one trial call decides whether it is back.
-So a dead Redis costs a request microseconds, not a connection timeout each time."""
+So a dead Redis costs a request microseconds, not a connection timeout each time.
+
+Whether it is open is the `shre_cache_circuit_open` gauge (one breaker per process: the
+Redis cache's)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from enum import Enum
+
+from shre.observability.prometheus import CACHE_CIRCUIT_OPEN
 
 
 class State(Enum):
@@ -51,6 +56,8 @@ class CircuitBreaker:
         """Record a call that worked; True when it closed an open circuit (reconnected)."""
         reconnected = self.state is not State.CLOSED
         self.state = State.CLOSED
+        if reconnected:
+            CACHE_CIRCUIT_OPEN.set(0)
         self._failures = 0
         self._trial_running = False
         return reconnected
@@ -63,3 +70,4 @@ class CircuitBreaker:
                 self.times_opened += 1
             self.state = State.OPEN
             self._opened_at = self.clock()
+            CACHE_CIRCUIT_OPEN.set(1)

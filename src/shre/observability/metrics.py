@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shre.observability.prometheus import DB_STATEMENTS
+from shre.observability.prometheus import DB_POOL_IN_USE, DB_POOL_OVERFLOW, DB_STATEMENTS
 
 
 @dataclass(slots=True)
@@ -58,3 +58,25 @@ def count_queries(engine: AsyncEngine) -> None:
             COUNTERS.audit_queries += 1
 
     event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+
+
+def watch_pool(engine: AsyncEngine) -> None:
+    """The pool's connections lent out, and those open beyond its size, as gauges (moved
+    by the pool's own events: right whichever worker is scraped)."""
+    pool = engine.sync_engine.pool
+    overflow = getattr(pool, "overflow", None)  # a queue pool's; SQLite's pools have none
+
+    def moved(*_: Any) -> None:
+        if overflow is not None:
+            DB_POOL_OVERFLOW.set(max(0, overflow()))
+
+    def checkout(*_: Any) -> None:
+        DB_POOL_IN_USE.inc()
+        moved()
+
+    def checkin(*_: Any) -> None:
+        DB_POOL_IN_USE.dec()
+        moved()
+
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)

@@ -59,6 +59,68 @@ BACKEND_UP = Gauge(
     multiprocess_mode="mostrecent",
 )
 
+# Documents' bytes through the storage backend (`local` or `s3`), by direction: `write`
+# (uploads, migrations) and `read` (downloads).
+STORAGE_BYTES = Counter(
+    "shre_storage_bytes_total",
+    "Document bytes written to or read from the storage backend",
+    ["backend", "direction"],
+)
+# A storage operation that failed (S3 refused or unreachable, a local disk error), by
+# backend and operation (put, get, delete, head, list, multipart).
+STORAGE_ERRORS = Counter(
+    "shre_storage_errors_total",
+    "Storage operations that failed",
+    ["backend", "operation"],
+)
+# The database connection pool: connections lent out now, and those beyond the pool's
+# size (max overflow). Summed over live workers.
+DB_POOL_IN_USE = Gauge(
+    "shre_db_pool_in_use",
+    "Database connections checked out of the pool",
+    multiprocess_mode="livesum",
+)
+DB_POOL_OVERFLOW = Gauge(
+    "shre_db_pool_overflow",
+    "Database connections open beyond the pool's size",
+    multiprocess_mode="livesum",
+)
+# 1 while a worker's circuit breaker keeps Redis out (reads go to the database).
+CACHE_CIRCUIT_OPEN = Gauge(
+    "shre_cache_circuit_open",
+    "Whether the cache's circuit breaker is open (Redis left alone after failures)",
+    multiprocess_mode="livemax",
+)
+# Key rotation's progress: records still sealed under a retired key, by kind
+# (`employees`, `documents`), counted when /metrics is scraped.
+KEY_ROTATION_PENDING = Gauge(
+    "shre_key_rotation_pending",
+    "Records still sealed under a retired encryption key",
+    ["kind"],
+    multiprocess_mode="mostrecent",
+)
+# The periodic verification of the audit chain (`shre.monitor`, the check of `shre audit
+# verify`): when it last passed and when it last failed (Unix time; 0: never). Failing
+# means the latest failure is newer than the latest success. Timestamps, not a 0/1
+# gauge: a process that has not checked yet (or whose turn it was not) reads 0 and
+# counts for nothing under max().
+AUDIT_VERIFY_LAST_SUCCESS = Gauge(
+    "shre_audit_verify_last_success_timestamp_seconds",
+    "When the audit chain last verified (Unix time)",
+    multiprocess_mode="max",
+)
+AUDIT_VERIFY_LAST_FAILURE = Gauge(
+    "shre_audit_verify_last_failure_timestamp_seconds",
+    "When a verification of the audit chain last failed (Unix time)",
+    multiprocess_mode="max",
+)
+# Background jobs (the queue of `shre worker`): runs by task and outcome (`succeeded`,
+# `failed`, `retried`), and jobs waiting.
+JOBS = Counter("shre_jobs_total", "Background jobs run", ["task", "outcome"])
+JOB_QUEUE_DEPTH = Gauge(
+    "shre_job_queue_depth", "Background jobs waiting to run", multiprocess_mode="mostrecent"
+)
+
 CACHE_REQUESTS = Counter(
     "shre_cache_requests_total",
     "Cached reads by namespace (one record's under its family's name) and result: hit, "
@@ -77,6 +139,24 @@ def count_cache(namespace: str, result: str) -> None:
     if found is None:
         found = _cache_children[key] = CACHE_REQUESTS.labels(*key)
     found.inc()
+
+
+_storage_children: dict[tuple[str, str], Counter] = {}
+
+
+def count_storage_bytes(backend: str, direction: str, size: int) -> None:
+    """`size` bytes of a document written (`write`) to or read (`read`) from `backend`."""
+    key = (backend, direction)
+    found = _storage_children.get(key)
+    if found is None:
+        found = _storage_children[key] = STORAGE_BYTES.labels(*key)
+    found.inc(size)
+
+
+def count_storage_error(backend: str, operation: str) -> None:
+    """A failed storage operation (a backend's fault, never a client's: a missing object
+    or an upload over the limit is not one)."""
+    STORAGE_ERRORS.labels(backend, operation).inc()
 
 
 # Each (method, route, status)'s children, looked up once per process: `labels()` costs

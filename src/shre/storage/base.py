@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Literal, Protocol
 
 from shre.crypto import DataKey
+from shre.observability.prometheus import count_storage_bytes
 from shre.storage.errors import InvalidRange
 from shre.storage.keys import PRESIGN_DEFAULT_SECONDS
 
@@ -76,8 +77,11 @@ class ObjectStream:
         end: int,
         chunks: AsyncIterator[bytes],
         close: Callable[[], Awaitable[None]],
+        *,
+        backend: str,
     ) -> None:
         self.info = info
+        self.backend = backend
         self.start = start
         self.end = end  # inclusive; -1 for an empty object
         self._chunks = chunks
@@ -104,10 +108,12 @@ class ObjectStream:
         if self._closed:
             raise StopAsyncIteration
         try:
-            return await self._chunks.__anext__()
+            chunk = await self._chunks.__anext__()
         except BaseException:  # end of data, a failure or a cancellation: release now
             await self.aclose()
             raise
+        count_storage_bytes(self.backend, "read", len(chunk))
+        return chunk
 
     async def read_all(self) -> bytes:
         """The whole range in memory: for tests and small objects only."""

@@ -24,6 +24,7 @@ import structlog
 from anyio import to_thread
 
 from shre.crypto import DataKey, Keyring
+from shre.observability.prometheus import count_storage_bytes, count_storage_error
 from shre.settings import Settings
 from shre.storage.base import (
     ListedObject,
@@ -233,8 +234,11 @@ class LocalStorage:
             log.warning(
                 "storage.upload_failed", backend="local", key=key, error_type=type(exc).__name__
             )
+            if isinstance(exc, StorageUnavailable):  # the disk's fault, not the upload's
+                count_storage_error("local", "put")
             raise
         log.info("storage.uploaded", backend="local", key=key, size=size)
+        count_storage_bytes("local", "write", size)
         return ObjectInfo(key=key, size=size, content_type=content_type, sha256=sha256)
 
     async def delete_file(self, key: str) -> None:
@@ -306,7 +310,8 @@ class LocalStorage:
             await to_thread.run_sync(handle.close)
 
         info = ObjectInfo(key, layout.size, layout.header.content_type, layout.sha256)
-        return ObjectStream(info, first, last, self._plaintext(handle, opener, first, last), close)
+        chunks = self._plaintext(handle, opener, first, last)
+        return ObjectStream(info, first, last, chunks, close, backend="local")
 
     async def _plaintext(
         self, handle: BinaryIO, opener: Opener, first: int, last: int

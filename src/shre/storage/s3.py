@@ -28,6 +28,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from shre.crypto import DataKey
+from shre.observability.prometheus import count_storage_bytes, count_storage_error
 from shre.settings import Settings
 from shre.storage.base import (
     DEFAULT_READ_CHUNK,
@@ -177,9 +178,11 @@ class S3Storage:
             if code == "InvalidRange" or status == 416:
                 raise InvalidRange(-1) from None  # get_file fills in the size
             log.warning("storage.s3_error", operation=operation, code=code, status=status)
+            count_storage_error("s3", operation)
             raise StorageUnavailable(f"S3 {operation} failed: {code or status}") from exc
         except BotoCoreError as exc:
             log.warning("storage.s3_error", operation=operation, error_type=type(exc).__name__)
+            count_storage_error("s3", operation)
             raise StorageUnavailable(f"S3 {operation} failed: {type(exc).__name__}") from exc
 
     # --- writing ---
@@ -226,6 +229,7 @@ class S3Storage:
             )
             raise
         log.info("storage.uploaded", backend="s3", key=key, size=size, parts=upload.parts)
+        count_storage_bytes("s3", "write", size)
         return ObjectInfo(
             key=key,
             size=size,
@@ -372,7 +376,7 @@ class S3Storage:
             await to_thread.run_sync(body.close)
 
         chunks = self._body_chunks(body, skip, last - first + 1)
-        return ObjectStream(info, first, last, chunks, close)
+        return ObjectStream(info, first, last, chunks, close, backend="s3")
 
     async def _body_chunks(self, body: Any, skip: int, remaining: int) -> AsyncIterator[bytes]:
         while remaining > 0:
