@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
 .PHONY: help run serve test lint format typecheck migrate bench services clean web web-deps \
-	api-types browser test-fast
+	api-types browser monitoring test-fast
 
 help:
 	@echo "make run      install, migrate the SQLite database, ensure an admin, serve on 127.0.0.1:8000"
@@ -67,6 +67,10 @@ api-types: $(VENV)/.installed web/node_modules/.installed
 browser:
 	@scripts/ensure-chromium.sh
 
+# promtool and prometheus (Debian's package) for the tests of deploy/monitoring/.
+monitoring:
+	@scripts/ensure-prometheus.sh
+
 run: $(VENV)/.installed $(WEB_DIST)
 	$(BIN)/shre migrate
 	$(BIN)/shre ensure-admin
@@ -94,12 +98,12 @@ format: $(VENV)/.installed-dev
 # The browser tests' screenshots (every page, 1280 and 375 px wide) go here.
 SCREENSHOTS ?= $(CURDIR)/var/screenshots
 
-test: $(VENV)/.installed-dev services browser $(WEB_DIST) lint
+test: $(VENV)/.installed-dev services browser monitoring $(WEB_DIST) lint
 	$(NPM) run test
 	SHRE_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/pytest
 	@echo "screenshots of the web app: $(SCREENSHOTS)"
 
-test-fast: $(VENV)/.installed-dev services $(WEB_DIST) lint
+test-fast: $(VENV)/.installed-dev services monitoring $(WEB_DIST) lint
 	$(NPM) run test
 	$(BIN)/pytest -m "not slow and not browser"
 
