@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -21,21 +20,16 @@ from tests.support.browser import (
     require_browser,
 )
 from tests.support.cli import Server, clean_env
-from tests.support.database import PG_ADMIN_URL, pg_admin
-from tests.support.servers import RedisServer, free_port, unavailable
+from tests.support.database import own_database
+from tests.support.servers import RedisServer, free_port
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="package")
 async def e2e_database() -> AsyncIterator[str]:
-    name = f"shre_e2e_{uuid.uuid4().hex[:10]}"
-    try:
-        await pg_admin(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # any failure to reach it: skipped, or failed in CI
-        unavailable(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with own_database("shre_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="package")

@@ -4,8 +4,9 @@ and the SQL statements a block sends."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import event, text
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from shre.api.runtime import Runtime
 from shre.models import metadata
+from tests.support.servers import unavailable
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0.1:5432/test")
 
@@ -29,6 +31,21 @@ async def pg_admin(sql: str) -> None:
             await conn.execute(text(sql))
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def own_database(prefix: str) -> AsyncIterator[str]:
+    """A PostgreSQL database of its own for the block (named `<prefix>_<random>`), for a
+    server process of the tests to write into; dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        await pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # any failure to reach it: skipped, or failed in CI
+        unavailable(f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}")
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def empty_tables(runtime: Runtime) -> None:
