@@ -136,8 +136,9 @@ class Redis:
 
 
 def serve(env: dict[str, str], cwd: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    # Warnings and errors of the server (LOG_LEVEL=WARNING) go to BENCH_SERVER_LOG if set.
-    log_path = os.environ.get("BENCH_SERVER_LOG")
+    # Warnings and errors of the server (LOG_LEVEL=WARNING) go to BENCH_SERVER_LOG if set
+    # (in the server's environment, or this process's).
+    log_path = env.get("BENCH_SERVER_LOG") or os.environ.get("BENCH_SERVER_LOG")
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "shre", "serve", "--port", str(port), "--workers", str(workers)],
@@ -481,6 +482,12 @@ def main() -> None:
         help="only the cached list page with the Prometheus metrics on and off (bench/metrics.py)",
     )
     parser.add_argument(
+        "--log-overhead",
+        action="store_true",
+        help="only the cached list page with the access log (LOG_LEVEL=INFO) on and off "
+        "(bench/metrics.py)",
+    )
+    parser.add_argument(
         "--readers",
         choices=["mixed", "hr", "staff"],
         default="mixed",
@@ -528,7 +535,12 @@ def main() -> None:
             off = {**env, "REDIS_ENABLED": "false", "CACHE_ENABLED": "false"}
             # Alternating, so slow phases of a shared machine hit both alike.
             results: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
-            only_one = args.bare_only or args.list_page_by_role or args.metrics_overhead
+            only_one = (
+                args.bare_only
+                or args.list_page_by_role
+                or args.metrics_overhead
+                or args.log_overhead
+            )
             for n in range(1, 0 if only_one else args.runs + 1):
                 results["on"].append(run(f"cache on (Redis), run {n}", on, cwd, args, redis))
                 results["off"].append(run(f"cache off, run {n}", off, cwd, args, None))
@@ -558,7 +570,12 @@ def main() -> None:
                 from bench.metrics import metrics_overhead
 
                 metrics_overhead(on, cwd, args)
-            if not args.no_outage and not args.list_page_by_role and not args.metrics_overhead:
+            if args.log_overhead:
+                from bench.metrics import log_overhead
+
+                log_overhead(on, cwd, args)
+            alone = args.list_page_by_role or args.metrics_overhead or args.log_overhead
+            if not args.no_outage and not alone:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
             redis.kill()
