@@ -9,14 +9,17 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from copy import deepcopy
 from datetime import datetime
 from typing import Any
 
+import ecs_logging
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from shre.app import create_app
+from shre.observability.logging import ecs_processors
 from shre.policy import Role
 from shre.settings import Settings
 from tests.support.accounts import PASSWORD, Accounts
@@ -148,3 +151,33 @@ async def test_console_format_is_for_humans(settings: Settings) -> None:
     [line] = [line for line in stream.getvalue().splitlines() if "req-console" in line]
     assert "http.request" in line
     assert not line.lstrip().startswith("{")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {
+            "event": "http.request",
+            "@timestamp": "2026-12-06T13:09:00.455746Z",
+            "log": {"level": "info", "logger": "shre.access"},
+            "http": {"request": {"id": "r-1", "method": "GET"}},
+            "event.duration": 1234567,
+            "user": {"id": "é ✓ 名"},
+        },
+        {
+            "event": "audit.verify_failed",
+            "@timestamp": "2026-12-06T13:09:00Z",
+            "log.level": "error",
+            "exception": 'Traceback (most recent call last):\n  "boom"',
+            "shre": {"fields": ["a", "b"], "ratio": 1.5, "none": None, "ok": True},
+        },
+        {"event": "bare", "@timestamp": "2026-12-06T13:09:00Z"},
+    ],
+)
+def test_lines_are_the_ones_elastics_formatter_writes(event: dict[str, Any]) -> None:
+    """The document is Elastic's formatter's (shre only writes it out with orjson):
+    the same JSON, byte for byte, its three leading fields first."""
+    ours = ecs_processors()[-1](None, "info", deepcopy(event))
+    elastics = ecs_logging.StructlogFormatter(ensure_ascii=False)(None, "info", deepcopy(event))
+    assert ours == elastics
+    assert list(json.loads(ours))[:3] == ["@timestamp", "log.level", "message"]

@@ -25,6 +25,7 @@ import sys
 from typing import Any, Final
 
 import ecs_logging
+import orjson
 import structlog
 from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
@@ -95,13 +96,47 @@ def _to_ecs(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     return out
 
 
+def _unknown(value: Any) -> Any:
+    """What orjson cannot write itself: as structlog's and ecs-logging's fallback do."""
+    method = getattr(value, "__structlog__", None)
+    return method() if callable(method) else repr(value)
+
+
+class _Formatter(ecs_logging.StructlogFormatter):
+    """Elastic's formatter, its finished document written by orjson rather than the
+    standard json module: the same line (ECS logging's three leading fields, then the
+    rest with its keys sorted) in a fraction of the time the dump took."""
+
+    def _json_dumps(self, value: dict[str, Any]) -> str:
+        first: dict[str, Any] = {}
+        if "@timestamp" in value:
+            first["@timestamp"] = value.pop("@timestamp")
+        log = value.get("log")
+        if isinstance(log, dict) and "level" in log:
+            first["log.level"] = log.pop("level")
+            if not log:
+                del value["log"]
+        elif "log.level" in value:
+            first["log.level"] = value.pop("log.level")
+        if "message" in value:
+            first["message"] = value.pop("message")
+        rest = orjson.dumps(value, default=_unknown, option=_SORTED)
+        if not first:
+            return rest.decode()
+        head = orjson.dumps(first, default=_unknown)
+        return (head[:-1] + (b"," + rest[1:] if value else b"}")).decode()
+
+
+_SORTED: Final = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def ecs_processors() -> list[Any]:
     """What turns an event into its ECS JSON line (after the shared processors)."""
     return [
         _trace,
         _to_ecs,
         structlog.processors.format_exc_info,
-        ecs_logging.StructlogFormatter(ensure_ascii=False),
+        _Formatter(ensure_ascii=False),
     ]
 
 
