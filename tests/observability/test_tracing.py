@@ -226,7 +226,7 @@ async def test_without_an_endpoint_nothing_is_installed(tmp_path: Path) -> None:
 
     assert not RedisInstrumentor().is_instrumented_by_opentelemetry
     assert not BotocoreInstrumentor().is_instrumented_by_opentelemetry  # type: ignore[no-untyped-call]
-    assert tracing.current_trace_id() is None
+    assert tracing.current_span_ids() is None
 
 
 @pytest.mark.parametrize(

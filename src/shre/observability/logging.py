@@ -27,10 +27,10 @@ from typing import Any, Final
 import ecs_logging
 import orjson
 import structlog
-from opentelemetry import trace
 from structlog.typing import EventDict, WrappedLogger
 
 from shre.observability.sensitive import REDACTED, SENSITIVE_KEYS
+from shre.observability.tracing import current_span_ids
 from shre.settings import Settings
 
 SERVICE: Final = "shre"
@@ -57,10 +57,9 @@ def _redact(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
 
 def _trace(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     """The active span's ids (tracing on), so Kibana links a line to its trace."""
-    context = trace.get_current_span().get_span_context()
-    if context.is_valid:
-        event["trace.id"] = format(context.trace_id, "032x")
-        event["span.id"] = format(context.span_id, "016x")
+    ids = current_span_ids()
+    if ids is not None:
+        event["trace.id"], event["span.id"] = ids
     return event
 
 

@@ -128,39 +128,38 @@ CACHE_REQUESTS = Counter(
     "cache was off, down or had invalidations pending: read from the database)",
     ["namespace", "result"],
 )
-_cache_children: dict[tuple[str, str], Counter] = {}
+# Each labelled counter's children, looked up once per process: `labels()` costs more
+# than the increment itself. Keyed by the metric's id (every metric here lives as long
+# as the process) and the label values, which are few by construction.
+_counters: dict[tuple[int, tuple[str, ...]], Counter] = {}
+
+
+def _child(metric: Counter, *labels: str) -> Counter:
+    key = (id(metric), labels)
+    found = _counters.get(key)
+    if found is None:
+        found = _counters[key] = metric.labels(*labels)
+    return found
 
 
 def count_cache(namespace: str, result: str) -> None:
     """One cached read of `namespace` (`employee:<id>` counts as `employee`: the children
     are kept by family, one per family and result, never one per id)."""
-    key = (namespace.partition(":")[0], result)
-    found = _cache_children.get(key)
-    if found is None:
-        found = _cache_children[key] = CACHE_REQUESTS.labels(*key)
-    found.inc()
-
-
-_storage_children: dict[tuple[str, str], Counter] = {}
+    _child(CACHE_REQUESTS, namespace.partition(":")[0], result).inc()
 
 
 def count_storage_bytes(backend: str, direction: str, size: int) -> None:
     """`size` bytes of a document written (`write`) to or read (`read`) from `backend`."""
-    key = (backend, direction)
-    found = _storage_children.get(key)
-    if found is None:
-        found = _storage_children[key] = STORAGE_BYTES.labels(*key)
-    found.inc(size)
+    _child(STORAGE_BYTES, backend, direction).inc(size)
 
 
 def count_storage_error(backend: str, operation: str) -> None:
     """A failed storage operation (a backend's fault, never a client's: a missing object
     or an upload over the limit is not one)."""
-    STORAGE_ERRORS.labels(backend, operation).inc()
+    _child(STORAGE_ERRORS, backend, operation).inc()
 
 
-# Each (method, route, status)'s children, looked up once per process: `labels()` costs
-# more than the increment itself.
+# Each (method, route, status)'s pair of children (the same reason as `_counters`).
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
 

@@ -116,10 +116,13 @@ def stop_tracing(*, process_ends: bool) -> None:
         _provider.force_flush()
 
 
-def current_trace_id() -> str | None:
-    """The active span's trace id (32 hex digits), or None outside any traced work."""
+def current_span_ids() -> tuple[str, str] | None:
+    """The active span's trace id (32 hex digits) and span id (16), as logs and other
+    tools write them; None outside any traced work."""
     context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else None
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def _hide_query(span: Any, scope: dict[str, Any]) -> None:
