@@ -13,6 +13,7 @@ from shre.api.runtime import Runtime
 from shre.policy import Role
 from tests.support.accounts import PASSWORD, Account, Accounts
 from tests.support.app import assert_problem
+from tests.support.database import statements_sent
 from tests.support.employees import EMPLOYEES, create, employee_body
 
 DEPARTMENTS = "/api/v1/departments"
@@ -329,6 +330,43 @@ async def test_a_manager_sees_their_reporting_line_only_as_it_is_now(
     assert smaller["headcount"] == 9
     assert (smaller["suppressed"], smaller["suppressed_reason"]) == (True, "group_too_small")
     assert {k: smaller[k] for k in WITHHELD} == WITHHELD
+
+
+async def test_a_managers_figures_are_cached_until_their_line_or_figures_change(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+) -> None:
+    """Read again, a manager's figures come from the cache (per department and manager);
+    a change of a report's manager, of a counted field or of the department drops them."""
+    team = await _department(client, admin, "Cached team")
+    (boss,) = await _people(client, admin, team, 1)
+    reports = await _people(client, admin, team, 5, manager_id=boss["id"])
+    manager = await _signed_in_as(client, accounts, Role.MANAGER, boss["id"])
+    other_manager = await _signed_in_as(client, accounts, Role.MANAGER, reports[0]["id"])
+    first = await _stats(client, team, manager)
+    assert first["by_status"] == {"active": 6}
+    with statements_sent(runtime) as sent:
+        assert await _stats(client, team, manager) == first
+    assert not [s for s in sent if "employees" in s], sent
+    # Another manager's entry is their own.
+    assert (await _stats(client, team, other_manager))["suppressed"] is True
+
+    async def patch(person: dict[str, Any], change: dict[str, Any]) -> None:
+        done = await client.patch(f"{EMPLOYEES}/{person['id']}", json=change, headers=admin.headers)
+        assert done.status_code == 200, done.text
+
+    await patch(reports[4], {"manager_id": None})  # the line changes: five, shown
+    assert (await _stats(client, team, manager))["by_status"] == {"active": 5}
+    await patch(reports[4], {"manager_id": boss["id"]})
+    assert (await _stats(client, team, manager))["by_status"] == {"active": 6}
+    await patch(reports[3], {"status": "on_leave"})  # a counted field changes
+    assert (await _stats(client, team, manager))["by_status"] == {"active": 5, "on_leave": 1}
+    renamed = await client.patch(
+        f"{DEPARTMENTS}/{team['id']}", json={"name": "Renamed"}, headers=admin.headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    with statements_sent(runtime) as sent:
+        await _stats(client, team, manager)  # the department changed: computed again
+    assert [s for s in sent if "employees" in s]
 
 
 async def test_a_managers_figures_follow_the_rule_against_differencing_too(

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from shre.audit.trail import AuditTrail
 from shre.cache import CacheLayer, invalidate_on_commit
 from shre.crypto.derived import SealedJson
-from shre.departments.cache import STATS, STATS_KEY_VERSION
+from shre.departments.cache import STATS, STATS_BY_LINE, STATS_KEY_VERSION
 from shre.departments.models import Department
 from shre.departments.repository import DepartmentFilters, DepartmentRepository
 from shre.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
@@ -81,12 +81,11 @@ class DepartmentService:
         may see is computed: no salary is opened for anyone else. A cached entry stands
         for a department that exists: deleting one invalidates them."""
         scope = analytics_scope(actor)
+        layer = None if cache is None else cache.if_serving()
         if scope is AnalyticsScope.REPORTING_LINE:
-            within = await self._reporting_line(actor)
-            stats = await self._figures(actor, department_id, vault, scope, within=within)
+            stats = await self._line_figures(actor, layer, department_id, vault)
             return {"department_id": department_id, **stats}
         with_salary = may_see_salary_figures(actor)
-        layer = None if cache is None else cache.if_serving()
         if layer is None:
             stats = await self._figures(
                 actor, department_id, vault, AnalyticsScope.DEPARTMENT, with_salary=with_salary
@@ -165,6 +164,29 @@ class DepartmentService:
                 salary = fresh["salary"]
             stats["salary"] = salary
         return stats
+
+    async def _line_figures(
+        self,
+        actor: Principal,
+        layer: CacheLayer | None,
+        department_id: uuid.UUID,
+        vault: EmployeeVault,
+    ) -> dict[str, Any]:
+        """A manager's figures (no salary): cached per department and manager, dropped
+        with the department's and whenever a reporting line changes."""
+        scope = AnalyticsScope.REPORTING_LINE
+
+        async def compute() -> dict[str, Any]:
+            within = await self._reporting_line(actor)
+            return await self._figures(actor, department_id, vault, scope, within=within)
+
+        if layer is None or actor.employee_id is None:
+            return await compute()
+        # An entry stands for a department that exists (deleting one drops STATS, and
+        # these with it), as the hr figures' entries do.
+        key = f"v{STATS_KEY_VERSION}:{department_id}:{actor.employee_id}"
+        figures: dict[str, Any] = await layer.get_or_load(STATS_BY_LINE, key, compute)
+        return figures
 
     async def _reporting_line(self, actor: Principal) -> set[uuid.UUID]:
         """The manager and everyone who reports to them, directly or not."""
