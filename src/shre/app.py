@@ -7,7 +7,7 @@ import gc
 import hmac
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
 
@@ -255,6 +255,23 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
     )
 
 
+# Each straight under the app (not through one /api/v1 router): one level less of matching
+# on every request. The busiest first: a request is matched against the routers in this
+# order (their prefixes do not overlap), each one costing a little.
+API_ROUTERS = (
+    employees_router,
+    directory_router,
+    documents_router,
+    document_links_router,
+    departments_router,
+    auth_router,
+    users_router,
+    audit_router,
+    analytics_router,
+    admin_router,
+)
+
+
 def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     """The application. `server`: it is the whole life of this process (`shre serve`),
     so what startup built is frozen out of the garbage collector's full passes."""
@@ -262,6 +279,46 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     # Each at most once per process, and only when its endpoint or DSN is set.
     configure_error_tracking(settings)
     configure_tracing(settings)
+    app = FastAPI(
+        title="shre",
+        version=__version__,
+        summary="Employee data & document management",
+        lifespan=_lifespan(settings, server=server),
+        # /docs is served from the package (shre.apidocs), not from a CDN.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_problem_handlers(app)
+    _include_routes(app)
+    app.add_middleware(
+        RequestMiddleware,
+        default_limit=settings.max_json_body_kb * 1024,
+        # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
+        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
+        production=settings.is_production,
+        metrics=settings.metrics_enabled,
+        max_concurrent=settings.max_concurrent_requests,
+        queue=settings.admission_queue,
+        queue_timeout=settings.admission_timeout_ms / 1000,
+        templates={
+            id(route): "/api/v1" + route.path  # routes are unhashable; these live on
+            for router in API_ROUTERS
+            for route in router.routes
+            if isinstance(route, APIRoute)
+        },
+    )
+    # Last: the request's span encloses every middleware (RequestMiddleware's access log).
+    instrument_app(app)
+    return app
+
+
+def _lifespan(
+    settings: Settings, *, server: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The runtime opened at start and closed at the end, and what a server process runs
+    beside its requests (the audit chain's periodic verification)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -299,36 +356,15 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
             if server:
                 stop_error_tracking()
 
-    app = FastAPI(
-        title="shre",
-        version=__version__,
-        summary="Employee data & document management",
-        lifespan=lifespan,
-        # /docs is served from the package (shre.apidocs), not from a CDN.
-        docs_url=None,
-        redoc_url=None,
-        swagger_ui_oauth2_redirect_url=None,
-        openapi_url="/openapi.json",
-    )
-    install_problem_handlers(app)
-    # Each straight under the app (not through one /api/v1 router): one level less of
-    # matching on every request. The busiest first: a request is matched against the
-    # routers in this order (their prefixes do not overlap), each one costing a little.
-    routers = (
-        employees_router,
-        directory_router,
-        documents_router,
-        document_links_router,
-        departments_router,
-        auth_router,
-        users_router,
-        audit_router,
-        analytics_router,
-        admin_router,
-    )
-    for router in routers:
+    return lifespan
+
+
+def _include_routes(app: FastAPI) -> None:
+    """The API under /api/v1 with its documented problems, then health, the API's docs
+    and the web app."""
+    for router in API_ROUTERS:
         app.include_router(router, prefix="/api/v1")
-    document_bearer_auth(app, "/api/v1", routers)
+    document_bearer_auth(app, "/api/v1", API_ROUTERS)
     document_problems(
         app,
         # Reads a role or rule can refuse (403); every write can be refused anyway.
@@ -343,23 +379,6 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     app.include_router(health)
     app.include_router(apidocs_router)
     app.include_router(spa_router())  # last: every path no other route answers
-    app.add_middleware(
-        RequestMiddleware,
-        default_limit=settings.max_json_body_kb * 1024,
-        # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
-        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
-        production=settings.is_production,
-        metrics=settings.metrics_enabled,
-        templates={
-            id(route): "/api/v1" + route.path  # routes are unhashable; these live on
-            for router in routers
-            for route in router.routes
-            if isinstance(route, APIRoute)
-        },
-    )
-    # Last: the request's span encloses every middleware (RequestMiddleware's access log).
-    instrument_app(app)
-    return app
 
 
 def create_app_from_env() -> FastAPI:

@@ -154,6 +154,7 @@ def create_engine(
         kwargs.update(
             pool_size=settings.database_pool_size,
             max_overflow=settings.database_pool_size,
+            pool_timeout=settings.database_pool_timeout_ms / 1000,
             pool_pre_ping=True,
             pool_recycle=1800,
             # OLTP: JIT compilation costs more than it saves on short queries.

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / -Proto are trusted for the client address (comma list,
     # or * behind a trusted ingress). Others' headers are ignored.
     forwarded_allow_ips: str = "127.0.0.1"
+    # How long an idle connection is kept open for the client's next request. Longer than
+    # the idle timeout of the proxy in front (60 s for most), so the proxy never sends a
+    # request on a connection the server is closing; a user who reads, thinks and clicks
+    # again keeps the connection too.
+    keep_alive_timeout_seconds: int = Field(default=75, ge=1, le=3600)
     shre_var_dir: Path = Path("var")
     shre_admin_email: str = "admin@example.com"
     shre_admin_password: SecretStr | None = None
@@ -97,9 +102,19 @@ class Settings(BaseSettings):
     # a metric (shre.monitor). With Redis, once per interval for the whole deployment.
     audit_verify_interval_seconds: int = Field(default=900, ge=0, le=7 * 24 * 3600)
 
+    # --- admission (per worker process; shre.api.admission) ---
+    # Requests at work at once; more wait their turn, up to ADMISSION_QUEUE of them and
+    # ADMISSION_TIMEOUT_MS each; any other is answered 503 with Retry-After at once.
+    max_concurrent_requests: int = Field(default=64, ge=1, le=10_000)
+    admission_queue: int = Field(default=256, ge=0, le=100_000)
+    admission_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
+
     # --- database ---
     database_url: str = "sqlite+aiosqlite:///var/shre.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    # How long a request waits for a free connection (the pool's queue) before it is
+    # answered 503 `pool_timeout` with Retry-After.
+    database_pool_timeout_ms: int = Field(default=2000, ge=1, le=120_000)
     database_echo: bool = False
     # How long a request may wait for any lock (PostgreSQL: a row another request is
     # changing, the reporting line's lock) before it fails with 503 and Retry-After,
@@ -115,7 +130,12 @@ class Settings(BaseSettings):
     cache_ttl: int = Field(default=3600, ge=1)
     cache_enabled: bool = True
     redis_socket_timeout_ms: int = Field(default=250, ge=10, le=30_000)
-    redis_max_connections: int = Field(default=50, ge=1, le=10_000)
+    # The worker's connections to Redis: a request waits for one (at most
+    # REDIS_POOL_TIMEOUT_MS) rather than fail over to the database. Unset: one per
+    # request the worker admits at once (MAX_CONCURRENT_REQUESTS), and 8 more for the
+    # work beside requests.
+    redis_max_connections: int | None = Field(default=None, ge=1, le=10_000)
+    redis_pool_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
     cache_memory_max_entries: int = Field(default=10_000, ge=1)
     cache_local_mb: int = Field(default=16, ge=0, le=4096)
     cache_ttl_employees: int = Field(default=300, ge=1)

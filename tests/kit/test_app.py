@@ -174,3 +174,30 @@ async def test_a_server_freezes_what_startup_built_out_of_full_collections(
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/healthz")).status_code == 200
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.postgres
+async def test_a_request_waits_for_a_connection_then_is_503_at_its_deadline(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The pool is a queue with a deadline (DATABASE_POOL_TIMEOUT_MS), not a stampede of
+    new connections: past it, 503 with Retry-After."""
+    settings = base_settings(
+        tmp_path, postgres_url, database_pool_size=1, database_pool_timeout_ms=100
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        engine = app.state.runtime.engine
+        transport = httpx.ASGITransport(app=app)
+        login = {"email": "nobody@example.com", "password": "x" * 12}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            # The pool's one connection and its one overflow, both lent out.
+            async with engine.connect() as one, engine.connect() as other:
+                for held in (one, other):
+                    assert (await held.execute(text("SELECT 1"))).scalar() == 1
+                busy = await client.post("/api/v1/auth/login", json=login)
+            freed = await client.post("/api/v1/auth/login", json=login)
+    body = assert_problem(busy, 503, "database_unavailable")
+    assert "no connection free" in body["detail"]
+    assert busy.headers["Retry-After"] == "2"
+    assert_problem(freed, 401, "invalid_credentials")

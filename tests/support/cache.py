@@ -9,11 +9,20 @@ from shre.cache.breaker import CircuitBreaker
 from tests.support.servers import RedisServer
 
 
-def redis_cache(server: RedisServer, *, prefix: str | None = None, **breaker: float) -> RedisCache:
+def redis_cache(
+    server: RedisServer,
+    *,
+    prefix: str | None = None,
+    max_connections: int = 50,
+    pool_timeout: float = 1.0,
+    **breaker: float,
+) -> RedisCache:
     """A cache as the app builds it (RedisCache.connect), on the tests' server."""
     return RedisCache.connect(
         host="127.0.0.1",
         port=server.port,
+        max_connections=max_connections,
+        pool_timeout=pool_timeout,
         prefix=prefix or f"shre-test-{uuid.uuid4().hex[:8]}:",
         breaker=CircuitBreaker(**breaker),  # type: ignore[arg-type]
     )

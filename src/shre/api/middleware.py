@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: request ids with access logs, security headers, and request body
-size limits, in one layer."""
+"""Pure ASGI middleware: admission, request ids with access logs, security headers, and
+request body size limits, in one layer."""
 
 from __future__ import annotations
 
@@ -8,20 +8,40 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Final
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shre.api.admission import Gate
 from shre.api.deps import CLEANUP
 from shre.cache import forget_prefetched
 from shre.kit.headers import Headers, SecurityHeaders, with_headers
 from shre.kit.net import client_ip
 from shre.kit.problems import PROBLEM_MEDIA_TYPE, UNHANDLED_DETAIL, problem
 from shre.observability.metrics import COUNTERS
-from shre.observability.prometheus import UNMATCHED, observe_request
+from shre.observability.prometheus import UNMATCHED, count_refused, observe_request
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Always answered, however busy the worker: the orchestrator's probes and the scrape.
+UNGATED: Final = frozenset({"/healthz", "/readyz", "/metrics"})
+RETRY_AFTER_SECONDS: Final = 1
+_OVERLOADED = orjson.dumps(
+    {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": f"The server is busy: retry in {RETRY_AFTER_SECONDS} s",
+        "code": "overloaded",
+    }
+)
+_OVERLOADED_HEADERS: Final = (
+    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+    (b"content-length", str(len(_OVERLOADED)).encode()),
+    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+    (b"cache-control", b"no-store"),
+)
 access_log = structlog.get_logger("shre.access")
 log = structlog.get_logger("shre.http")
 
@@ -42,6 +62,10 @@ class RequestMiddleware:
       `overrides` maps path prefixes to their own limit (uploads get MAX_UPLOAD_MB).
       FastAPI's own `max_body_size` is not used because it answers an over-long declared
       Content-Length with a text/plain 413, outside the problem+json contract;
+    - admission (`shre.api.admission`): at most `max_concurrent` requests at work at
+      once, `queue` more waiting their turn for at most `queue_timeout` seconds, any
+      other refused at once with 503 and Retry-After, before any other work (health
+      checks and /metrics always pass);
     - each request counted in the Prometheus metrics under its route's template:
       `templates` gives, by the route's id, the full one of the routes included under
       a prefix (the route a request names is its router's, whose path lacks it).
@@ -56,8 +80,18 @@ class RequestMiddleware:
         production: bool = False,
         templates: Mapping[int, str] | None = None,
         metrics: bool = True,
+        max_concurrent: int = 64,
+        queue: int = 256,
+        queue_timeout: float = 1.0,
     ) -> None:
         self.app = app
+        self.requests = Gate(max_concurrent, queue, queue_timeout)
+        # Uploads (the routes with a body limit of their own) hold their place as long
+        # as their client takes to send the file: a quarter of the places, apart, so slow
+        # uploads never keep every other request out.
+        self.uploads = Gate(max(1, max_concurrent // 4), queue, queue_timeout)
+        self._refused = 0
+        self._refusals_logged = 0.0
         self.metrics = metrics
         self.templates = dict(templates or {})
         self.default_limit = default_limit
@@ -83,6 +117,35 @@ class RequestMiddleware:
             elif key == b"transfer-encoding":
                 chunked = value
         request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        started = time.perf_counter()
+        path = scope.get("path", "")
+        limit = self._limit(path)
+        # No length and not chunked: HTTP/1.1 says there is no body (RFC 9112 §6.3).
+        body = declared is not None or chunked is not None
+        gate = None
+        if path not in UNGATED:
+            gate = self.uploads if body and limit != self.default_limit else self.requests
+            refused = await gate.enter()
+            if refused is not None:
+                await self._refuse(send, refused, gate, request_id, path, body)
+                return
+        try:
+            await self._serve(scope, receive, send, request_id, started, limit, body, declared)
+        finally:
+            if gate is not None:
+                gate.leave()
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        request_id: str,
+        started: float,
+        limit: int,
+        body: bool,
+        declared: str | None,
+    ) -> None:
         COUNTERS.requests += 1
         scope.setdefault("state", {})["request_id"] = request_id
         cleanup: list[Callable[[], Awaitable[None]]] = []
@@ -90,10 +153,7 @@ class RequestMiddleware:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
         forget_prefetched()
-        started = time.perf_counter()
-        path = scope.get("path", "")
-        limit = self._limit(path)
-        security = self.security.for_path(path)
+        security = self.security.for_path(scope.get("path", ""))
         status = 500
         received = 0
         exceeded = False
@@ -129,8 +189,6 @@ class RequestMiddleware:
                 return
             await send(message)
 
-        # No length and not chunked: HTTP/1.1 says there is no body (RFC 9112 §6.3).
-        body = declared is not None or chunked is not None
         try:
             if declared is not None and _too_long(declared, limit):
                 status = 413
@@ -150,35 +208,76 @@ class RequestMiddleware:
                 await problem(500, UNHANDLED_DETAIL)(scope, receive, send_with_id)
             raise
         finally:
-            if self.metrics:
-                route = scope.get("route")
-                observe_request(
-                    scope.get("method", ""),
-                    self.templates.get(id(route)) or getattr(route, "path", None) or UNMATCHED,
-                    status,
-                    time.perf_counter() - started,
-                )
-            for close in reversed(cleanup):
-                try:
-                    await close()
-                except Exception as exc:  # the answer is sent: log it, close the rest
-                    log.error("request.cleanup_failed", error_type=type(exc).__name__)
-            if access_log.isEnabledFor(logging.INFO):
-                # ECS names: the line is one Elasticsearch document as it is. The
-                # duration in nanoseconds (ECS' unit); the caller by id only.
-                fields = {
-                    "http.request.method": scope.get("method"),
-                    "url.path": path,
-                    "http.response.status_code": status,
-                    "event.duration": round((time.perf_counter() - started) * 1e9),
-                    "client.ip": client_ip(scope.get("client")),
-                }
-                caller = scope["state"].get("principal")
-                if caller is not None:
-                    fields["user.id"] = str(caller.id)
-                access_log.info("http.request", **fields)
-            structlog.contextvars.clear_contextvars()
-            forget_prefetched()
+            await self._finish(scope, status, started, cleanup)
+
+    async def _finish(
+        self,
+        scope: Scope,
+        status: int,
+        started: float,
+        cleanup: list[Callable[[], Awaitable[None]]],
+    ) -> None:
+        """Once the answer is sent: the request counted, what its dependencies opened
+        closed, its access line written, the request's context cleared."""
+        if self.metrics:
+            route = scope.get("route")
+            observe_request(
+                scope.get("method", ""),
+                self.templates.get(id(route)) or getattr(route, "path", None) or UNMATCHED,
+                status,
+                time.perf_counter() - started,
+            )
+        for close in reversed(cleanup):
+            try:
+                await close()
+            except Exception as exc:  # the answer is sent: log it, close the rest
+                log.error("request.cleanup_failed", error_type=type(exc).__name__)
+        if access_log.isEnabledFor(logging.INFO):
+            # ECS names: the line is one Elasticsearch document as it is. The
+            # duration in nanoseconds (ECS' unit); the caller by id only.
+            fields = {
+                "http.request.method": scope.get("method"),
+                "url.path": scope.get("path", ""),
+                "http.response.status_code": status,
+                "event.duration": round((time.perf_counter() - started) * 1e9),
+                "client.ip": client_ip(scope.get("client")),
+            }
+            caller = scope["state"].get("principal")
+            if caller is not None:
+                fields["user.id"] = str(caller.id)
+            access_log.info("http.request", **fields)
+        structlog.contextvars.clear_contextvars()
+        forget_prefetched()
+
+    async def _refuse(
+        self, send: Send, reason: str, gate: Gate, request_id: str, path: str, body: bool
+    ) -> None:
+        """503 with Retry-After, from bytes made once: the worker has more than it can
+        answer in time. A refused request is counted, and the refusals summed up in one
+        log line per second at most (a line each would add to the load)."""
+        if self.metrics:
+            count_refused(reason)
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refusals_logged >= 1.0:
+            log.warning(
+                "http.overloaded",
+                refused=self._refused,
+                reason=reason,
+                active=gate.active,
+                waiting=gate.waiting,
+            )
+            self._refused = 0
+            self._refusals_logged = now
+        headers = with_headers(
+            [*_OVERLOADED_HEADERS, (b"x-request-id", request_id.encode())],
+            self.security.for_path(path),
+        )
+        if body:
+            # Its body is left unread: the connection cannot carry another request.
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": _OVERLOADED})
 
 
 def _too_long(declared: str, limit: int) -> bool:

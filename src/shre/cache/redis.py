@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import RedisError
@@ -73,14 +73,17 @@ class RedisCache:
         password: str | None = None,
         timeout: float = 0.25,
         max_connections: int = 50,
+        pool_timeout: float = 1.0,
         default_ttl: int = 3600,
         prefix: str | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> RedisCache:
-        """A pool that gives up fast: short timeouts, two quick retries (redis-py's own
-        exponential backoff), so a refused connection costs tens of milliseconds until
-        the breaker opens."""
-        client = Redis(
+        """A pool that gives up fast on Redis: short timeouts, two quick retries (redis-py's
+        own exponential backoff), so a refused connection costs tens of milliseconds until
+        the breaker opens. But not on its own size: with every connection lent out, a
+        command waits for one (`pool_timeout` at most) instead of failing, which would
+        send its request to the database."""
+        pool = BlockingConnectionPool(
             host=host,
             port=port,
             db=db,
@@ -89,10 +92,11 @@ class RedisCache:
             socket_connect_timeout=timeout,
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.005), retries=2),
             max_connections=max_connections,
+            timeout=pool_timeout,
             health_check_interval=30,
             client_name="shre",
         )
-        return cls(client, default_ttl=default_ttl, prefix=prefix, breaker=breaker)
+        return cls(Redis.from_pool(pool), default_ttl=default_ttl, prefix=prefix, breaker=breaker)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisCache:
@@ -104,7 +108,10 @@ class RedisCache:
                 settings.redis_password.get_secret_value() if settings.redis_password else None
             ),
             timeout=settings.redis_socket_timeout_ms / 1000,
-            max_connections=settings.redis_max_connections,
+            max_connections=(
+                settings.redis_max_connections or settings.max_concurrent_requests + 8
+            ),
+            pool_timeout=settings.redis_pool_timeout_ms / 1000,
             default_ttl=settings.cache_ttl,
         )
 

@@ -48,6 +48,10 @@ def serve(
         "proxy_headers": True,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "timeout_graceful_shutdown": 20,
+        "timeout_keep_alive": settings.keep_alive_timeout_seconds,
+        # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn):
+        # thousands of clients arriving at once are queued, not refused.
+        "backlog": 4096,
     }
     if n_workers > 1 or reload:
         # The workers build their settings from the environment (create_app_from_env):

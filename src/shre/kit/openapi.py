@@ -38,7 +38,7 @@ DESCRIPTIONS: Final = {
     415: "The file type is not allowed",
     422: "Invalid input; `errors` lists the fields",
     429: "Too many failed attempts; see Retry-After",
-    503: "A backend is unavailable; see Retry-After",
+    503: "A backend is unavailable, or the server is overloaded; see Retry-After",
 }
 
 

@@ -116,6 +116,12 @@ AUDIT_VERIFY_LAST_FAILURE = Gauge(
 )
 # Background jobs (the queue of `shre worker`): runs by task and outcome (`succeeded`,
 # `failed`, `retried`), and jobs waiting.
+# Requests a worker refused at once because it had more than it could answer in time
+# (503 with Retry-After, shre.api.admission): its queue was full, or a request waited
+# longer than ADMISSION_TIMEOUT_MS. Not in http_requests_total.
+HTTP_REFUSED = Counter(
+    "shre_http_requests_refused_total", "Requests refused by admission (503)", ["reason"]
+)
 JOBS = Counter("shre_jobs_total", "Background jobs run", ["task", "outcome"])
 JOB_QUEUE_DEPTH = Gauge(
     "shre_job_queue_depth", "Background jobs waiting to run", multiprocess_mode="mostrecent"
@@ -146,6 +152,11 @@ def count_cache(namespace: str, result: str) -> None:
     """One cached read of `namespace` (`employee:<id>` counts as `employee`: the children
     are kept by family, one per family and result, never one per id)."""
     _child(CACHE_REQUESTS, namespace.partition(":")[0], result).inc()
+
+
+def count_refused(reason: str) -> None:
+    """A request refused by admission: `queue_full` or `queue_timeout`."""
+    _child(HTTP_REFUSED, reason).inc()
 
 
 def count_storage_bytes(backend: str, direction: str, size: int) -> None:

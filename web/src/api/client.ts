@@ -1,11 +1,41 @@
 // The one HTTP layer: openapi-fetch typed by the generated schema (`make api-types`).
 // Every request carries the in-memory access token; a 401 is answered by one refresh
-// and one retry; every non-2xx answer becomes an ApiError (errors.ts).
+// and one retry; a busy server's 503 by up to two retries after the wait it asked for;
+// every other non-2xx answer becomes an ApiError (errors.ts).
 import createClient, { type Middleware } from "openapi-fetch";
 
 import { refresh, session } from "../auth/session";
-import { ApiError, networkError, toApiError } from "./errors";
+import { ApiError, networkError, retryAfterSeconds, toApiError } from "./errors";
 import type { paths } from "./schema";
+
+const BUSY_RETRIES = 2;
+const BUSY_WAIT_CAP_S = 5;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `response`, or when it is a busy server's 503 with Retry-After (the worker refused the
+ * request before doing anything: `overloaded`; or no database connection was free in
+ * time: every 503 of the API means nothing was changed), what `again` answers after the
+ * wait asked for — at most 5 s, spread by up to half again so that the clients refused
+ * together do not all come back at once; twice at most.
+ */
+export async function retryWhenBusy(
+  response: Response,
+  again: () => Promise<Response>,
+  wait: (ms: number) => Promise<void> = sleep,
+): Promise<Response> {
+  let answer = response;
+  for (let attempt = 0; attempt < BUSY_RETRIES; attempt += 1) {
+    const seconds = answer.status === 503 ? retryAfterSeconds(answer.headers) : null;
+    if (seconds === null) break;
+    await wait(Math.min(seconds, BUSY_WAIT_CAP_S) * 1000 * (1 + Math.random() / 2));
+    answer = await again();
+  }
+  return answer;
+}
 
 const retryable = new Map<string, Request>();
 
@@ -19,11 +49,18 @@ const auth: Middleware = {
   async onResponse({ response, id }) {
     const original = retryable.get(id);
     retryable.delete(id);
-    if (response.status !== 401 || original === undefined) return response;
-    if (!(await refresh())) return response;
-    const retry = new Request(original);
-    retry.headers.set("Authorization", `Bearer ${session.token ?? ""}`);
-    return fetch(retry);
+    if (original === undefined) return response;
+    const again = (): Promise<Response> => {
+      const retry = new Request(original.clone());
+      retry.headers.set("Authorization", `Bearer ${session.token ?? ""}`);
+      return fetch(retry);
+    };
+    let answer = response;
+    if (answer.status === 401) {
+      if (!(await refresh())) return answer;
+      answer = await again();
+    }
+    return retryWhenBusy(answer, again);
   },
   onError({ error, id }) {
     retryable.delete(id);
@@ -54,6 +91,7 @@ export async function authorisedFetch(url: string, init: RequestInit = {}): Prom
   try {
     response = await attempt();
     if (response.status === 401 && (await refresh())) response = await attempt();
+    response = await retryWhenBusy(response, attempt);
   } catch (cause) {
     throw networkError(cause);
   }

@@ -1692,7 +1692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1750,7 +1750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1799,7 +1799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1866,7 +1866,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1935,7 +1935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2002,7 +2002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2067,7 +2067,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2136,7 +2136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2215,7 +2215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2264,7 +2264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2337,7 +2337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2397,7 +2397,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2468,7 +2468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2531,7 +2531,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2611,7 +2611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2671,7 +2671,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2759,7 +2759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2862,7 +2862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2922,7 +2922,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2976,7 +2976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3042,7 +3042,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3143,7 +3143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3203,7 +3203,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3291,7 +3291,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3394,7 +3394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3473,7 +3473,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3536,7 +3536,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3596,7 +3596,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3699,7 +3699,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3778,7 +3778,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3858,7 +3858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3921,7 +3921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4011,7 +4011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4114,7 +4114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4174,7 +4174,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4239,7 +4239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4279,7 +4279,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4349,7 +4349,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4422,7 +4422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4502,7 +4502,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4571,7 +4571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4659,7 +4659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4762,7 +4762,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4795,7 +4795,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4826,7 +4826,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description A backend is unavailable; see Retry-After */
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
             503: {
                 headers: {
                     /** @description Seconds to wait */

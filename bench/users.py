@@ -1,0 +1,384 @@
+"""Many users at once: each its own keep-alive connection, a request now and then.
+
+    python -m bench.users [--users 10000 | --users 1000,2000,5000,10000] [--duration 60]
+                          [--ramp 12] [--think 10] [--mix employee|hr] [--workers 2]
+                          [--employees 10000] [--write-percent 5] [--curve-duration 60]
+
+Seeds N employees in a scratch PostgreSQL database, starts a redis-server of its own and
+`shre serve` (production settings, cache on, --workers), then for each number of users:
+every user opens a connection of its own at a moment spread evenly over the first
+`--ramp` seconds, sends a request at once, then one after each think time (exponential,
+mean `--think` seconds), on the same connection, until `--duration` seconds have passed.
+That offers about users / think requests per second. `--think 0` makes it a closed loop
+(each user's next request as soon as its answer came): overload at any number of users.
+
+- `--mix employee`: list pages (filters and sorts) and records, read as an employee;
+- `--mix hr`: the load benchmark's hr mix (list pages, records, department statistics,
+  document metadata) and `--write-percent` writes (an employee's phone changed).
+
+The load generator is one process of plain asyncio over raw HTTP/1.1 (a request is
+bytes made once, an answer is read by its Content-Length): cheap enough to share the
+machine with the server it measures; its own CPU is reported. Per run it prints users
+connected (and those that could not within 5 s), requests, answers by status, errors
+(5xx, 10 s response time-outs, connections lost), latency p50/p90/p99/max of every answer
+and of the 2xx ones, the server's CPU and each worker's RSS after the first minute and at
+the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import random
+import resource
+import secrets
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.demo import Demo, seed
+from bench.load import Redis, login, mix, serve, shre
+from bench.me_latency import free_port
+
+CONNECT_TIMEOUT = 5.0
+ANSWER_TIMEOUT = 10.0
+Pick = Callable[[random.Random], bytes]
+
+
+@dataclass
+class Tally:
+    """What the users saw, over one run."""
+
+    connected: int = 0
+    not_connected: int = 0
+    reconnects: int = 0
+    timeouts: int = 0
+    lost: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    ok: list[float] = field(default_factory=list)
+    other: list[float] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return len(self.ok) + len(self.other)
+
+    @property
+    def errors(self) -> int:
+        server = sum(n for status, n in self.statuses.items() if status >= 500)
+        return server + self.timeouts + self.lost + self.not_connected
+
+
+class Connection:
+    """One user's connection: raw HTTP/1.1, keep-alive."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def exchange(self, request: bytes) -> int:
+        """Send `request`, read its whole answer: the status."""
+        if self.reader is None or self.writer is None:
+            raise ConnectionError("not connected")
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        lower = head.lower()
+        at = lower.find(b"\r\ncontent-length:")
+        if at < 0:
+            raise ConnectionError("an answer without Content-Length")
+        end = lower.index(b"\r\n", at + 2)
+        length = int(lower[at + 17 : end])
+        if length:
+            await self.reader.readexactly(length)
+        if b"\r\nconnection: close" in lower:
+            self.close()
+        return status
+
+
+async def user(
+    connection: Connection,
+    pick: Pick,
+    rng: random.Random,
+    *,
+    arrive: float,
+    until: float,
+    think: float,
+    tally: Tally,
+) -> None:
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(max(0.0, arrive - loop.time()))
+    try:
+        await connection.open()
+    except (OSError, TimeoutError):
+        tally.not_connected += 1
+        return
+    tally.connected += 1
+    try:
+        while loop.time() < until:
+            request = pick(rng)
+            started = loop.time()
+            try:
+                if connection.writer is None:
+                    tally.reconnects += 1
+                    await connection.open()
+                async with asyncio.timeout(ANSWER_TIMEOUT):
+                    status = await connection.exchange(request)
+            except TimeoutError:
+                tally.timeouts += 1
+                connection.close()
+            except (OSError, asyncio.IncompleteReadError, ConnectionError):
+                tally.lost += 1
+                connection.close()
+            else:
+                took = loop.time() - started
+                tally.statuses[status] += 1
+                (tally.ok if 200 <= status < 300 else tally.other).append(took)
+            if think > 0:  # 0: a closed loop, the next request as soon as the answer came
+                pause = min(rng.expovariate(1 / think), max(0.0, until - loop.time()))
+                await asyncio.sleep(pause)
+    finally:
+        connection.close()
+
+
+def requests_of(
+    host: str, port: int, paths: list[str], token: str, writes: list[str], write_percent: int
+) -> Pick:
+    """A picker of requests (bytes made once): reads among `paths`, and a share of writes
+    (an employee's phone) when `writes` are given."""
+    head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+    reads = [f"GET {path} HTTP/1.1\r\n{head}\r\n".encode() for path in paths]
+
+    def patch(rng: random.Random) -> bytes:
+        body = f'{{"phone":"+49 30 {rng.randint(1000000, 9999999)}"}}'.encode()
+        return (
+            f"PATCH /api/v1/employees/{rng.choice(writes)} HTTP/1.1\r\n{head}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
+
+    def pick(rng: random.Random) -> bytes:
+        if writes and rng.randrange(100) < write_percent:
+            return patch(rng)
+        return rng.choice(reads)
+
+    return pick
+
+
+def employee_reads(url: str, token: str) -> list[str]:
+    """What an employee reads: list pages (filters, sorts) and records."""
+    headers = {"Authorization": f"Bearer {token}"}
+    people = httpx.get(url + "/api/v1/employees?page_size=500", headers=headers).json()["items"]
+    rng = random.Random(11)  # noqa: S311 - a benchmark's request mix
+    paths = [f"/api/v1/employees?page={page}" for page in range(1, 21)]
+    paths += [f"/api/v1/employees?page={page}&sort=last_name" for page in range(1, 6)]
+    paths += [f"/api/v1/employees/{p['id']}" for p in rng.sample(people, min(200, len(people)))]
+    return paths
+
+
+def worker_pids(server: int) -> list[int]:
+    children = Path(f"/proc/{server}/task/{server}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def drive(
+    host: str, port: int, pick: Pick, users: int, args: argparse.Namespace, pids: list[int]
+) -> dict[str, object]:
+    loop = asyncio.get_running_loop()
+    tally = Tally()
+    start = loop.time() + 0.5
+    until = start + args.duration
+    rusage = resource.getrusage(resource.RUSAGE_SELF)
+    server_cpu = cpu_seconds(pids)
+    wall = time.perf_counter()
+    rss_first: list[float] = []
+
+    mark = min(60.0, args.duration * 0.9)
+
+    async def minute_mark() -> None:
+        await asyncio.sleep(0.5 + mark)
+        rss_first.extend(round(rss_mb(pid)) for pid in pids)
+
+    marker = asyncio.create_task(minute_mark())
+    await asyncio.gather(
+        *(
+            user(
+                Connection(host, port),
+                pick,
+                random.Random(n),  # noqa: S311 - a benchmark's think times
+                arrive=start + args.ramp * n / users,
+                until=until,
+                think=args.think,
+                tally=tally,
+            )
+            for n in range(users)
+        )
+    )
+    await marker
+    seconds = time.perf_counter() - wall
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    own = (used.ru_utime - rusage.ru_utime) + (used.ru_stime - rusage.ru_stime)
+    every = tally.ok + tally.other
+    return {
+        "users": users,
+        "connected": tally.connected,
+        "not_connected": tally.not_connected,
+        "requests": tally.answered,
+        "rps": tally.answered / args.duration,
+        "statuses": dict(sorted(tally.statuses.items())),
+        "errors": tally.errors,
+        "timeouts": tally.timeouts,
+        "lost": tally.lost,
+        "reconnects": tally.reconnects,
+        "p50": percentile(every, 0.50),
+        "p90": percentile(every, 0.90),
+        "p99": percentile(every, 0.99),
+        "max": max(every, default=float("nan")) * 1000,
+        "ok_p99": percentile(tally.ok, 0.99),
+        "ok_rps": len(tally.ok) / args.duration,
+        "generator_cpu": own / seconds,
+        "server_cpu": (cpu_seconds(pids) - server_cpu) / seconds,
+        "mark": mark,
+        "rss_first": rss_first,
+        "rss_end": [round(rss_mb(pid)) for pid in pids],
+    }
+
+
+def report(result: dict[str, object]) -> None:
+    print(
+        f"{result['users']:>6} users  connected {result['connected']:>6} "
+        f"(not {result['not_connected']})  {result['requests']:>7} answers "
+        f"{result['rps']:7.1f}/s  errors {result['errors']} (time-outs {result['timeouts']}, "
+        f"lost {result['lost']}; reconnects {result['reconnects']})  "
+        f"p50 {result['p50']:6.1f}  p90 {result['p90']:6.1f}  p99 {result['p99']:7.1f}  "
+        f"max {result['max']:7.1f} ms  2xx {result['ok_rps']:.1f}/s p99 {result['ok_p99']:.1f} ms  "
+        f"statuses {result['statuses']}  CPU: generator {result['generator_cpu']:.0%}, "
+        f"server {result['server_cpu']:.0%}  RSS MB per worker: at "
+        f"{result['mark']:.0f} s {result['rss_first']}, at the end {result['rss_end']}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", default="10000", help="a number, or several: 1000,5000")
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--ramp", type=float, default=12.0)
+    parser.add_argument("--think", type=float, default=10.0)
+    parser.add_argument("--mix", choices=["employee", "hr"], default="employee")
+    parser.add_argument("--write-percent", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--employees", type=int, default=10_000)
+    args = parser.parse_args()
+    levels = [int(n) for n in args.users.split(",")]
+    limit = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if limit[0] < max(levels) + 1000:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit[1], limit[1]))
+
+    admin_url = "postgresql://127.0.0.1:5432/test"
+    name = f"shre_users_{os.getpid()}"
+    database_url = f"postgresql+asyncpg://127.0.0.1:5432/{name}"
+    subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        redis = Redis(cwd)
+        env = {
+            **os.environ,
+            "SHRE_ENV": "production",
+            "DATABASE_URL": database_url,
+            "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "JWT_SECRET": secrets.token_urlsafe(48),
+            "ACCESS_TOKEN_TTL_SECONDS": "7200",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            "REDIS_ENABLED": "true",
+            "REDIS_HOST": "127.0.0.1",
+            "REDIS_PORT": str(redis.port),
+        }
+        server = None
+        try:
+            shre(env, cwd, "migrate")
+            demo: Demo
+            demo, seconds = seed(env, cwd, args.employees)
+            print(f"seeded {args.employees} employees in {seconds:.0f} s", flush=True)
+            redis.start()
+            port = free_port()
+            server = serve(env, cwd, port, args.workers)
+            url = f"http://127.0.0.1:{port}"
+            pids = worker_pids(server.pid)
+            if args.mix == "employee":
+                token = login(url, demo.email("employee"), demo.password("employee"))
+                paths, writes = employee_reads(url, token), []
+            else:
+                token = login(url, demo.email("hr"), demo.password("hr"))
+                paths, writes = mix(url, token)
+            pick = requests_of("127.0.0.1", port, paths, token, writes, args.write_percent)
+            with httpx.Client(base_url=url, timeout=30) as warm:  # every read once
+                for path in paths:
+                    warm.get(path, headers={"Authorization": f"Bearer {token}"})
+            print(
+                f"{args.workers} workers, {args.mix} mix, think {args.think} s, "
+                f"arrivals over {args.ramp} s, {args.duration} s per run",
+                flush=True,
+            )
+            results = []
+            for users in levels:
+                result = asyncio.run(drive("127.0.0.1", port, pick, users, args, pids))
+                report(result)
+                results.append(result)
+                time.sleep(3)  # the last connections closed before the next level
+            if len(results) > 1:
+                print("users -> p50 / p99 ms, errors:")
+                for r in results:
+                    print(f"  {r['users']:>6}: {r['p50']:.1f} / {r['p99']:.1f}, {r['errors']}")
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+            redis.kill()
+            subprocess.run(
+                ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+                check=False,
+            )
+
+
+if __name__ == "__main__":
+    main()
