@@ -16,13 +16,13 @@ That offers about users / think requests per second. `--think 0` makes it a clos
 - `--mix hr`: the load benchmark's hr mix (list pages, records, department statistics,
   document metadata) and `--write-percent` writes (an employee's phone changed).
 
-The load generator is one process of plain asyncio over raw HTTP/1.1 (a request is
-bytes made once, an answer is read by its Content-Length): cheap enough to share the
-machine with the server it measures; its own CPU is reported. Per run it prints users
-connected (and those that could not within 5 s), requests, answers by status, errors
-(5xx, 10 s response time-outs, connections lost), latency p50/p90/p99/max of every answer
-and of the 2xx ones, the server's CPU and each worker's RSS after the first minute and at
-the end.
+The load generator is one process of asyncio (on uvloop, as the server) over raw
+HTTP/1.1 (a request is bytes made once, an answer is read by its Content-Length): cheap
+enough to share the machine with the server it measures; its own CPU is reported. Per
+run it prints the users connected (and those that could not within 5 s), answers by
+status, errors (5xx, 10 s time-outs, connections lost), latency p50/p90/p99/max of every
+answer and the rate and p99 of the 2xx ones, the server's CPU, and each worker's RSS
+after the first minute and at the end.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import uvloop
 
 from bench.demo import Demo, seed
 from bench.load import Redis, login, mix, serve, shre
@@ -65,6 +66,8 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     ok: list[float] = field(default_factory=list)
     other: list[float] = field(default_factory=list)
+    # (when the request was sent, how long its answer took), for the timeline.
+    sent: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def answered(self) -> int:
@@ -134,7 +137,7 @@ async def user(
     try:
         while loop.time() < until:
             request = pick(rng)
-            started = loop.time()
+            started = time.perf_counter()
             try:
                 if connection.writer is None:
                     tally.reconnects += 1
@@ -148,9 +151,10 @@ async def user(
                 tally.lost += 1
                 connection.close()
             else:
-                took = loop.time() - started
+                took = time.perf_counter() - started
                 tally.statuses[status] += 1
                 (tally.ok if 200 <= status < 300 else tally.other).append(took)
+                tally.sent.append((loop.time(), took))
             if think > 0:  # 0: a closed loop, the next request as soon as the answer came
                 pause = min(rng.expovariate(1 / think), max(0.0, until - loop.time()))
                 await asyncio.sleep(pause)
@@ -193,8 +197,11 @@ def employee_reads(url: str, token: str) -> list[str]:
 
 
 def worker_pids(server: int) -> list[int]:
+    """The server's worker processes (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{server}/task/{server}/children").read_text().split()
-    return [int(pid) for pid in children]
+    return [
+        int(pid) for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ] or [server]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -277,10 +284,47 @@ async def drive(
         "ok_rps": len(tally.ok) / args.duration,
         "generator_cpu": own / seconds,
         "server_cpu": (cpu_seconds(pids) - server_cpu) / seconds,
+        "timeline": timeline(tally.sent, start, args.duration),
         "mark": mark,
         "rss_first": rss_first,
         "rss_end": [round(rss_mb(pid)) for pid in pids],
     }
+
+
+def timeline(sent: list[tuple[float, float]], start: float, duration: float) -> list[str]:
+    """Per 10 s of the run: requests sent, and their answers' p50/p99 in ms."""
+    windows: dict[int, list[float]] = {}
+    for at, took in sent:
+        windows.setdefault(int((at - start) // 10), []).append(took)
+    return [
+        f"{10 * n:>3}-{10 * n + 10} s: {len(windows[n]):>6} "
+        f"p50 {percentile(windows[n], 0.5):7.1f} p99 {percentile(windows[n], 0.99):7.1f}"
+        for n in sorted(windows)
+        if n * 10 < duration
+    ]
+
+
+def server_quantiles(url: str) -> dict[str, float]:
+    """The server's own p50/p99 (ms) from its request duration histogram, over every
+    request since it started (read once before and once after a run: the difference)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    buckets: dict[float, float] = {}
+    for family in text_string_to_metric_families(httpx.get(url + "/metrics").text):
+        for sample in family.samples:
+            if sample.name == "http_request_duration_seconds_bucket":
+                le = float(sample.labels["le"])
+                buckets[le] = buckets.get(le, 0.0) + sample.value
+    return buckets
+
+
+def histogram_quantile(before: dict[float, float], after: dict[float, float], q: float) -> float:
+    counts = sorted((le, after[le] - before.get(le, 0.0)) for le in after)
+    total = counts[-1][1] if counts else 0.0
+    for le, count in counts:
+        if count >= q * total:
+            return le * 1000
+    return float("nan")
 
 
 def report(result: dict[str, object]) -> None:
@@ -296,6 +340,12 @@ def report(result: dict[str, object]) -> None:
         f"{result['mark']:.0f} s {result['rss_first']}, at the end {result['rss_end']}",
         flush=True,
     )
+    print(
+        f"    the server's own (histogram bucket bounds): p50 <= {result['server_p50']:.0f} ms, "
+        f"p99 <= {result['server_p99']:.0f} ms"
+    )
+    for line in result["timeline"]:  # type: ignore[attr-defined]
+        print("   ", line)
 
 
 def main() -> None:
@@ -361,7 +411,11 @@ def main() -> None:
             )
             results = []
             for users in levels:
-                result = asyncio.run(drive("127.0.0.1", port, pick, users, args, pids))
+                before = server_quantiles(url)
+                result = uvloop.run(drive("127.0.0.1", port, pick, users, args, pids))
+                after = server_quantiles(url)
+                result["server_p50"] = histogram_quantile(before, after, 0.5)
+                result["server_p99"] = histogram_quantile(before, after, 0.99)
                 report(result)
                 results.append(result)
                 time.sleep(3)  # the last connections closed before the next level

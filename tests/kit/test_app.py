@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from shre.api.deps import DbSession
-from shre.app import create_app
+from shre.app import SERVER_GC_THRESHOLDS, create_app
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, base_settings
@@ -161,19 +161,25 @@ async def test_a_request_is_503_when_the_database_cannot_be_reached(
 async def test_a_server_freezes_what_startup_built_out_of_full_collections(
     settings: Settings,
 ) -> None:
-    """`shre serve`'s app (server=True) freezes the objects startup left, for as long as
-    it serves; an app built for something else (these tests) freezes nothing."""
+    """`shre serve`'s app (server=True) freezes the objects startup left and collects
+    rarely, for as long as it serves; an app built for something else (these tests)
+    changes neither."""
     assert gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
+    assert thresholds != SERVER_GC_THRESHOLDS
     embedded = create_app(settings)
     async with embedded.router.lifespan_context(embedded):
         assert gc.get_freeze_count() == 0
+        assert gc.get_threshold() == thresholds
     served = create_app(settings, server=True)
     async with served.router.lifespan_context(served):
         assert gc.get_freeze_count() > 10_000
+        assert gc.get_threshold() == SERVER_GC_THRESHOLDS
         transport = httpx.ASGITransport(app=served)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             assert (await client.get("/healthz")).status_code == 200
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == thresholds
 
 
 @pytest.mark.postgres
