@@ -14,7 +14,9 @@ That offers about users / think requests per second. `--think 0` makes it a clos
 
 - `--mix employee`: list pages (filters and sorts) and records, read as an employee;
 - `--mix hr`: the load benchmark's hr mix (list pages, records, department statistics,
-  document metadata) and `--write-percent` writes (an employee's phone changed).
+  document metadata) and `--write-percent` writes (an employee's phone changed);
+- `--mix mixed`: a third of the users hr (as `--mix hr`, writes included), a third a
+  manager and a third an employee reading the same pages (documents aside).
 
 The load generator is one process of asyncio (on uvloop, as the server) over raw
 HTTP/1.1 (a request is bytes made once, an answer is read by its Content-Length): cheap
@@ -228,7 +230,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def drive(
-    host: str, port: int, pick: Pick, users: int, args: argparse.Namespace, pids: list[int]
+    host: str,
+    port: int,
+    picks: list[Pick],
+    users: int,
+    args: argparse.Namespace,
+    pids: list[int],
 ) -> dict[str, object]:
     loop = asyncio.get_running_loop()
     tally = Tally()
@@ -250,7 +257,7 @@ async def drive(
         *(
             user(
                 Connection(host, port),
-                pick,
+                picks[n % len(picks)],  # the roles in turn
                 random.Random(n),  # noqa: S311 - a benchmark's think times
                 arrive=start + args.ramp * n / users,
                 until=until,
@@ -354,7 +361,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=60)
     parser.add_argument("--ramp", type=float, default=12.0)
     parser.add_argument("--think", type=float, default=10.0)
-    parser.add_argument("--mix", choices=["employee", "hr"], default="employee")
+    parser.add_argument("--mix", choices=["employee", "hr", "mixed"], default="employee")
     parser.add_argument("--write-percent", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--employees", type=int, default=10_000)
@@ -394,16 +401,27 @@ def main() -> None:
             server = serve(env, cwd, port, args.workers)
             url = f"http://127.0.0.1:{port}"
             pids = worker_pids(server.pid)
+            roles: list[tuple[str, list[str], list[str]]] = []  # (token, reads, writes)
             if args.mix == "employee":
                 token = login(url, demo.email("employee"), demo.password("employee"))
-                paths, writes = employee_reads(url, token), []
+                roles.append((token, employee_reads(url, token), []))
             else:
-                token = login(url, demo.email("hr"), demo.password("hr"))
-                paths, writes = mix(url, token)
-            pick = requests_of("127.0.0.1", port, paths, token, writes, args.write_percent)
+                hr = login(url, demo.email("hr"), demo.password("hr"))
+                reads, writes = mix(url, hr)
+                roles.append((hr, reads, writes))
+                if args.mix == "mixed":  # a manager and an employee beside hr, no writes
+                    theirs = [p for p in reads if not p.startswith("/api/v1/documents/")]
+                    for role in ("manager", "employee"):
+                        token = login(url, demo.email(role), demo.password(role))
+                        roles.append((token, theirs, []))
+            picks = [
+                requests_of("127.0.0.1", port, reads, token, writes, args.write_percent)
+                for token, reads, writes in roles
+            ]
             with httpx.Client(base_url=url, timeout=30) as warm:  # every read once
-                for path in paths:
-                    warm.get(path, headers={"Authorization": f"Bearer {token}"})
+                for token, reads, _ in roles:
+                    for path in reads:
+                        warm.get(path, headers={"Authorization": f"Bearer {token}"})
             print(
                 f"{args.workers} workers, {args.mix} mix, think {args.think} s, "
                 f"arrivals over {args.ramp} s, {args.duration} s per run",
@@ -412,7 +430,7 @@ def main() -> None:
             results = []
             for users in levels:
                 before = server_quantiles(url)
-                result = uvloop.run(drive("127.0.0.1", port, pick, users, args, pids))
+                result = uvloop.run(drive("127.0.0.1", port, picks, users, args, pids))
                 after = server_quantiles(url)
                 result["server_p50"] = histogram_quantile(before, after, 0.5)
                 result["server_p99"] = histogram_quantile(before, after, 0.99)
