@@ -135,6 +135,23 @@ class Redis:
             self.process = None
 
 
+def server_env(database_url: str, redis: Redis, **more: str) -> dict[str, str]:
+    """The environment of the servers measured: production settings, the scratch
+    database, the benchmark's own redis-server (enabled or not by the caller)."""
+    return {
+        **os.environ,
+        "SHRE_ENV": "production",
+        "DATABASE_URL": database_url,
+        "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY")
+        or base64.b64encode(secrets.token_bytes(32)).decode(),
+        "JWT_SECRET": secrets.token_urlsafe(48),
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "REDIS_HOST": "127.0.0.1",
+        "REDIS_PORT": str(redis.port),
+        **more,
+    }
+
+
 def serve(env: dict[str, str], cwd: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     # Warnings and errors of the server (LOG_LEVEL=WARNING) go to BENCH_SERVER_LOG if set
     # (in the server's environment, or this process's).
@@ -508,17 +525,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         redis = Redis(cwd)
-        env = {
-            **os.environ,
-            "SHRE_ENV": "production",
-            "DATABASE_URL": database_url,
-            "ENCRYPTION_KEY": os.environ.get("ENCRYPTION_KEY")
-            or base64.b64encode(secrets.token_bytes(32)).decode(),
-            "JWT_SECRET": secrets.token_urlsafe(48),
-            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-            "REDIS_HOST": "127.0.0.1",
-            "REDIS_PORT": str(redis.port),
-        }
+        env = server_env(database_url, redis)
         try:
             shre(env, cwd, "migrate")
             if args.seeded:

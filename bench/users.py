@@ -31,11 +31,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import random
 import resource
-import secrets
 import subprocess
 import tempfile
 import time
@@ -48,7 +46,7 @@ import httpx
 import uvloop
 
 from bench.demo import Demo, seed
-from bench.load import Redis, login, mix, serve, shre
+from bench.load import Redis, login, mix, serve, server_env, shre
 from bench.me_latency import free_port
 
 CONNECT_TIMEOUT = 5.0
@@ -378,18 +376,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         redis = Redis(cwd)
-        env = {
-            **os.environ,
-            "SHRE_ENV": "production",
-            "DATABASE_URL": database_url,
-            "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "JWT_SECRET": secrets.token_urlsafe(48),
-            "ACCESS_TOKEN_TTL_SECONDS": "7200",
-            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-            "REDIS_ENABLED": "true",
-            "REDIS_HOST": "127.0.0.1",
-            "REDIS_PORT": str(redis.port),
-        }
+        # Tokens that outlast a long run (10 minutes for RSS, a curve of several).
+        env = server_env(database_url, redis, REDIS_ENABLED="true")
+        env["ACCESS_TOKEN_TTL_SECONDS"] = "7200"
         server = None
         try:
             shre(env, cwd, "migrate")

@@ -110,6 +110,13 @@ class Held:
     async def post(self, client: httpx.AsyncClient, path: str, **kwargs: Any) -> httpx.Response:
         return await client.post(path, content=self.body(), **kwargs)
 
+    async def inside(self, client: httpx.AsyncClient) -> asyncio.Task[httpx.Response]:
+        """A sign-in, let in and held there until released: its answer, to come."""
+        json = {"content-type": "application/json"}
+        task = asyncio.create_task(self.post(client, "/api/v1/auth/login", headers=json))
+        await self.reading.wait()
+        return task
+
 
 @pytest.fixture
 def backend() -> str:
@@ -125,10 +132,7 @@ async def test_a_busy_worker_refuses_at_once_with_retry_after(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     held = Held()
-    inside = asyncio.create_task(
-        held.post(client, "/api/v1/auth/login", headers={"content-type": "application/json"})
-    )
-    await held.reading.wait()
+    inside = await held.inside(client)
     statements = COUNTERS.db_queries
     before = value(exposition().decode(), "shre_http_requests_refused_total", reason=QUEUE_FULL)
 
@@ -166,10 +170,7 @@ async def test_waiting_requests_are_answered_in_turn(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     held = Held()
-    inside = asyncio.create_task(
-        held.post(client, "/api/v1/auth/login", headers={"content-type": "application/json"})
-    )
-    await held.reading.wait()
+    inside = await held.inside(client)
     done: list[str] = []
 
     async def get(name: str) -> httpx.Response:
@@ -198,10 +199,7 @@ async def test_a_request_that_waited_too_long_is_refused(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     held = Held()
-    inside = asyncio.create_task(
-        held.post(client, "/api/v1/auth/login", headers={"content-type": "application/json"})
-    )
-    await held.reading.wait()
+    inside = await held.inside(client)
     before = value(exposition().decode(), "shre_http_requests_refused_total", reason=QUEUE_TIMEOUT)
     assert_problem(await client.get("/api/v1/employees"), 503, "overloaded")
     after = value(exposition().decode(), "shre_http_requests_refused_total", reason=QUEUE_TIMEOUT)
