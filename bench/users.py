@@ -22,9 +22,10 @@ The load generator is one process of asyncio (on uvloop, as the server) over raw
 HTTP/1.1 (a request is bytes made once, an answer is read by its Content-Length): cheap
 enough to share the machine with the server it measures; its own CPU is reported. Per
 run it prints the users connected (and those that could not within 5 s), answers by
-status, errors (5xx, 10 s time-outs, connections lost), latency p50/p90/p99/max of every
-answer and the rate and p99 of the 2xx ones, the server's CPU, and each worker's RSS
-after the first minute and at the end.
+status, errors (5xx, 10 s time-outs, connections lost; a request on a kept connection
+the server closed while idle is sent again on a new one, as browsers do), latency
+p50/p90/p99/max of every answer and the rate and p99 of the 2xx ones, the server's CPU,
+and each worker's RSS after the first minute and at the end.
 """
 
 from __future__ import annotations
@@ -86,10 +87,12 @@ class Connection:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = self.idle = False
 
     async def open(self) -> None:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.used = self.idle = False  # idle: the request now sent had one before it
 
     def close(self) -> None:
         if self.writer is not None:
@@ -100,6 +103,8 @@ class Connection:
         """Send `request`, read its whole answer: the status."""
         if self.reader is None or self.writer is None:
             raise ConnectionError("not connected")
+        self.idle = self.used
+        self.used = True
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -143,7 +148,18 @@ async def user(
                     tally.reconnects += 1
                     await connection.open()
                 async with asyncio.timeout(ANSWER_TIMEOUT):
-                    status = await connection.exchange(request)
+                    try:
+                        status = await connection.exchange(request)
+                    except asyncio.IncompleteReadError as closed:
+                        if closed.partial or not connection.idle:
+                            raise
+                        # The server closed the connection while it was idle (a think
+                        # time past its keep-alive): as a browser does, send it again
+                        # on a new one.
+                        tally.reconnects += 1
+                        connection.close()
+                        await connection.open()
+                        status = await connection.exchange(request)
             except TimeoutError:
                 tally.timeouts += 1
                 connection.close()
