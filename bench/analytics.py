@@ -40,7 +40,7 @@ import httpx
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.demo import demo_of, seed
+from bench.demo import demo_of, scratch_database, seed
 from bench.employees import shre
 from bench.me_latency import free_port
 from shre.analytics.periods import Month
@@ -147,19 +147,17 @@ def main() -> None:
     parser.add_argument("--seed-output", default=None, help="with --seeded: seed-demo's output")
     args = parser.parse_args()
 
-    admin_url = "postgresql://127.0.0.1:5432/test"
-    name = f"shre_bench_{os.getpid()}"
-    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
     if args.seeded and args.database_url is None:
         parser.error("--seeded needs --database-url")
-    if args.database_url is None:
-        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     key = (
         os.environ["ENCRYPTION_KEY"]
         if args.seeded
         else base64.b64encode(secrets.token_bytes(32)).decode()
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        scratch_database(args.database_url, "shre_bench") as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         cwd = Path(tmp)
         env = {
             **os.environ,
@@ -170,35 +168,28 @@ def main() -> None:
             "REDIS_ENABLED": "true",
             "LOG_LEVEL": "WARNING",
         }
+        shre(env, cwd, "migrate")
+        if args.seeded:
+            demo = demo_of(args.seed_output)
+        else:
+            demo, seconds = seed(env, cwd, args.employees)
+            print(f"seed-demo {args.employees} employees: {seconds:.1f} s", flush=True)
+            documents = asyncio.run(add_documents(database_url))
+            print(f"document rows: {documents}", flush=True)
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
         try:
-            shre(env, cwd, "migrate")
-            if args.seeded:
-                demo = demo_of(args.seed_output)
-            else:
-                demo, seconds = seed(env, cwd, args.employees)
-                print(f"seed-demo {args.employees} employees: {seconds:.1f} s", flush=True)
-                documents = asyncio.run(add_documents(database_url))
-                print(f"document rows: {documents}", flush=True)
-            port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            url = f"http://127.0.0.1:{port}"
-            try:
-                measure(url, demo, database_url, args)
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
+            measure(url, demo, database_url, args)
         finally:
-            if args.database_url is None:
-                subprocess.run(
-                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                    check=False,
-                )
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 def measure(url: str, demo: object, database_url: str, args: argparse.Namespace) -> None:

@@ -7,10 +7,13 @@ file with `--seed-output FILE`."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,3 +76,25 @@ def demo_of(seed_output: str | None) -> Demo:
             "seeded that database (its passwords are made per run)"
         )
     return Demo.read(Path(seed_output))
+
+
+ADMIN_URL = "postgresql://127.0.0.1:5432/test"
+
+
+@contextmanager
+def scratch_database(given: str | None, prefix: str) -> Iterator[str]:
+    """The database a benchmark measures: `given` (--database-url) as it is, or else a
+    PostgreSQL database of its own on 127.0.0.1:5432, created now and dropped afterwards.
+    Yields its asyncpg URL."""
+    if given is not None:
+        yield given
+        return
+    name = f"{prefix}_{os.getpid()}"
+    subprocess.run(["psql", ADMIN_URL, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    try:
+        yield f"postgresql+asyncpg://127.0.0.1:5432/{name}"
+    finally:
+        subprocess.run(
+            ["psql", ADMIN_URL, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
+            check=False,
+        )

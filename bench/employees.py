@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.demo import demo_of, seed
+from bench.demo import demo_of, scratch_database, seed
 from bench.me_latency import free_port
 
 SCENARIOS = [
@@ -82,11 +82,6 @@ def main() -> None:
     parser.add_argument("--no-rotate", action="store_true", help="skip the key rotation")
     args = parser.parse_args()
 
-    admin_url = "postgresql://127.0.0.1:5432/test"
-    name = f"shre_bench_{os.getpid()}"
-    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-    if args.database_url is None:
-        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
     if args.seeded and args.database_url is None:
         parser.error("--seeded needs --database-url")
     key = (
@@ -94,7 +89,10 @@ def main() -> None:
         if args.seeded
         else base64.b64encode(secrets.token_bytes(32)).decode()
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        scratch_database(args.database_url, "shre_bench") as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         cwd = Path(tmp)
         env = {
             **os.environ,
@@ -104,86 +102,77 @@ def main() -> None:
             "JWT_SECRET": secrets.token_urlsafe(48),
             "LOG_LEVEL": "WARNING",
         }
-        try:
-            shre(env, cwd, "migrate")
-            if args.seeded:
-                demo = demo_of(args.seed_output)
-            else:
-                demo, seconds = seed(env, cwd, args.employees)
-                print(
-                    f"seed-demo {args.employees} employees: {seconds:.1f} s "
-                    f"({args.employees / seconds:.0f} employees/s)"
-                )
-            port = free_port()
-            server = subprocess.Popen(
-                [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            url = f"http://127.0.0.1:{port}"
-            try:
-                for _ in range(100):
-                    try:
-                        if httpx.get(url + "/readyz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.1)
-                tokens = {}
-                for role in ("hr", "manager"):
-                    login = httpx.post(
-                        url + "/api/v1/auth/login",
-                        json={"email": demo.email(role), "password": demo.password(role)},
-                    )
-                    login.raise_for_status()
-                    tokens[role] = {"Authorization": f"Bearer {login.json()['access_token']}"}
-                hr = tokens["hr"]
-                first = httpx.get(url + "/api/v1/employees?page_size=1", headers=hr).json()[
-                    "items"
-                ][0]
-                print(
-                    f"GET latency, {args.runs} runs x {args.requests} sequential requests, "
-                    "median of runs:"
-                )
-                for label, path in SCENARIOS:
-                    path = path.format(ssn=first["ssn"])
-                    runs = [
-                        asyncio.run(latency(url, hr, path, args.requests)) for _ in range(args.runs)
-                    ]
-                    p50 = statistics.median(r[0] for r in runs)
-                    p95 = statistics.median(r[1] for r in runs)
-                    print(f"  {label:<34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
-                page = "/api/v1/employees?page_size=500"
-                runs = [
-                    asyncio.run(latency(url, tokens["manager"], page, args.requests))
-                    for _ in range(args.runs)
-                ]
-                print(
-                    f"  {'list page 500 (manager: no decrypt)':<34} p50 "
-                    f"{statistics.median(r[0] for r in runs):7.1f} ms"
-                )
-            finally:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
-            if args.no_rotate:
-                return
-            rotated = {
-                **env,
-                "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-                "ENCRYPTION_OLD_KEYS": key,
-            }
-            seconds = shre(rotated, cwd, "keys", "rotate", "--batch-size", "1000")
+        shre(env, cwd, "migrate")
+        if args.seeded:
+            demo = demo_of(args.seed_output)
+        else:
+            demo, seconds = seed(env, cwd, args.employees)
             print(
-                f"keys rotate {args.employees} employees: {seconds:.1f} s "
-                f"({args.employees / seconds:.0f} rows/s, including process start)"
+                f"seed-demo {args.employees} employees: {seconds:.1f} s "
+                f"({args.employees / seconds:.0f} employees/s)"
+            )
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(url + "/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            tokens = {}
+            for role in ("hr", "manager"):
+                login = httpx.post(
+                    url + "/api/v1/auth/login",
+                    json={"email": demo.email(role), "password": demo.password(role)},
+                )
+                login.raise_for_status()
+                tokens[role] = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            hr = tokens["hr"]
+            first = httpx.get(url + "/api/v1/employees?page_size=1", headers=hr).json()["items"][0]
+            print(
+                f"GET latency, {args.runs} runs x {args.requests} sequential requests, "
+                "median of runs:"
+            )
+            for label, path in SCENARIOS:
+                path = path.format(ssn=first["ssn"])
+                runs = [
+                    asyncio.run(latency(url, hr, path, args.requests)) for _ in range(args.runs)
+                ]
+                p50 = statistics.median(r[0] for r in runs)
+                p95 = statistics.median(r[1] for r in runs)
+                print(f"  {label:<34} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+            page = "/api/v1/employees?page_size=500"
+            runs = [
+                asyncio.run(latency(url, tokens["manager"], page, args.requests))
+                for _ in range(args.runs)
+            ]
+            print(
+                f"  {'list page 500 (manager: no decrypt)':<34} p50 "
+                f"{statistics.median(r[0] for r in runs):7.1f} ms"
             )
         finally:
-            if args.database_url is None:
-                subprocess.run(
-                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                    check=False,
-                )
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        if args.no_rotate:
+            return
+        rotated = {
+            **env,
+            "ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "ENCRYPTION_OLD_KEYS": key,
+        }
+        seconds = shre(rotated, cwd, "keys", "rotate", "--batch-size", "1000")
+        print(
+            f"keys rotate {args.employees} employees: {seconds:.1f} s "
+            f"({args.employees / seconds:.0f} rows/s, including process start)"
+        )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from typing import Any
 
 import httpx
 
-from bench.demo import Demo, demo_of, seed
+from bench.demo import Demo, demo_of, scratch_database, seed
 from bench.me_latency import free_port
 
 LUA = """
@@ -517,12 +517,10 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"needs {tool} (Debian: apt-get install {tool})")
 
-    admin_url = "postgresql://127.0.0.1:5432/test"
-    name = f"shre_load_{os.getpid()}"
-    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-    if args.database_url is None:
-        subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        scratch_database(args.database_url, "shre_load") as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         cwd = Path(tmp)
         redis = Redis(cwd)
         env = server_env(database_url, redis)
@@ -586,11 +584,6 @@ def main() -> None:
                 run("cache on, Redis killed", on, cwd, args, redis, kill_redis_halfway=True)
         finally:
             redis.kill()
-            if args.database_url is None:
-                subprocess.run(
-                    ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                    check=False,
-                )
 
 
 if __name__ == "__main__":

@@ -35,7 +35,6 @@ import asyncio
 import os
 import random
 import resource
-import subprocess
 import tempfile
 import time
 from collections import Counter
@@ -46,7 +45,7 @@ from pathlib import Path
 import httpx
 import uvloop
 
-from bench.demo import Demo, seed
+from bench.demo import Demo, scratch_database, seed
 from bench.load import Redis, login, mix, serve, server_env, shre
 from bench.me_latency import free_port
 
@@ -385,11 +384,7 @@ def main() -> None:
     if limit[0] < max(levels) + 1000:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit[1], limit[1]))
 
-    admin_url = "postgresql://127.0.0.1:5432/test"
-    name = f"shre_users_{os.getpid()}"
-    database_url = f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-    subprocess.run(["psql", admin_url, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with scratch_database(None, "shre_users") as database_url, tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         redis = Redis(cwd)
         # Tokens that outlast a long run (10 minutes for RSS, a curve of several).
@@ -451,10 +446,6 @@ def main() -> None:
                 server.terminate()
                 server.wait(timeout=30)
             redis.kill()
-            subprocess.run(
-                ["psql", admin_url, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                check=False,
-            )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from bench.demo import Demo, demo_of, seed
+from bench.demo import Demo, demo_of, scratch_database, seed
 from bench.me_latency import free_port
 
 CHROMIUM = os.environ.get("SHRE_CHROMIUM", "/usr/bin/chromium")
@@ -180,12 +180,10 @@ def served(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, Demo]]:
         raise SystemExit("--seeded needs --database-url")
     if not (Path(__file__).parents[1] / "src/shre/web/dist/index.html").exists():
         raise SystemExit("build the web app first: make web")
-    name = f"{prefix}_{os.getpid()}"
-    database_url = args.database_url or f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-    admin = "postgresql://127.0.0.1:5432/test"
-    if args.database_url is None:
-        subprocess.run(["psql", admin, "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with (
+        scratch_database(args.database_url, prefix) as database_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         cwd = Path(tmp)
         env = {
             **os.environ,
@@ -223,11 +221,6 @@ def served(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, Demo]]:
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)
-            if args.database_url is None:
-                subprocess.run(
-                    ["psql", admin, "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'],
-                    check=False,
-                )
 
 
 def main() -> None:
