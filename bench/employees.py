@@ -136,7 +136,9 @@ def main() -> None:
                 login.raise_for_status()
                 tokens[role] = {"Authorization": f"Bearer {login.json()['access_token']}"}
             hr = tokens["hr"]
-            first = httpx.get(url + "/api/v1/employees?page_size=1", headers=hr).json()["items"][0]
+            # Lists carry no sensitive field unless asked (data minimisation).
+            listed = httpx.get(url + "/api/v1/employees?page_size=1&fields=ssn", headers=hr)
+            first = listed.json()["items"][0]
             print(
                 f"GET latency, {args.runs} runs x {args.requests} sequential requests, "
                 "median of runs:"
