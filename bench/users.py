@@ -1,8 +1,8 @@
 """Many users at once: each its own keep-alive connection, a request now and then.
 
     python -m bench.users [--users 10000 | --users 1000,2000,5000,10000] [--duration 60]
-                          [--ramp 12] [--think 10] [--mix employee|hr] [--workers 2]
-                          [--employees 10000] [--write-percent 5] [--curve-duration 60]
+                          [--ramp 12] [--think 10] [--mix employee|hr|mixed] [--workers 2]
+                          [--employees 10000] [--write-percent 5]
 
 Seeds N employees in a scratch PostgreSQL database, starts a redis-server of its own and
 `shre serve` (production settings, cache on, --workers), then for each number of users:
@@ -235,10 +235,10 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
+def percentile(ordered: list[float], q: float) -> float:
+    """Quantile `q` of `ordered` (seconds, sorted), in ms."""
+    if not ordered:
         return float("nan")
-    ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
@@ -284,7 +284,8 @@ async def drive(
     seconds = time.perf_counter() - wall
     used = resource.getrusage(resource.RUSAGE_SELF)
     own = (used.ru_utime - rusage.ru_utime) + (used.ru_stime - rusage.ru_stime)
-    every = tally.ok + tally.other
+    every = sorted(tally.ok + tally.other)
+    ok = sorted(tally.ok)
     return {
         "users": users,
         "connected": tally.connected,
@@ -299,8 +300,8 @@ async def drive(
         "p50": percentile(every, 0.50),
         "p90": percentile(every, 0.90),
         "p99": percentile(every, 0.99),
-        "max": max(every, default=float("nan")) * 1000,
-        "ok_p99": percentile(tally.ok, 0.99),
+        "max": every[-1] * 1000 if every else float("nan"),
+        "ok_p99": percentile(ok, 0.99),
         "ok_rps": len(tally.ok) / args.duration,
         "generator_cpu": own / seconds,
         "server_cpu": (cpu_seconds(pids) - server_cpu) / seconds,
@@ -316,6 +317,8 @@ def timeline(sent: list[tuple[float, float]], start: float, duration: float) -> 
     windows: dict[int, list[float]] = {}
     for at, took in sent:
         windows.setdefault(int((at - start) // 10), []).append(took)
+    for window in windows.values():
+        window.sort()
     return [
         f"{10 * n:>3}-{10 * n + 10} s: {len(windows[n]):>6} "
         f"p50 {percentile(windows[n], 0.5):7.1f} p99 {percentile(windows[n], 0.99):7.1f}"
@@ -324,9 +327,10 @@ def timeline(sent: list[tuple[float, float]], start: float, duration: float) -> 
     ]
 
 
-def server_quantiles(url: str) -> dict[str, float]:
-    """The server's own p50/p99 (ms) from its request duration histogram, over every
-    request since it started (read once before and once after a run: the difference)."""
+def server_histogram(url: str) -> dict[float, float]:
+    """The server's request duration histogram (every worker's, every route's), as
+    cumulative counts by bucket bound, over every request since it started: read before
+    and after a run, `histogram_quantile` takes the difference."""
     from prometheus_client.parser import text_string_to_metric_families
 
     buckets: dict[float, float] = {}
@@ -339,6 +343,7 @@ def server_quantiles(url: str) -> dict[str, float]:
 
 
 def histogram_quantile(before: dict[float, float], after: dict[float, float], q: float) -> float:
+    """The bound (ms) of the bucket that holds quantile `q` of the requests in between."""
     counts = sorted((le, after[le] - before.get(le, 0.0)) for le in after)
     total = counts[-1][1] if counts else 0.0
     for le, count in counts:
@@ -429,9 +434,9 @@ def main() -> None:
             )
             results = []
             for users in levels:
-                before = server_quantiles(url)
+                before = server_histogram(url)
                 result = uvloop.run(drive("127.0.0.1", port, picks, users, args, pids))
-                after = server_quantiles(url)
+                after = server_histogram(url)
                 result["server_p50"] = histogram_quantile(before, after, 0.5)
                 result["server_p99"] = histogram_quantile(before, after, 0.99)
                 report(result)

@@ -113,7 +113,7 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/shre.db"
     database_pool_size: int = Field(default=10, ge=1, le=200)
     # How long a request waits for a free connection (the pool's queue) before it is
-    # answered 503 `pool_timeout` with Retry-After.
+    # answered 503 `database_unavailable` with Retry-After.
     database_pool_timeout_ms: int = Field(default=2000, ge=1, le=120_000)
     database_echo: bool = False
     # How long a request may wait for any lock (PostgreSQL: a row another request is

@@ -80,9 +80,9 @@ class RequestMiddleware:
         production: bool = False,
         templates: Mapping[int, str] | None = None,
         metrics: bool = True,
-        max_concurrent: int = 64,
-        queue: int = 256,
-        queue_timeout: float = 1.0,
+        max_concurrent: int,
+        queue: int,
+        queue_timeout: float,
     ) -> None:
         self.app = app
         self.requests = Gate(max_concurrent, queue, queue_timeout)

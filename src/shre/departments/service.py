@@ -75,8 +75,9 @@ class DepartmentService:
 
         Cached per department as computed for hr (salary figures included), the salary
         part sealed under a key derived from the master key; an employee's headcount
-        comes from that entry. A manager's figures depend on the reporting line, so they
-        are computed afresh, never cached under the department's key. Without a cache
+        comes from that entry. A manager's figures depend on the reporting line: they
+        are cached apart, per department and manager (STATS_BY_LINE, which a change of
+        any reporting line drops too), never under the department's key. Without a cache
         that answers (disabled, or down when the request begins) only what the caller
         may see is computed: no salary is opened for anyone else. A cached entry stands
         for a department that exists: deleting one invalidates them."""

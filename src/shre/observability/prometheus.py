@@ -114,14 +114,14 @@ AUDIT_VERIFY_LAST_FAILURE = Gauge(
     "When a verification of the audit chain last failed (Unix time)",
     multiprocess_mode="max",
 )
-# Background jobs (the queue of `shre worker`): runs by task and outcome (`succeeded`,
-# `failed`, `retried`), and jobs waiting.
 # Requests a worker refused at once because it had more than it could answer in time
 # (503 with Retry-After, shre.api.admission): its queue was full, or a request waited
 # longer than ADMISSION_TIMEOUT_MS. Not in http_requests_total.
 HTTP_REFUSED = Counter(
     "shre_http_requests_refused_total", "Requests refused by admission (503)", ["reason"]
 )
+# Background jobs (the queue of `shre worker`): runs by task and outcome (`succeeded`,
+# `failed`, `retried`), and jobs waiting.
 JOBS = Counter("shre_jobs_total", "Background jobs run", ["task", "outcome"])
 JOB_QUEUE_DEPTH = Gauge(
     "shre_job_queue_depth", "Background jobs waiting to run", multiprocess_mode="mostrecent"
