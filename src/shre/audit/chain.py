@@ -21,7 +21,21 @@ from typing import Any, Literal, cast
 
 import orjson
 import structlog
-from sqlalchemy import Table, and_, case, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    column,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -148,6 +162,55 @@ def head_is_authentic(
     return sealer.check("head", key_id, mac, seq, hash_)
 
 
+def _as_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A linked row as `_APPEND_AFTER` takes it: JSON, times as `format_at` writes them
+    (microseconds kept, so the stored time is the one hashed)."""
+    return {
+        **row,
+        "id": str(row["id"]),
+        "at": format_at(row["at"]),
+        "actor_id": _text(row["actor_id"]),
+    }
+
+
+def _append_after_statement() -> Any:
+    """PostgreSQL: move the head from (:seq, :hash) to (:new_seq, :new_hash) and insert
+    the linked rows (:rows, a JSON array) only if the head is still (:seq, :hash); return
+    the head as it is then and how many rows went in. One statement whatever the number
+    of rows, so SQLAlchemy compiles it and the driver prepares it once per connection (an
+    append is made under the chain's lock: its cost is paid by every writer waiting)."""
+    still = and_(HEAD.c.seq == bindparam("seq"), HEAD.c.hash == bindparam("hash"))
+    moved = (
+        update(HEAD)
+        .where(HEAD.c.id == HEAD_ID)
+        .values(
+            seq=case((still, bindparam("new_seq", type_=BigInteger)), else_=HEAD.c.seq),
+            hash=case((still, bindparam("new_hash", type_=String)), else_=HEAD.c.hash),
+            key_id=case((still, bindparam("key_id", type_=String)), else_=HEAD.c.key_id),
+            mac=case((still, bindparam("mac", type_=String)), else_=HEAD.c.mac),
+        )
+        .returning(HEAD.c.seq, HEAD.c.hash, HEAD.c.key_id, HEAD.c.mac)
+        .cte("moved")
+    )
+    records = (
+        func.jsonb_to_recordset(sql_cast(bindparam("rows", type_=String), JSONB))
+        .table_valued(*(column(c.name, c.type) for c in EVENTS.c))
+        .render_derived(name="r", with_types=True)
+    )
+    done = and_(moved.c.seq == bindparam("new_seq"), moved.c.hash == bindparam("new_hash"))
+    appended = (
+        insert(EVENTS)
+        .from_select([c.name for c in EVENTS.c], select(*records.c).join_from(moved, records, done))
+        .returning(EVENTS.c.seq)
+        .cte("appended")
+    )
+    count = select(func.count()).select_from(appended).scalar_subquery()
+    return select(moved.c.seq, moved.c.hash, moved.c.key_id, moved.c.mac, count)
+
+
+_APPEND_AFTER = _append_after_statement()
+
+
 class SharedHead:
     """The newest head a process wrote, published in the shared cache for the others to
     guess (never trusted: a guess must carry the head's signature, and the append checks
@@ -246,76 +309,59 @@ class AuditChain:
         if postgres and not bounded:
             # A bounded wait: a stuck writer makes this request fail (503), not hang.
             conn.execute(select(func.set_config("lock_timeout", f"{self.lock_timeout_ms}ms", True)))
-        head = None
-        guess = self.known_head.get(HEAD_ID) if postgres else None
-        if guess is not None:
-            found = self._append_after(conn, events, guess)
-            if found is True:
-                return
-            if found is not None:
-                head = self._authentic(*found)
-        if head is None:
-            head = self._lock_head(conn, postgres)
-        seq, prev_hash = head
+        if postgres:
+            guess = self.known_head.get(HEAD_ID)
+            if guess is not None:
+                found = self._append_after(conn, events, guess)
+                if found is True:
+                    return
+                if found is not None:
+                    # Another process appended meanwhile: the statement locked the head
+                    # it found; append after that one (now sure to hold).
+                    if self._append_after(conn, events, self._authentic(*found)) is not True:
+                        raise AuditUnavailable  # pragma: no cover - the head is locked
+                    return
+            if self._append_after(conn, events, self._lock_head(conn, postgres)) is not True:
+                raise AuditUnavailable  # pragma: no cover - the head is locked
+            return
+        seq, prev_hash = self._lock_head(conn, postgres)
         rows, new_head = _linked(events, seq, prev_hash)
         key_id, mac = self.sealer.sign("head", *new_head)
-        move_head = (
+        conn.execute(insert(EVENTS), rows)
+        conn.execute(
             update(HEAD)
             .where(HEAD.c.id == HEAD_ID)
             .values(seq=new_head[0], hash=new_head[1], key_id=key_id, mac=mac)
         )
-        if postgres:
-            # One statement: the events inserted (a data-modifying WITH runs once, to the
-            # end, read or not) and the head moved, in one round trip.
-            conn.execute(move_head.add_cte(insert(EVENTS).values(rows).cte("appended")))
-            self.known_head[HEAD_ID] = new_head
-        else:
-            conn.execute(insert(EVENTS), rows)
-            conn.execute(move_head)
 
     def _append_after(
         self, conn: Connection, events: Sequence[PendingEvent], guess: tuple[int, str]
     ) -> Literal[True] | tuple[int, str, str | None, str | None] | None:
-        """Append `events` after the head this process last wrote (`guess`), in one
-        statement that moves the head and inserts them only if the head is still that
-        (PostgreSQL re-reads the row once its lock is free). True: appended. Otherwise
-        the head as it is, locked now (None: there is none), to append after instead."""
+        """PostgreSQL: append `events` after the head `guess` (the one this process last
+        wrote, or the one it has locked), in one statement that moves the head and inserts
+        them only if the head is still that (PostgreSQL re-reads the row once its lock is
+        free). True: appended. Otherwise the head as it is, locked now (None: there is
+        none), to append after instead."""
         rows, new_head = _linked(events, *guess)
         key_id, mac = self.sealer.sign("head", *new_head)
-        still = and_(HEAD.c.seq == guess[0], HEAD.c.hash == guess[1])
-        moved = (
-            update(HEAD)
-            .where(HEAD.c.id == HEAD_ID)
-            .values(
-                seq=case((still, new_head[0]), else_=HEAD.c.seq),
-                hash=case((still, new_head[1]), else_=HEAD.c.hash),
-                key_id=case((still, key_id), else_=HEAD.c.key_id),
-                mac=case((still, mac), else_=HEAD.c.mac),
-            )
-            .returning(HEAD.c.seq, HEAD.c.hash, HEAD.c.key_id, HEAD.c.mac)
-            .cte("moved")
-        )
-        done = and_(moved.c.seq == new_head[0], moved.c.hash == new_head[1])
-        each = [
-            select(*(literal(row[c.name], c.type) for c in EVENTS.c)).where(done) for row in rows
-        ]
-        appended = (
-            insert(EVENTS)
-            .from_select(
-                [c.name for c in EVENTS.c], each[0] if len(each) == 1 else union_all(*each)
-            )
-            .returning(EVENTS.c.seq)
-            .cte("appended")
-        )
-        count = select(func.count()).select_from(appended).scalar_subquery()
-        found = conn.execute(select(moved.c.seq, moved.c.hash, moved.c.key_id, moved.c.mac, count))
-        row = found.first()
-        if row is None:
+        found = conn.execute(
+            _APPEND_AFTER,
+            {
+                "seq": guess[0],
+                "hash": guess[1],
+                "new_seq": new_head[0],
+                "new_hash": new_head[1],
+                "key_id": key_id,
+                "mac": mac,
+                "rows": orjson.dumps([_as_json(row) for row in rows]).decode(),
+            },
+        ).first()
+        if found is None:
             return None
-        if row[4] == len(rows):
+        if found[4] == len(rows):
             self.known_head[HEAD_ID] = new_head
             return True
-        return (row[0], row[1], row[2], row[3])
+        return (found[0], found[1], found[2], found[3])
 
     def _lock_head(self, conn: Connection, postgres: bool) -> tuple[int, str]:
         head = self._lock_row(conn, postgres)
