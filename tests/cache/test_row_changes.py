@@ -129,6 +129,40 @@ async def test_every_process_sees_a_change_at_once_and_fetches_it_once(
     await other.close()
 
 
+async def test_a_process_reads_each_change_of_the_log_once_whatever_its_entries_stamps(
+    redis_server: RedisServer,
+) -> None:
+    """Entries kept at older counts than the run of the log this process has read, or
+    stamped by another process at newer ones, grow the run: no change is fetched twice."""
+    one, other = processes(redis_server, "people")
+    fetched: list[int] = []
+    changes = one.cache.changes
+
+    async def counted(log: str, after: int, upto: int) -> list[tuple[int, str]] | None:
+        found = await changes(log, after, upto)
+        fetched.extend(value for value, _ in found or ())
+        return found
+
+    one.cache.changes = counted  # type: ignore[method-assign]
+    ada, grace = Table("Ada"), Table("Grace")
+    elsewhere = str(uuid.uuid4())  # a row in neither entry
+    assert await read(one, ada, "ada") == ["Ada"]  # kept at the first count
+    await other.invalidate(row_change("people", elsewhere))
+    assert await read(one, grace, "grace") == ["Grace"]  # kept one change later
+    for _ in range(2):
+        await other.invalidate(row_change("people", elsewhere))
+    assert await read(other, ada, "ada") == ["Ada"]  # stamped by the other, newest count
+    assert await read(one, grace, "grace") == ["Grace"]  # the run: changes 2 and 3
+    assert await read(one, ada, "ada") == ["Ada"]  # kept from before the run: change 1
+    await other.invalidate(row_change("people", elsewhere))
+    assert await read(one, ada, "ada") == ["Ada"]  # the other's entry, and change 4
+    assert await read(one, grace, "grace") == ["Grace"]
+    assert len(fetched) == len(set(fetched)) == 4  # the four changes, each once
+    assert (ada.loads, grace.loads) == (1, 1)
+    await one.close()
+    await other.close()
+
+
 async def test_a_gap_in_the_log_reloads_the_whole_entry(redis_server: RedisServer) -> None:
     one, other = processes(redis_server, "people")
     table = Table("Ada", "Grace")

@@ -89,5 +89,11 @@ class SeenChanges:
             self.first += 1
             self.rows.pop(self.first, None)
 
+    def prepend(self, first: int, found: Sequence[tuple[int, str]]) -> None:
+        """The entries after `first` up to the run's start, which becomes `first`."""
+        for value, entry in found:
+            self.rows[value] = logged(entry)
+        self.first = first
+
     def between(self, after: int, upto: int) -> RowChanges:
         return RowChanges(self.rows[v] for v in range(after + 1, upto + 1))

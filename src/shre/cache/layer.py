@@ -272,8 +272,16 @@ class CacheLayer:
         if now - stamp > CHANGE_LOG_KEEP:
             return None
         seen = self._seen.get(namespace)
-        if seen is None or not seen.first <= stamp <= seen.last:
+        if seen is None or now - seen.last > CHANGE_LOG_KEEP:
             seen = self._seen[namespace] = SeenChanges(stamp)
+        elif stamp < seen.first:
+            # An entry read before this process's run of the log began: the run grows back
+            # to it (not read afresh: with several processes, entries stamped by the
+            # others arrive at every count, and each fresh start would read the run again).
+            found = await self.cache.changes(f"log:{rows_of(namespace)}", stamp, seen.first)
+            if found is None or len(found) != seen.first - stamp:
+                return None
+            seen.prepend(stamp, found)
         if now > seen.last:
             found = await self.cache.changes(f"log:{rows_of(namespace)}", seen.last, now)
             if found is None or len(found) != now - seen.last:
