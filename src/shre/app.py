@@ -311,6 +311,7 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
         max_concurrent=settings.max_concurrent_requests,
         queue=settings.admission_queue,
         queue_timeout=settings.admission_timeout_ms / 1000,
+        retry_after=settings.admission_retry_after_seconds,
         templates={
             id(route): "/api/v1" + route.path  # routes are unhashable; these live on
             for router in API_ROUTERS

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shre.api.admission import QUEUE_FULL, QUEUE_TIMEOUT, Gate
+from shre.api.admission import QUEUE_FULL, QUEUE_TIMEOUT, Gate, Pacer
 from shre.observability.metrics import COUNTERS
 from shre.observability.prometheus import exposition
 from tests.support.accounts import Account
@@ -58,6 +58,30 @@ async def test_a_request_waits_at_most_the_timeout() -> None:
     gate.leave()  # nobody waits any more: the place is free
     assert gate.active == 0
     assert await gate.enter() is None
+
+
+async def test_a_connection_refused_again_sooner_waits_out_its_retry_after() -> None:
+    pacer = Pacer(every=0.2)
+    loop = asyncio.get_running_loop()
+
+    async def done_at_once(connection: tuple[str, int] | None) -> bool:
+        task = asyncio.create_task(pacer.pace(connection))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        answered = task.done()
+        await task
+        return answered
+
+    one, other = ("10.0.0.1", 5000), ("10.0.0.1", 5001)
+    assert await done_at_once(one)  # a first refusal: at once
+    assert await done_at_once(other)  # another connection's: at once too
+    assert await done_at_once(None)  # no connection to tell (not paced)
+    started = loop.time()
+    assert not await done_at_once(one)  # asked again at once: waits
+    assert loop.time() - started >= 0.19
+    await asyncio.sleep(0.25)  # a client that waits its Retry-After is never held
+    assert await done_at_once(one)
+    assert pacer.remembered == 1  # `other`, refused long ago, is forgotten
 
 
 async def test_a_client_gone_while_waiting_frees_its_place_in_the_queue() -> None:
@@ -125,7 +149,12 @@ def backend() -> str:
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"max_concurrent_requests": 1, "admission_queue": 0, "admission_timeout_ms": 60_000}
+    return {
+        "max_concurrent_requests": 1,
+        "admission_queue": 0,
+        "admission_timeout_ms": 60_000,
+        "admission_retry_after_seconds": 1,
+    }
 
 
 async def test_a_busy_worker_refuses_at_once_with_retry_after(
@@ -139,7 +168,7 @@ async def test_a_busy_worker_refuses_at_once_with_retry_after(
     refused = await client.get("/api/v1/employees", headers={"X-Request-ID": "over-1"})
 
     assert_problem(refused, 503, "overloaded")
-    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["retry-after"] == "1"  # ADMISSION_RETRY_AFTER_SECONDS
     assert refused.headers["x-request-id"] == "over-1"
     assert refused.headers["cache-control"] == "no-store"
     assert refused.headers["content-security-policy"].startswith("default-src 'none'")
@@ -148,7 +177,12 @@ async def test_a_busy_worker_refuses_at_once_with_retry_after(
     after = value(exposition().decode(), "shre_http_requests_refused_total", reason=QUEUE_FULL)
     assert after == before + 1
     # A refused request with a body: its connection is closed (the body is left unread).
+    # Asked at once after a refusal (the test client is one connection), it is answered
+    # once the Retry-After is over.
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
     with_body = await client.post("/api/v1/auth/login", json={"email": "a@example.com"})
+    assert loop.time() - asked >= 0.9
     assert_problem(with_body, 503, "overloaded")
     assert with_body.headers["connection"] == "close"
     # The orchestrator's probes and the scrape are always answered.

@@ -7,12 +7,20 @@ comes late, and the clients that gave up still get their database work done. Ins
 order, each at most `timeout` seconds; any other is refused at once with a 503 and
 Retry-After (`shre.api.middleware`), before it has cost a database statement or a cache
 read. The answers that are given stay fast, and the refused ones cost next to nothing.
+
+Next to nothing is still something: a client that sends again the moment it is refused,
+without waiting the Retry-After it was given (a closed-loop benchmark, a retry loop), on
+thousands of connections, would keep the worker busy refusing, and every request it does
+admit would wait behind those refusals at each turn of the event loop. `Pacer` spaces the
+refusals of one connection by the Retry-After: its next 503 comes when it should have
+asked again, and meanwhile the connection costs a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -77,3 +85,35 @@ class Gate:
                 turn.set_result(True)  # the place passes on: `active` is unchanged
                 return
         self.active -= 1
+
+
+@dataclass(eq=False)
+class Pacer:
+    """Refusals of one connection (`scope["client"]`) at most one per `every` seconds.
+    Remembers only the connections refused within the last `every` seconds. Not
+    thread-safe: one per event loop."""
+
+    every: float
+    _last: OrderedDict[Hashable, float] = field(default_factory=OrderedDict)
+
+    async def pace(self, connection: Hashable | None) -> None:
+        """Wait until `every` seconds have passed since this connection's last refusal."""
+        if connection is None:
+            return
+        loop = asyncio.get_running_loop()
+        last = self._last.pop(connection, None)
+        if last is not None:
+            wait = last + self.every - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        now = loop.time()
+        self._last[connection] = now  # newest last: the oldest are first to forget
+        while self._last:
+            oldest, at = next(iter(self._last.items()))
+            if at > now - self.every:
+                break
+            del self._last[oldest]
+
+    @property
+    def remembered(self) -> int:
+        return len(self._last)

@@ -14,7 +14,7 @@ import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shre.api.admission import Gate
+from shre.api.admission import Gate, Pacer
 from shre.api.deps import CLEANUP
 from shre.cache import forget_prefetched
 from shre.kit.headers import Headers, SecurityHeaders, with_headers
@@ -26,22 +26,28 @@ from shre.observability.prometheus import UNMATCHED, count_refused, observe_requ
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Always answered, however busy the worker: the orchestrator's probes and the scrape.
 UNGATED: Final = frozenset({"/healthz", "/readyz", "/metrics"})
-RETRY_AFTER_SECONDS: Final = 1
-_OVERLOADED = orjson.dumps(
-    {
-        "type": "about:blank",
-        "title": "Service Unavailable",
-        "status": 503,
-        "detail": f"The server is busy: retry in {RETRY_AFTER_SECONDS} s",
-        "code": "overloaded",
-    }
-)
-_OVERLOADED_HEADERS: Final = (
-    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-    (b"content-length", str(len(_OVERLOADED)).encode()),
-    (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
-    (b"cache-control", b"no-store"),
-)
+
+
+def _overloaded(retry_after: int) -> tuple[bytes, tuple[tuple[bytes, bytes], ...]]:
+    """The 503 of a refusal, body and headers, made once per worker."""
+    body = orjson.dumps(
+        {
+            "type": "about:blank",
+            "title": "Service Unavailable",
+            "status": 503,
+            "detail": f"The server is busy: retry in {retry_after} s",
+            "code": "overloaded",
+        }
+    )
+    headers = (
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+        (b"cache-control", b"no-store"),
+    )
+    return body, headers
+
+
 access_log = structlog.get_logger("shre.access")
 log = structlog.get_logger("shre.http")
 
@@ -64,8 +70,9 @@ class RequestMiddleware:
       Content-Length with a text/plain 413, outside the problem+json contract;
     - admission (`shre.api.admission`): at most `max_concurrent` requests at work at
       once, `queue` more waiting their turn for at most `queue_timeout` seconds, any
-      other refused at once with 503 and Retry-After, before any other work (health
-      checks and /metrics always pass);
+      other refused at once with 503 and `retry_after` (Retry-After, seconds), before
+      any other work (health checks and /metrics always pass); a connection refused
+      again sooner than that gets its 503 when that time is over;
     - each request counted in the Prometheus metrics under its route's template:
       `templates` gives, by the route's id, the full one of the routes included under
       a prefix (the route a request names is its router's, whose path lacks it).
@@ -83,6 +90,7 @@ class RequestMiddleware:
         max_concurrent: int,
         queue: int,
         queue_timeout: float,
+        retry_after: int,
     ) -> None:
         self.app = app
         self.requests = Gate(max_concurrent, queue, queue_timeout)
@@ -90,6 +98,8 @@ class RequestMiddleware:
         # as their client takes to send the file: a quarter of the places, apart, so slow
         # uploads never keep every other request out.
         self.uploads = Gate(max(1, max_concurrent // 4), queue, queue_timeout)
+        self.pacer = Pacer(retry_after)
+        self._overloaded, self._overloaded_headers = _overloaded(retry_after)
         self._refused = 0
         self._refusals_logged = 0.0
         self.metrics = metrics
@@ -127,7 +137,7 @@ class RequestMiddleware:
             gate = self.uploads if body and limit != self.default_limit else self.requests
             refused = await gate.enter()
             if refused is not None:
-                await self._refuse(send, refused, gate, request_id, path, body)
+                await self._refuse(scope, send, refused, gate, request_id, body)
                 return
         try:
             await self._serve(scope, receive, send, request_id, started, limit, body, declared)
@@ -250,11 +260,15 @@ class RequestMiddleware:
         forget_prefetched()
 
     async def _refuse(
-        self, send: Send, reason: str, gate: Gate, request_id: str, path: str, body: bool
+        self, scope: Scope, send: Send, reason: str, gate: Gate, request_id: str, body: bool
     ) -> None:
         """503 with Retry-After, from bytes made once: the worker has more than it can
         answer in time. A refused request is counted, and the refusals summed up in one
-        log line per second at most (a line each would add to the load)."""
+        log line per second at most (a line each would add to the load). A connection
+        refused again before its Retry-After is over gets its answer when it is over
+        (`Pacer`)."""
+        client = scope.get("client")
+        await self.pacer.pace(tuple(client) if client else None)
         if self.metrics:
             count_refused(reason)
         self._refused += 1
@@ -270,14 +284,14 @@ class RequestMiddleware:
             self._refused = 0
             self._refusals_logged = now
         headers = with_headers(
-            [*_OVERLOADED_HEADERS, (b"x-request-id", request_id.encode())],
-            self.security.for_path(path),
+            [*self._overloaded_headers, (b"x-request-id", request_id.encode())],
+            self.security.for_path(scope.get("path", "")),
         )
         if body:
             # Its body is left unread: the connection cannot carry another request.
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": _OVERLOADED})
+        await send({"type": "http.response.body", "body": self._overloaded})
 
 
 def _too_long(declared: str, limit: int) -> bool:
