@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shre.kit.errors import DomainError
-from shre.kit.sql import is_lock_timeout
+from shre.kit.sql import is_lock_timeout, is_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 UNHANDLED_DETAIL = "An internal error occurred; it has been logged."
@@ -120,9 +120,7 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
         reason, detail = "lock_timeout", "The record is being changed by another request"
     elif isinstance(exc, PoolTimeout):
         reason, detail = "pool_timeout", "The database has no connection free"
-    elif isinstance(exc, ConnectionError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
+    elif isinstance(exc, ConnectionError) or (isinstance(exc, DBAPIError) and is_unreachable(exc)):
         reason, detail = "unreachable", "The database cannot be reached"
     else:
         return await _unhandled(request, exc)

@@ -43,11 +43,12 @@ def counted_as_audit(conn: Connection) -> Iterator[None]:
     """The statements `conn` sends meanwhile are counted as the audit log's too (marked
     on the connection: other requests' statements, sent while this one waits for the
     database, are not)."""
-    conn.info[_AUDITING] = True
+    info = conn.info  # kept: a connection that failed meanwhile cannot give it again
+    info[_AUDITING] = True
     try:
         yield
     finally:
-        conn.info.pop(_AUDITING, None)
+        info.pop(_AUDITING, None)
 
 
 def count_queries(engine: AsyncEngine) -> None:
