@@ -166,6 +166,28 @@ async def test_refused_uploads_store_nothing(
         assert listed.get("KeyCount", 0) == 0
 
 
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [
+        {  # an S3 server that does not answer (nothing listens on the discard port)
+            "s3_enabled": True,
+            "s3_bucket": "shre-gone",
+            "s3_endpoint_url": "http://127.0.0.1:9",
+            "s3_access_key_id": "id",
+            "s3_secret_access_key": "secret",
+            "s3_max_attempts": 1,
+        }
+    ],
+)
+async def test_an_upload_while_storage_is_down_is_503_with_retry_after_and_stores_nothing(
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
+) -> None:
+    response = await upload(client, admin.headers, b"minutes of the meeting")
+    assert_problem(response, 503, "storage_down")
+    assert response.headers["retry-after"] == "2"
+    assert await row_counts(runtime) == (0, 0)
+
+
 @pytest.mark.parametrize("storage_backend", ["local"])
 async def test_office_documents_and_text_are_accepted(
     client: httpx.AsyncClient, admin: Account

@@ -105,5 +105,23 @@ class TooManyRequests(DomainError):
 
 
 class ServiceUnavailable(DomainError):
+    """Something the request needs is down for now: always with Retry-After (2 s unless
+    `headers` says otherwise), so that clients know to try again and when."""
+
     status = 503
     title = "Service Unavailable"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        keep_changes: bool = False,
+    ) -> None:
+        super().__init__(
+            detail,
+            code=code,
+            headers={"Retry-After": "2", **(headers or {})},
+            keep_changes=keep_changes,
+        )
