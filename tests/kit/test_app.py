@@ -10,9 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from shre import db
 from shre.api.deps import DbSession
 from shre.app import SERVER_GC_THRESHOLDS, create_app
+from shre.kit.sql import is_unreachable
 from shre.settings import Settings
 from tests.support.accounts import Account
 from tests.support.app import assert_problem, base_settings
@@ -207,3 +210,42 @@ async def test_a_request_waits_for_a_connection_then_is_503_at_its_deadline(
     assert "no connection free" in body["detail"]
     assert busy.headers["Retry-After"] == "2"
     assert_problem(freed, 401, "invalid_credentials")
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_dropped_while_it_idled_is_replaced_unseen(
+    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection idle past PING_AFTER_IDLE_SECONDS is pinged before it is lent:
+    one whose server process is gone (a restart, an idle cut) is replaced with every
+    connection pooled before it, and the caller never sees it. One lent again at once is
+    not pinged: if the server went meanwhile, its statement fails as a disconnect (503
+    `database_unavailable`), and the next one gets a new connection."""
+    engine = db.create_engine(base_settings(tmp_path, postgres_url))
+
+    async def backend() -> int:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+    async def terminate(pid: int) -> None:
+        async with engine.connect() as conn:  # another connection of the pool's
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    try:
+        async with engine.connect() as one, engine.connect() as two:  # two pooled
+            first = int((await one.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+            await two.execute(text("SELECT 1"))
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)
+        await terminate(first)
+        assert await backend() not in {first}  # pinged, replaced: no error
+        assert await backend() not in {first}
+
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 3600.0)
+        pid = await backend()
+        await terminate(pid)
+        with pytest.raises(DBAPIError) as failed:
+            await backend()
+        assert is_unreachable(failed.value)
+        assert await backend() != pid
+    finally:
+        await engine.dispose()
