@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from shre.cache import Cache, CacheLayer, RowChanges, row_change, rows_of
-from shre.cache.changes import CHANGE_LOG_KEEP
+from shre.cache.changes import CHANGE_LOG_KEEP, SeenChanges
 from shre.cache.layer import fresh_start
 from tests.support.cache import processes, redis_cache
 from tests.support.servers import RedisServer
@@ -161,6 +161,27 @@ async def test_a_process_reads_each_change_of_the_log_once_whatever_its_entries_
     assert (ada.loads, grace.loads) == (1, 1)
     await one.close()
     await other.close()
+
+
+def test_a_run_of_the_log_tells_which_rows_changed_between_two_counts() -> None:
+    seen = SeenChanges(10)
+    seen.extend([(11, "a"), (12, 'b {"n": 1}'), (13, "a")])
+    seen.prepend(8, [(9, "c"), (10, "b")])  # read back to an older entry's count
+    assert seen.since(8, 13).touches(["c"])
+    assert not seen.since(9, 13).touches(["c", "z"])
+    assert seen.since(12, 13).touches(["a"])  # its second change
+    assert not seen.since(13, 13).touches(["a", "b", "c"])
+    assert seen.since(10, 12).touches(["b"])  # 12 is within (10, 12]
+    assert not seen.since(10, 11).touches(["b"])
+    changes = seen.since(10, 13).changes()
+    assert changes.ids == {"a", "b"}
+    assert changes.states("b") == [{"n": 1}]
+    assert changes.states("a") is None  # a change that carried nothing
+    # The oldest entries go past CHANGE_LOG_KEEP, and their rows' counts with them.
+    seen.extend([(14 + n, "z") for n in range(CHANGE_LOG_KEEP)])
+    assert seen.first == 13  # 9 to 13 gone
+    assert not seen.since(seen.first, seen.last).touches(["a", "b", "c"])
+    assert seen.since(seen.last - 1, seen.last).touches(["z"])
 
 
 async def test_a_gap_in_the_log_reloads_the_whole_entry(redis_server: RedisServer) -> None:

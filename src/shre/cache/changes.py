@@ -6,6 +6,7 @@ keeps the newest CHANGE_LOG_KEEP). See `shre.cache.layer` for the whole design."
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -73,27 +74,78 @@ NO_CHANGES = RowChanges(())
 
 class SeenChanges:
     """A run of the change log as this process read it: the entries after `first` up to
-    `last`, each one (decoded once), the newest CHANGE_LOG_KEEP kept."""
+    `last`, each one (decoded once), the newest CHANGE_LOG_KEEP kept; and for each row the
+    counts it changed at, so that whether an entry's rows changed since it was read costs
+    a look-up per row, not a walk over every change since."""
 
-    __slots__ = ("first", "last", "rows")
+    __slots__ = ("_at", "first", "last", "rows")
 
     def __init__(self, first: int) -> None:
         self.first = self.last = first
         self.rows: dict[int, tuple[str, Any | None]] = {}
+        self._at: dict[str, list[int]] = {}  # row -> the counts it changed at, ascending
 
     def extend(self, found: Sequence[tuple[int, str]]) -> None:
         for value, entry in found:
-            self.rows[value] = logged(entry)
+            change = self.rows[value] = logged(entry)
+            self._at.setdefault(change[0], []).append(value)
             self.last = value
         while len(self.rows) > CHANGE_LOG_KEEP:
             self.first += 1
-            self.rows.pop(self.first, None)
+            gone = self.rows.pop(self.first, None)
+            if gone is not None:
+                counts = self._at[gone[0]]
+                del counts[0]  # its oldest
+                if not counts:
+                    del self._at[gone[0]]
 
     def prepend(self, first: int, found: Sequence[tuple[int, str]]) -> None:
         """The entries after `first` up to the run's start, which becomes `first`."""
+        older: dict[str, list[int]] = {}
         for value, entry in found:
-            self.rows[value] = logged(entry)
+            change = self.rows[value] = logged(entry)
+            older.setdefault(change[0], []).append(value)
+        for row, counts in older.items():
+            self._at[row] = counts + self._at.get(row, [])
         self.first = first
 
-    def between(self, after: int, upto: int) -> RowChanges:
-        return RowChanges(self.rows[v] for v in range(after + 1, upto + 1))
+    def since(self, after: int, upto: int) -> LogRun:
+        return LogRun(self, after, upto)
+
+
+class LogRun:
+    """The changes logged after `after` up to `upto` (within a `SeenChanges`)."""
+
+    __slots__ = ("_changes", "_seen", "after", "upto")
+
+    def __init__(self, seen: SeenChanges | None, after: int, upto: int) -> None:
+        self._seen = seen
+        self.after = after
+        self.upto = upto
+        self._changes: RowChanges | None = None
+
+    def touches(self, rows: Iterable[str]) -> bool:
+        """Whether any of `rows` changed in this run."""
+        if self._seen is None or self.after >= self.upto:
+            return False
+        at = self._seen._at
+        for row in rows:
+            counts = at.get(row)
+            if counts:
+                i = bisect_right(counts, self.after)
+                if i < len(counts) and counts[i] <= self.upto:
+                    return True
+        return False
+
+    def changes(self) -> RowChanges:
+        """Every row changed in the run, with what its changes carried."""
+        if self._changes is None:
+            if self._seen is None:
+                self._changes = NO_CHANGES
+            else:
+                rows = self._seen.rows
+                self._changes = RowChanges(rows[v] for v in range(self.after + 1, self.upto + 1))
+        return self._changes
+
+
+NOTHING_SINCE = LogRun(None, 0, 0)

@@ -53,9 +53,9 @@ import structlog
 from shre.cache.base import Cache, CacheStats, dumps
 from shre.cache.changes import (
     CHANGE_LOG_KEEP,
-    NO_CHANGES,
+    NOTHING_SINCE,
+    LogRun,
     Patch,
-    RowChanges,
     RowIds,
     SeenChanges,
     log_entry,
@@ -262,13 +262,13 @@ class CacheLayer:
         )
         return logged is not None
 
-    async def _changed_since(self, namespace: str, stamp: int, now: int) -> RowChanges | None:
+    async def _changed_since(self, namespace: str, stamp: int, now: int) -> LogRun | None:
         """The rows changed in place after `stamp` up to `now`; None if the log cannot
         tell (a gap: entries gone, a counter started afresh, the cache down). What this
         process has read of the log is kept: each change is fetched once, not once per
         entry that reads it."""
         if stamp >= now:
-            return NO_CHANGES  # read at (or after) this request's count: nothing it missed
+            return NOTHING_SINCE  # read at (or after) this request's count: nothing it missed
         if now - stamp > CHANGE_LOG_KEEP:
             return None
         seen = self._seen.get(namespace)
@@ -287,7 +287,7 @@ class CacheLayer:
             if found is None or len(found) != now - seen.last:
                 return None
             seen.extend(found)
-        return seen.between(stamp, now)
+        return seen.since(stamp, now)
 
     async def _retry_dirty(self) -> None:
         while self.dirty:
@@ -443,7 +443,7 @@ class CacheLayer:
         if hit:
             stamp, kept, size = held
             changed = await self._changed_since(log, stamp, count)
-            if changed is not None and changed.ids.isdisjoint(row_ids(kept)):
+            if changed is not None and not changed.touches(row_ids(kept)):
                 if stamp < count:  # nothing of it changed meanwhile: as fresh as the count
                     self.local.put(full, (count, kept, size), size, self._ttl_or_default(namespace))
                 count_cache(namespace, "hit")
@@ -465,10 +465,10 @@ class CacheLayer:
             if changed is not None:
                 value = found["v"]
                 ready = prepare(value)
-                if changed.ids.isdisjoint(row_ids(ready)):
+                if not changed.touches(row_ids(ready)):
                     count_cache(namespace, "hit")
                     return self._keep(namespace, full, value, ready, stamp=count)
-                patched = await patch(value, changed)
+                patched = await patch(value, changed.changes())
                 if patched is not None:
                     await self.cache.set(
                         full, {"v": patched, "s": count}, ttl=self.ttl_for(namespace)
