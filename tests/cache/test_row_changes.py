@@ -173,6 +173,11 @@ def test_a_run_of_the_log_tells_which_rows_changed_between_two_counts() -> None:
     assert not seen.since(13, 13).touches(["a", "b", "c"])
     assert seen.since(10, 12).touches(["b"])  # 12 is within (10, 12]
     assert not seen.since(10, 11).touches(["b"])
+    # A request that read an older part of the log finishes after one that read more.
+    seen.extend([(11, "a"), (12, 'b {"n": 1}')])
+    seen.prepend(9, [(10, "b")])
+    assert (seen.first, seen.last) == (8, 13)
+    assert seen.since(12, 13).touches(["a"])
     changes = seen.since(10, 13).changes()
     assert changes.ids == {"a", "b"}
     assert changes.states("b") == [{"n": 1}]

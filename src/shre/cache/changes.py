@@ -86,7 +86,11 @@ class SeenChanges:
         self._at: dict[str, list[int]] = {}  # row -> the counts it changed at, ascending
 
     def extend(self, found: Sequence[tuple[int, str]]) -> None:
+        """The entries after the run's end (any other of `found` is in it already: read
+        by another request meanwhile)."""
         for value, entry in found:
+            if value <= self.last:
+                continue
             change = self.rows[value] = logged(entry)
             self._at.setdefault(change[0], []).append(value)
             self.last = value
@@ -103,11 +107,13 @@ class SeenChanges:
         """The entries after `first` up to the run's start, which becomes `first`."""
         older: dict[str, list[int]] = {}
         for value, entry in found:
+            if not first < value <= self.first:
+                continue  # in the run already (another request grew it meanwhile)
             change = self.rows[value] = logged(entry)
             older.setdefault(change[0], []).append(value)
         for row, counts in older.items():
             self._at[row] = counts + self._at.get(row, [])
-        self.first = first
+        self.first = min(self.first, first)
 
     def since(self, after: int, upto: int) -> LogRun:
         return LogRun(self, after, upto)

@@ -278,16 +278,31 @@ class CacheLayer:
             # An entry read before this process's run of the log began: the run grows back
             # to it (not read afresh: with several processes, entries stamped by the
             # others arrive at every count, and each fresh start would read the run again).
-            found = await self.cache.changes(f"log:{rows_of(namespace)}", stamp, seen.first)
-            if found is None or len(found) != seen.first - stamp:
+            start = seen.first
+            found = await self.cache.changes(f"log:{rows_of(namespace)}", stamp, start)
+            if found is None or len(found) != start - stamp:
                 return None
             seen.prepend(stamp, found)
         if now > seen.last:
-            found = await self.cache.changes(f"log:{rows_of(namespace)}", seen.last, now)
-            if found is None or len(found) != now - seen.last:
+            # The requests that find the same new count read the log once between them.
+            run = seen
+            read = await self._once(
+                f"changes|{namespace}@{now}", lambda: self._read_log(namespace, run, now)
+            )
+            if not read or seen.last < now:
                 return None
-            seen.extend(found)
         return seen.since(stamp, now)
+
+    async def _read_log(self, namespace: str, seen: SeenChanges, now: int) -> bool:
+        """Extend `seen` up to `now` (False: the log has a gap, or the cache failed)."""
+        after = seen.last
+        if now <= after:
+            return True
+        found = await self.cache.changes(f"log:{rows_of(namespace)}", after, now)
+        if found is None or len(found) != now - after:
+            return False
+        seen.extend(found)
+        return True
 
     async def _retry_dirty(self) -> None:
         while self.dirty:
