@@ -291,6 +291,8 @@ class CacheLayer:
             )
             if not read or seen.last < now:
                 return None
+        if stamp < seen.first:
+            return None  # the run moved on past it meanwhile (over CHANGE_LOG_KEEP newer)
         return seen.since(stamp, now)
 
     async def _read_log(self, namespace: str, seen: SeenChanges, now: int) -> bool:
