@@ -27,8 +27,6 @@ import random
 import secrets
 import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -42,6 +40,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.demo import demo_of, scratch_database, seed
 from bench.employees import shre
+from bench.load import serve
 from bench.me_latency import free_port
 from shre.analytics.periods import Month
 
@@ -177,13 +176,7 @@ def main() -> None:
             documents = asyncio.run(add_documents(database_url))
             print(f"document rows: {documents}", flush=True)
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = serve(env, cwd, port, workers=1)
         url = f"http://127.0.0.1:{port}"
         try:
             measure(url, demo, database_url, args)
@@ -193,13 +186,6 @@ def main() -> None:
 
 
 def measure(url: str, demo: object, database_url: str, args: argparse.Namespace) -> None:
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
     headers = {}
     for role in ("admin", "manager"):
         login = httpx.post(

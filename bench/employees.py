@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from bench.demo import demo_of, scratch_database, seed
+from bench.load import serve
 from bench.me_latency import free_port
 
 SCENARIOS = [
@@ -112,21 +113,9 @@ def main() -> None:
                 f"({args.employees / seconds:.0f} employees/s)"
             )
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = serve(env, cwd, port, workers=1)
         url = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(100):
-                try:
-                    if httpx.get(url + "/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
             tokens = {}
             for role in ("hr", "manager"):
                 login = httpx.post(

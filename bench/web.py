@@ -37,6 +37,7 @@ import httpx
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from bench.demo import Demo, demo_of, scratch_database, seed
+from bench.load import serve
 from bench.me_latency import free_port
 
 CHROMIUM = os.environ.get("SHRE_CHROMIUM", "/usr/bin/chromium")
@@ -203,19 +204,7 @@ def served(args: argparse.Namespace, prefix: str) -> Iterator[tuple[str, Demo]]:
                 print(f"seed-demo {args.employees} employees: {seconds:.0f} s")
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen(
-                [sys.executable, "-m", "shre", "serve", "--port", str(port)],
-                env=env,
-                cwd=cwd,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            for _ in range(200):
-                try:
-                    if httpx.get(url + "/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+            server = serve(env, cwd, port, workers=1)
             yield url, demo
         finally:
             if server is not None:
