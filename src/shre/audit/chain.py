@@ -61,7 +61,7 @@ class AuditUnavailable(ServiceUnavailable):
     """An audit event could not be written, so the action that needed it fails."""
 
     def __init__(self, detail: str = "The audit log cannot be written; try again shortly") -> None:
-        super().__init__(detail, code="audit_unavailable", headers={"Retry-After": "2"})
+        super().__init__(detail, code="audit_unavailable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,18 +310,17 @@ class AuditChain:
             # A bounded wait: a stuck writer makes this request fail (503), not hang.
             conn.execute(select(func.set_config("lock_timeout", f"{self.lock_timeout_ms}ms", True)))
         if postgres:
-            guess = self.known_head.get(HEAD_ID)
-            if guess is not None:
-                found = self._append_after(conn, events, guess)
+            head = self.known_head.get(HEAD_ID)
+            if head is not None:
+                found = self._append_after(conn, events, head)
                 if found is True:
                     return
-                if found is not None:
-                    # Another process appended meanwhile: the statement locked the head
-                    # it found; append after that one (now sure to hold).
-                    if self._append_after(conn, events, self._authentic(*found)) is not True:
-                        raise AuditUnavailable  # pragma: no cover - the head is locked
-                    return
-            if self._append_after(conn, events, self._lock_head(conn, postgres)) is not True:
+                # Another process appended meanwhile: the statement locked the head it
+                # found; append after that one (now sure to hold).
+                head = None if found is None else self._authentic(*found)
+            if head is None:
+                head = self._lock_head(conn, postgres)
+            if self._append_after(conn, events, head) is not True:
                 raise AuditUnavailable  # pragma: no cover - the head is locked
             return
         seq, prev_hash = self._lock_head(conn, postgres)

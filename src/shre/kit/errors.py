@@ -104,9 +104,14 @@ class TooManyRequests(DomainError):
         self.retry_after = max(1, retry_after)
 
 
+# What a 503 for a backend that is down tells the client to wait (seconds).
+UNAVAILABLE_RETRY_AFTER = "2"
+
+
 class ServiceUnavailable(DomainError):
-    """Something the request needs is down for now: always with Retry-After (2 s unless
-    `headers` says otherwise), so that clients know to try again and when."""
+    """Something the request needs is down for now: always with Retry-After
+    (UNAVAILABLE_RETRY_AFTER unless `headers` says otherwise), so that clients know to
+    try again and when."""
 
     status = 503
     title = "Service Unavailable"
@@ -122,6 +127,6 @@ class ServiceUnavailable(DomainError):
         super().__init__(
             detail,
             code=code,
-            headers={"Retry-After": "2", **(headers or {})},
+            headers={"Retry-After": UNAVAILABLE_RETRY_AFTER, **(headers or {})},
             keep_changes=keep_changes,
         )

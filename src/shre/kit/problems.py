@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shre.kit.errors import DomainError
+from shre.kit.errors import UNAVAILABLE_RETRY_AFTER, DomainError
 from shre.kit.sql import is_lock_timeout, is_unreachable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -129,7 +129,7 @@ async def _database_error(request: Request, exc: Exception) -> ProblemResponse:
         503,
         f"{detail}; try again shortly",
         code="database_unavailable",
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": UNAVAILABLE_RETRY_AFTER},
     )
 
 
