@@ -10,7 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, expect, sync_playwright
 
 from tests.support.browser import (
     CHROMIUM,
@@ -24,6 +24,10 @@ from tests.support.database import own_database
 from tests.support.servers import RedisServer, free_port
 
 pytestmark = pytest.mark.browser
+
+# As long as an action may wait (the contexts' default, tests/support/browser.py): the
+# suite runs in parallel (make test), and a busy machine may take more than expect's 5 s.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="package")
