@@ -97,15 +97,20 @@ format: $(VENV)/.installed-dev
 
 # The browser tests' screenshots (every page, 1280 and 375 px wide) go here.
 SCREENSHOTS ?= $(CURDIR)/var/screenshots
+# pytest runs its test files in this many processes (pytest-xdist; a file's tests stay in
+# one process): most tests wait on PostgreSQL, Redis, a server or a browser, so three keep
+# two cores busy. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: $(VENV)/.installed-dev services browser monitoring $(WEB_DIST) lint
 	$(NPM) run test
-	SHRE_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/pytest
+	SHRE_SCREENSHOTS=$(SCREENSHOTS) $(PYTEST)
 	@echo "screenshots of the web app: $(SCREENSHOTS)"
 
 test-fast: $(VENV)/.installed-dev services monitoring $(WEB_DIST) lint
 	$(NPM) run test
-	$(BIN)/pytest -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser"
 
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \

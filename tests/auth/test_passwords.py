@@ -4,6 +4,7 @@ when the configured cost changes."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import argon2
 import httpx
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 from shre.api.runtime import Runtime
 from shre.auth.service import Authenticator
 from shre.users.passwords import PasswordHasher
-from tests.support.accounts import Accounts
+from tests.support.accounts import PASSWORD, Account, Accounts
 from tests.support.auth import login, new_user, stored_user
 
 
@@ -40,12 +41,27 @@ async def test_stored_hash_is_argon2id_at_the_minimum_cost_or_more(
     assert (await stored_user(runtime, user.id)).password_hash == stored
 
 
-async def test_same_password_gets_a_different_salt(runtime: Runtime, accounts: Accounts) -> None:
-    first, second = await new_user(accounts), await new_user(accounts)
-    assert first.password == second.password
-    first_hash = (await stored_user(runtime, first.id)).password_hash
-    second_hash = (await stored_user(runtime, second.id)).password_hash
+async def test_same_password_gets_a_different_salt(
+    client: httpx.AsyncClient, runtime: Runtime, admin: Account
+) -> None:
+    made = []
+    for n in range(2):
+        response = await client.post(
+            "/api/v1/users",
+            headers=admin.headers,
+            json={
+                "email": f"same-password-{n}@example.com",
+                "password": PASSWORD,
+                "full_name": "Same Password",
+                "role": "employee",
+            },
+        )
+        assert response.status_code == 201, response.text
+        made.append(uuid.UUID(response.json()["id"]))
+    first_hash, second_hash = [(await stored_user(runtime, m)).password_hash for m in made]
     assert first_hash != second_hash
+    assert argon2.PasswordHasher().verify(first_hash, PASSWORD)
+    assert argon2.PasswordHasher().verify(second_hash, PASSWORD)
 
 
 async def test_login_rehashes_when_the_cost_changes(

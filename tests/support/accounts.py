@@ -17,6 +17,25 @@ from shre.users.service import UserService
 
 PASSWORD = "correct horse battery staple"
 
+# Hashes made for the accounts tests create: each password is hashed once per process and
+# cost, not once per account (argon2id costs tens of milliseconds; a test makes several).
+_HASHES: dict[tuple[str, int, int, int], str] = {}
+
+
+class _HashedOnce(PasswordHasher):
+    """The app's hasher, remembering the real argon2id hash of each password it made (so
+    sign-in verifies each account's password in full, as ever)."""
+
+    def __init__(self, hasher: PasswordHasher) -> None:
+        self.__dict__.update(vars(hasher))
+
+    async def hash(self, password: str) -> str:
+        cost = self._hasher
+        key = (password, cost.time_cost, cost.memory_cost, cost.parallelism)
+        if key not in _HASHES:
+            _HASHES[key] = await super().hash(password)
+        return _HASHES[key]
+
 
 @dataclass
 class Account:
@@ -39,7 +58,9 @@ class Accounts:
         email = email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.com"
         async with self.runtime.sessionmaker() as session:
             audit = AuditTrail.system(session, self.runtime.sessionmaker)
-            user = await UserService(session, self.runtime.part(PasswordHasher), audit).create(
+            user = await UserService(
+                session, _HashedOnce(self.runtime.part(PasswordHasher)), audit
+            ).create(
                 None,
                 UserCreate(
                     email=email,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 import anyio.to_thread
@@ -30,7 +31,7 @@ class PasswordHasher:
             type=Type.ID,
         )
         # Verified against when the account does not exist, so timing does not reveal it.
-        self._dummy_hash = self._hasher.hash("shre-dummy-password-for-timing")
+        self._dummy_hash = _dummy_hash(time_cost, memory_kib, parallelism)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PasswordHasher:
@@ -60,6 +61,16 @@ class PasswordHasher:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:
             return True
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    """A hash of no one's password at this cost, made once per process (an app made again
+    with the same cost, as tests do, does not pay tens of milliseconds for it again)."""
+    hasher = _Argon2(
+        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+    )
+    return hasher.hash("shre-dummy-password-for-timing")
 
 
 def fold(text: str) -> str:
