@@ -4,7 +4,9 @@ versions read ahead for a request."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +14,7 @@ from shre.cache import Cache, CacheLayer, forget_prefetched
 from shre.cache import layer as layer_module
 from shre.cache.layer import fresh_start
 from shre.cache.local import LocalCopies
-from tests.support.cache import processes
+from tests.support.cache import processes, redis_cache
 from tests.support.servers import RedisServer
 
 
@@ -35,6 +37,45 @@ async def test_counters_come_in_one_call_and_missing_ones_start_late(cache: Cach
     assert await cache.increment("ns:a", start=fresh_start()) == start + 2  # created once
     assert await cache.counters(["ns:a", "ns:b"]) == [start + 2, None]
     assert await cache.increment("ns:b", 0, start=start) == start  # started, not added to
+
+
+async def mget_calls(server: RedisServer) -> int:
+    """How many MGETs the server has answered."""
+    client = server.client()
+    stats = await client.info("commandstats")
+    await client.aclose()
+    return int(stats.get("cmdstat_mget", {}).get("calls", 0))
+
+
+async def test_counters_asked_in_one_turn_of_the_loop_are_read_by_one_mget(
+    redis_server: RedisServer,
+) -> None:
+    cache = redis_cache(redis_server)
+    start = fresh_start()
+    await cache.increment("ns:a", start=start)
+    await cache.increment("ns:b", 0, start=start)
+    before = await mget_calls(redis_server)
+
+    asked = [["ns:a"], ["ns:a", "ns:b"], ["ns:c"], ["ns:b", "ns:a"], []]
+    found = await asyncio.gather(*(cache.counters(keys) for keys in asked))
+
+    assert found == [[start + 1], [start + 1, start], [None], [start, start + 1], []]
+    assert await mget_calls(redis_server) == before + 1
+    # Asked one after the other, each is read then: a change between them is seen.
+    assert await cache.counters(["ns:a"]) == [start + 1]
+    await cache.increment("ns:a", start=start)
+    assert await cache.counters(["ns:a"]) == [start + 2]
+    assert await mget_calls(redis_server) == before + 3
+    await cache.flush_all()
+    await cache.close()
+
+
+async def test_every_caller_of_a_shared_read_hears_that_redis_failed(tmp_path: Path) -> None:
+    nowhere = RedisServer(tmp_path)  # not started: nothing listens on its port
+    cache = redis_cache(nowhere, pool_timeout=0.2)
+    found = await asyncio.gather(*(cache.counters([f"ns:{n}"]) for n in range(5)))
+    assert found == [None] * 5
+    await cache.close()
 
 
 async def test_a_processs_copies_answer_hits_and_a_write_elsewhere_shows_at_once(
@@ -157,7 +198,9 @@ async def test_values_kept_here_never_reach_the_shared_cache_and_go_with_their_v
     assert await one.get_many_here("keys", ["a", "b", "z"], load) == {"a": "key-a", "b": "key-b"}
     assert asked == [["a", "z"], ["a", "z"], ["b", "z"]]  # each process its own; "z" never kept
     raw = redis_server.client()
-    dump = b"".join([await raw.get(k) or b"" async for k in raw.scan_iter(match="shre-test-*")])
+    # Every string value of every test's keys (other tests on this server keep logs too).
+    keys = [k async for k in raw.scan_iter(match="shre-test-*", _type="string")]
+    dump = b"".join([await raw.get(k) or b"" for k in keys])
     assert b"key-a" not in dump
     await raw.aclose()
 

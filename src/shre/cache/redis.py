@@ -8,6 +8,7 @@ own; timeouts are short, since a cache that answers slowly is worse than none.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -40,6 +41,16 @@ return value
 """
 
 
+class _Asked:
+    """Counters asked for in one turn of the event loop, and what the one read finds."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.keys: set[str] = set()
+        self.found: asyncio.Future[dict[str, int | None] | None] = loop.create_future()
+        self.reading: asyncio.Task[None] | None = None  # kept: a task nobody holds may go
+
+
 class RedisCache:
     backend = "redis"
     shared = True
@@ -62,6 +73,8 @@ class RedisCache:
         self._errors = 0
         self._reconnect_hooks: list[Hook] = []
         self._log_change = client.register_script(LOG_CHANGE)
+        # The counters asked for in this turn of the event loop, read by one MGET.
+        self._asked: _Asked | None = None
 
     @classmethod
     def connect(
@@ -234,12 +247,43 @@ class RedisCache:
             return 0
 
     async def counters(self, keys: Sequence[str]) -> list[int | None] | None:
+        """The counters' values (None: no such counter), or None when Redis failed.
+
+        The counters asked for by every request in one turn of the event loop are read by
+        one MGET, sent at the next turn: under load, a request's namespace versions
+        (`CacheLayer._versions`, asked by nearly every request) share their round trip
+        with the others'. Each is still read after its request asked for it."""
+        if not keys:
+            return []
+        loop = asyncio.get_running_loop()
+        asked = self._asked
+        if asked is None or asked.loop is not loop:  # (a loop closed before its turn came)
+            asked = self._asked = _Asked(loop)
+            loop.call_soon(self._read_asked)
+        asked.keys.update(keys)
+        found = await asyncio.shield(asked.found)
+        return None if found is None else [found[key] for key in keys]
+
+    def _read_asked(self) -> None:
+        asked, self._asked = self._asked, None
+        if asked is not None:
+            asked.reading = asked.loop.create_task(self._read_counters(asked))
+
+    async def _read_counters(self, asked: _Asked) -> None:
+        keys = list(asked.keys)
+
         async def read() -> tuple[bool, list[Any]]:
             return True, await self.client.mget([self._key(k) for k in keys])
 
         failed: tuple[bool, list[Any]] = (False, [])
-        ok, raw = await self._call(read, failed)
-        return [as_counter(r) for r in raw] if ok else None
+        try:
+            ok, raw = await self._call(read, failed)
+        except BaseException as exc:  # not Redis's (those are a failed read): theirs
+            asked.found.set_exception(exc)
+            asked.found.exception()  # retrieved: the waiters get it, nobody warns
+            raise
+        found = dict(zip(keys, (as_counter(r) for r in raw), strict=True)) if ok else None
+        asked.found.set_result(found)
 
     async def log_change(
         self, counter: str, log: str, entry: str, *, start: int, keep: int, ttl: int
