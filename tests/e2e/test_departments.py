@@ -36,6 +36,9 @@ def test_create_move_and_delete_with_the_apis_refusals_in_words(
 
     # Research under its own child: the API's refusal beside the parent field.
     tree.get_by_text(f"Research {tag}", exact=True).click()
+    # The panel is the chosen department's before its buttons are used (a click a moment
+    # sooner would act on the department shown before).
+    expect(page.get_by_role("heading", name=f"Research {tag}", exact=True, level=2)).to_be_visible()
     page.get_by_role("button", name="Edit").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("combobox", name="Parent department").fill(f"Labs {tag}")
@@ -47,12 +50,14 @@ def test_create_move_and_delete_with_the_apis_refusals_in_words(
 
     # A department with people in it is not deleted, and says why.
     tree.get_by_text("Engineering", exact=True).click()
+    expect(page.get_by_role("heading", name="Engineering", exact=True, level=2)).to_be_visible()
     page.get_by_role("button", name="Delete").click()
     page.get_by_role("button", name="Confirm deletion").click()
     expect(page.get_by_text("“Engineering” was not deleted")).to_be_visible()
 
     # An empty one is.
     tree.get_by_text(f"Labs {tag}", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Labs {tag}", exact=True, level=2)).to_be_visible()
     page.get_by_role("button", name="Delete").click()
     page.get_by_role("button", name="Confirm deletion").click()
     expect(page.get_by_text(f"“Labs {tag}” was deleted.")).to_be_visible()
