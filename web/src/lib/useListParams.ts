@@ -33,23 +33,17 @@ export function useListParams(defaultSort: string | null, defaultPageSize = 50) 
 
   const update = useCallback(
     (changes: Record<string, string | number | null>, keepPage = false) => {
-      setParams(
-        () => {
-          // The URL as it is now, not as it was when this callback was rendered:
-          // react-router hands a function the search params of the last render, so a
-          // click that lands before the re-render after a change (a debounced search,
-          // then "next page" at once) would drop that change.
-          const next = new URLSearchParams(window.location.search);
-          for (const [key, v] of Object.entries(changes)) {
-            if (v === null || v === "") next.delete(key);
-            else next.set(key, String(v));
-          }
-          if (!keepPage && !("page" in changes)) next.delete("page");
-          return next;
-        },
-        // Rendered at once, not as a transition: the new page's request starts now.
-        { replace: false, flushSync: true },
-      );
+      // The URL as it is now, not the search params of the last render (which
+      // react-router would hand a function): a click that lands before the re-render
+      // after a change (a debounced search, then "next page" at once) keeps that change.
+      const next = new URLSearchParams(window.location.search);
+      for (const [key, v] of Object.entries(changes)) {
+        if (v === null || v === "") next.delete(key);
+        else next.set(key, String(v));
+      }
+      if (!keepPage && !("page" in changes)) next.delete("page");
+      // Rendered at once, not as a transition: the new page's request starts now.
+      setParams(next, { replace: false, flushSync: true });
     },
     [setParams],
   );
