@@ -24,12 +24,7 @@ class PasswordHasher:
     """
 
     def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int) -> None:
-        self._hasher = _Argon2(
-            time_cost=time_cost,
-            memory_cost=memory_kib,
-            parallelism=parallelism,
-            type=Type.ID,
-        )
+        self._hasher = _argon2id(time_cost, memory_kib, parallelism)
         # Verified against when the account does not exist, so timing does not reveal it.
         self._dummy_hash = _dummy_hash(time_cost, memory_kib, parallelism)
 
@@ -67,10 +62,13 @@ class PasswordHasher:
 def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
     """A hash of no one's password at this cost, made once per process (an app made again
     with the same cost, as tests do, does not pay tens of milliseconds for it again)."""
-    hasher = _Argon2(
+    return _argon2id(time_cost, memory_kib, parallelism).hash("shre-dummy-password-for-timing")
+
+
+def _argon2id(time_cost: int, memory_kib: int, parallelism: int) -> _Argon2:
+    return _Argon2(
         time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
     )
-    return hasher.hash("shre-dummy-password-for-timing")
 
 
 def fold(text: str) -> str:
