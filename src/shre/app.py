@@ -49,11 +49,13 @@ from shre.employees import cache as employees_cache
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
+from shre.jobs import register_tasks, run_worker
+from shre.jobs.registry import TASKS
 from shre.kit.errors import NotFound, Unauthorized
 from shre.kit.http import ETags
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
-from shre.monitor import RotationProgress, verify_audit_periodically
+from shre.monitor import ScrapedCounts, verify_audit_periodically
 from shre.observability.errors import configure_error_tracking, stop_error_tracking
 from shre.observability.logging import configure_logging
 from shre.observability.metrics import count_queries, watch_pool
@@ -64,6 +66,7 @@ from shre.observability.tracing import (
     stop_tracing,
     trace_engine,
 )
+from shre.queue import build_queue
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.passwords import PasswordHasher
@@ -134,6 +137,9 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
     register_caches(cache, sessionmaker, settings)
     attach_uploads(sessionmaker)
     storage = create_storage(settings)
+    queue = build_queue(settings)
+    queue.attach(sessionmaker)
+    register_tasks(queue, TASKS)
     auth = Authenticator(
         hasher=PasswordHasher.from_settings(settings),
         codec=TokenCodec(settings.jwt_key(), timedelta(seconds=settings.access_token_ttl_seconds)),
@@ -152,11 +158,12 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         storage=storage,
         storages=StorageSet(settings, storage),
         cache=cache,
+        queue=queue,
         parts={
             Authenticator: auth,
             PasswordHasher: auth.hasher,
             EmployeeVault: EmployeeVault.create(keyring),
-            RotationProgress: RotationProgress(),
+            ScrapedCounts: ScrapedCounts(),
         },
     )
 
@@ -203,7 +210,7 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
         given = bearer_token(request).encode()
         if not hmac.compare_digest(given, token.get_secret_value().encode()):
             raise Unauthorized("Scraping needs the bearer METRICS_TOKEN", code="metrics_token")
-    await runtime.part(RotationProgress).refresh(runtime)
+    await runtime.part(ScrapedCounts).refresh(runtime)
     return Response(exposition(), media_type=CONTENT_TYPE)
 
 
@@ -348,17 +355,19 @@ def _lifespan(
             database=runtime.engine.dialect.name,
             dev_secrets=list(settings.dev_secrets_generated),
         )
-        checks = None
+        background: list[asyncio.Task[None]] = []
         interval = settings.audit_verify_interval_seconds
         if server and interval:
-            checks = asyncio.create_task(verify_audit_periodically(runtime, interval))
+            background.append(asyncio.create_task(verify_audit_periodically(runtime, interval)))
+        if settings.runs_jobs_in_process:
+            background.append(asyncio.create_task(run_worker(runtime, signals=False)))
         try:
             yield
         finally:
-            if checks is not None:
-                checks.cancel()
+            for task in background:
+                task.cancel()
                 with suppress(asyncio.CancelledError):
-                    await checks
+                    await task
             if server:
                 gc.unfreeze()
                 gc.set_threshold(*thresholds)

@@ -20,7 +20,8 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Tables a migration creates outside the ORM metadata because their shape differs per
 # database (the documents' full-text index: an FTS5 table and its shadow tables on SQLite,
 # a tsvector table on PostgreSQL). Autogenerate and the schema comparison leave them be.
-UNMANAGED_TABLE_PREFIXES = ("document_search",)
+# The job queue's tables are procrastinate's (PostgreSQL only, from its schema file).
+UNMANAGED_TABLE_PREFIXES = ("document_search", "procrastinate_")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:

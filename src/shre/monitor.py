@@ -4,7 +4,8 @@
   does, its outcome the gauges `shre_audit_verify_last_{success,failure}_timestamp_seconds`
   (and a log line `audit.verify_failed` naming the first bad event's sequence number);
 - key rotation's progress, `shre_key_rotation_pending{kind}`: records still sealed under
-  a retired key, counted when /metrics is scraped (two counts, at most every few seconds).
+  a retired key, and the jobs waiting in the queue, `shre_job_queue_depth`, counted when
+  /metrics is scraped (three counts, at most every few seconds).
 
 Every serving process runs the verification loop. Through a shared cache (Redis) one
 process of the whole deployment takes each round's lease and the others skip it: the
@@ -30,6 +31,7 @@ from shre.employees.vault import EmployeeVault
 from shre.observability.prometheus import (
     AUDIT_VERIFY_LAST_FAILURE,
     AUDIT_VERIFY_LAST_SUCCESS,
+    JOB_QUEUE_DEPTH,
     KEY_ROTATION_PENDING,
 )
 
@@ -76,8 +78,9 @@ async def verify_audit_periodically(runtime: Runtime, interval: float) -> None:
         await anyio.sleep(interval)
 
 
-class RotationProgress:
-    """`shre_key_rotation_pending{kind}` kept fresh for /metrics."""
+class ScrapedCounts:
+    """`shre_key_rotation_pending{kind}` and `shre_job_queue_depth` kept fresh for
+    /metrics."""
 
     def __init__(self) -> None:
         self._counted_at = -PENDING_FRESH_FOR
@@ -98,3 +101,7 @@ class RotationProgress:
             return
         KEY_ROTATION_PENDING.labels("employees").set(employees)
         KEY_ROTATION_PENDING.labels("documents").set(documents)
+        try:
+            JOB_QUEUE_DEPTH.set(await runtime.queue.depth())
+        except Exception as exc:
+            log.warning("jobs.depth_not_counted", error_type=type(exc).__name__)

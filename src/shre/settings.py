@@ -191,6 +191,19 @@ class Settings(BaseSettings):
         default_factory=lambda: ["contract", "identity"]
     )
 
+    # --- background jobs ---
+    # Run the job queue's worker inside every serving process (no `shre worker` needed).
+    # Unset: on with SQLite (the embedded default, whose queue lives in the process), off
+    # with PostgreSQL (run `shre worker` replicas).
+    jobs_in_process: bool | None = None
+    # Attempts a job gets before it is left failed for an admin to retry, and the first
+    # wait between two (doubled after each failure).
+    job_max_attempts: int = Field(default=5, ge=1, le=100)
+    job_retry_wait_seconds: int = Field(default=5, ge=1, le=3600)
+    # A running job whose worker sent no heartbeat for this long (it was killed, or its
+    # machine went away) is handed to another worker.
+    job_stalled_after_seconds: int = Field(default=60, ge=2, le=24 * 3600)
+
     # --- audit log ---
     # Events older than this are removed by `shre audit prune` (default: seven years).
     audit_retention_days: int = Field(default=2555, ge=1, le=36500)
@@ -327,6 +340,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        return self.is_sqlite if self.jobs_in_process is None else self.jobs_in_process
 
     @property
     def keys_dir(self) -> Path:

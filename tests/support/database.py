@@ -22,6 +22,13 @@ PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://127.0.0
 # database are one installation, as they are in production (their shared cache's keys
 # are scoped by it).
 TABLES = [t.name for t in reversed(metadata.sorted_tables) if t.name != "installation"]
+# The job queue's (PostgreSQL only; not in the ORM's metadata).
+QUEUE_TABLES = [
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_jobs",
+    "procrastinate_workers",
+]
 
 
 async def pg_admin(sql: str) -> None:
@@ -54,7 +61,7 @@ async def empty_tables(runtime: Runtime) -> None:
             # The audit log refuses TRUNCATE (an append-only trigger); a test starts from empty
             # tables, so triggers are off for this one transaction (a superuser's privilege).
             await conn.execute(text("SET LOCAL session_replication_role = replica"))
-            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES + QUEUE_TABLES)} CASCADE"))
 
 
 @contextmanager

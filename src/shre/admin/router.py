@@ -1,15 +1,22 @@
-"""Operator endpoints (admin only): the cache's statistics and flushing it."""
+"""Operator endpoints (admin only): the cache's statistics and flushing it, the
+background jobs and retrying a failed one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+import structlog
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 
 from shre.api.deps import RuntimeDep, require
+from shre.kit.errors import Conflict, NotFound, ServiceUnavailable
 from shre.observability.metrics import COUNTERS
 from shre.policy import Principal, Role
+from shre.queue import JobInfo, JobState
+
+log = structlog.get_logger("shre.admin")
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
@@ -78,3 +85,73 @@ async def process_stats(admin: Admin, runtime: RuntimeDep) -> StatsOut:
         process=ProcessStatsOut(**COUNTERS.as_dict()),
         cache=await cache_stats(admin, runtime),
     )
+
+
+class JobOut(BaseModel):
+    id: int
+    task: str
+    status: str
+    attempts: int
+    scheduled_at: datetime | None
+    # The job's arguments: ids only (never a value of a record).
+    args: dict[str, str | int]
+
+
+class JobsOut(BaseModel):
+    items: list[JobOut]
+    # Jobs waiting to run, due or not (whatever the filter).
+    waiting: int
+
+
+JobStatus = Literal["todo", "doing", "failed", "cancelled", "aborting", "aborted"]
+
+
+def _job_out(job: JobInfo) -> JobOut:
+    return JobOut(
+        id=job.id,
+        task=job.task,
+        status=job.status,
+        attempts=job.attempts,
+        scheduled_at=job.scheduled_at,
+        args={k: v for k, v in job.args.items() if isinstance(v, str | int)},
+    )
+
+
+@router.get("/jobs", response_model=JobsOut)
+async def list_jobs(
+    _: Admin,
+    runtime: RuntimeDep,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this state.")] = None,
+    task: Annotated[str | None, Query(max_length=100, pattern=r"^[a-z_.]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JobsOut:
+    """The background jobs, newest first: those waiting (`todo`), running (`doing`),
+    and those that failed every attempt (`failed`, kept for a retry). Jobs that succeeded
+    are not kept."""
+    try:
+        jobs = await runtime.queue.jobs(status=status, task=task, limit=limit)
+        waiting = await runtime.queue.depth()
+    except Exception as exc:
+        raise _queue_unavailable(exc) from None
+    return JobsOut(items=[_job_out(job) for job in jobs], waiting=waiting)
+
+
+@router.post("/jobs/{job_id}/retry", response_model=JobOut)
+async def retry_job(
+    _: Admin, runtime: RuntimeDep, job_id: Annotated[int, Path(ge=1, le=2**63 - 1)]
+) -> JobOut:
+    """Run a failed job again now (409 unless it failed)."""
+    try:
+        job = await runtime.queue.retry(job_id)
+    except JobState as exc:
+        raise Conflict(str(exc), code="job_not_failed") from None
+    except Exception as exc:
+        raise _queue_unavailable(exc) from None
+    if job is None:
+        raise NotFound("No such job", code="job_not_found")
+    return _job_out(job)
+
+
+def _queue_unavailable(exc: Exception) -> ServiceUnavailable:
+    log.warning("jobs.queue_unavailable", error_type=type(exc).__name__)
+    return ServiceUnavailable("The job queue cannot be reached", code="queue_unavailable")

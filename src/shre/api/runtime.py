@@ -20,6 +20,7 @@ from shre.cache.sync import CacheSync
 from shre.crypto import Keyring
 from shre.kit.http import ETags
 from shre.policy import Principal
+from shre.queue import JobQueue
 from shre.settings import Settings
 from shre.storage import Storage, StorageSet
 
@@ -54,6 +55,8 @@ class Runtime:
     storages: StorageSet
     cache: CacheLayer
     etags: ETags
+    # The background jobs' queue (opened on first use).
+    queue: JobQueue
     # The domains' long-lived parts, by their type (see `part`).
     parts: Mapping[type[Any], object] = field(default_factory=dict)
     # Serving processes only: keeps the cache in step with commands and other processes.
@@ -71,6 +74,7 @@ class Runtime:
         """Stop and close every backend, in the order they depend on each other."""
         if self.sync is not None:
             await self.sync.stop()
+        await self.queue.aclose()
         await self.storages.aclose()
         await self.storage.aclose()
         await self.cache.close()

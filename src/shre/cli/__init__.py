@@ -1,6 +1,7 @@
 """The `shre` command line, one module per group of commands:
 
 - server: serve, migrate
+- jobs: worker, jobs list, retry
 - accounts: create-admin, ensure-admin, seed-demo
 - keys: keys generate, status, rotate, shred, encrypt-existing, import-legacy
 - audit: audit verify, export, prune
@@ -20,7 +21,7 @@ from typing import Annotated
 import typer
 
 from shre import __version__
-from shre.cli import accounts, analytics, audit, documents, keys, server, storage
+from shre.cli import accounts, analytics, audit, documents, jobs, keys, server, storage
 
 app = typer.Typer(
     name="shre",
@@ -51,6 +52,7 @@ def root(
 # In the order `shre --help` lists them.
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
+app.command("worker")(jobs.worker)
 app.command("create-admin")(accounts.create_admin)
 app.command("ensure-admin")(accounts.ensure_admin)
 app.command("seed-demo")(accounts.seed_demo_command)
@@ -59,6 +61,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(storage.app, name="storage")
 app.add_typer(documents.app, name="documents")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(jobs.app, name="jobs")
 
 
 def main() -> None:

@@ -175,6 +175,9 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(level)
     # uvicorn's own access log duplicates ours (which has the request id).
     logging.getLogger("uvicorn.access").disabled = True
+    # The job queue's own lines at info (a line per job's start and end, per periodic
+    # task registered) repeat shre's `job.*` lines; its warnings and errors stay.
+    logging.getLogger("procrastinate").setLevel(max(level, logging.WARNING))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -17,11 +17,13 @@ are read by the SDK from the process's environment, as usual.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shre.observability.scrub import hide_query_values, hide_url_query
 from shre.settings import Settings
@@ -123,6 +125,28 @@ def current_span_ids() -> tuple[str, str] | None:
     if not context.is_valid:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def current_traceparent() -> str | None:
+    """The active span as a W3C `traceparent` (for a job's arguments: the job's span is
+    then a child of the request's); None outside any traced work."""
+    carrier: dict[str, str] = {}
+    TraceContextTextMapPropagator().inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def job_span(name: str, traceparent: str | None) -> Iterator[None]:
+    """A span for a job's run, the child of the request that deferred it when its
+    `traceparent` came along (nothing is recorded while tracing is off)."""
+    parent = (
+        TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+        if traceparent
+        else None
+    )
+    tracer = trace.get_tracer("shre.jobs")
+    with tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER):
+        yield
 
 
 def _hide_query(span: Any, scope: dict[str, Any]) -> None:
