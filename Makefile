@@ -26,14 +26,32 @@ $(BIN)/python:
 		|| { echo "shre needs Python 3.11+ ($(PYTHON) is $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when the project's metadata changed.
+# Re-install only when the project's metadata changed. The `ai` extra (document
+# classification; SHRE_AI=1 turns it on) needs torch, installed first as the exact CPU
+# release this machine holds: a range would let pip fetch a CUDA build of several GB.
+TORCH := torch==2.13.0
+ifneq ($(filter 1 true yes,$(SHRE_AI)),)
+RUN_EXTRAS := [ai]
+RUN_STAMP := $(VENV)/.installed-ai
+else
+RUN_EXTRAS :=
+RUN_STAMP := $(VENV)/.installed
+endif
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]'
+$(VENV)/.installed-ai: pyproject.toml | $(BIN)/python
+	$(PIP) install $(TORCH)
+	$(PIP) install -e '.[ai]'
 	@touch $@ $(VENV)/.installed
+
+# The tests cover the AI features too: the dev tools come with the `ai` extra.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install $(TORCH)
+	$(PIP) install -e '.[dev,ai]'
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-ai
 
 # --- the web app (web/): built into the package, which serves it -------------------------
 NPM := npm --prefix web --no-audit --no-fund --loglevel=error
@@ -71,7 +89,7 @@ browser:
 monitoring:
 	@scripts/ensure-prometheus.sh
 
-run: $(VENV)/.installed $(WEB_DIST)
+run: $(RUN_STAMP) $(WEB_DIST)
 	$(BIN)/shre migrate
 	$(BIN)/shre ensure-admin
 	$(BIN)/shre serve
@@ -110,7 +128,7 @@ test: $(VENV)/.installed-dev services browser monitoring $(WEB_DIST) lint
 
 test-fast: $(VENV)/.installed-dev services monitoring $(WEB_DIST) lint
 	$(NPM) run test
-	$(PYTEST) -m "not slow and not browser"
+	$(PYTEST) -m "not slow and not browser and not ai"
 
 bench: $(VENV)/.installed-dev
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
