@@ -355,6 +355,12 @@ def _lifespan(
             database=runtime.engine.dialect.name,
             dev_secrets=list(settings.dev_secrets_generated),
         )
+        if settings.shre_ai:
+            from shre.intelligence import ai_available
+
+            missing = ai_available()
+            if missing is not None:
+                log.warning("ai.unavailable", reason=missing)
         background: list[asyncio.Task[None]] = []
         interval = settings.audit_verify_interval_seconds
         if server and interval:

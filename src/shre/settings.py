@@ -204,6 +204,13 @@ class Settings(BaseSettings):
     # machine went away) is handed to another worker.
     job_stalled_after_seconds: int = Field(default=60, ge=2, le=24 * 3600)
 
+    # --- AI (the `ai` extra: `pip install 'shre[ai]'`) ---
+    # Suggest documents' categories with the classifier (and, later, semantic search and
+    # attrition risk). Every model runs in shre's processes, offline. On without the
+    # extra installed, the features say they are off (GET /api/v1/admin/ai) and nothing
+    # else changes.
+    shre_ai: bool = False
+
     # --- audit log ---
     # Events older than this are removed by `shre audit prune` (default: seven years).
     audit_retention_days: int = Field(default=2555, ge=1, le=36500)

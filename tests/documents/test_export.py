@@ -44,6 +44,11 @@ COLUMNS = [
     "tags",
     "uploaded_by",
     "created_at",
+    "processed",
+    "suggested_category",
+    "category_confidence",
+    "suggested_expires_on",
+    "category_reviewed_at",
 ]
 OWNERS = ("T", "M", "R1", "R2", "-")
 CATEGORIES = ("performance", "identity", "contract")

@@ -43,6 +43,7 @@ from tests.support.documents import (
     upload,
     uploaded,
 )
+from tests.support.jobs import work_off
 
 MiB = 1024 * 1024
 
@@ -303,6 +304,7 @@ async def test_shredding_an_employee_makes_their_files_unreadable(
         employee_id=employee,
         category="certificate",
     )
+    await work_off(runtime)
     found = (await client.get(DOCS, params={"q": "zebra"}, headers=admin.headers)).json()
     assert found["total"] == 1
     async with runtime.sessionmaker() as session:

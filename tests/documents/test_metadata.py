@@ -22,6 +22,7 @@ from tests.support.documents import (
     upload,
     uploaded,
 )
+from tests.support.jobs import work_off
 
 SHAPE = {
     "id",
@@ -37,6 +38,11 @@ SHAPE = {
     "tags",
     "uploaded_by",
     "created_at",
+    "processed",
+    "suggested_category",
+    "category_confidence",
+    "suggested_expires_on",
+    "category_reviewed_at",
 }
 
 
@@ -73,6 +79,11 @@ async def test_shape_etag_and_if_match(
     fetched = await client.get(url, headers=admin.headers)
     assert fetched.json() == created
     assert fetched.headers["etag"] == etag
+    assert created["processed"] is False  # its job comes after the commit
+    await work_off(runtime)
+    processed = await client.get(url, headers=admin.headers)
+    assert processed.json() == {**created, "processed": True}  # nothing to suggest (AI off)
+    assert processed.headers["etag"] == etag  # the job changes nothing a PATCH would
 
     stale = await client.patch(
         url, json={"title": "First aid"}, headers={**admin.headers, "If-Match": '"999"'}

@@ -24,6 +24,7 @@ from tests.support.documents import (
     uploaded,
     xlsx_with_text,
 )
+from tests.support.jobs import work_off
 
 
 async def found(client: httpx.AsyncClient, admin: Account, q: str, **params: Any) -> set[str]:
@@ -55,6 +56,8 @@ async def test_words_inside_documents_are_found(
         await uploaded(
             client, admin.headers, payload, filename=filename, category=category, title=title
         )
+    assert await found(client, admin, "zebra") == set()  # once the upload's job has run:
+    await work_off(runtime)
     assert await found(client, admin, "zebra") == {"Zoo report"}
     assert await found(client, admin, "QUANTUM zebra") == {"Zoo report"}  # every word
     assert await found(client, admin, "zebra pancake") == set()
@@ -85,29 +88,34 @@ async def test_words_inside_documents_are_found(
 
 
 async def test_the_index_follows_versions_categories_and_deletes(
-    client: httpx.AsyncClient, admin: Account
+    client: httpx.AsyncClient, admin: Account, runtime: Runtime
 ) -> None:
     doc = await uploaded(
         client, admin.headers, docx_with_text("hedgehog"), filename="a.docx", title="Doc"
     )
+    await work_off(runtime)
     assert await found(client, admin, "hedgehog") == {"Doc"}
     await add_version(client, admin.headers, doc["id"], pdf_with_text("porcupine"), "b.pdf")
+    await work_off(runtime)
     assert await found(client, admin, "hedgehog") == set()
     assert await found(client, admin, "porcupine") == {"Doc"}
     url = f"{DOCS}/{doc['id']}"
     assert (await client.patch(url, json={"category": "medical"}, headers=admin.headers)).is_success
-    assert await found(client, admin, "porcupine") == set()
+    assert await found(client, admin, "porcupine") == set()  # at once
     assert (await client.patch(url, json={"category": "other"}, headers=admin.headers)).is_success
+    await work_off(runtime)
     assert await found(client, admin, "porcupine") == {"Doc"}  # indexed again from the file
     assert (await client.delete(url, headers=admin.headers)).status_code == 204
     assert await found(client, admin, "porcupine") == set()
 
 
-async def test_a_hostile_file_neither_fails_nor_holds_up_its_upload(
-    client: httpx.AsyncClient, admin: Account, monkeypatch: pytest.MonkeyPatch
+async def test_a_hostile_file_neither_fails_nor_holds_up_its_job(
+    client: httpx.AsyncClient, admin: Account, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     looping = await uploaded(client, admin.headers, cyclic_pdf(), filename="loop.pdf")
     assert looping["content_type"] == "application/pdf"  # stored; only not searchable
+    await work_off(runtime)
+    assert await runtime.queue.jobs() == []  # processed (its text: none), not failed
 
     release = threading.Event()
     finished = threading.Event()
@@ -121,7 +129,9 @@ async def test_a_hostile_file_neither_fails_nor_holds_up_its_upload(
     monkeypatch.setattr(extract, "_extract", stuck)
     try:
         slow = await uploaded(client, admin.headers, pdf_with_text("never indexed"), title="Slow")
-        assert not finished.is_set()  # stored and answered while the parser still runs
+        await work_off(runtime)
+        assert not finished.is_set()  # the job ended while the parser still runs
+        assert await runtime.queue.jobs() == []
     finally:
         release.set()
     assert await found(client, admin, "indexed") == set()
@@ -144,6 +154,7 @@ async def test_the_index_keeps_no_order_of_words(
         category="performance",
         title="Review",
     )
+    await work_off(runtime)
     async with runtime.engine.connect() as conn:
         (stored,) = [
             str(row[0]) for row in await conn.execute(text("SELECT terms FROM document_search"))

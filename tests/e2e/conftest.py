@@ -70,9 +70,25 @@ def web_app(tmp_path_factory: pytest.TempPathFactory, e2e_database: str) -> Iter
     sign_ins = demo_sign_ins(shre("seed-demo", "--employees", "120"))
     server = Server(workdir, free_port(), env)
     log = workdir / "server.log"
+    # Production's layout: the jobs (uploads' processing) run in a worker beside it.
+    worker_log = (workdir / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "shre", "worker", "--concurrency", "2"],
+        cwd=workdir,
+        env=env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         yield WebApp(server.url, sign_ins, log)
     finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+            worker_log.close()
         log.write_text(server.stop())
         redis.stop()
 

@@ -40,6 +40,13 @@ def test_upload_preview_download_and_a_new_version(web_app: WebApp, browser: Bro
     page.get_by_role("option", name="Identity").click()
     screenshot(page, "document-upload")
     dialog.get_by_role("button", name="Upload", exact=True).click()
+    # The new document's drawer opens; the worker reads the file meanwhile.
+    drawer = page.get_by_role("dialog")
+    expect(
+        drawer.get_by_role("heading", name=f"Badge photo {tag} <script>x</script>")
+    ).to_be_visible()
+    expect(drawer.get_by_text("Reading the file…")).to_be_hidden()
+    page.keyboard.press("Escape")
     expect(page.get_by_text(f"Badge photo {tag} <script>x</script>").first).to_be_visible()
 
     # Found by its words, opened, previewed from memory (a blob: URL), downloaded.
@@ -84,6 +91,32 @@ def test_upload_preview_download_and_a_new_version(web_app: WebApp, browser: Bro
     dialog.get_by_role("button", name="Upload", exact=True).click()
     expect(dialog.get_by_text("not allowed")).to_be_visible()
     screenshot(page, "document-upload-refused")
+
+
+def test_the_expiry_date_a_file_states_is_offered_after_its_upload(
+    web_app: WebApp, browser: Browser
+) -> None:
+    page = new_page(browser, web_app.url).page
+    sign_in(page, *web_app.credentials("hr"), path="/documents")
+    tag = uuid.uuid4().hex[:8]
+    text = f"First aid certificate {tag}\nIssued 14 March 2025\nValid until 13 March 2028\n"
+
+    page.get_by_role("button", name="Upload", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("File").set_input_files(
+        files=[{"name": f"aid-{tag}.txt", "mimeType": "text/plain", "buffer": text.encode()}]
+    )
+    dialog.get_by_role("combobox", name="Category").click()
+    page.get_by_role("option", name="Certificate").click()
+    dialog.get_by_role("button", name="Upload", exact=True).click()
+
+    drawer = page.get_by_role("dialog")
+    expect(drawer.get_by_text("The file says it is valid until")).to_be_visible()
+    screenshot(page, "document-suggestion")
+    drawer.get_by_role("button", name="Use as expiry date").click()
+    expect(page.get_by_text("The expiry date is now")).to_be_visible()
+    expect(drawer.get_by_text("The file says it is valid until")).to_be_hidden()
+    expect(drawer.get_by_role("row", name="Expires")).to_contain_text("2028")
 
 
 def test_an_admin_deactivates_a_user_who_is_then_refused(web_app: WebApp, browser: Browser) -> None:

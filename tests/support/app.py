@@ -28,6 +28,8 @@ def base_settings(tmp: Path, database_url: str, **overrides: Any) -> Settings:
         "jwt_secret": secrets.token_urlsafe(48),
         "log_format": "json",
         "log_level": "WARNING",
+        # Jobs run when a test says so (tests.support.jobs.work_off), on both databases.
+        "jobs_in_process": False,
     }
     values.update(overrides)
     return load_settings(**values)

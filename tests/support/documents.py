@@ -133,6 +133,48 @@ def png(width: int = 24, height: int = 16) -> bytes:
     )
 
 
+def pdf_with_pages(*pages: list[str]) -> bytes:
+    """A PDF of these pages, each showing its lines in Helvetica (Latin-1 text)."""
+
+    def shown(line: str) -> str:
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    count = len(pages)
+    fonts = 3 + 2 * count  # the font object's number, after the pages and their contents
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids ["
+        + " ".join(f"{3 + 2 * i} 0 R" for i in range(count)).encode()
+        + b"] /Count "
+        + str(count).encode()
+        + b" >>",
+    ]
+    for i, lines in enumerate(pages):
+        text = " T* ".join(f"({shown(line)}) Tj" for line in lines)
+        stream = f"BT /F1 11 Tf 14 TL 72 720 Td {text} ET".encode("latin-1")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R"
+            f" /Resources << /Font << /F1 {fonts} 0 R >> >> >>".encode()
+        )
+        objects.append(
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream"
+        )
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)
+
+
 def pdf_with_text(words: str) -> bytes:
     """A one-page PDF showing `words` in Helvetica, written by hand (xref offsets and all)."""
     stream = f"BT /F1 18 Tf 72 720 Td ({words}) Tj ET".encode("latin-1")

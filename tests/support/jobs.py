@@ -16,15 +16,20 @@ def add_task(runtime: Runtime, name: str, run: Callable[..., Awaitable[None]]) -
     register_tasks(runtime.queue, [TaskSpec(name, run)])
 
 
-async def work_off(runtime: Runtime) -> None:
-    """Run the jobs that are due: on PostgreSQL a worker of this process until none is
-    due; in memory the app's own worker runs them (this waits until none is queued)."""
-    if runtime.queue.in_memory:
+async def work_off(runtime: Runtime, *, failures: bool = False) -> None:
+    """Run the jobs that are due: a worker of this process until none is due; or, when
+    the app runs its own (JOBS_IN_PROCESS), wait until that one has run them. Unless
+    `failures`, no job may have failed or be waiting for a retry afterwards."""
+    if runtime.settings.runs_jobs_in_process:
         await until(
             lambda: _idle(runtime), what="the in-process worker to run the due jobs", timeout=15
         )
-        return
-    await run_worker(runtime, wait=False, signals=False)
+    else:
+        await run_worker(runtime, wait=False, signals=False)
+    if not failures:
+        failed = [job for job in await runtime.queue.jobs(limit=1000) if job.attempts > 0]
+        failed += await runtime.queue.jobs(status="failed")
+        assert not failed, f"jobs failed: {failed}"
 
 
 async def _idle(runtime: Runtime) -> bool:
@@ -57,7 +62,7 @@ async def settle(
     """Work jobs off until `job_id` is done (None: it succeeded and is gone) or failed."""
     deadline = time.monotonic() + timeout
     while True:
-        await work_off(runtime)
+        await work_off(runtime, failures=True)
         job = await runtime.queue.job(job_id)
         if job is None or job.status == "failed":
             return job

@@ -155,3 +155,43 @@ async def retry_job(
 def _queue_unavailable(exc: Exception) -> ServiceUnavailable:
     log.warning("jobs.queue_unavailable", error_type=type(exc).__name__)
     return ServiceUnavailable("The job queue cannot be reached", code="queue_unavailable")
+
+
+class ClassifierOut(BaseModel):
+    version: str
+    # Cross-validated macro-F1 on the examples it was trained on, and how many per category.
+    cv_macro_f1: float | None
+    samples: dict[str, int]
+
+
+class AiOut(BaseModel):
+    # SHRE_AI: whether the installation asked for the AI features.
+    enabled: bool
+    # Whether they run: asked for, and the `ai` extra installed.
+    active: bool
+    # Why they do not run, when asked for (e.g. the extra is missing).
+    reason: str | None
+    classifier: ClassifierOut | None
+
+
+@router.get("/ai", response_model=AiOut)
+async def ai_status(_: Admin, runtime: RuntimeDep) -> AiOut:
+    """Whether document classification runs here, and the model a fresh installation
+    ships (its version and how it measured)."""
+    from shre.intelligence import ai_available
+    from shre.intelligence.baseline import manifest
+
+    enabled = runtime.settings.shre_ai
+    missing = ai_available()
+    info = manifest()
+    metrics = info.get("metrics", {})
+    return AiOut(
+        enabled=enabled,
+        active=enabled and missing is None,
+        reason=None if not enabled else missing,
+        classifier=ClassifierOut(
+            version=str(info["version"]),
+            cv_macro_f1=metrics.get("cv_macro_f1"),
+            samples={str(k): int(v) for k, v in metrics.get("samples", {}).items()},
+        ),
+    )

@@ -73,6 +73,17 @@ class Document(UUIDPrimaryKey, Timestamps, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     search_state: Mapped[str] = mapped_column(String(16), default="excluded")
+    # What the processing job found (shre.documents.tasks): the version it last finished,
+    # the category and expiry date the file's text suggests, and how sure the classifier
+    # was. Written by the job alone, without a new lock_version: the ETag guards what a
+    # PATCH changes, and the job changes none of it.
+    processed_version: Mapped[int | None] = mapped_column(default=None)
+    suggested_category: Mapped[str | None] = mapped_column(String(16), default=None)
+    category_confidence: Mapped[float | None] = mapped_column(default=None)
+    suggested_expires_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # When hr or an admin last set or confirmed the category (a labelled example).
+    category_reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    category_reviewed_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     # the data key of a document of no employee (employees' documents use theirs)
     dek_wrapped: Mapped[str | None] = mapped_column(Text, default=None)
     dek_key_id: Mapped[str | None] = mapped_column(String(8), index=True, default=None)

@@ -100,6 +100,7 @@ def _context(runtime: Runtime, stores: StorageSet) -> DocumentContext:
         sessionmaker=runtime.sessionmaker,
         cache=runtime.cache.if_serving(),  # down: the database's path throughout
         max_upload_bytes=runtime.settings.max_upload_mb * MiB,
+        queue=runtime.queue,
     )
 
 

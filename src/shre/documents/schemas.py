@@ -77,6 +77,15 @@ class DocumentOut(BaseModel):
     tags: list[str]
     uploaded_by: uuid.UUID | None
     created_at: datetime
+    # What the processing job found in the current version (null until it ran, or when
+    # the classifier is off): a category and its probability, the expiry date the text
+    # states. The uploader's `category` stands until someone changes it.
+    processed: bool
+    suggested_category: str | None
+    category_confidence: float | None
+    suggested_expires_on: date | None
+    # When hr or an admin last set or confirmed the category.
+    category_reviewed_at: datetime | None
 
 
 def document_out(document: Document) -> DocumentOut:
@@ -95,6 +104,11 @@ def document_out(document: Document) -> DocumentOut:
         tags=list(document.tags or []),
         uploaded_by=document.uploaded_by,
         created_at=document.created_at,
+        processed=document.processed_version == document.current_version,
+        suggested_category=document.suggested_category,
+        category_confidence=document.category_confidence,
+        suggested_expires_on=document.suggested_expires_on,
+        category_reviewed_at=document.category_reviewed_at,
     )
 
 

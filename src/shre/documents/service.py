@@ -22,22 +22,22 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from shre.audit import AuditTrail
 from shre.cache import CacheLayer, invalidate_on_commit, key_of
-from shre.crypto import DataKey
 from shre.documents import search
 from shre.documents.cache import DOCUMENT_ROWS, DOCUMENTS
 from shre.documents.errors import from_storage
-from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
 from shre.documents.models import Document, DocumentVersion
 from shre.documents.ranges import parse_range
 from shre.documents.repository import DocumentRepository, Filters
 from shre.documents.schemas import DocumentOut, DocumentUpdate, document_out
+from shre.documents.tasks import defer_processing
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Forbidden, NotFound, changed_concurrently
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
 from shre.policy import (
+    MANAGE_DOCUMENTS,
     Principal,
     Role,
     document_read_scope,
@@ -45,14 +45,14 @@ from shre.policy import (
     may_read_document,
     may_upload_document,
 )
-from shre.storage import ObjectStream, Storage, StorageError, StorageSet
+from shre.queue import JobQueue
+from shre.storage import ObjectStream, StorageError, StorageSet
 
 log = structlog.get_logger("shre.documents")
 EXPORT = "document.export"
 # An export's columns: the list's fields, in its order.
 EXPORT_COLUMNS = tuple(DocumentOut.model_fields)
 MiB = 1024 * 1024
-MAX_INDEX_BYTES = 20 * MiB  # larger files are found by title and filename only
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,7 @@ class DocumentContext:
     sessionmaker: async_sessionmaker[AsyncSession]
     cache: CacheLayer | None
     max_upload_bytes: int
+    queue: JobQueue
 
 
 @dataclass(slots=True)
@@ -242,8 +243,18 @@ class DocumentService:
         was_indexed = search.is_indexed(document.category)
         for name, value in changes.items():
             setattr(document, name, value)
-        if was_indexed != search.is_indexed(category):
-            await self._reindex(document)
+        if "category" in changes and actor.role in MANAGE_DOCUMENTS:
+            # hr or an admin set (or confirmed) it: a labelled example for the classifier
+            document.category_reviewed_at = datetime.now(UTC)
+            document.category_reviewed_by = actor.id
+        if was_indexed and not search.is_indexed(category):
+            document.search_state = "excluded"
+            await search.remove(self.session, [document.id])
+        elif not was_indexed and search.is_indexed(category):
+            # its words go into the index by the processing job, once this commits
+            await defer_processing(
+                self.context.queue, self.session, document.id, document.current_version
+            )
         invalidate_on_commit(self.session, DOCUMENTS)
         try:
             await self.session.flush()
@@ -274,58 +285,6 @@ class DocumentService:
             raise changed_concurrently("document") from None
         await self.audit.record("document.delete", target_type="document", target_id=document.id)
         log.info("document.deleted", document_id=str(document.id), by=str(actor.id))
-
-    async def index_state(
-        self, storage: Storage, key: str, dek: DataKey, category: str, content_type: str, size: int
-    ) -> tuple[str, str | None]:
-        """The search state of a stored file and, when it is to be indexed, its text."""
-        if not search.is_indexed(category):
-            return "excluded", None
-        if content_type not in EXTRACTABLE:
-            return "empty", None
-        if size > MAX_INDEX_BYTES:
-            return "too_large", None
-        try:
-            async with await storage.get_file(key, data_key=dek) as stream:
-                data = await stream.read_all()
-        except StorageError as exc:
-            log.warning("document.index_read_failed", key=key, error_type=type(exc).__name__)
-            return "failed", None
-        try:
-            text = await extract_text(data, content_type)
-        except (ExtractionTimeout, TimeoutError):
-            log.warning("document.extraction_timeout", key=key, size=size)
-            return "failed", None
-        except Exception as exc:
-            # Parsers raise anything on crafted input (pypdf: PdfReadError, KeyError,
-            # RecursionError ...). The upload stands; only its words are not searchable.
-            log.warning("document.extraction_failed", key=key, error_type=type(exc).__name__)
-            return "failed", None
-        return ("indexed" if search.words(text, 1) else "empty"), text
-
-    async def apply_index(self, document: Document, state: str, text: str | None) -> None:
-        document.search_state = state
-        if text is not None and state == "indexed":
-            if not await search.put(self.session, document.id, text):
-                document.search_state = "empty"
-        else:
-            await search.remove(self.session, [document.id])
-
-    async def _reindex(self, document: Document) -> None:
-        """The category moved in or out of the indexed ones: index the current version's
-        words again, or drop them."""
-        if not search.is_indexed(document.category):
-            await self.apply_index(document, "excluded", None)
-            return
-        version = await self.repo.version(document.id, document.current_version)
-        if version is None:
-            return
-        dek = await self.context.keys.for_document(self.session, document.id, document.employee_id)
-        storage = self.context.stores.get(version.storage_backend)
-        state, text = await self.index_state(
-            storage, version.object_key, dek, document.category, version.content_type, version.size
-        )
-        await self.apply_index(document, state, text)
 
     # --- files ------------------------------------------------------------------------
     async def open_content(

@@ -8,10 +8,11 @@ Order of work, and why:
 3. the file streams through the type sniffer into storage, which hashes it on the way
    and enforces MAX_UPLOAD_MB (413) — a refused type (415) or a size over the limit
    aborts the upload and nothing is kept;
-4. its text is extracted for the search index (bounded), outside any transaction;
-5. the rows are inserted. If that fails, or the transaction later rolls back, the stored
-   object is deleted again: a record never exists without its file, nor the reverse
-   (`shre storage check` finds what a crash in between leaves).
+4. the rows are inserted, with the job that processes the file (extracts its text for
+   the search index, suggests a category: shre.documents.tasks) in the same transaction.
+   If that fails, or the transaction later rolls back, the stored object is deleted
+   again: a record never exists without its file, nor the reverse (`shre storage check`
+   finds what a crash in between leaves).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from shre.documents.repository import reserve_key_slot
 from shre.documents.schemas import UploadFields
 from shre.documents.service import DocumentService, not_found
 from shre.documents.sniff import sniff
+from shre.documents.tasks import defer_processing
 from shre.employees.repository import EmployeeRepository
 from shre.kit.errors import Conflict, Forbidden, InvalidInput, changed_concurrently
 from shre.policy import Principal
@@ -211,9 +213,6 @@ class DocumentUploader:
         info = await self._store(storage, key, upload, dek)
         try:
             await _no_more_parts(form)
-            state, text = await self.service.index_state(
-                storage, key, dek, fields.category, info.content_type, info.size
-            )
             document = Document(
                 id=document_id,
                 employee_id=employee_id,
@@ -238,8 +237,7 @@ class DocumentUploader:
             except IntegrityError:
                 # The employee was removed meanwhile (they are never deleted in practice).
                 raise _no_such_employee() from None
-            await self.service.apply_index(document, state, text)
-            await self.session.flush()
+            await defer_processing(self.context.queue, self.session, document.id, 1)
             await self.service.audit.record(
                 "document.upload",
                 target_type="document",
@@ -282,19 +280,10 @@ class DocumentUploader:
         info = await self._store(storage, key, upload, dek)
         try:
             await _no_more_parts(form)
-            category = document.category
-            state, text = await self.service.index_state(
-                storage, key, dek, category, info.content_type, info.size
-            )
             fresh, number = await self._insert_version(
                 document_id, filename, key, storage, info, actor
             )
-            if fresh.category != category:  # changed meanwhile: index by the new one
-                state, text = await self.service.index_state(
-                    storage, key, dek, fresh.category, info.content_type, info.size
-                )
-            await self.service.apply_index(fresh, state, text)
-            await self.session.flush()
+            await defer_processing(self.context.queue, self.session, document_id, number)
             await self.service.audit.record(
                 "document.version_add",
                 target_type="document",

@@ -3,7 +3,12 @@ that may still be queued)."""
 
 from __future__ import annotations
 
+from shre.documents import tasks as documents
 from shre.jobs.housekeeping import retry_stalled
 from shre.jobs.worker import TaskSpec
 
-TASKS: tuple[TaskSpec, ...] = (TaskSpec("jobs.retry_stalled", retry_stalled, cron="* * * * *"),)
+TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec("jobs.retry_stalled", retry_stalled, cron="* * * * *"),
+    TaskSpec(documents.PROCESS, documents.process),
+    TaskSpec(documents.CATCH_UP, documents.catch_up, cron="*/10 * * * *"),
+)

@@ -30,6 +30,7 @@ from typing import Any, Final
 import orjson
 import structlog
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
+from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy import text
@@ -172,12 +173,24 @@ class JobQueue:
             },
         )
 
-    async def defer(self, task: str, *, lock: str | None = None, **args: Any) -> int:
-        """Defer `task` now, outside any transaction of the caller's; the job's id."""
+    async def defer(
+        self,
+        task: str,
+        *,
+        lock: str | None = None,
+        queueing_lock: str | None = None,
+        **args: Any,
+    ) -> int | None:
+        """Defer `task` now, outside any transaction of the caller's; the job's id (None:
+        a job with this `queueing_lock` is waiting already)."""
         await self.open()
-        return await self.app.configure_task(task, queue=QUEUE, lock=lock).defer_async(
-            **job_args(**args, traceparent=current_traceparent())
+        deferrer = self.app.configure_task(
+            task, queue=QUEUE, lock=lock, queueing_lock=queueing_lock
         )
+        try:
+            return await deferrer.defer_async(**job_args(**args, traceparent=current_traceparent()))
+        except AlreadyEnqueued:
+            return None
 
     def _committed(self, session: Session) -> None:
         deferred = state_of(session).take(_Deferred)

@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/v1/admin/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ai Status
+         * @description Whether document classification runs here, and the model a fresh installation
+         *     ships (its version and how it measured).
+         */
+        get: operations["ai_status_api_v1_admin_ai_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/cache": {
         parameters: {
             query?: never;
@@ -722,6 +743,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AiOut */
+        AiOut: {
+            /** Active */
+            active: boolean;
+            classifier: components["schemas"]["ClassifierOut"] | null;
+            /** Enabled */
+            enabled: boolean;
+            /** Reason */
+            reason: string | null;
+        };
         /**
          * AuditEventOut
          * @description One event. `fields` names the fields read or changed (never their values);
@@ -829,6 +860,17 @@ export interface components {
             new_value: string | null;
             /** Old Value */
             old_value: string | null;
+        };
+        /** ClassifierOut */
+        ClassifierOut: {
+            /** Cv Macro F1 */
+            cv_macro_f1: number | null;
+            /** Samples */
+            samples: {
+                [key: string]: number;
+            };
+            /** Version */
+            version: string;
         };
         /** DepartmentCreate */
         DepartmentCreate: {
@@ -1039,6 +1081,10 @@ export interface components {
         DocumentOut: {
             /** Category */
             category: string;
+            /** Category Confidence */
+            category_confidence: number | null;
+            /** Category Reviewed At */
+            category_reviewed_at: string | null;
             /** Content Type */
             content_type: string;
             /**
@@ -1057,10 +1103,16 @@ export interface components {
              * Format: uuid
              */
             id: string;
+            /** Processed */
+            processed: boolean;
             /** Sha256 */
             sha256: string;
             /** Size */
             size: number;
+            /** Suggested Category */
+            suggested_category: string | null;
+            /** Suggested Expires On */
+            suggested_expires_on: string | null;
             /** Tags */
             tags: string[];
             /** Title */
@@ -1722,6 +1774,55 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    ai_status_api_v1_admin_ai_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AiOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     cache_stats_api_v1_admin_cache_get: {
         parameters: {
             query?: never;

@@ -85,4 +85,18 @@ export const documents: Shape<typeof en> = {
     noExpiry: "Kein Ablaufdatum",
     clearExpiry: "Leer lassen für kein Ablaufdatum",
   },
+  suggest: {
+    title: "In der Datei gefunden",
+    checking: "Die Datei wird gelesen …",
+    category: "Das sieht nach einem Dokument der Kategorie {{category}} aus ({{percent}} % sicher).",
+    categoryMatches: "Die Kategorie {{category}} passt zur Datei ({{percent}} % sicher).",
+    useCategory: "Zu {{category}} machen",
+    keepCategory: "{{category}} behalten",
+    confirm: "Kategorie bestätigen",
+    categorySet: "Die Kategorie ist jetzt {{category}}.",
+    categoryKept: "Die Kategorie {{category}} wurde bestätigt.",
+    expiry: "Laut Datei gültig bis {{date}}.",
+    setExpiry: "Als Ablaufdatum übernehmen",
+    expirySet: "Das Ablaufdatum ist jetzt {{date}}.",
+  },
 };

@@ -82,4 +82,18 @@ export const documents = {
     noExpiry: "No expiry",
     clearExpiry: "Leave empty for no expiry",
   },
+  suggest: {
+    title: "Found in the file",
+    checking: "Reading the file…",
+    category: "This looks like a {{category}} document ({{percent}} % sure).",
+    categoryMatches: "The category {{category}} fits the file ({{percent}} % sure).",
+    useCategory: "Make it {{category}}",
+    keepCategory: "Keep {{category}}",
+    confirm: "Confirm the category",
+    categorySet: "The category is now {{category}}.",
+    categoryKept: "The category {{category}} was confirmed.",
+    expiry: "The file says it is valid until {{date}}.",
+    setExpiry: "Use as expiry date",
+    expirySet: "The expiry date is now {{date}}.",
+  },
 };

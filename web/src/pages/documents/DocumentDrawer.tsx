@@ -36,6 +36,10 @@ import { describeUploadError, upload } from "../../lib/upload";
 import { DocumentPreview } from "../../components/DocumentPreview";
 import { CATEGORIES, isCategory } from "./categories";
 import { Expiry } from "./Expiry";
+import { Suggestions } from "./Suggestions";
+
+const PROCESSING_POLL_MS = 1500;
+const PROCESSING_POLLS = 40;
 
 export function contentUrl(id: string, version?: number): string {
   return `/api/v1/documents/${encodeURIComponent(id)}/content${version === undefined ? "" : `?version=${version}`}`;
@@ -74,6 +78,11 @@ function DocumentDetail({ id, onDeleted }: { id: string; onDeleted: () => void }
       const result = await api.GET("/api/v1/documents/{document_id}", { params: { path: { document_id: id } } });
       return { document: unwrap(result), etag: result.response.headers.get("ETag") };
     },
+    // Until the processing job has read the file (a few seconds), look again now and then.
+    refetchInterval: (query) =>
+      query.state.data?.document.processed === false && query.state.dataUpdateCount < PROCESSING_POLLS
+        ? PROCESSING_POLL_MS
+        : false,
   });
   const document = record.data?.document;
   const owner = useQuery({
@@ -145,6 +154,7 @@ function DocumentDetail({ id, onDeleted }: { id: string; onDeleted: () => void }
           </Button>
         )}
       </Group>
+      <Suggestions document={doc} etag={etag} staff={isStaff(me.role)} onStale={() => void record.refetch()} />
       {editing && (
         <EditForm
           document={doc}

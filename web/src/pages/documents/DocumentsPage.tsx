@@ -208,6 +208,10 @@ export function DocumentsPage() {
         onClose={() => {
           list.update({ upload: null }, true);
         }}
+        onUploaded={(created) => {
+          // The new document's drawer: what the processing job finds appears there.
+          list.update({ upload: null, document: created.id }, true);
+        }}
         employeeId={filters.employee_id ?? (me.role === "employee" ? (me.employee_id ?? null) : null)}
       />
       <DocumentDrawer

@@ -47,27 +47,31 @@ interface UploadOptions {
 export function UploadModal({
   opened,
   onClose,
+  onUploaded,
   ...options
 }: UploadOptions & {
   opened: boolean;
   onClose: () => void;
+  /** Called with the new document instead of onClose after an upload. */
+  onUploaded?: (document: DocumentRecord) => void;
 }) {
   const { t } = useTranslation();
   const phone = useMediaQuery("(max-width: 48em)");
   return (
     <Modal opened={opened} onClose={onClose} title={t("documents.upload.title")} size="lg" fullScreen={phone}>
       {/* Mounted only while open: each opening starts from a clean form. */}
-      {opened && <UploadForm onDone={onClose} {...options} />}
+      {opened && <UploadForm onDone={onClose} onUploaded={onUploaded ?? onClose} {...options} />}
     </Modal>
   );
 }
 
 function UploadForm({
   onDone,
+  onUploaded,
   employeeId,
   categories = CATEGORIES,
   fixedEmployee = false,
-}: UploadOptions & { onDone: () => void }) {
+}: UploadOptions & { onDone: () => void; onUploaded: (document: DocumentRecord) => void }) {
   const { t } = useTranslation();
   // On a touch screen, a photo straight from the camera (a paper certificate, an ID).
   const touch = useMediaQuery("(pointer: coarse)");
@@ -112,7 +116,7 @@ function UploadForm({
       });
       await client.invalidateQueries({ queryKey: ["documents"] });
       notifications.show({ color: "green", message: t("documents.upload.done", { title: created.title }) });
-      onDone();
+      onUploaded(created);
     } catch (caught) {
       if (caught instanceof DOMException && caught.name === "AbortError") {
         setProgress(null);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { daysUntil, expiryState, isCategory } from "./categories";
+import type { DocumentRecord } from "../../lib/queries";
+import { suggestedFor } from "./Suggestions";
 import { uploadForm } from "./UploadModal";
 
 describe("expiryState", () => {
@@ -36,5 +38,53 @@ describe("isCategory", () => {
     expect(isCategory("payslip")).toBe(true);
     expect(isCategory("salary")).toBe(false);
     expect(isCategory(null)).toBe(false);
+  });
+});
+
+describe("suggestedFor", () => {
+  const base: DocumentRecord = {
+    id: "d1",
+    employee_id: null,
+    title: "Scan",
+    category: "other",
+    filename: "scan.pdf",
+    content_type: "application/pdf",
+    size: 10,
+    sha256: "0".repeat(64),
+    version: 1,
+    expires_on: null,
+    tags: [],
+    uploaded_by: null,
+    created_at: "2026-12-07T00:00:00Z",
+    processed: true,
+    suggested_category: "payslip",
+    category_confidence: 0.916,
+    suggested_expires_on: null,
+    category_reviewed_at: null,
+  };
+
+  it("waits while the file is being read", () => {
+    expect(suggestedFor({ ...base, processed: false })).toEqual({ checking: true, category: null, expiry: null });
+  });
+
+  it("offers another category with its confidence in whole percent", () => {
+    expect(suggestedFor(base).category).toEqual({ value: "payslip", percent: 92, differs: true });
+  });
+
+  it("asks to confirm a matching category only until someone did", () => {
+    const same = { ...base, category: "payslip" };
+    expect(suggestedFor(same).category).toEqual({ value: "payslip", percent: 92, differs: false });
+    expect(suggestedFor({ ...same, category_reviewed_at: "2026-12-07T01:00:00Z" }).category).toBeNull();
+  });
+
+  it("offers nothing it does not know", () => {
+    expect(suggestedFor({ ...base, suggested_category: null, category_confidence: null }).category).toBeNull();
+    expect(suggestedFor({ ...base, suggested_category: "unknown" }).category).toBeNull();
+  });
+
+  it("offers a stated expiry date only while the document has none", () => {
+    const stated = { ...base, suggested_expires_on: "2028-03-13" };
+    expect(suggestedFor(stated).expiry).toBe("2028-03-13");
+    expect(suggestedFor({ ...stated, expires_on: "2027-01-01" }).expiry).toBeNull();
   });
 });
