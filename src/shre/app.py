@@ -56,6 +56,7 @@ from shre.kit.http import ETags
 from shre.kit.openapi import document_problems
 from shre.kit.problems import install_problem_handlers, problem
 from shre.monitor import ScrapedCounts, verify_audit_periodically
+from shre.notify import build_notifier
 from shre.observability.errors import configure_error_tracking, stop_error_tracking
 from shre.observability.logging import configure_logging
 from shre.observability.metrics import count_queries, watch_pool
@@ -159,6 +160,7 @@ def build_runtime(settings: Settings, *, serving: bool = False) -> Runtime:
         storages=StorageSet(settings, storage),
         cache=cache,
         queue=queue,
+        notifier=build_notifier(settings),
         parts={
             Authenticator: auth,
             PasswordHasher: auth.hasher,

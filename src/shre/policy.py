@@ -137,6 +137,11 @@ def may_see_salary_figures(principal: Principal) -> bool:
     return principal.role in ANALYTICS_ALL
 
 
+def may_see_attrition_risk(principal: Principal) -> bool:
+    """Attrition risk (salary-derived, about individuals): admin and hr only."""
+    return principal.role in ANALYTICS_ALL
+
+
 def employee_fields_editable(principal: Principal, employee_id: uuid.UUID) -> frozenset[str]:
     if principal.role in MANAGE_EMPLOYEES:
         return ALL_EMPLOYEE_FIELDS - {"id"}

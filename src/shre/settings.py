@@ -204,6 +204,20 @@ class Settings(BaseSettings):
     # machine went away) is handed to another worker.
     job_stalled_after_seconds: int = Field(default=60, ge=2, le=24 * 3600)
 
+    # --- notifications (e-mail) ---
+    # The mail server the reminders go through; unset: nothing is sent.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    # starttls (port 587), ssl (implicit TLS, port 465) or none (a relay on this host).
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    notify_from: str = Field(default="shre <no-reply@localhost>", min_length=3, max_length=320)
+    # Documents expiring within this many days (or expired) are in the daily reminders.
+    reminder_days: int = Field(default=30, ge=1, le=365)
+    # Where people open the web app (for links in messages), e.g. https://hr.example.com.
+    public_url: str | None = None
+
     # --- AI (the `ai` extra: `pip install 'shre[ai]'`) ---
     # Suggest documents' categories with the classifier (and, later, semantic search and
     # attrition risk). Every model runs in shre's processes, offline. On without the

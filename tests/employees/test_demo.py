@@ -223,7 +223,7 @@ async def test_seed_demo_makes_three_years_of_hires_leavers_moves_and_raises(
     assert any(len(seeded.changes(p, "department_id")) == 3 for p in people)  # twice
 
     # Salaries, read through the API as HR: from the hire, a raise at each anniversary
-    # in the last three years, never down; the last is the salary of the record.
+    # (but for a stretch before some leavings), never down; the last is the record's.
     hr = await signed_in(client, users, Role.HR)
     salaries: dict[str, Decimal] = {}
     for page in (1, 2):
@@ -247,7 +247,6 @@ async def test_seed_demo_makes_three_years_of_hires_leavers_moves_and_raises(
                 (person.hire_date.month, person.hire_date.day),
                 (2, 28),  # a 29 February hire, in a common year
             }
-            assert when > today - THREE_YEARS
         assert all(Decimal(e["new_value"]).as_tuple().exponent == -2 for e in pay)
         assert Decimal(pay[-1]["new_value"]) == salaries[str(person.id)]
         raised += len(pay) > 2

@@ -13,6 +13,7 @@ def test_importing_the_package_loads_no_heavy_library() -> None:
     code = (
         "import sys\n"
         "import shre.intelligence, shre.intelligence.baseline, shre.intelligence.store\n"
+        "import shre.intelligence.attrition, shre.intelligence.attrition_features\n"
         "from shre.intelligence import find_expiry, ai_available\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
     )

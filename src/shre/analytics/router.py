@@ -3,14 +3,17 @@ each answers its table as a file (an audited `analytics.export`)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from shre.analytics.attrition import read_risk
 from shre.analytics.cache import COMPLIANCE, FIGURES
 from shre.analytics.schemas import (
     AnalyticsQuery,
+    AttritionRisk,
     BandsQuery,
     DocumentCompliance,
     DocumentsQuery,
@@ -87,6 +90,37 @@ async def headcount(
         columns = ("period", "headcount", "hires", "leavers")
         return await _file(service, "headcount", params.format, columns, found["series"])
     return Headcount.model_validate(found)
+
+
+@router.get(
+    "/attrition-risk",
+    response_model=AttritionRisk,
+    responses={
+        403: {"description": "Managers and employees"},
+        409: {"description": "No model trained yet (one is being trained: ask again soon)"},
+        422: {"description": "Too little history to score (the reason is in `detail`)"},
+    },
+)
+async def attrition_risk(
+    request: Request,
+    principal: CurrentUser,
+    department_id: Annotated[
+        uuid.UUID | None, Query(description="Only this department and those below it")
+    ] = None,
+) -> AttritionRisk:
+    """Each current employee's risk of leaving within the model's horizon, with the
+    factors behind it, from a model trained on the organisation's own history (retrained
+    daily; `model.auc` is its time-split backtest). hr and admin only; an audited read."""
+    runtime: Runtime = request.app.state.runtime
+    session, audit = reading(request)
+    found = await read_risk(session, runtime.keyring, runtime.queue, principal, department_id)
+    await audit.record_read(
+        "analytics.read_attrition_risk",
+        target_type="analytics",
+        target_id="attrition-risk",
+        target_ids=[uuid.UUID(item["employee_id"]) for item in found["items"]][:1000],
+    )
+    return AttritionRisk.model_validate(found)
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -156,3 +156,33 @@ class DocumentCompliance(BaseModel):
         description="The first `limit` missing documents by employee number (the file "
         "format lists all of them)"
     )
+
+
+class AttritionModelInfo(BaseModel):
+    trained_at: datetime
+    samples: int = Field(description="Monthly snapshots of employees the model learnt from")
+    leavers: int = Field(description="People who left within the horizon, among them")
+    auc: float = Field(
+        description="ROC AUC of a time-split backtest: trained on the earlier snapshots, "
+        "scored on the later ones (0.5 is chance)"
+    )
+    horizon_months: int = Field(description="The risk is of leaving within this many months")
+
+
+class AttritionFactor(BaseModel):
+    name: str
+    effect: float = Field(
+        description="The factor's push on the log-odds of leaving, against the average "
+        "employee (positive: more likely to leave)"
+    )
+
+
+class AttritionItem(BaseModel):
+    employee_id: uuid.UUID
+    risk: float = Field(description="Probability of leaving within the horizon, 0-1")
+    factors: list[AttritionFactor]
+
+
+class AttritionRisk(BaseModel):
+    model: AttritionModelInfo
+    items: list[AttritionItem] = Field(description="Current employees, highest risk first")

@@ -19,6 +19,7 @@ from shre.cache import CacheLayer
 from shre.cache.sync import CacheSync
 from shre.crypto import Keyring
 from shre.kit.http import ETags
+from shre.notify import Notifier
 from shre.policy import Principal
 from shre.queue import JobQueue
 from shre.settings import Settings
@@ -57,6 +58,8 @@ class Runtime:
     etags: ETags
     # The background jobs' queue (opened on first use).
     queue: JobQueue
+    # Messages to people (e-mail when SMTP_HOST is set).
+    notifier: Notifier
     # The domains' long-lived parts, by their type (see `part`).
     parts: Mapping[type[Any], object] = field(default_factory=dict)
     # Serving processes only: keeps the cache in step with commands and other processes.

@@ -28,6 +28,12 @@ RAISE = (2.0, 6.0)  # percent, at each hire anniversary
 PROMOTION = (8.0, 15.0)  # percent, a promotion-sized raise, now and then
 PROMOTIONS = 0.10  # chance an anniversary brings a promotion-sized raise
 CENT = Decimal("0.01")
+# The signal the attrition model should find: most leavers had gone without a raise for a
+# long stretch before they left (their raises of the last STALE_MONTHS before leaving are
+# withheld); a few who stay went without one too, so it is a tendency, not a rule.
+STALLED_LEAVERS = 0.7
+STALLED_STAYERS = 0.12
+STALE_MONTHS = (13, 24)
 # Why people left, and how often (contractors and interns: their contract ended).
 REASONS = {"Resigned": 68, "Relocated": 13, "Retired": 8, "Dismissed": 11}
 CONTRACT_ENDED = "Contract ended"
@@ -134,6 +140,45 @@ def raises(
             out.append((when, salary))
         years += 1
     return out
+
+
+def earlier_raises(
+    signal: random.Random, hired: date, first: date, salary: Decimal
+) -> tuple[Decimal, list[tuple[date, Decimal]]]:
+    """The raises at the anniversaries before the history's window (`first`) that led to
+    `salary` there: the salary at the hire, and the raises as (date, new salary). Drawn
+    from `signal`, so that the rest of the organisation is the same with or without."""
+    dates = []
+    years = 1
+    while (when := anniversary(hired, years)) < first:
+        dates.append(when)
+        years += 1
+    rates = [Decimal(signal.uniform(*RAISE)) / 100 for _ in dates]
+    start = salary
+    for rate in rates:
+        start /= 1 + rate
+    start = start.quantize(CENT)
+    out = []
+    current = start
+    for when, rate in zip(dates, rates, strict=True):
+        current = (current * (1 + rate)).quantize(CENT)
+        out.append((when, current))
+    return start, out
+
+
+def stalled(
+    signal: random.Random,
+    given: list[tuple[date, Decimal]],
+    left: date | None,
+    last: date,
+) -> list[tuple[date, Decimal]]:
+    """The raises of `given` one really got: for a stalled career, none in the last
+    STALE_MONTHS before leaving (or before `last`, for one who stays). `signal` is a
+    generator of its own, so the rest of the organisation is the same with or without."""
+    if signal.random() >= (STALLED_LEAVERS if left is not None else STALLED_STAYERS):
+        return given
+    cutoff = (left or last) - timedelta(days=30 * signal.randint(*STALE_MONTHS))
+    return [(when, salary) for when, salary in given if when < cutoff]
 
 
 def anniversary(hired: date, years: int) -> date:

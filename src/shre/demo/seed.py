@@ -10,10 +10,13 @@ three (the top of the tree joined early). In every month of the last three years
 were hired and some left: a fifth of all employees, none at the top of the tree nor
 anyone with reports, each with a date at least 60 days after their hire and a reason.
 About one in seven below the top moved once or twice between the departments of their
-branch, and everyone got a raise at each hire anniversary in those three years (2-6%,
-now and then 8-15%). Each employee's `employee_history` reads as if it were made
-through the API: their creation (each tracked field set, at the hire date), then each
-move, raise, leave or leaving at its date; their record holds the last value of each."""
+branch, and everyone got a raise at each hire anniversary (2-6%, in the last three
+years now and then 8-15%) — except that most leavers had gone without one for the 13-24
+months before they left (and about one in eight who stay, lately): the signal the
+attrition model is to find (`careers.stalled`). Each employee's `employee_history`
+reads as if it were made through the API: their creation (each tracked field set, at
+the hire date), then each move, raise, leave or leaving at its date; their record holds
+the last value of each."""
 
 from __future__ import annotations
 
@@ -246,6 +249,7 @@ class _Organisation:
         self.vault = vault
         self.branches = branches
         self.rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+        self.signal = random.Random(seed + 1_000_003)  # noqa: S311 - careers.stalled
         self.today = date.today()
         self.at = utcnow()
         self.ids = [uuid.uuid4() for _ in range(count)]
@@ -323,15 +327,21 @@ class _Organisation:
         record.change("department_id", None, department, hired)
         record.change("manager_id", None, None if manager is None else self.ids[manager], hired)
         record.change("status", None, "active", hired)
-        record.change("salary", None, salary, hired)
         first_day, last_day = careers.window(today, hired, left)
+        # The raises before the window too, so that a pay history runs from the hire.
+        hiring_salary, earlier = careers.earlier_raises(self.signal, hired, first_day, salary)
+        record.change("salary", None, hiring_salary, hired)
+        if earlier:
+            salary = earlier[-1][1]
         if department is not None and self.depth[i] > careers.TOP_DEPTH:
             for when, moved_to in careers.moves(
                 rng, first_day, last_day, department, self.branch[i]
             ):
                 record.change("department_id", department, moved_to, when)
                 department = moved_to
-        for when, raised_to in careers.raises(rng, hired, first_day, last_day, salary):
+        given = earlier + careers.raises(rng, hired, first_day, last_day, salary)
+        salary = hiring_salary
+        for when, raised_to in careers.stalled(self.signal, given, left, last_day):
             record.change("salary", salary, raised_to, when)
             salary = raised_to
         if left is not None:

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -79,7 +80,7 @@ class Document(UUIDPrimaryKey, Timestamps, Base):
     # PATCH changes, and the job changes none of it.
     processed_version: Mapped[int | None] = mapped_column(default=None)
     suggested_category: Mapped[str | None] = mapped_column(String(16), default=None)
-    category_confidence: Mapped[float | None] = mapped_column(default=None)
+    category_confidence: Mapped[float | None] = mapped_column(Float, default=None)
     suggested_expires_on: Mapped[date | None] = mapped_column(Date, default=None)
     # When hr or an admin last set or confirmed the category (a labelled example).
     category_reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -118,3 +119,16 @@ class DocumentVersion(UUIDPrimaryKey, Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReminderSent(Base):
+    """A daily reminder of expiring documents that went out: to whom (`user:<id>` for hr,
+    `employee:<id>` for an employee's own) and on which day, so that a retried job does
+    not send it twice."""
+
+    __tablename__ = "reminders_sent"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), primary_key=True)
+    documents: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,11 +30,12 @@ from shre.documents.cache import DOCUMENTS
 from shre.documents.errors import Gone
 from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
+from shre.documents.maintenance import purge
 from shre.documents.models import Document, DocumentVersion
 from shre.intelligence import ai_available, find_expiry
 from shre.queue import JobQueue
 from shre.storage import StorageError
-from shre.uow import Invalidated, unit_of_work
+from shre.uow import Invalidated, leave_for_servers, unit_of_work
 
 log = structlog.get_logger("shre.documents")
 
@@ -231,3 +232,23 @@ async def catch_up(runtime: Runtime) -> None:
         deferred += job is not None
     if deferred:
         log.info("document.catch_up", deferred=deferred)
+
+
+class PurgeIncomplete(Exception):
+    """Some deleted documents kept their rows: their files could not be deleted (the next
+    attempt takes them up)."""
+
+
+async def purge_deleted(runtime: Runtime) -> None:
+    """Remove documents deleted more than DOCUMENT_RETENTION_DAYS ago, as `shre documents
+    purge` does, and tell the servers' caches."""
+    report = await purge(
+        runtime.sessionmaker,
+        runtime.storages,
+        retention_days=runtime.settings.document_retention_days,
+    )
+    if report.documents:
+        await leave_for_servers(runtime.sessionmaker, runtime.cache, {DOCUMENTS})
+    log.info("document.purged", documents=report.documents, objects=report.objects)
+    if report.failed:
+        raise PurgeIncomplete(f"{len(report.failed)} documents kept: files not deleted")

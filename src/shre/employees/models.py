@@ -191,3 +191,15 @@ class HeadcountEntry(Base):
     # A move's destination; the nil UUID for a hire or a leaving
     other_department_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsResult(Base):
+    """A result a background job computed from employees' sealed values (the attrition
+    model's scores: salary-derived), sealed under a subkey of the primary master key and
+    bound to its name (`shre.analytics.attrition`). Derived data, never a source."""
+
+    __tablename__ = "analytics_results"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -115,6 +115,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/attrition-risk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attrition Risk
+         * @description Each current employee's risk of leaving within the model's horizon, with the
+         *     factors behind it, from a model trained on the organisation's own history (retrained
+         *     daily; `model.auc` is its time-split backtest). hr and admin only; an audited read.
+         */
+        get: operations["attrition_risk_api_v1_analytics_attrition_risk_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/documents": {
         parameters: {
             query?: never;
@@ -752,6 +774,68 @@ export interface components {
             enabled: boolean;
             /** Reason */
             reason: string | null;
+        };
+        /** AttritionFactor */
+        AttritionFactor: {
+            /**
+             * Effect
+             * @description The factor's push on the log-odds of leaving, against the average employee (positive: more likely to leave)
+             */
+            effect: number;
+            /** Name */
+            name: string;
+        };
+        /** AttritionItem */
+        AttritionItem: {
+            /**
+             * Employee Id
+             * Format: uuid
+             */
+            employee_id: string;
+            /** Factors */
+            factors: components["schemas"]["AttritionFactor"][];
+            /**
+             * Risk
+             * @description Probability of leaving within the horizon, 0-1
+             */
+            risk: number;
+        };
+        /** AttritionModelInfo */
+        AttritionModelInfo: {
+            /**
+             * Auc
+             * @description ROC AUC of a time-split backtest: trained on the earlier snapshots, scored on the later ones (0.5 is chance)
+             */
+            auc: number;
+            /**
+             * Horizon Months
+             * @description The risk is of leaving within this many months
+             */
+            horizon_months: number;
+            /**
+             * Leavers
+             * @description People who left within the horizon, among them
+             */
+            leavers: number;
+            /**
+             * Samples
+             * @description Monthly snapshots of employees the model learnt from
+             */
+            samples: number;
+            /**
+             * Trained At
+             * Format: date-time
+             */
+            trained_at: string;
+        };
+        /** AttritionRisk */
+        AttritionRisk: {
+            /**
+             * Items
+             * @description Current employees, highest risk first
+             */
+            items: components["schemas"]["AttritionItem"][];
+            model: components["schemas"]["AttritionModelInfo"];
         };
         /**
          * AuditEventOut
@@ -2100,6 +2184,76 @@ export interface operations {
             };
             /** @description Not allowed for the caller's role, or by a rule */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    attrition_risk_api_v1_analytics_attrition_risk_get: {
+        parameters: {
+            query?: {
+                /** @description Only this department and those below it */
+                department_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttritionRisk"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Managers and employees */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No model trained yet (one is being trained: ask again soon) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too little history to score (the reason is in `detail`) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,32 @@
+"""Periodic upkeep of the audit log, each once a day by one worker of the whole
+deployment (the documents' purge is the documents' own task): events pruned after
+AUDIT_RETENTION_DAYS (leaving a signed checkpoint), and the audit chain verified. A run
+that could not finish raises: the job is retried, then left failed for an admin."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from shre.api.runtime import Runtime
+from shre.audit import prune
+from shre.monitor import verify_audit
+
+log = structlog.get_logger("shre.jobs")
+
+
+class Incomplete(Exception):
+    """The work was done only in part; the next attempt takes up the rest."""
+
+
+async def prune_audit(runtime: Runtime) -> None:
+    cutoff = datetime.now(UTC) - timedelta(days=runtime.settings.audit_retention_days)
+    report = await prune(runtime.sessionmaker, older_than=cutoff)
+    log.info("audit.prune_done", pruned=report.pruned, checkpoint_seq=report.checkpoint_seq)
+
+
+async def verify_chain(runtime: Runtime) -> None:
+    report = await verify_audit(runtime)
+    if not report.ok:
+        raise Incomplete(f"the audit chain does not verify from seq {report.first_bad_seq}")
