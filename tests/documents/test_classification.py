@@ -14,7 +14,7 @@ from shre.api.runtime import Runtime
 from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
-from tests.support.documents import DOCS, pdf_with_pages, uploaded
+from tests.support.documents import DOCS, new_employee, pdf_with_pages, uploaded
 from tests.support.jobs import work_off
 
 pytestmark = pytest.mark.ai
@@ -97,3 +97,43 @@ async def test_the_admin_sees_whether_classification_runs(
     assert sum(body["classifier"]["samples"].values()) >= 150
     hr = await accounts.signed_in(Role.HR, "hr@example.com")
     assert_problem(await client.get("/api/v1/admin/ai", headers=hr.headers), 403)
+
+
+REMOTE = b"""Remote work policy
+Employees may work from home up to three days a week with their manager's agreement.
+The company provides a laptop and pays a monthly allowance for internet at home.
+Home offices must meet the health and safety checklist."""
+TRAVEL = b"""Hotel invoice - Hamburg, two nights, breakfast included, paid by company card."""
+SICK = b"""Medical certificate: unable to work from 3 to 7 March due to influenza. Dr. Weiss"""
+
+
+async def test_documents_are_found_by_meaning_within_what_the_caller_may_read(
+    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+) -> None:
+    hr = await accounts.signed_in(Role.HR, "hr@example.com")
+    me = await new_employee(client, admin, "Me")
+    await accounts.create(Role.EMPLOYEE, "me@example.com", employee_id=me)
+    mine = {"Authorization": f"Bearer {(await accounts.login('me@example.com'))['access_token']}"}
+    remote = await uploaded(client, hr.headers, REMOTE, category="policy", title="Remote")
+    await uploaded(client, hr.headers, TRAVEL, category="other", title="Hotel")
+    await uploaded(client, hr.headers, SICK, category="medical", title="Sick")
+    await uploaded(client, hr.headers, REMOTE, category="other", title="Mine", employee_id=me)
+    await work_off(runtime)
+
+    async def ranked(headers: dict[str, str], text: str) -> list[str]:
+        answer = await client.get(DOCS, params={"semantic": text}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == len(answer.json()["items"])
+        return [d["title"] for d in answer.json()["items"]]
+
+    found = await ranked(hr.headers, "may I work from my kitchen table")
+    assert found[0] in {"Remote", "Mine"}
+    assert set(found) == {"Remote", "Hotel", "Mine"}  # never the medical note: not embedded
+    assert (await ranked(hr.headers, "overnight stay receipt"))[0] == "Hotel"
+    assert await ranked(mine, "working from home") == ["Mine"]  # only what they may read
+    # A document moved into a category that is never indexed loses its embedding at once.
+    moved = await client.patch(
+        f"{DOCS}/{remote['id']}", json={"category": "medical"}, headers=hr.headers
+    )
+    assert moved.status_code == 200
+    assert "Remote" not in await ranked(hr.headers, "working from home")

@@ -18,6 +18,7 @@ from shre.documents.models import Document
 from shre.documents.tasks import catch_up
 from shre.policy import Role
 from tests.support.accounts import Account, Accounts
+from tests.support.app import assert_problem
 from tests.support.documents import DOCS, add_version, pdf_with_text, uploaded
 from tests.support.jobs import until, work_off
 
@@ -125,6 +126,15 @@ async def test_a_category_set_by_hr_is_a_reviewed_one(
         row = await session.get(Document, uuid.UUID(doc["id"]))
         assert row is not None
         assert row.category_reviewed_by == hr.id
+
+
+async def test_search_by_meaning_says_it_is_off(client: httpx.AsyncClient, admin: Account) -> None:
+    answer = await client.get(DOCS, params={"semantic": "remote work"}, headers=admin.headers)
+    problem = assert_problem(answer, 422, "semantic_search_off")
+    assert "SHRE_AI is off" in problem["detail"]
+    assert_problem(
+        await client.get(DOCS, params={"semantic": "x" * 501}, headers=admin.headers), 422
+    )
 
 
 class TestInProcess:

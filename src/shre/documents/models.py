@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -132,3 +133,18 @@ class ReminderSent(Base):
     recipient: Mapped[str] = mapped_column(String(64), primary_key=True)
     documents: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentVector(Base):
+    """A document's embedding for semantic search (`shre.documents.vectors`): its current
+    version's text as the embedding model saw it, L2-normalised float32 bytes. Indexed
+    categories only, like the words of the full-text index."""
+
+    __tablename__ = "document_vectors"
+
+    document_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int]
+    model: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shre.documents import search
+from shre.documents import search, vectors
 from shre.documents.models import Document, DocumentVersion
 from shre.employees.models import Employee
 from shre.employees.repository import Scope
@@ -44,6 +44,8 @@ SORTABLE: dict[str, SQLColumnExpression[Any]] = {
 @dataclass(frozen=True, slots=True)
 class Filters:
     q: str | None = None
+    # Ranks by meaning instead of the sort (the service embeds it: see `ranked`).
+    semantic: str | None = None
     category: str | None = None
     employee_id: uuid.UUID | None = None
     expiring_before: date | None = None
@@ -117,6 +119,17 @@ class DocumentRepository:
             .limit(params.page_size)
         )
         return list((await self.session.execute(page)).scalars()), int(total)
+
+    async def ranked(
+        self, params: PageParams, filters: Filters, scope: DocumentScope, query: Any
+    ) -> tuple[list[Document], int]:
+        """A page of the documents matching the filters, most similar to `query` (an
+        embedding) first; only documents with an embedding take part."""
+        conditions = self._conditions(filters, scope)
+        ids, total = await vectors.rank(
+            self.session, conditions, query, params.offset, params.page_size
+        )
+        return await self.in_order(ids), total
 
     async def ids_in_order(
         self, sort: str | None, filters: Filters, scope: DocumentScope, *, limit: int

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from shre.api.deps import Audit, CurrentUser, DbSession, ETagsDep, IfMatch, RuntimeDep, reading
 from shre.api.runtime import Runtime
@@ -32,7 +32,7 @@ from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.http import ETags
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
-from shre.kit.text import SearchText
+from shre.kit.text import SearchText, no_control_chars
 from shre.policy import DOCUMENT_CATEGORIES
 from shre.storage import (
     PRESIGN_DEFAULT_SECONDS,
@@ -101,6 +101,7 @@ def _context(runtime: Runtime, stores: StorageSet) -> DocumentContext:
         cache=runtime.cache.if_serving(),  # down: the database's path throughout
         max_upload_bytes=runtime.settings.max_upload_mb * MiB,
         queue=runtime.queue,
+        ai=runtime.settings.shre_ai,
     )
 
 
@@ -127,8 +128,21 @@ async def _reader(request: Request) -> DocumentService:
 Reader = Annotated[DocumentService, Depends(_reader)]
 
 
+SemanticText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(no_control_chars),
+]
+
+
 class DocumentQuery(PagedQuery):
     q: SearchText | None = Field(None, description="Words in the title, filename or contents")
+    semantic: SemanticText | None = Field(
+        None,
+        description="Rank by meaning: the documents whose contents are closest to this "
+        "text first (with SHRE_AI; documents of the indexed categories only); `sort` does "
+        "not apply",
+    )
     category: Category | None = None
     employee_id: uuid.UUID | None = None
     expiring_before: date | None = Field(
@@ -139,6 +153,7 @@ class DocumentQuery(PagedQuery):
     def filters(self) -> Filters:
         return Filters(
             q=self.q or None,
+            semantic=self.semantic or None,
             category=self.category,
             employee_id=self.employee_id,
             expiring_before=self.expiring_before,

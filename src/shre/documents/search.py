@@ -102,10 +102,14 @@ async def put(session: AsyncSession, document_id: uuid.UUID, content: str) -> bo
 
 
 async def remove(session: AsyncSession, document_ids: Sequence[uuid.UUID]) -> None:
+    """Drop the documents' searchable traces: their words and their embedding."""
+    from shre.documents import vectors
+
     if document_ids:
         await session.execute(
             delete(search_table).where(search_table.c.document_id.in_(list(document_ids)))
         )
+        await vectors.remove(session, document_ids)
 
 
 def matching(session: AsyncSession, query: str) -> ColumnElement[bool] | None:

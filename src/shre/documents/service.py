@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
+from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -32,7 +33,7 @@ from shre.documents.repository import DocumentRepository, Filters
 from shre.documents.schemas import DocumentOut, DocumentUpdate, document_out
 from shre.documents.tasks import defer_processing
 from shre.employees.repository import EmployeeRepository
-from shre.kit.errors import Forbidden, NotFound, changed_concurrently
+from shre.kit.errors import Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
@@ -65,6 +66,8 @@ class DocumentContext:
     cache: CacheLayer | None
     max_upload_bytes: int
     queue: JobQueue
+    # SHRE_AI: the AI features (semantic search) were asked for.
+    ai: bool = False
 
 
 @dataclass(slots=True)
@@ -174,6 +177,10 @@ class DocumentService:
         self, actor: Principal, params: PageParams, filters: Filters
     ) -> tuple[list[Document], int]:
         scope = document_read_scope(actor)
+        if filters.semantic is not None:
+            return await self.repo.ranked(
+                params, filters, scope, await self._embed(filters.semantic)
+            )
 
         async def load() -> tuple[list[Document], int]:
             return await self.repo.page(params, filters, scope)
@@ -190,6 +197,20 @@ class DocumentService:
         key = key_of("list", scope.everything, scope.own, scope.subtree_of, params, filters)
         cached = await self.context.cache.get_or_load(DOCUMENTS, key, as_json)
         return [DOCUMENT_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
+
+    async def _embed(self, text: str) -> Any:
+        from shre.intelligence import ai_available
+
+        missing = ai_available() if self.context.ai else "SHRE_AI is off"
+        if missing is not None:
+            raise InvalidInput(
+                f"semantic: search by meaning is off here ({missing})",
+                code="semantic_search_off",
+                errors=[{"field": "semantic", "location": "query", "message": missing}],
+            )
+        from shre.intelligence.classifier import embed_query
+
+        return await to_thread.run_sync(embed_query, text)
 
     async def export(
         self,

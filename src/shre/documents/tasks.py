@@ -25,7 +25,7 @@ from shre.api.runtime import Runtime
 from shre.cache import invalidate_on_commit
 from shre.crypto import DataKey
 from shre.db import read_only_session
-from shre.documents import search
+from shre.documents import search, vectors
 from shre.documents.cache import DOCUMENTS
 from shre.documents.errors import Gone
 from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
@@ -131,13 +131,20 @@ async def _text(runtime: Runtime, file: _File) -> tuple[str, str | None]:
     return ("indexed" if search.words(text, 1) else "empty"), text
 
 
-async def _suggest(runtime: Runtime, text: str | None) -> tuple[str | None, float | None]:
+async def _suggest(
+    runtime: Runtime, text: str | None
+) -> tuple[str | None, float | None, bytes | None]:
+    """The classifier's category and confidence, and the text's embedding (float32
+    bytes), when the AI features are on."""
     if not text or not runtime.settings.shre_ai or ai_available() is not None:
-        return None, None
-    from shre.intelligence import suggest
+        return None, None, None
+    from shre.intelligence.classifier import get_classifier
 
-    suggestion = await to_thread.run_sync(suggest, text)
-    return suggestion.category, suggestion.confidence
+    def run() -> tuple[str, float, bytes]:
+        suggestion, vector = get_classifier().predict_with_vector(text)
+        return suggestion.category, suggestion.confidence, vector.tobytes()
+
+    return await to_thread.run_sync(run)
 
 
 async def process(runtime: Runtime, document_id: str, version: int) -> None:
@@ -152,7 +159,7 @@ async def process(runtime: Runtime, document_id: str, version: int) -> None:
     except StorageError as exc:
         log.warning("document.process_read_failed", key=file.key, error_type=type(exc).__name__)
         raise
-    category, confidence = await _suggest(runtime, text)
+    category, confidence, vector = await _suggest(runtime, text)
     expires_on = find_expiry(text) if text else None
     async with unit_of_work(runtime.sessionmaker, runtime.cache, command=Invalidated()) as session:
         # Only if the version is still the current one (a row lock on PostgreSQL until
@@ -183,6 +190,10 @@ async def process(runtime: Runtime, document_id: str, version: int) -> None:
             state = "empty"
         if state != "indexed":
             await search.remove(session, [doc_id])
+        elif vector is not None:
+            from shre.intelligence.classifier import EMBEDDING_MODEL
+
+            await vectors.put(session, doc_id, version, EMBEDDING_MODEL, vector)
         await session.execute(
             update(Document)
             .where(Document.id == doc_id)

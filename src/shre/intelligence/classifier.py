@@ -57,6 +57,22 @@ class Classifier:
     def predict(self, text: str) -> Suggestion:
         return self.predict_many([text])[0]
 
+    def predict_with_vector(self, text: str) -> tuple[Suggestion, NDArray[np.float32]]:
+        """The suggestion for one text, and the text's embedding it came from (what
+        semantic search keeps): the text is embedded once for both."""
+        import numpy as np
+
+        text = text[:MAX_CHARS]
+        vectors = self.embedder.embed([text])
+        row = self.probabilities([text], vectors)[0]
+        if not text.strip():
+            return Suggestion("other", 0.0, None), vectors[0]
+        best = int(np.argmax(row))
+        suggestion = Suggestion(
+            self.categories[best], round(float(row[best]), 4), find_expiry(text)
+        )
+        return suggestion, vectors[0]
+
     def predict_many(self, texts: Sequence[str]) -> list[Suggestion]:
         """One suggestion per text. A text without words (a scan nobody read) gets
         "other" with confidence 0: there is nothing to suggest from."""
@@ -112,6 +128,15 @@ def get_classifier() -> Classifier:
 
                 _classifier = Classifier(get_embedder(), load_baseline())
     return _classifier
+
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def embed_query(text: str) -> NDArray[np.float32]:
+    """A search query's embedding (loads the model on first use)."""
+    vector: NDArray[np.float32] = get_embedder().embed([text])[0]
+    return vector
 
 
 def suggest(text: str) -> Suggestion:

@@ -3462,6 +3462,8 @@ export interface operations {
                 sort?: string | null;
                 /** @description Words in the title, filename or contents */
                 q?: string | null;
+                /** @description Rank by meaning: the documents whose contents are closest to this text first (with SHRE_AI; documents of the indexed categories only); `sort` does not apply */
+                semantic?: string | null;
                 category?: ("contract" | "identity" | "payslip" | "tax" | "certificate" | "performance" | "medical" | "policy" | "other") | null;
                 employee_id?: string | null;
                 /** @description Only documents that expire before this date */
