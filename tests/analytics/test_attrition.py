@@ -86,6 +86,12 @@ async def test_the_model_finds_the_planted_signal_and_scores_current_employees(
         assert_problem(await client.get(RISK, headers=user.headers), 403)
     hr = await accounts.signed_in(Role.HR, "hr@example.com")
     assert (await client.get(RISK, headers=hr.headers)).status_code == 200
+    one = await client.get(
+        RISK, params={"employee_id": items[0]["employee_id"]}, headers=hr.headers
+    )
+    assert one.json()["items"] == [items[0]]
+    top3 = await client.get(RISK, params={"limit": 3}, headers=hr.headers)
+    assert top3.json()["items"] == items[:3]
     missing = await client.get(
         RISK, params={"department_id": str(uuid.uuid4())}, headers=hr.headers
     )

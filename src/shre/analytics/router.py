@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from shre.analytics.attrition import read_risk
 from shre.analytics.cache import COMPLIANCE, FIGURES
+from shre.analytics.insights import insights as find_insights
 from shre.analytics.schemas import (
     AnalyticsQuery,
     AttritionRisk,
@@ -18,6 +19,7 @@ from shre.analytics.schemas import (
     DocumentCompliance,
     DocumentsQuery,
     Headcount,
+    Insights,
     PeriodQuery,
     SalaryBands,
     Tenure,
@@ -107,6 +109,8 @@ async def attrition_risk(
     department_id: Annotated[
         uuid.UUID | None, Query(description="Only this department and those below it")
     ] = None,
+    employee_id: Annotated[uuid.UUID | None, Query(description="Only this employee")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000, description="The highest risks only")] = 10_000,
 ) -> AttritionRisk:
     """Each current employee's risk of leaving within the model's horizon, with the
     factors behind it, from a model trained on the organisation's own history (retrained
@@ -114,6 +118,9 @@ async def attrition_risk(
     runtime: Runtime = request.app.state.runtime
     session, audit = reading(request)
     found = await read_risk(session, runtime.keyring, runtime.queue, principal, department_id)
+    if employee_id is not None:
+        found["items"] = [i for i in found["items"] if i["employee_id"] == str(employee_id)]
+    found["items"] = found["items"][:limit]
     await audit.record_read(
         "analytics.read_attrition_risk",
         target_type="analytics",
@@ -121,6 +128,19 @@ async def attrition_risk(
         target_ids=[uuid.UUID(item["employee_id"]) for item in found["items"]][:1000],
     )
     return AttritionRisk.model_validate(found)
+
+
+@router.get(
+    "/insights",
+    response_model=Insights,
+    responses={403: {"description": "Managers and employees"}},
+)
+async def insights(principal: CurrentUser, service: Reader) -> Insights:
+    """What deserves HR's attention now, each with its number and a link into the web
+    app: salary outliers within job titles, the department whose median pay is furthest
+    from the organisation's, unusual turnover, expired and missing documents. hr and
+    admin; an audited read. No group of fewer than five is described."""
+    return Insights.model_validate(await find_insights(service, principal))
 
 
 @router.get(

@@ -186,3 +186,15 @@ class AttritionItem(BaseModel):
 class AttritionRisk(BaseModel):
     model: AttritionModelInfo
     items: list[AttritionItem] = Field(description="Current employees, highest risk first")
+
+
+class Insight(BaseModel):
+    kind: str = Field(description="salary_outliers, pay_gap, unusual_turnover or documents")
+    title: str
+    detail: str
+    value: float = Field(description="The insight's number (a count, a percentage)")
+    link: str = Field(description="Where in the web app to look (a path)")
+
+
+class Insights(BaseModel):
+    items: list[Insight]

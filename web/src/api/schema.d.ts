@@ -181,6 +181,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Insights
+         * @description What deserves HR's attention now, each with its number and a link into the web
+         *     app: salary outliers within job titles, the department whose median pay is furthest
+         *     from the organisation's, unusual turnover, expired and missing documents. hr and
+         *     admin; an audited read. No group of fewer than five is described.
+         */
+        get: operations["insights_api_v1_analytics_insights_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/salary-bands": {
         parameters: {
             query?: never;
@@ -1417,6 +1440,33 @@ export interface components {
              */
             period: string;
         };
+        /** Insight */
+        Insight: {
+            /** Detail */
+            detail: string;
+            /**
+             * Kind
+             * @description salary_outliers, pay_gap, unusual_turnover or documents
+             */
+            kind: string;
+            /**
+             * Link
+             * @description Where in the web app to look (a path)
+             */
+            link: string;
+            /** Title */
+            title: string;
+            /**
+             * Value
+             * @description The insight's number (a count, a percentage)
+             */
+            value: number;
+        };
+        /** Insights */
+        Insights: {
+            /** Items */
+            items: components["schemas"]["Insight"][];
+        };
         /** JobOut */
         JobOut: {
             /** Args */
@@ -2209,6 +2259,10 @@ export interface operations {
             query?: {
                 /** @description Only this department and those below it */
                 department_id?: string | null;
+                /** @description Only this employee */
+                employee_id?: string | null;
+                /** @description The highest risks only */
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -2390,6 +2444,55 @@ export interface operations {
             };
             /** @description Invalid input; `errors` lists the fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    insights_api_v1_analytics_insights_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Insights"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Managers and employees */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
