@@ -72,3 +72,14 @@ async def test_an_empty_organisation_has_no_insights(
     answer = await client.get(INSIGHTS, headers=admin.headers)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"items": []}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_attrition_risk_says_it_is_off_without_the_ai_features(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    problem = assert_problem(
+        await client.get("/api/v1/analytics/attrition-risk", headers=admin.headers), 422
+    )
+    assert problem["code"] == "attrition_off"
+    assert "SHRE_AI is off" in problem["detail"]

@@ -189,12 +189,19 @@ async def read_risk(
     queue: JobQueue,
     actor: Principal,
     department_id: uuid.UUID | None,
+    off: str | None = None,
 ) -> dict[str, Any]:
     """The latest scores of the current employees (of a department's subtree), highest
-    risk first: 403 but for hr and admin, 409 while no model was trained yet (one is
-    being trained), 422 when the history is too small to score."""
+    risk first: 403 but for hr and admin, 422 when the AI features are `off` (why) or the
+    history is too small to score, 409 while no model was trained yet (one is being
+    trained)."""
     if not may_see_attrition_risk(actor):
         raise Forbidden("Attrition risk is for HR and administrators", code="attrition_forbidden")
+    if off is not None:
+        raise InvalidInput(
+            f"Attrition risk is off here ({off}): it needs SHRE_AI=1 and the ai extra",
+            code="attrition_off",
+        )
     current = select(Employee.id).where(Employee.status != "terminated")
     if department_id is not None:
         tree = await DepartmentRepository(session).subtree_parents(department_id)

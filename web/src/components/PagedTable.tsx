@@ -1,4 +1,4 @@
-import { DataTable, type DataTableColumn } from "mantine-datatable";
+import { DataTable, type DataTableColumn, type DataTableSortProps } from "mantine-datatable";
 import { useTranslation } from "react-i18next";
 
 import { fromSortStatus, PAGE_SIZES, toSortStatus, type useListParams } from "../lib/useListParams";
@@ -18,6 +18,7 @@ export function PagedTable<T>({
   columns,
   noRecordsText,
   onRowClick,
+  sortable = true,
 }: {
   list: ReturnType<typeof useListParams>;
   defaultSort: string;
@@ -26,8 +27,21 @@ export function PagedTable<T>({
   columns: DataTableColumn<T>[];
   noRecordsText: string;
   onRowClick?: (record: T) => void;
+  /** false: the rows come in the server's own order (e.g. ranked by meaning); no column
+   * sorts and none shows a sort. */
+  sortable?: boolean;
 }) {
   const { t } = useTranslation();
+  const sorting: DataTableSortProps<T> = sortable
+    ? {
+        sortStatus: toSortStatus(list.sort, defaultSort),
+        onSortStatusChange: (status) => {
+          list.update({
+            sort: fromSortStatus({ columnAccessor: String(status.columnAccessor), direction: status.direction }),
+          });
+        },
+      }
+    : {};
   return (
     <DataTable<T>
       withTableBorder
@@ -36,7 +50,7 @@ export function PagedTable<T>({
       highlightOnHover
       minHeight={data?.items.length ? undefined : 180}
       records={data?.items ?? []}
-      columns={columns}
+      columns={sortable ? columns : columns.map((column) => ({ ...column, sortable: false }))}
       fetching={fetching}
       totalRecords={data?.total ?? 0}
       recordsPerPage={list.pageSize}
@@ -49,12 +63,7 @@ export function PagedTable<T>({
         list.update({ page_size: size });
       }}
       recordsPerPageLabel={t("common.pageSize")}
-      sortStatus={toSortStatus(list.sort, defaultSort)}
-      onSortStatusChange={(status) => {
-        list.update({
-          sort: fromSortStatus({ columnAccessor: String(status.columnAccessor), direction: status.direction }),
-        });
-      }}
+      {...sorting}
       noRecordsText={noRecordsText}
       onRowClick={
         onRowClick

@@ -58,4 +58,6 @@ export const dashboard: Shape<typeof en> = {
   },
   viewAll: "Alle anzeigen",
   cardFailed: "Diese Karte konnte nicht angezeigt werden.",
+  insights: "Auffälligkeiten",
+  insightsEmpty: "Derzeit fällt nichts auf.",
 };

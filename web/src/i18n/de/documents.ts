@@ -29,6 +29,15 @@ export const documents: Shape<typeof en> = {
     tags: "Schlagwörter",
   },
   searchPlaceholder: "Wörter im Titel oder im Text",
+  searchBy: "Suchen nach",
+  searchMode: {
+    words: "Wörter",
+    meaning: "Bedeutung",
+  },
+  meaningPlaceholder: "Beschreiben Sie, was Sie suchen",
+  meaningHint:
+    "Geordnet danach, wie nah der Text jedes Dokuments an Ihrer Beschreibung ist; eine Sortierung gilt dann nicht. Sensible Kategorien wie medizinische Dokumente oder Ausweise werden nie nach Bedeutung durchsucht.",
+  meaningOff: "Die Suche nach Bedeutung ist in dieser Installation ausgeschaltet; Ihr Text wird stattdessen als Wörter gesucht.",
   anyEmployee: "Alle Mitarbeitenden",
   anyCategory: "Alle Kategorien",
   expiring: "Ablauf",

@@ -55,4 +55,6 @@ export const dashboard = {
   },
   viewAll: "View all",
   cardFailed: "This card could not be shown.",
+  insights: "Insights",
+  insightsEmpty: "Nothing stands out right now.",
 };

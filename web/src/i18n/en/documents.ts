@@ -26,6 +26,15 @@ export const documents = {
     tags: "Tags",
   },
   searchPlaceholder: "Words in the title or the text",
+  searchBy: "Search by",
+  searchMode: {
+    words: "Words",
+    meaning: "Meaning",
+  },
+  meaningPlaceholder: "Describe what you are looking for",
+  meaningHint:
+    "Ranked by how close each document's text is to what you wrote, so sorting does not apply. Sensitive categories such as medical or identity documents are never searched by meaning.",
+  meaningOff: "Search by meaning is off on this installation; your text is searched as words instead.",
   anyEmployee: "Any employee",
   anyCategory: "Any category",
   expiring: "Expiring",

@@ -23,12 +23,12 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { api, jsonOrNull, unwrap } from "../../api/client";
-import { useMe } from "../../auth/AuthContext";
+import { isStaff, useMe } from "../../auth/AuthContext";
 import { addDays, formatDate, formatNumber, initials, today } from "../../lib/format";
 import { fullName, useDepartments } from "../../lib/queries";
 import { mayUseReports } from "../reports/reportLogic";
 import { DashCard, Figure } from "./Cards";
-import { countThisMonth, monthRange, readiness, type CheckState } from "./dashboardLogic";
+import { appPath, countThisMonth, monthRange, readiness, type CheckState } from "./dashboardLogic";
 import { ByDepartment, HeadcountTrend, TurnoverTrend } from "./Trends";
 
 const PAGE = 100;
@@ -268,6 +268,53 @@ function MyDocuments({ employeeId }: { employeeId: string }) {
   );
 }
 
+/** What deserves hr's attention now (hr and admin): each insight's title and detail as
+ * text, linking to where the app shows more. */
+function Insights() {
+  const { t } = useTranslation();
+  const query = useQuery({
+    queryKey: ["dashboard", "insights"],
+    queryFn: async () => unwrap(await api.GET("/api/v1/analytics/insights")),
+    staleTime: 5 * 60_000,
+  });
+  return (
+    <DashCard title={t("dashboard.insights")} query={query}>
+      {({ items }) =>
+        items.length === 0 ? (
+          <Text size="sm">{t("dashboard.insightsEmpty")}</Text>
+        ) : (
+          <List size="sm" spacing="xs" listStyleType="none">
+            {items.map((item, index) => {
+              const to = appPath(item.link);
+              const text = (
+                <>
+                  <Text size="sm" fw={600} style={{ overflowWrap: "anywhere" }}>
+                    {item.title}
+                  </Text>
+                  <Text size="xs" c="dimmed" style={{ overflowWrap: "anywhere" }}>
+                    {item.detail}
+                  </Text>
+                </>
+              );
+              return (
+                <List.Item key={`${item.kind}-${String(index)}`}>
+                  {to === null ? (
+                    text
+                  ) : (
+                    <Anchor component={Link} to={to} display="block" underline="hover">
+                      {text}
+                    </Anchor>
+                  )}
+                </List.Item>
+              );
+            })}
+          </List>
+        )
+      }
+    </DashCard>
+  );
+}
+
 const CHECK_LOOK: Record<CheckState, { color: string; Icon: typeof IconCircleCheck }> = {
   ok: { color: "green", Icon: IconCircleCheck },
   degraded: { color: "yellow", Icon: IconAlertTriangle },
@@ -375,6 +422,7 @@ export function DashboardPage() {
           <Expiring />
         </SimpleGrid>
       )}
+      {isStaff(me.role) && <Insights />}
       {figures && (
         <SimpleGrid cols={{ base: 1, md: 2 }}>
           <HeadcountTrend manager={manager} />

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { countPage, countThisMonth, monthRange, readiness } from "./dashboardLogic";
+import { appPath, countPage, countThisMonth, monthRange, readiness } from "./dashboardLogic";
 
 describe("monthRange", () => {
   it("gives the first and last day, leap years included", () => {
@@ -68,5 +68,22 @@ describe("readiness", () => {
   });
   it("survives a body without checks", () => {
     expect(readiness(503, null)).toEqual({ ready: false, checks: [] });
+  });
+});
+
+describe("appPath", () => {
+  it("keeps a path inside the app", () => {
+    expect(appPath("/reports?tab=pay&group_by=job_title")).toBe("/reports?tab=pay&group_by=job_title");
+    expect(appPath(" /reports?tab=documents ")).toBe("/reports?tab=documents");
+  });
+  it("refuses anything that could leave the app", () => {
+    expect(appPath("https://example.com/")).toBeNull();
+    expect(appPath("//example.com/x")).toBeNull();
+    expect(appPath("/\\example.com")).toBeNull();
+    expect(appPath("javascript:alert(1)")).toBeNull();
+    expect(appPath("/reports\njavascript:x")).toBeNull();
+    expect(appPath("reports")).toBeNull();
+    expect(appPath("")).toBeNull();
+    expect(appPath(null)).toBeNull();
   });
 });

@@ -72,3 +72,15 @@ export function readiness(status: number, body: unknown): Readiness {
   }
   return { ready: status >= 200 && status < 300, checks };
 }
+
+/** An insight's `link` as a path inside the app ("/reports?tab=pay"), or null when it is
+ * anything else (another site, a scheme such as javascript:, a protocol-relative "//x"):
+ * such a link is shown as plain text. */
+export function appPath(link: string | null | undefined): string | null {
+  if (typeof link !== "string") return null;
+  const path = link.trim();
+  if (!path.startsWith("/") || path.startsWith("//") || path.startsWith("/\\")) return null;
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return null;
+  return path;
+}

@@ -1,9 +1,10 @@
 // The data table's own styles (its empty state, sticky header, pagination); main.tsx does not load them.
 
-import { Anchor, Button, Group, Select, Stack, Text, Title } from "@mantine/core";
-import { IconUpload } from "@tabler/icons-react";
+import { Alert, Anchor, Button, Group, SegmentedControl, Select, Stack, Text, Title } from "@mantine/core";
+import { IconInfoCircle, IconUpload } from "@tabler/icons-react";
 import { keepPreviousData, useQueries, useQuery } from "@tanstack/react-query";
 import type { DataTableColumn } from "mantine-datatable";
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { api, unwrap } from "../../api/client";
@@ -14,15 +15,15 @@ import { ListSearch } from "../../components/ListSearch";
 import { PagedTable } from "../../components/PagedTable";
 import { ErrorMessage } from "../../components/ErrorMessage";
 import { ExportButtons } from "../../components/ExportButtons";
-import { addDays, formatBytes, formatDateTime, today } from "../../lib/format";
+import { formatBytes, formatDateTime, today } from "../../lib/format";
 import { fullName, type DocumentRecord } from "../../lib/queries";
 import { useListParams } from "../../lib/useListParams";
 import { CATEGORIES, isCategory } from "./categories";
 import { DocumentDrawer } from "./DocumentDrawer";
+import { documentsQuery, EXPIRING, expiringDays as expiringOf, isSemanticOff, searchMode } from "./documentsQuery";
 import { Expiry } from "./Expiry";
 import { UploadModal } from "./UploadModal";
 
-const EXPIRING = ["30", "60", "90"] as const;
 const DEFAULT_SORT = "-created_at";
 
 export function DocumentsPage() {
@@ -31,22 +32,40 @@ export function DocumentsPage() {
   const list = useListParams(DEFAULT_SORT);
   const { filters } = list;
 
-  const expiringDays = EXPIRING.find((d) => d === filters.expiring) ?? null;
-  const query = {
-    page: list.page,
-    page_size: list.pageSize,
-    sort: list.sort,
-    q: filters.q ?? null,
-    employee_id: filters.employee_id ?? null,
-    category: isCategory(filters.category) ? filters.category : null,
-    expiring_before: expiringDays === null ? null : addDays(today(), Number(expiringDays)),
-  };
+  // Search by meaning, once the server said it is off here, is words again (and stays so).
+  const [semanticOff, setSemanticOff] = useState<"shown" | "dismissed" | null>(null);
+  const mode = semanticOff === null ? searchMode(filters) : "words";
+  const meaning = mode === "meaning";
+  const expiringDays = expiringOf(filters);
+  const query = documentsQuery(list, mode, today());
+  // The server's export does not rank by meaning: it is offered for the words' list only.
+  const exportable = query.semantic === null;
   const exportQuery = { ...query, page: null, page_size: null };
   const documents = useQuery({
     queryKey: ["documents", "list", query],
-    queryFn: async () => unwrap(await api.GET("/api/v1/documents", { params: { query } })),
+    queryFn: async () => {
+      try {
+        return unwrap(await api.GET("/api/v1/documents", { params: { query } }));
+      } catch (error) {
+        if (isSemanticOff(error)) setSemanticOff("shown");
+        throw error;
+      }
+    },
     placeholderData: keepPreviousData,
   });
+  // …and the URL says so too (a bookmark of it, a reload, back): changed after this
+  // render's effects, as the list's URL changes are rendered at once (flushSync).
+  const { update } = list;
+  const urlMode = filters.mode;
+  useEffect(() => {
+    if (semanticOff === null || urlMode === undefined) return;
+    const timer = setTimeout(() => {
+      update({ mode: null }, true);
+    }, 0);
+    return () => {
+      clearTimeout(timer);
+    };
+  }, [semanticOff, urlMode, update]);
 
   // The names of the employees on this page: one lookup per distinct employee (cached).
   const employeeIds = [
@@ -70,7 +89,7 @@ export function DocumentsPage() {
 
   const uploadOpen = filters.upload === "1";
   const selected = filters.document ?? null;
-  const filtered = Boolean(query.q ?? query.employee_id ?? query.category ?? query.expiring_before);
+  const filtered = Boolean(query.q ?? query.semantic ?? query.employee_id ?? query.category ?? query.expiring_before);
 
   const columns: DataTableColumn<DocumentRecord>[] = [
     {
@@ -145,7 +164,7 @@ export function DocumentsPage() {
         <Group justify="space-between">
           <Title order={1}>{t("documents.title")}</Title>
           <Group gap="xs">
-            <ExportButtons path="/api/v1/documents" query={exportQuery} name="documents" />
+            {exportable && <ExportButtons path="/api/v1/documents" query={exportQuery} name="documents" />}
             <Button
               leftSection={<IconUpload size={16} aria-hidden />}
               onClick={() => {
@@ -156,8 +175,48 @@ export function DocumentsPage() {
             </Button>
           </Group>
         </Group>
-                  <ListSearch list={list} placeholder={t("documents.searchPlaceholder")} wait={250} width={260} />
-<ListFilters active={["employee_id", "category", "expiring"].filter((key) => filters[key] !== undefined).length}>
+        <Stack gap={4}>
+          <Group align="flex-end" gap="sm">
+            <ListSearch
+              list={list}
+              placeholder={meaning ? t("documents.meaningPlaceholder") : t("documents.searchPlaceholder")}
+              wait={250}
+              width={meaning ? 360 : 260}
+            />
+            <SegmentedControl
+              aria-label={t("documents.searchBy")}
+              value={mode}
+              onChange={(value) => {
+                list.update({ mode: value === "meaning" ? "meaning" : null });
+              }}
+              data={[
+                { value: "words", label: t("documents.searchMode.words") },
+                { value: "meaning", label: t("documents.searchMode.meaning"), disabled: semanticOff !== null },
+              ]}
+            />
+          </Group>
+          {meaning && (
+            <Text size="xs" c="dimmed">
+              {t("documents.meaningHint")}
+            </Text>
+          )}
+        </Stack>
+        {semanticOff === "shown" && (
+          <Alert
+            color="blue"
+            variant="light"
+            icon={<IconInfoCircle aria-hidden />}
+            role="status"
+            withCloseButton
+            closeButtonLabel={t("common.close")}
+            onClose={() => {
+              setSemanticOff("dismissed");
+            }}
+          >
+            {t("documents.meaningOff")}
+          </Alert>
+        )}
+        <ListFilters active={["employee_id", "category", "expiring"].filter((key) => filters[key] !== undefined).length}>
           <EmployeePicker
             label={t("documents.field.employee_id")}
             placeholder={t("documents.anyEmployee")}
@@ -190,13 +249,14 @@ export function DocumentsPage() {
             w={{ base: "100%", sm: 220 }}
           />
         </ListFilters>
-        {documents.isError && <ErrorMessage error={documents.error} />}
+        {documents.isError && !isSemanticOff(documents.error) && <ErrorMessage error={documents.error} />}
         <PagedTable<DocumentRecord>
           list={list}
           defaultSort={DEFAULT_SORT}
           data={documents.data}
           fetching={documents.isFetching}
           columns={columns}
+          sortable={!meaning}
           noRecordsText={filtered ? t("documents.emptyFiltered") : t("documents.empty")}
           onRowClick={(record) => {
             list.update({ document: record.id }, true);

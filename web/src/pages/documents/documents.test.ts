@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 
+import { ApiError } from "../../api/errors";
 import { daysUntil, expiryState, isCategory } from "./categories";
+import { documentsQuery, isSemanticOff, searchMode } from "./documentsQuery";
 import type { DocumentRecord } from "../../lib/queries";
 import { suggestedFor } from "./Suggestions";
 import { uploadForm } from "./UploadModal";
@@ -86,5 +88,71 @@ describe("suggestedFor", () => {
     const stated = { ...base, suggested_expires_on: "2028-03-13" };
     expect(suggestedFor(stated).expiry).toBe("2028-03-13");
     expect(suggestedFor({ ...stated, expires_on: "2027-01-01" }).expiry).toBeNull();
+  });
+});
+
+describe("searchMode", () => {
+  it("is meaning only when the URL says so", () => {
+    expect(searchMode({ mode: "meaning" })).toBe("meaning");
+    expect(searchMode({ mode: "words" })).toBe("words");
+    expect(searchMode({ mode: "vibes" })).toBe("words");
+    expect(searchMode({})).toBe("words");
+  });
+});
+
+describe("documentsQuery", () => {
+  const list = {
+    page: 2,
+    pageSize: 50,
+    sort: "title",
+    filters: { q: " parental leave ", category: "policy", expiring: "30", employee_id: "e1", mode: "meaning" },
+  };
+
+  it("sends the words as q, with the sort and every filter", () => {
+    expect(documentsQuery(list, "words", "2026-12-07")).toEqual({
+      page: 2,
+      page_size: 50,
+      sort: "title",
+      q: "parental leave",
+      semantic: null,
+      employee_id: "e1",
+      category: "policy",
+      expiring_before: "2027-01-06",
+    });
+  });
+
+  it("sends the text as semantic instead, without a sort (the ranking is the order)", () => {
+    expect(documentsQuery(list, "meaning", "2026-12-07")).toEqual({
+      page: 2,
+      page_size: 50,
+      sort: null,
+      q: null,
+      semantic: "parental leave",
+      employee_id: "e1",
+      category: "policy",
+      expiring_before: "2027-01-06",
+    });
+  });
+
+  it("leaves out an empty search and unknown filter values", () => {
+    const empty = { page: 1, pageSize: 25, sort: "-created_at", filters: { q: "  ", category: "salary", expiring: "7" } };
+    for (const mode of ["words", "meaning"] as const) {
+      const query = documentsQuery(empty, mode, "2026-12-07");
+      expect(query.q).toBeNull();
+      expect(query.semantic).toBeNull();
+      expect(query.category).toBeNull();
+      expect(query.expiring_before).toBeNull();
+    }
+    expect(documentsQuery(empty, "words", "2026-12-07").sort).toBe("-created_at");
+  });
+});
+
+describe("isSemanticOff", () => {
+  it("recognises only the server's semantic_search_off", () => {
+    const problem = (status: number, code: string | null) => new ApiError({ status, title: "t", detail: "d", code });
+    expect(isSemanticOff(problem(422, "semantic_search_off"))).toBe(true);
+    expect(isSemanticOff(problem(422, "validation_error"))).toBe(false);
+    expect(isSemanticOff(problem(500, "semantic_search_off"))).toBe(false);
+    expect(isSemanticOff(new Error("semantic_search_off"))).toBe(false);
   });
 });

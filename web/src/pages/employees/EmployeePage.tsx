@@ -33,6 +33,7 @@ import { describeError, ErrorMessage } from "../../components/ErrorMessage";
 import { PageLoader } from "../../components/PageLoader";
 import { formatDate, formatDateTime, formatMoney, initials } from "../../lib/format";
 import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
+import { AttritionCard } from "./Attrition";
 import { maySeeSensitive } from "./employeeForm";
 import { hidden, PersonLink, useEmployee, type Revealable, type Revealed } from "./employeeParts";
 import { SelfServiceModal } from "./SelfServiceModal";
@@ -150,19 +151,23 @@ function EmployeeView({ id }: { id: string }) {
           ))}
         </Tabs.List>
         <Tabs.Panel value="profile" pt="md">
-          <ProfileTab
-            record={record}
-            sensitive={maySeeSensitive(me, id)}
-            revealed={revealed}
-            onRevealed={(field, value) => {
-              setRevealed((current) => ({ ...current, [field]: value }));
-            }}
-            onHide={(field) => {
-              setRevealed((current) => hidden(current, field));
-            }}
-            showValues={showValues}
-            onShowValues={setShowValues}
-          />
+          <Stack>
+            <ProfileTab
+              record={record}
+              sensitive={maySeeSensitive(me, id)}
+              revealed={revealed}
+              onRevealed={(field, value) => {
+                setRevealed((current) => ({ ...current, [field]: value }));
+              }}
+              onHide={(field) => {
+                setRevealed((current) => hidden(current, field));
+              }}
+              showValues={showValues}
+              onShowValues={setShowValues}
+            />
+            {/* hr and admin; only current employees are scored. */}
+            {staff && record.status !== "terminated" && <AttritionCard employeeId={id} />}
+          </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="history" pt="md">
           <HistoryTab id={id} record={record} showValues={showValues} onShowValues={setShowValues} />

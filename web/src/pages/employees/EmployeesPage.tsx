@@ -17,6 +17,7 @@ import { ListSearch } from "../../components/ListSearch";
 import { formatDate, formatMoney } from "../../lib/format";
 import { departmentNames, fullName, useDepartments, type Employee } from "../../lib/queries";
 import { useListParams } from "../../lib/useListParams";
+import { RiskBadge, useRiskScores } from "./Attrition";
 import { StatusBadge } from "./StatusBadge";
 
 const STATUSES = ["active", "on_leave", "terminated"] as const;
@@ -49,6 +50,7 @@ export function EmployeesPage() {
     ssn: staff ? ssnQuery : null,
     ...(withSalary ? { fields: SALARY_FIELDS } : {}),
   };
+  const risks = useRiskScores(staff);
   const employees = useQuery({
     queryKey: ["employees", query],
     queryFn: async () => unwrap(await api.GET("/api/v1/employees", { params: { query } })),
@@ -102,6 +104,20 @@ export function EmployeesPage() {
       render: (row) => formatDate(row.hire_date),
     },
   ];
+  // hr and admin: each row's attrition risk from one request; no column at all when the
+  // API refuses it (403, the model still being trained, too little history) or fails.
+  if (staff && !risks.isError) {
+    columns.push({
+      accessor: "risk",
+      title: t("employees.risk.column"),
+      textAlign: "right",
+      render: (row) => {
+        if (risks.data === undefined) return "…";
+        const risk = risks.data.get(row.id);
+        return risk === undefined ? "—" : <RiskBadge risk={risk} />;
+      },
+    });
+  }
   if (withSalary) {
     columns.push({
       accessor: "salary",
