@@ -414,6 +414,8 @@ async def test_a_removed_head_is_reported_and_stops_further_writes(runtime: Runt
     async with runtime.sessionmaker() as session:
         with pytest.raises(AuditUnavailable):
             await AuditTrail.system(session, runtime.sessionmaker).record_read("test.read")
+    # The refused write left no new head behind to start a second chain from.
+    assert (await verify(runtime)).reason == "the head of the chain is missing"
 
 
 async def test_a_session_closed_without_commit_forgets_its_events(runtime: Runtime) -> None:

@@ -400,17 +400,22 @@ class AuditChain:
     @staticmethod
     def _create_head(conn: Connection, postgres: bool) -> None:
         """The first append ever. A missing head with events or checkpoints present means
-        someone removed it: refuse rather than start a second chain."""
+        someone removed it: refuse rather than start a second chain. Only the writer whose
+        insert made the head checks (in its transaction, so a refusal leaves no head): a
+        concurrent first writer may have created it, appended and committed since this
+        one found none, and its events are no sign of a removed head."""
+        dialect_insert: Any = upsert(conn.dialect.name)
+        stmt = (
+            dialect_insert(HEAD)
+            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, key_id=None, mac=None)
+            .on_conflict_do_nothing(index_elements=[HEAD.c.id])
+            .returning(HEAD.c.id)
+        )
+        if conn.execute(stmt).first() is None:
+            return  # another writer created it
         if (
             conn.execute(select(AuditEvent.seq).limit(1)).first() is not None
             or conn.execute(select(AuditCheckpoint.seq).limit(1)).first() is not None
         ):
             log.error("audit.head_missing")
             raise AuditUnavailable("The audit log's head is missing; run `shre audit verify`")
-        dialect_insert: Any = upsert(conn.dialect.name)
-        stmt = (
-            dialect_insert(HEAD)
-            .values(id=HEAD_ID, seq=0, hash=GENESIS_HASH, key_id=None, mac=None)
-            .on_conflict_do_nothing(index_elements=[HEAD.c.id])
-        )
-        conn.execute(stmt)
