@@ -12,7 +12,7 @@ import orjson
 
 from shre.crypto.envelope import DataKey, FieldBox, FieldContext
 from shre.crypto.errors import UnknownKeyId
-from shre.crypto.keyring import Keyring, derive
+from shre.crypto.keyring import KEY_ID_BYTES, Keyring, derive
 
 
 def purpose_box(keyring: Keyring, purpose: bytes) -> FieldBox:
@@ -41,3 +41,23 @@ class SealedJson:
         except UnknownKeyId:
             return None
         return opened
+
+
+class SealedBlob:
+    """Bytes sealed under `purpose`'s subkey of the primary master key, bound to the row
+    that keeps them; opened under whichever configured master key sealed them (a retired
+    key still opens them until it is removed from ENCRYPTION_OLD_KEYS)."""
+
+    def __init__(self, keyring: Keyring, purpose: bytes, table: str, column: str, row: str) -> None:
+        self.keyring = keyring
+        self.purpose = purpose
+        self.context = FieldContext(table, column, row)
+
+    def seal(self, value: bytes) -> bytes:
+        return purpose_box(self.keyring, self.purpose).seal_bytes(value, self.context)
+
+    def open(self, sealed: bytes) -> bytes:
+        """The bytes; UnknownKeyId when their master key is not configured any more."""
+        master = self.keyring.get(sealed[1 : 1 + KEY_ID_BYTES])
+        box = FieldBox(DataKey(derive(master.key, self.purpose), master.id))
+        return box.open_bytes(sealed, self.context)

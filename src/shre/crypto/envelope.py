@@ -148,13 +148,18 @@ class FieldBox:
         self.key_id = dek.id
 
     def encrypt(self, value: str, context: FieldContext) -> str:
-        header = bytes([VERSION_1]) + self.key_id
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = seal(self._key, nonce, value.encode("utf-8"), context.aad(header))
-        return _b64encode(header + nonce + sealed)
+        return _b64encode(self.seal_bytes(value.encode("utf-8"), context))
 
     def decrypt(self, token: str, context: FieldContext) -> str:
-        raw = _b64decode(token)
+        return self.open_bytes(_b64decode(token), context).decode("utf-8")
+
+    def seal_bytes(self, value: bytes, context: FieldContext) -> bytes:
+        """The field value format, unencoded (for blobs: a trained model)."""
+        header = bytes([VERSION_1]) + self.key_id
+        nonce = os.urandom(NONCE_BYTES)
+        return header + nonce + seal(self._key, nonce, value, context.aad(header))
+
+    def open_bytes(self, raw: bytes, context: FieldContext) -> bytes:
         if len(raw) < _FIELD_MIN or raw[0] != VERSION_1:
             raise MalformedCiphertext("not a v1 field ciphertext")
         header = raw[:_FIELD_HEADER]
@@ -164,14 +169,11 @@ class FieldBox:
             )
         nonce = raw[_FIELD_HEADER : _FIELD_HEADER + NONCE_BYTES]
         try:
-            plain = unseal(
-                self._key, nonce, raw[_FIELD_HEADER + NONCE_BYTES :], context.aad(header)
-            )
+            return unseal(self._key, nonce, raw[_FIELD_HEADER + NONCE_BYTES :], context.aad(header))
         except DecryptionFailed:
             raise DecryptionFailed(
                 f"{context.table}.{context.column} failed authentication"
             ) from None
-        return plain.decode("utf-8")
 
     def encrypt_number(self, value: Decimal, context: FieldContext) -> str:
         """Decimals keep their exact value and scale ("1000.50" stays "1000.50")."""
