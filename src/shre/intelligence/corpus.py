@@ -11,6 +11,9 @@ from shre.policy import DOCUMENT_CATEGORIES
 
 # The repository's corpus (tests/data/classify), from a source checkout.
 DEFAULT_ROOT = Path(__file__).resolve().parents[3] / "tests" / "data" / "classify"
+# Its train split as a wheel carries it (pyproject's force-include): what the shipped
+# model learnt from, and what a model retrained on an organisation's labels starts from.
+PACKAGED_TRAIN = Path(__file__).resolve().parent / "baseline" / "train"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +46,10 @@ def load_split(split: str, root: Path = DEFAULT_ROOT) -> Labelled:
             labels.append(folder.name)
             names.append(f"{folder.name}/{path.name}")
     return Labelled(texts, labels, names)
+
+
+def training_corpus() -> Labelled:
+    """The shipped model's training documents: from the wheel, else the source checkout."""
+    if PACKAGED_TRAIN.is_dir():
+        return load_split(PACKAGED_TRAIN.name, PACKAGED_TRAIN.parent)
+    return load_split("train", DEFAULT_ROOT)

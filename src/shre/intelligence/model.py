@@ -139,8 +139,28 @@ def train(
     """Fit both trained experts on every document, after measuring the pool out of fold:
     the cross-validated macro-F1 and the temperature come from those predictions.
     `vectors` are the texts' embeddings, `zero_shot` the zero-shot probabilities."""
+    model, _ = train_with_predictions(
+        texts, labels, vectors, zero_shot, folds=folds, weights=weights, seed=seed
+    )
+    return model
+
+
+def train_with_predictions(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    vectors: NDArray[np.float32],
+    zero_shot: NDArray[np.float64],
+    *,
+    folds: int = FOLDS,
+    weights: tuple[float, ...] = WEIGHTS,
+    seed: int = 0,
+    sample_weight: Sequence[float] | None = None,
+) -> tuple[TrainedModel, list[str]]:
+    """`train`, and the out-of-fold prediction of each text (what a model that had not
+    seen it said: for measuring on a part of the texts). `sample_weight`: how much each
+    text counts in the fits (all 1 when None)."""
     with one_thread():
-        return _train(texts, labels, vectors, zero_shot, folds, weights, seed)
+        return _train(texts, labels, vectors, zero_shot, folds, weights, seed, sample_weight)
 
 
 def _train(
@@ -151,7 +171,8 @@ def _train(
     folds: int,
     weights: tuple[float, ...],
     seed: int,
-) -> TrainedModel:
+    sample_weight: Sequence[float] | None,
+) -> tuple[TrainedModel, list[str]]:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -162,11 +183,16 @@ def _train(
         raise ValueError("texts, labels and vectors differ in length")
     cleaned = [normalise(text) for text in texts]
     target = np.asarray(labels)
+    counts = np.asarray(sample_weight if sample_weight is not None else [1.0] * len(texts))
+    if len(counts) != len(texts):
+        raise ValueError("texts and sample weights differ in length")
     folds = min(folds, min(Counter(labels).values()))
     out_of_fold = np.zeros((len(texts), len(DOCUMENT_CATEGORIES)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_at, held_at in splitter.split(cleaned, target):
-        embedding, text = _fit([cleaned[i] for i in fit_at], target[fit_at], vectors[fit_at], seed)
+        embedding, text = _fit(
+            [cleaned[i] for i in fit_at], target[fit_at], vectors[fit_at], counts[fit_at], seed
+        )
         out_of_fold[held_at] = _pooled(
             (embedding, text, weights),
             [texts[i] for i in held_at],
@@ -185,16 +211,20 @@ def _train(
         created_at=created.isoformat(timespec="seconds"),
         version=f"{FORMAT}.{created:%Y%m%d%H%M%S}",
     )
-    embedding, text = _fit(cleaned, target, vectors, seed)
-    return TrainedModel(embedding, text, weights, temperature, metrics)
+    embedding, text = _fit(cleaned, target, vectors, counts, seed)
+    return TrainedModel(embedding, text, weights, temperature, metrics), predicted
 
 
 def _fit(
-    texts: Sequence[str], labels: NDArray[Any], vectors: NDArray[np.float32], seed: int
+    texts: Sequence[str],
+    labels: NDArray[Any],
+    vectors: NDArray[np.float32],
+    counts: NDArray[np.float64],
+    seed: int,
 ) -> tuple[Any, Any]:
-    """The two trained experts, fitted (texts normalised)."""
-    embedding = embedding_classifier(seed).fit(vectors, labels)
-    text = text_pipeline(seed).fit(list(texts), labels)
+    """The two trained experts, fitted (texts normalised; `counts`: sample weights)."""
+    embedding = embedding_classifier(seed).fit(vectors, labels, sample_weight=counts)
+    text = text_pipeline(seed).fit(list(texts), labels, classifier__sample_weight=counts)
     return embedding, text
 
 
