@@ -219,11 +219,15 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     # --- AI (the `ai` extra: `pip install 'shre[ai]'`) ---
-    # Suggest documents' categories with the classifier (and, later, semantic search and
-    # attrition risk). Every model runs in shre's processes, offline. On without the
-    # extra installed, the features say they are off (GET /api/v1/admin/ai) and nothing
-    # else changes.
+    # Suggest documents' categories with the classifier, search by meaning, attrition
+    # risk. Every model runs in shre's processes, offline. On without the extra
+    # installed, the features say they are off (GET /api/v1/admin/ai) and nothing else
+    # changes.
     shre_ai: bool = False
+    # The classifier is retrained (daily, or when an admin asks) once hr has reviewed at
+    # least this many documents' categories (confirmed or corrected), and again with each
+    # new review.
+    ai_retrain_min_labels: int = Field(default=20, ge=5, le=100_000)
 
     # --- audit log ---
     # Events older than this are removed by `shre audit prune` (default: seven years).

@@ -1,5 +1,6 @@
 """Operator endpoints (admin only): the cache's statistics and flushing it, the
-background jobs and retrying a failed one."""
+background jobs and retrying a failed one, the AI features and the document classifier's
+models (retraining, choosing the one in use)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from shre.api.deps import RuntimeDep, require
-from shre.kit.errors import Conflict, NotFound, ServiceUnavailable
+from shre.api.deps import Audit, DbSession, RuntimeDep, require
+from shre.documents import training
+from shre.documents.models import ClassifierModel
+from shre.kit.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from shre.observability.metrics import COUNTERS
 from shre.policy import Principal, Role
 from shre.queue import JobInfo, JobState
@@ -159,9 +162,36 @@ def _queue_unavailable(exc: Exception) -> ServiceUnavailable:
 
 class ClassifierOut(BaseModel):
     version: str
+    # "shipped": the model a fresh installation ships; "retrained": one trained here on
+    # hr's reviewed categories.
+    source: Literal["shipped", "retrained"]
     # Cross-validated macro-F1 on the examples it was trained on, and how many per category.
     cv_macro_f1: float | None
     samples: dict[str, int]
+
+
+class ModelOut(BaseModel):
+    version: str
+    created_at: datetime
+    active: bool
+    # Reviewed documents it learnt from (besides the shipped corpus).
+    labels: int
+    cv_macro_f1: float | None
+    # Out of fold on the reviewed documents, and the shipped model on the same ones.
+    org_macro_f1: float | None
+    shipped_org_macro_f1: float | None
+    # Why it is, or is not, the model in use.
+    outcome: str
+
+
+class TrainingOut(BaseModel):
+    # Live documents whose category hr confirmed or corrected (the labels).
+    reviewed: int
+    # Reviews needed before a model is trained (AI_RETRAIN_MIN_LABELS).
+    min_labels: int
+    # Whether a retraining would learn something: enough reviews, some newer than the
+    # newest model's.
+    ready: bool
 
 
 class AiOut(BaseModel):
@@ -171,27 +201,133 @@ class AiOut(BaseModel):
     active: bool
     # Why they do not run, when asked for (e.g. the extra is missing).
     reason: str | None
-    classifier: ClassifierOut | None
+    # The model that classifies uploads now.
+    classifier: ClassifierOut
+    # The retrained models kept, newest first.
+    models: list[ModelOut]
+    training: TrainingOut
+
+
+def _model_out(row: ClassifierModel) -> ModelOut:
+    def number(name: str) -> float | None:
+        value = row.metrics.get(name)
+        return float(value) if isinstance(value, int | float) else None
+
+    return ModelOut(
+        version=row.version,
+        created_at=row.created_at,
+        active=row.active,
+        labels=row.labels,
+        cv_macro_f1=number("cv_macro_f1"),
+        org_macro_f1=number("org_macro_f1"),
+        shipped_org_macro_f1=number("shipped_org_macro_f1"),
+        outcome=row.outcome,
+    )
+
+
+def _samples(metrics: dict[str, object]) -> dict[str, int]:
+    samples = metrics.get("samples")
+    if not isinstance(samples, dict):
+        return {}
+    return {str(k): int(v) for k, v in samples.items()}
 
 
 @router.get("/ai", response_model=AiOut)
-async def ai_status(_: Admin, runtime: RuntimeDep) -> AiOut:
-    """Whether document classification runs here, and the model a fresh installation
-    ships (its version and how it measured)."""
+async def ai_status(_: Admin, runtime: RuntimeDep, session: DbSession) -> AiOut:
+    """Whether document classification runs here, the model in use (the shipped one, or
+    one retrained on hr's reviews) and how it measured, the retrained models kept, and
+    whether a retraining would learn something new."""
     from shre.intelligence import ai_available
     from shre.intelligence.baseline import manifest
 
     enabled = runtime.settings.shre_ai
     missing = ai_available()
-    info = manifest()
-    metrics = info.get("metrics", {})
+    kept = await training.models(session)
+    state = await training.labels(session)
+    in_use = next((row for row in kept if row.active), None)
+    if in_use is None:
+        info = manifest()
+        shipped: dict[str, object] = info.get("metrics", {})
+        classifier = ClassifierOut(
+            version=str(info["version"]),
+            source="shipped",
+            cv_macro_f1=_number(shipped.get("cv_macro_f1")),
+            samples=_samples(shipped),
+        )
+    else:
+        classifier = ClassifierOut(
+            version=in_use.version,
+            source="retrained",
+            cv_macro_f1=_number(in_use.metrics.get("cv_macro_f1")),
+            samples=_samples(in_use.metrics),
+        )
+    minimum = runtime.settings.ai_retrain_min_labels
     return AiOut(
         enabled=enabled,
         active=enabled and missing is None,
         reason=None if not enabled else missing,
-        classifier=ClassifierOut(
-            version=str(info["version"]),
-            cv_macro_f1=metrics.get("cv_macro_f1"),
-            samples={str(k): int(v) for k, v in metrics.get("samples", {}).items()},
+        classifier=classifier,
+        models=[_model_out(row) for row in kept],
+        training=TrainingOut(
+            reviewed=state.reviewed, min_labels=minimum, ready=state.ready(minimum)
         ),
     )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+class RetrainOut(BaseModel):
+    # The retraining job (null: one was waiting already).
+    job_id: int | None
+
+
+@router.post("/ai/retrain", response_model=RetrainOut, status_code=202)
+async def retrain_classifier(_: Admin, runtime: RuntimeDep, session: DbSession) -> RetrainOut:
+    """Retrain the document classifier now rather than at its daily hour (the worker
+    does it; GET /admin/ai shows the outcome). 422 `ai_off` when the AI features do not
+    run; 409 `retrain_not_ready` with too few reviews, or none since the newest model."""
+    from shre.intelligence import ai_available
+
+    missing = "SHRE_AI is off" if not runtime.settings.shre_ai else ai_available()
+    if missing is not None:
+        raise InvalidInput(f"The AI features are off: {missing}", code="ai_off")
+    state = await training.labels(session)
+    minimum = runtime.settings.ai_retrain_min_labels
+    if not state.ready(minimum):
+        detail = (
+            f"hr has reviewed {state.reviewed} documents' categories; {minimum} are needed"
+            if state.reviewed < minimum
+            else "no category was reviewed since the newest model was trained"
+        )
+        raise Conflict(detail, code="retrain_not_ready")
+    try:
+        job = await runtime.queue.defer(
+            training.RETRAIN, lock=training.RETRAIN_LOCK, queueing_lock=training.RETRAIN_LOCK
+        )
+    except Exception as exc:
+        raise _queue_unavailable(exc) from None
+    return RetrainOut(job_id=job)
+
+
+class ActivateIn(BaseModel):
+    # A kept model's version, or null for the shipped model.
+    version: str | None = Field(max_length=32)
+
+
+@router.put("/ai/model", response_model=ClassifierOut)
+async def choose_model(
+    admin: Admin, body: ActivateIn, runtime: RuntimeDep, session: DbSession, audit: Audit
+) -> ClassifierOut:
+    """Choose the model that classifies uploads: a kept retrained one by its version, or
+    the shipped one (`{"version": null}`), e.g. to go back after a retraining that
+    measured well but suggests worse. Workers take it for their next document."""
+    try:
+        await training.activate(session, body.version)
+    except training.UnknownModel:
+        raise NotFound("No kept model has this version", code="model_not_found") from None
+    await audit.record(
+        "classifier.choose", target_type="classifier_model", target_id=body.version or "shipped"
+    )
+    return (await ai_status(admin, runtime, session)).classifier

@@ -148,3 +148,35 @@ class DocumentVector(Base):
     version: Mapped[int]
     model: Mapped[str] = mapped_column(String(64))
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ClassifierModel(UUIDPrimaryKey, Base):
+    """A document classifier retrained on the organisation's reviewed categories
+    (`shre.documents.training`): the skops bytes sealed under a subkey of the master key
+    (its TF-IDF vocabulary holds words of the organisation's documents), the SHA-256 of
+    the bytes the loader checks, and how it measured. At most one is active; none active:
+    the model the installation ships."""
+
+    __tablename__ = "classifier_models"
+    __table_args__ = (
+        Index(
+            "ux_classifier_models_active",
+            "active",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
+    )
+
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+    artifact: Mapped[bytes] = mapped_column(LargeBinary)
+    # Reviewed documents it learnt from, and the newest review among them.
+    labels: Mapped[int]
+    labelled_until: Mapped[datetime]
+    # Its measures (macro-F1s, documents per category: no text), and why it was or was
+    # not made the active model.
+    metrics: Mapped[dict[str, object]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(200))

@@ -27,6 +27,7 @@ from shre.crypto import DataKey
 from shre.db import read_only_session
 from shre.documents import search, vectors
 from shre.documents.cache import DOCUMENTS
+from shre.documents.classifiers import classifier_in_use
 from shre.documents.errors import Gone
 from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
@@ -131,6 +132,16 @@ async def _text(runtime: Runtime, file: _File) -> tuple[str, str | None]:
     return ("indexed" if search.words(text, 1) else "empty"), text
 
 
+async def current_text(runtime: Runtime, document_id: uuid.UUID, version: int) -> str | None:
+    """The text of the document's version `version`, if it is still the current one and
+    has words a parser could read."""
+    file = await _current_file(runtime, document_id, version)
+    if file is None:
+        return None
+    _, text = await _text(runtime, file)
+    return text
+
+
 async def _suggest(
     runtime: Runtime, text: str | None
 ) -> tuple[str | None, float | None, bytes | None]:
@@ -138,10 +149,10 @@ async def _suggest(
     bytes), when the AI features are on."""
     if not text or not runtime.settings.shre_ai or ai_available() is not None:
         return None, None, None
-    from shre.intelligence.classifier import get_classifier
+    classifier = await classifier_in_use(runtime)
 
     def run() -> tuple[str, float, bytes]:
-        suggestion, vector = get_classifier().predict_with_vector(text)
+        suggestion, vector = classifier.predict_with_vector(text)
         return suggestion.category, suggestion.confidence, vector.tobytes()
 
     return await to_thread.run_sync(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from shre.analytics import attrition
 from shre.documents import tasks as documents
+from shre.documents import training
 from shre.jobs.housekeeping import retry_stalled
 from shre.jobs.maintenance import prune_audit, verify_chain
 from shre.jobs.reminders import send_expiry_reminders
@@ -19,5 +20,6 @@ TASKS: tuple[TaskSpec, ...] = (
     TaskSpec("audit.prune", prune_audit, cron="0 3 * * *"),
     TaskSpec("audit.verify", verify_chain, cron="30 3 * * *"),
     TaskSpec("documents.expiry_reminders", send_expiry_reminders, cron="0 6 * * *"),
+    TaskSpec(training.RETRAIN, training.retrain, cron="0 4 * * *"),
     TaskSpec(attrition.REFRESH, attrition.refresh, cron="0 5 * * *"),
 )

@@ -13,12 +13,57 @@ export interface paths {
         };
         /**
          * Ai Status
-         * @description Whether document classification runs here, and the model a fresh installation
-         *     ships (its version and how it measured).
+         * @description Whether document classification runs here, the model in use (the shipped one, or
+         *     one retrained on hr's reviews) and how it measured, the retrained models kept, and
+         *     whether a retraining would learn something new.
          */
         get: operations["ai_status_api_v1_admin_ai_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ai/model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Choose Model
+         * @description Choose the model that classifies uploads: a kept retrained one by its version, or
+         *     the shipped one (`{"version": null}`), e.g. to go back after a retraining that
+         *     measured well but suggests worse. Workers take it for their next document.
+         */
+        put: operations["choose_model_api_v1_admin_ai_model_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/ai/retrain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retrain Classifier
+         * @description Retrain the document classifier now rather than at its daily hour (the worker
+         *     does it; GET /admin/ai shows the outcome). 422 `ai_off` when the AI features do not
+         *     run; 409 `retrain_not_ready` with too few reviews, or none since the newest model.
+         */
+        post: operations["retrain_classifier_api_v1_admin_ai_retrain_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -788,15 +833,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActivateIn */
+        ActivateIn: {
+            /** Version */
+            version: string | null;
+        };
         /** AiOut */
         AiOut: {
             /** Active */
             active: boolean;
-            classifier: components["schemas"]["ClassifierOut"] | null;
+            classifier: components["schemas"]["ClassifierOut"];
             /** Enabled */
             enabled: boolean;
+            /** Models */
+            models: components["schemas"]["ModelOut"][];
             /** Reason */
             reason: string | null;
+            training: components["schemas"]["TrainingOut"];
         };
         /** AttritionFactor */
         AttritionFactor: {
@@ -976,6 +1029,11 @@ export interface components {
             samples: {
                 [key: string]: number;
             };
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "shipped" | "retrained";
             /** Version */
             version: string;
         };
@@ -1524,6 +1582,28 @@ export interface components {
             /** Last Name */
             last_name: string;
         };
+        /** ModelOut */
+        ModelOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Cv Macro F1 */
+            cv_macro_f1: number | null;
+            /** Labels */
+            labels: number;
+            /** Org Macro F1 */
+            org_macro_f1: number | null;
+            /** Outcome */
+            outcome: string;
+            /** Shipped Org Macro F1 */
+            shipped_org_macro_f1: number | null;
+            /** Version */
+            version: string;
+        };
         /** Page[AuditEventOut] */
         Page_AuditEventOut_: {
             /** Items */
@@ -1680,6 +1760,11 @@ export interface components {
             /** Refresh Token */
             refresh_token?: string | null;
         };
+        /** RetrainOut */
+        RetrainOut: {
+            /** Job Id */
+            job_id: number | null;
+        };
         /**
          * Role
          * @enum {string}
@@ -1770,6 +1855,15 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
+        };
+        /** TrainingOut */
+        TrainingOut: {
+            /** Min Labels */
+            min_labels: number;
+            /** Ready */
+            ready: boolean;
+            /** Reviewed */
+            reviewed: number;
         };
         /** Turnover */
         Turnover: {
@@ -1937,6 +2031,144 @@ export interface operations {
             };
             /** @description Not allowed for the caller's role, or by a rule */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_model_api_v1_admin_ai_model_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActivateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassifierOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retrain_classifier_api_v1_admin_ai_retrain_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetrainOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate, or a concurrent change */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
