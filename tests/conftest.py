@@ -29,6 +29,30 @@ from tests.support.app import base_settings
 from tests.support.database import PG_ADMIN_URL, empty_tables, pg_admin
 from tests.support.servers import unavailable
 
+# Files that take minutes (servers, subprocesses) run first: with several pytest
+# processes (`make test`, pytest-xdist by file) one of them started last would leave the
+# others idle while it finishes alone. (The browser suite keeps its place: its files
+# share one server per process, and several browsers at once starve two cores.)
+FIRST = (
+    "tests/test_cli.py",
+    "tests/observability/test_sensitive_values.py",
+    "tests/documents/test_permissions.py",
+    "tests/jobs/test_worker_process.py",
+    "tests/cache/test_sync.py",
+    "tests/documents/test_lifecycle.py",
+    "tests/documents/test_retraining.py",
+    "tests/intelligence/",
+    "tests/analytics/test_attrition.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return next((n for n, first in enumerate(FIRST) if path.startswith(first)), len(FIRST))
+
+    items.sort(key=rank)  # stable: the order within a file, and of the rest, is kept
+
 
 @pytest.fixture(scope="session")
 async def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
