@@ -65,6 +65,9 @@ class TrainedModel:
     temperature: float
     metrics: Metrics
     categories: tuple[str, ...] = field(default=DOCUMENT_CATEGORIES)
+    # What a fit that had not seen each training text predicted for it (a model just
+    # trained; not stored): for measuring on a part of the texts.
+    out_of_fold: Sequence[str] = field(default=(), compare=False, repr=False)
 
     def probabilities(
         self,
@@ -135,30 +138,12 @@ def train(
     folds: int = FOLDS,
     weights: tuple[float, ...] = WEIGHTS,
     seed: int = 0,
+    sample_weight: Sequence[float] | None = None,
 ) -> TrainedModel:
     """Fit both trained experts on every document, after measuring the pool out of fold:
-    the cross-validated macro-F1 and the temperature come from those predictions.
-    `vectors` are the texts' embeddings, `zero_shot` the zero-shot probabilities."""
-    model, _ = train_with_predictions(
-        texts, labels, vectors, zero_shot, folds=folds, weights=weights, seed=seed
-    )
-    return model
-
-
-def train_with_predictions(
-    texts: Sequence[str],
-    labels: Sequence[str],
-    vectors: NDArray[np.float32],
-    zero_shot: NDArray[np.float64],
-    *,
-    folds: int = FOLDS,
-    weights: tuple[float, ...] = WEIGHTS,
-    seed: int = 0,
-    sample_weight: Sequence[float] | None = None,
-) -> tuple[TrainedModel, list[str]]:
-    """`train`, and the out-of-fold prediction of each text (what a model that had not
-    seen it said: for measuring on a part of the texts). `sample_weight`: how much each
-    text counts in the fits (all 1 when None)."""
+    the cross-validated macro-F1, the temperature and `out_of_fold` come from those
+    predictions. `vectors` are the texts' embeddings, `zero_shot` the zero-shot
+    probabilities, `sample_weight` how much each text counts in the fits (all 1: None)."""
     with one_thread():
         return _train(texts, labels, vectors, zero_shot, folds, weights, seed, sample_weight)
 
@@ -172,7 +157,7 @@ def _train(
     weights: tuple[float, ...],
     seed: int,
     sample_weight: Sequence[float] | None,
-) -> tuple[TrainedModel, list[str]]:
+) -> TrainedModel:
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
@@ -212,7 +197,7 @@ def _train(
         version=f"{FORMAT}.{created:%Y%m%d%H%M%S}",
     )
     embedding, text = _fit(cleaned, target, vectors, counts, seed)
-    return TrainedModel(embedding, text, weights, temperature, metrics), predicted
+    return TrainedModel(embedding, text, weights, temperature, metrics, out_of_fold=predicted)
 
 
 def _fit(

@@ -19,7 +19,7 @@ from shre.intelligence.classifier import MAX_CHARS
 from shre.intelligence.corpus import Labelled
 from shre.intelligence.embedding import Embedder
 from shre.intelligence.evaluation import evaluate
-from shre.intelligence.model import TrainedModel, train_with_predictions
+from shre.intelligence.model import TrainedModel, train
 from shre.intelligence.store import dumps, sha256
 from shre.intelligence.zeroshot import ZeroShot
 from shre.policy import DOCUMENT_CATEGORIES
@@ -75,9 +75,8 @@ def retrain(
     vectors = np.concatenate([_corpus_vectors(corpus, embedder), embedder.embed(org)])
     zero_shot = ZeroShot(embedder).probabilities(vectors)
     weights = [1.0] * len(corpus) + [ORG_WEIGHT] * len(org)
-    model, predicted = train_with_predictions(
-        all_texts, all_labels, vectors, zero_shot, sample_weight=weights
-    )
+    model = train(all_texts, all_labels, vectors, zero_shot, sample_weight=weights)
+    predicted = list(model.out_of_fold)
     n = len(corpus)
     on_org = evaluate(list(labels), predicted[n:]).macro_f1
     on_corpus = evaluate(corpus.labels, predicted[:n]).macro_f1
