@@ -15,8 +15,9 @@ from sqlalchemy import update
 from shre.api.runtime import Runtime
 from shre.documents.models import Document
 from shre.documents.tasks import purge_deleted
-from shre.jobs.maintenance import Incomplete, prune_audit, verify_chain
+from shre.jobs.maintenance import prune_audit, verify_chain
 from shre.jobs.registry import TASKS
+from shre.queue import Incomplete
 from tests.support.accounts import Account
 from tests.support.audit import tamper, write
 from tests.support.documents import DOCS, uploaded

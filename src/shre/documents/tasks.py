@@ -34,7 +34,7 @@ from shre.documents.keys import DocumentKeys
 from shre.documents.maintenance import purge
 from shre.documents.models import Document, DocumentVersion
 from shre.intelligence import ai_available, find_expiry
-from shre.queue import JobQueue
+from shre.queue import Incomplete, JobQueue
 from shre.storage import StorageError
 from shre.uow import Invalidated, leave_for_servers, unit_of_work
 
@@ -256,11 +256,6 @@ async def catch_up(runtime: Runtime) -> None:
         log.info("document.catch_up", deferred=deferred)
 
 
-class PurgeIncomplete(Exception):
-    """Some deleted documents kept their rows: their files could not be deleted (the next
-    attempt takes them up)."""
-
-
 async def purge_deleted(runtime: Runtime) -> None:
     """Remove documents deleted more than DOCUMENT_RETENTION_DAYS ago, as `shre documents
     purge` does, and tell the servers' caches."""
@@ -273,4 +268,4 @@ async def purge_deleted(runtime: Runtime) -> None:
         await leave_for_servers(runtime.sessionmaker, runtime.cache, {DOCUMENTS})
     log.info("document.purged", documents=report.documents, objects=report.objects)
     if report.failed:
-        raise PurgeIncomplete(f"{len(report.failed)} documents kept: files not deleted")
+        raise Incomplete(f"{len(report.failed)} documents kept: files not deleted")

@@ -12,12 +12,9 @@ import structlog
 from shre.api.runtime import Runtime
 from shre.audit import prune
 from shre.monitor import verify_audit
+from shre.queue import Incomplete
 
 log = structlog.get_logger("shre.jobs")
-
-
-class Incomplete(Exception):
-    """The work was done only in part; the next attempt takes up the rest."""
 
 
 async def prune_audit(runtime: Runtime) -> None:

@@ -51,6 +51,10 @@ def _wrapped(spec: TaskSpec, attempts: int) -> Callable[..., Awaitable[None]]:
             "job.attempt": job.attempts + 1,
         }
         started = time.perf_counter()
+
+        def took() -> dict[str, int]:
+            return {"event.duration": round((time.perf_counter() - started) * 1e9)}
+
         try:
             with job_span(f"job {spec.name}", traceparent):
                 await spec.run(runtime, **args)
@@ -59,18 +63,11 @@ def _wrapped(spec: TaskSpec, attempts: int) -> Callable[..., Awaitable[None]]:
             outcome = "failed" if last else "retried"
             JOBS.labels(spec.name, outcome).inc()
             (log.error if last else log.warning)(
-                f"job.{outcome}",
-                **fields,
-                error_type=type(exc).__name__,
-                **{"event.duration": round((time.perf_counter() - started) * 1e9)},
+                f"job.{outcome}", **fields, error_type=type(exc).__name__, **took()
             )
             raise
         JOBS.labels(spec.name, "succeeded").inc()
-        log.info(
-            "job.succeeded",
-            **fields,
-            **{"event.duration": round((time.perf_counter() - started) * 1e9)},
-        )
+        log.info("job.succeeded", **fields, **took())
 
     run.__name__ = spec.name.replace(".", "_")
     return run

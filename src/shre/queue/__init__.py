@@ -4,6 +4,7 @@ the process with the embedded default (SQLite). See `core`."""
 from shre.queue.core import (
     FAILED,
     STATUSES,
+    Incomplete,
     JobInfo,
     JobQueue,
     JobState,
@@ -14,6 +15,7 @@ from shre.queue.core import (
 __all__ = [
     "FAILED",
     "STATUSES",
+    "Incomplete",
     "JobInfo",
     "JobQueue",
     "JobState",

@@ -98,6 +98,12 @@ class JobInfo:
         )
 
 
+class Incomplete(Exception):
+    """A job did its work only in part (files not deleted, a check that failed): raised
+    so that the job is retried, then left failed for an admin; the next attempt takes
+    up the rest."""
+
+
 class JobState(Exception):
     """A job is not in a state that allows what was asked (retrying a running job)."""
 
