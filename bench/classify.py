@@ -137,7 +137,7 @@ def main() -> None:
         timings.append(time.perf_counter() - started)
     print(
         f"\nretrained on the {len(heldout)} held-out documents as an organisation's reviews "
-        f"(with the {len(train_split)} of the corpus, embeddings included) in "
+        f"(with the {len(train_split)} of the corpus, whose embeddings a process computes once) in "
         f"{statistics.median(timings):.1f} s (median of {args.runs}): {retrained.outcome}; "
         f"the corpus out of fold {retrained.metrics['corpus_macro_f1']:.3f}, "
         f"{len(retrained.data) / 1024:.0f} KiB"
