@@ -7,7 +7,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
 .PHONY: help run serve test lint format typecheck migrate bench services clean web web-deps \
-	api-types browser monitoring test-fast
+	api-types browser monitoring kubernetes test-fast
 
 help:
 	@echo "make run      install, migrate the SQLite database, ensure an admin, serve on 127.0.0.1:8000"
@@ -89,6 +89,10 @@ browser:
 monitoring:
 	@scripts/ensure-prometheus.sh
 
+# kubectl (Debian's package; kustomize built in) for the tests of deploy/kubernetes/.
+kubernetes:
+	@scripts/ensure-kubectl.sh
+
 run: $(RUN_STAMP) $(WEB_DIST)
 	$(BIN)/shre migrate
 	$(BIN)/shre ensure-admin
@@ -121,12 +125,12 @@ SCREENSHOTS ?= $(CURDIR)/var/screenshots
 TEST_WORKERS ?= 3
 PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
-test: $(VENV)/.installed-dev services browser monitoring $(WEB_DIST) lint
+test: $(VENV)/.installed-dev services browser monitoring kubernetes $(WEB_DIST) lint
 	$(NPM) run test
 	SHRE_SCREENSHOTS=$(SCREENSHOTS) $(PYTEST)
 	@echo "screenshots of the web app: $(SCREENSHOTS)"
 
-test-fast: $(VENV)/.installed-dev services monitoring $(WEB_DIST) lint
+test-fast: $(VENV)/.installed-dev services monitoring kubernetes $(WEB_DIST) lint
 	$(NPM) run test
 	$(PYTEST) -m "not slow and not browser and not ai"
 
