@@ -16,7 +16,8 @@ help:
 	@echo "make test-fast  the same without the slow, browser and benchmark-sized tests"
 	@echo "make web      build the web app (web/ -> src/shre/web/dist) when its sources changed"
 	@echo "make api-types  regenerate web/openapi.json and the web app's API types from the app"
-	@echo "make lint     ruff check + format check + mypy --strict + lint-imports (the layers)"
+	@echo "make lint     ruff check + format check + mypy --strict + lint-imports (the layers),"
+	@echo "              hadolint, the workflow and compose schemas, tsc, eslint"
 	@echo "make format   ruff format + autofix"
 	@echo "make migrate  apply database migrations (DATABASE_URL)"
 	@echo "make bench    load benchmark: 10,000 employees, cache on/off, Redis killed (bench/README.md)"
@@ -109,6 +110,10 @@ lint: $(VENV)/.installed-dev web/node_modules/.installed
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
+	$(BIN)/hadolint deploy/Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows \
+		.github/workflows/ci.yml .github/workflows/deploy.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
 	$(NPM) run typecheck
 	$(NPM) run lint
 	$(NPM) run api:check
