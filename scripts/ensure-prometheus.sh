@@ -9,8 +9,8 @@
 # start theirs on a free port, so one started by the installation is stopped again (by
 # its PID: never any other prometheus on the machine).
 set -uo pipefail
+source "$(dirname "$0")/apt-package.sh"
 PROMTOOL=${SHRE_PROMTOOL:-promtool}
-in_ci() { [[ "${CI:-}" =~ ^(1|true|yes)$ ]]; }
 
 version() { "$PROMTOOL" --version 2>&1 | head -n 1; }
 
@@ -28,37 +28,17 @@ if command -v "$PROMTOOL" >/dev/null; then
   exit 0
 fi
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "prometheus: promtool not installed; installing Debian's prometheus (apt-get)"
-  before=$(server_pids)
-  export DEBIAN_FRONTEND=noninteractive
-  log=$(mktemp)
-  apt_install() { apt-get install -y -qq --no-install-recommends prometheus >"$log" 2>&1; }
-  if apt_install || { apt-get update -qq >/dev/null 2>&1 && apt_install; }; then
-    rm -f "$log"
-    # A server the package's maintainer scripts started (no policy-rc.d, a live init).
-    for pid in $(server_pids); do
-      if ! grep -qx "$pid" <<<"$before"; then
-        echo "prometheus: stopping the server the package started (pid $pid)"
-        kill "$pid" 2>/dev/null || true
-      fi
-    done
-    echo "prometheus: $(version)"
-    exit 0
-  fi
-  if grep -qE "Unable to locate package|has no installation candidate|is not available" "$log"; then
-    rm -f "$log"
-    echo "prometheus: ERROR: apt has no 'prometheus' package here: add Debian's main" \
-      "archive to the apt sources, or install Prometheus' promtool and prometheus by hand" >&2
-    exit 1
-  fi
-  echo "prometheus: apt-get install prometheus failed:" >&2
-  tail -n 5 "$log" >&2
-  rm -f "$log"
+echo "prometheus: promtool not installed; installing Debian's prometheus (apt-get)"
+before=$(server_pids)
+if apt_package prometheus prometheus; then
+  # A server the package's maintainer scripts started (no policy-rc.d, a live init).
+  for pid in $(server_pids); do
+    if ! grep -qx "$pid" <<<"$before"; then
+      echo "prometheus: stopping the server the package started (pid $pid)"
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  echo "prometheus: $(version)"
+  exit 0
 fi
-if in_ci; then
-  echo "prometheus: ERROR: promtool is missing and could not be installed (CI=true: failing)" >&2
-  exit 1
-fi
-echo "prometheus: WARNING: promtool is missing (apt-get install prometheus); the monitoring tests will be skipped" >&2
-exit 0
+missing_tool prometheus "promtool is missing (apt-get install prometheus)"
