@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint format typecheck migrate bench services clean web web-deps \
+.PHONY: help run serve test lint format typecheck migrate bench services clean web web-deps lock \
 	api-types browser monitoring kubernetes test-fast
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make test-fast  the same without the slow, browser and benchmark-sized tests"
 	@echo "make web      build the web app (web/ -> src/shre/web/dist) when its sources changed"
 	@echo "make api-types  regenerate web/openapi.json and the web app's API types from the app"
+	@echo "make lock     rewrite requirements/*.lock from pyproject.toml, and web/package-lock.json"
 	@echo "make lint     ruff check + format check + mypy --strict + lint-imports (the layers),"
 	@echo "              hadolint, the workflow and compose schemas, tsc, eslint"
 	@echo "make format   ruff format + autofix"
@@ -27,32 +28,45 @@ $(BIN)/python:
 		|| { echo "shre needs Python 3.11+ ($(PYTHON) is $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install only when the project's metadata changed. The `ai` extra (document
-# classification; SHRE_AI=1 turns it on) needs torch, installed first as the exact CPU
-# release this machine holds: a range would let pip fetch a CUDA build of several GB.
-TORCH := torch==2.13.0
+# What is installed is the whole dependency tree as locked in requirements/*.lock
+# (pinned, with hashes; `make lock` writes them from pyproject.toml, whose lower bounds
+# stay for library users), then shre itself without dependencies. The `ai` extra
+# (document classification; SHRE_AI=1 turns it on) needs torch, locked as the CPU build
+# (requirements/torch-cpu.txt): on this project's machines a local wheel.
 ifneq ($(filter 1 true yes,$(SHRE_AI)),)
-RUN_EXTRAS := [ai]
+RUN_LOCK := ai
 RUN_STAMP := $(VENV)/.installed-ai
 else
-RUN_EXTRAS :=
+RUN_LOCK := runtime
 RUN_STAMP := $(VENV)/.installed
 endif
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+$(VENV)/.installed: pyproject.toml requirements/runtime.lock | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/runtime.lock
+	$(PIP) install --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-ai: pyproject.toml | $(BIN)/python
-	$(PIP) install $(TORCH)
-	$(PIP) install -e '.[ai]'
+$(VENV)/.installed-ai: pyproject.toml requirements/ai.lock | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/ai.lock
+	$(PIP) install --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
 # The tests cover the AI features too: the dev tools come with the `ai` extra.
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(PIP) install $(TORCH)
-	$(PIP) install -e '.[dev,ai]'
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(PIP) install --require-hashes -r requirements/dev.lock
+	$(PIP) install --no-deps -e .
 	@touch $@ $(VENV)/.installed $(VENV)/.installed-ai
+
+# Refresh the locks: the Python tree from pyproject.toml (runtime, with the `ai` extra,
+# with the dev tools too) and web/package-lock.json from web/package.json.
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --find-links /opt/wheels \
+	--constraint requirements/torch-cpu.txt
+lock: $(VENV)/.installed-dev
+	$(PIP_COMPILE) --output-file requirements/runtime.lock pyproject.toml
+	$(PIP_COMPILE) --extra ai --output-file requirements/ai.lock pyproject.toml
+	$(PIP_COMPILE) --extra ai --extra dev --output-file requirements/dev.lock pyproject.toml
+	$(NPM) install --package-lock-only
 
 # --- the web app (web/): built into the package, which serves it -------------------------
 NPM := npm --prefix web --no-audit --no-fund --loglevel=error

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from tests.support.servers import unavailable
 
@@ -406,15 +407,28 @@ def test_the_image_matches_the_kubernetes_manifests() -> None:
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
 
 
-def test_the_extras_build_arg() -> None:
+def test_the_dependencies_come_from_the_locks() -> None:
+    """The virtualenv gets requirements/runtime.lock or, with EXTRAS=ai, ai.lock (torch's
+    CPU build from the PyTorch index), every file checked by its hash; then shre's own
+    wheel without dependencies."""
     build = stage("python-build")
     args = dict(_arg(a.args) for a in build.all("ARG"))
     assert args["EXTRAS"] == ""
     assert args["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+    assert (["requirements/"], "requirements/") in copied(build)
+    runs = " ".join(r.args for r in build.all("RUN"))
+    assert "--require-hashes" in runs
+    assert "requirements/runtime.lock" in runs
+    assert "requirements/ai.lock" in runs
+    assert "--no-deps /wheels/shre-" in runs
+    locked = (ROOT / "requirements" / "ai.lock").read_text(encoding="utf-8")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     (torch,) = [
         Requirement(r)
         for r in pyproject["project"]["optional-dependencies"]["ai"]
         if r.startswith("torch")
     ]
-    assert torch.specifier.contains(args["TORCH_VERSION"])
+    (pinned,) = [line.split()[0] for line in locked.splitlines() if line.startswith("torch==")]
+    version = Version(pinned.removeprefix("torch=="))
+    assert version.local == "cpu"
+    assert torch.specifier.contains(version)

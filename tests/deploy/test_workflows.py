@@ -186,7 +186,10 @@ def test_ci_runs_make_test_with_service_containers() -> None:
     assert python["python-version"] == "${{ env.PYTHON_VERSION }}"
     assert ci["env"]["PYTHON_VERSION"] == "3.11"
     assert python["cache"] == "pip"
-    assert python["cache-dependency-path"] == "pyproject.toml"
+    # The pip cache follows the locks `make test` installs from (torch's CPU build from
+    # the PyTorch index).
+    assert python["cache-dependency-path"] == "requirements/*.lock"
+    assert env["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
     node = step_using(test, "actions/setup-node")[0]["with"]
     assert node["node-version"] == "${{ env.NODE_VERSION }}"
     assert ci["env"]["NODE_VERSION"] == "20"
