@@ -34,10 +34,8 @@ $(BIN)/python:
 # (document classification; SHRE_AI=1 turns it on) needs torch, locked as the CPU build
 # (requirements/torch-cpu.txt): on this project's machines a local wheel.
 ifneq ($(filter 1 true yes,$(SHRE_AI)),)
-RUN_LOCK := ai
 RUN_STAMP := $(VENV)/.installed-ai
 else
-RUN_LOCK := runtime
 RUN_STAMP := $(VENV)/.installed
 endif
 
