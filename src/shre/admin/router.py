@@ -209,20 +209,20 @@ class AiOut(BaseModel):
 
 
 def _model_out(row: ClassifierModel) -> ModelOut:
-    def number(name: str) -> float | None:
-        value = row.metrics.get(name)
-        return float(value) if isinstance(value, int | float) else None
-
     return ModelOut(
         version=row.version,
         created_at=row.created_at,
         active=row.active,
         labels=row.labels,
-        cv_macro_f1=number("cv_macro_f1"),
-        org_macro_f1=number("org_macro_f1"),
-        shipped_org_macro_f1=number("shipped_org_macro_f1"),
+        cv_macro_f1=_number(row.metrics.get("cv_macro_f1")),
+        org_macro_f1=_number(row.metrics.get("org_macro_f1")),
+        shipped_org_macro_f1=_number(row.metrics.get("shipped_org_macro_f1")),
         outcome=row.outcome,
     )
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def _samples(metrics: dict[str, object]) -> dict[str, int]:
@@ -232,35 +232,40 @@ def _samples(metrics: dict[str, object]) -> dict[str, int]:
     return {str(k): int(v) for k, v in samples.items()}
 
 
+def _classifier_out(kept: list[ClassifierModel]) -> ClassifierOut:
+    """The model that classifies uploads: the active one of `kept`, else the shipped one."""
+    in_use = next((row for row in kept if row.active), None)
+    if in_use is not None:
+        return ClassifierOut(
+            version=in_use.version,
+            source="retrained",
+            cv_macro_f1=_number(in_use.metrics.get("cv_macro_f1")),
+            samples=_samples(in_use.metrics),
+        )
+    from shre.intelligence.baseline import manifest
+
+    info = manifest()
+    shipped: dict[str, object] = info.get("metrics", {})
+    return ClassifierOut(
+        version=str(info["version"]),
+        source="shipped",
+        cv_macro_f1=_number(shipped.get("cv_macro_f1")),
+        samples=_samples(shipped),
+    )
+
+
 @router.get("/ai", response_model=AiOut)
 async def ai_status(_: Admin, runtime: RuntimeDep, session: DbSession) -> AiOut:
     """Whether document classification runs here, the model in use (the shipped one, or
     one retrained on hr's reviews) and how it measured, the retrained models kept, and
     whether a retraining would learn something new."""
     from shre.intelligence import ai_available
-    from shre.intelligence.baseline import manifest
 
     enabled = runtime.settings.shre_ai
     missing = ai_available()
     kept = await training.models(session)
     state = await training.labels(session)
-    in_use = next((row for row in kept if row.active), None)
-    if in_use is None:
-        info = manifest()
-        shipped: dict[str, object] = info.get("metrics", {})
-        classifier = ClassifierOut(
-            version=str(info["version"]),
-            source="shipped",
-            cv_macro_f1=_number(shipped.get("cv_macro_f1")),
-            samples=_samples(shipped),
-        )
-    else:
-        classifier = ClassifierOut(
-            version=in_use.version,
-            source="retrained",
-            cv_macro_f1=_number(in_use.metrics.get("cv_macro_f1")),
-            samples=_samples(in_use.metrics),
-        )
+    classifier = _classifier_out(kept)
     minimum = runtime.settings.ai_retrain_min_labels
     return AiOut(
         enabled=enabled,
@@ -274,10 +279,6 @@ async def ai_status(_: Admin, runtime: RuntimeDep, session: DbSession) -> AiOut:
     )
 
 
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
 class RetrainOut(BaseModel):
     # The retraining job (null: one was waiting already).
     job_id: int | None
@@ -288,9 +289,9 @@ async def retrain_classifier(_: Admin, runtime: RuntimeDep, session: DbSession) 
     """Retrain the document classifier now rather than at its daily hour (the worker
     does it; GET /admin/ai shows the outcome). 422 `ai_off` when the AI features do not
     run; 409 `retrain_not_ready` with too few reviews, or none since the newest model."""
-    from shre.intelligence import ai_available
+    from shre.intelligence import ai_off
 
-    missing = "SHRE_AI is off" if not runtime.settings.shre_ai else ai_available()
+    missing = ai_off(runtime.settings.shre_ai)
     if missing is not None:
         raise InvalidInput(f"The AI features are off: {missing}", code="ai_off")
     state = await training.labels(session)
@@ -318,7 +319,7 @@ class ActivateIn(BaseModel):
 
 @router.put("/ai/model", response_model=ClassifierOut)
 async def choose_model(
-    admin: Admin, body: ActivateIn, runtime: RuntimeDep, session: DbSession, audit: Audit
+    _: Admin, body: ActivateIn, session: DbSession, audit: Audit
 ) -> ClassifierOut:
     """Choose the model that classifies uploads: a kept retrained one by its version, or
     the shipped one (`{"version": null}`), e.g. to go back after a retraining that
@@ -330,4 +331,4 @@ async def choose_model(
     await audit.record(
         "classifier.choose", target_type="classifier_model", target_id=body.version or "shipped"
     )
-    return (await ai_status(admin, runtime, session)).classifier
+    return _classifier_out(await training.models(session))

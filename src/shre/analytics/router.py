@@ -117,11 +117,9 @@ async def attrition_risk(
     daily; `model.auc` is its time-split backtest). hr and admin only; an audited read."""
     runtime: Runtime = request.app.state.runtime
     session, audit = reading(request)
-    off: str | None = "SHRE_AI is off"
-    if runtime.settings.shre_ai:
-        from shre.intelligence import ai_available
+    from shre.intelligence import ai_off
 
-        off = ai_available()
+    off = ai_off(runtime.settings.shre_ai)
     found = await read_risk(session, runtime.keyring, runtime.queue, principal, department_id, off)
     if employee_id is not None:
         found["items"] = [i for i in found["items"] if i["employee_id"] == str(employee_id)]

@@ -199,9 +199,9 @@ class DocumentService:
         return [DOCUMENT_ROWS.load(r) for r in cached["rows"]], int(cached["total"])
 
     async def _embed(self, text: str) -> Any:
-        from shre.intelligence import ai_available
+        from shre.intelligence import ai_off
 
-        missing = ai_available() if self.context.ai else "SHRE_AI is off"
+        missing = ai_off(self.context.ai)
         if missing is not None:
             raise InvalidInput(
                 f"semantic: search by meaning is off here ({missing})",

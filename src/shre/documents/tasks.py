@@ -33,7 +33,7 @@ from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
 from shre.documents.maintenance import purge
 from shre.documents.models import Document, DocumentVersion
-from shre.intelligence import ai_available, find_expiry
+from shre.intelligence import ai_off, find_expiry
 from shre.queue import Incomplete, JobQueue
 from shre.storage import StorageError
 from shre.uow import Invalidated, leave_for_servers, unit_of_work
@@ -147,7 +147,7 @@ async def _suggest(
 ) -> tuple[str | None, float | None, bytes | None]:
     """The classifier's category and confidence, and the text's embedding (float32
     bytes), when the AI features are on."""
-    if not text or not runtime.settings.shre_ai or ai_available() is not None:
+    if not text or ai_off(runtime.settings.shre_ai) is not None:
         return None, None, None
     classifier = await classifier_in_use(runtime)
 

@@ -36,7 +36,7 @@ from shre.db import read_only_session
 from shre.documents.classifiers import sealer
 from shre.documents.models import ClassifierModel, Document
 from shre.documents.tasks import current_text
-from shre.intelligence import ai_available
+from shre.intelligence import ai_off
 
 if TYPE_CHECKING:
     from shre.intelligence.retrain import Retrained
@@ -78,7 +78,7 @@ async def labels(session: AsyncSession) -> Labels:
 
 async def retrain(runtime: Runtime) -> None:
     """The job: see the module."""
-    missing = "SHRE_AI is off" if not runtime.settings.shre_ai else ai_available()
+    missing = ai_off(runtime.settings.shre_ai)
     if missing is not None:
         log.info("classifier.retrain_skipped", reason=missing)
         return

@@ -4,7 +4,7 @@ scikit-learn, skops) are the `ai` extra's and are imported only when a model is 
 `ai_available()` says whether they are installed."""
 
 from shre.intelligence.classifier import Classifier, Suggestion, get_classifier, suggest
-from shre.intelligence.embedding import Embedder, ai_available, get_embedder
+from shre.intelligence.embedding import Embedder, ai_available, ai_off, get_embedder
 from shre.intelligence.expiry import find_expiry
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Embedder",
     "Suggestion",
     "ai_available",
+    "ai_off",
     "find_expiry",
     "get_classifier",
     "get_embedder",

@@ -37,6 +37,11 @@ def ai_available() -> str | None:
     return None
 
 
+def ai_off(enabled: bool) -> str | None:
+    """Why the AI features do not run here (None: they do): `enabled` is SHRE_AI."""
+    return ai_available() if enabled else "SHRE_AI is off"
+
+
 class Embedder(Protocol):
     dimensions: int
 
