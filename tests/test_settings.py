@@ -94,6 +94,11 @@ def test_development_generates_keys_once_with_private_permissions(clean_env: Pat
         ({"MAX_UPLOAD_MB": "0"}, "MAX_UPLOAD_MB"),
         ({"ARGON2_MEMORY_KIB": "1024"}, "ARGON2_MEMORY_KIB"),
         ({"SHRE_ENV": "staging"}, "SHRE_ENV"),
+        ({"RETENTION_YEARS": "payslip"}, "RETENTION_YEARS"),
+        ({"RETENTION_YEARS": "payslips=10"}, "RETENTION_YEARS"),
+        ({"RETENTION_YEARS": "medical=0"}, "RETENTION_YEARS"),
+        ({"RETENTION_YEARS": "tax=ten"}, "RETENTION_YEARS"),
+        ({"EMPLOYEE_RETENTION_YEARS": "0"}, "EMPLOYEE_RETENTION_YEARS"),
     ],
 )
 def test_invalid_values_name_the_variable(
@@ -106,6 +111,16 @@ def test_invalid_values_name_the_variable(
     message = str(info.value)
     assert message.startswith(f"{variable}:"), message
     assert "\n" not in message
+
+
+def test_retention_is_read_per_category(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().retention_years == {}  # nothing is purged by age unless asked
+    assert load_settings().employee_retention_years is None
+    monkeypatch.setenv("RETENTION_YEARS", " payslip=10, tax = 10 ,medical=3,")
+    monkeypatch.setenv("EMPLOYEE_RETENTION_YEARS", "7")
+    settings = load_settings()
+    assert settings.retention_years == {"payslip": 10, "tax": 10, "medical": 3}
+    assert settings.employee_retention_years == 7
 
 
 def test_errors_never_echo_secret_values(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:

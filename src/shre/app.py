@@ -49,6 +49,7 @@ from shre.employees import cache as employees_cache
 from shre.employees.router import directory_router
 from shre.employees.router import router as employees_router
 from shre.employees.vault import EmployeeVault
+from shre.imports.router import router as imports_router
 from shre.jobs import register_tasks, run_worker
 from shre.jobs.registry import TASKS
 from shre.kit.errors import NotFound, Unauthorized
@@ -68,6 +69,7 @@ from shre.observability.tracing import (
     trace_engine,
 )
 from shre.queue import build_queue
+from shre.rights.router import router as rights_router
 from shre.settings import Settings, load_settings
 from shre.storage import StorageError, StorageSet, create_storage
 from shre.users.passwords import PasswordHasher
@@ -270,6 +272,8 @@ async def readyz(runtime: RuntimeDep) -> JSONResponse | dict[str, Any]:
 API_ROUTERS = (
     employees_router,
     directory_router,
+    imports_router,
+    rights_router,
     documents_router,
     document_links_router,
     departments_router,

@@ -183,6 +183,20 @@ class Settings(BaseSettings):
     # Most rows one export (`GET /employees?format=csv|xlsx`) may hold: an XLSX file is
     # built in memory before it is sent.
     export_max_rows: int = Field(default=100_000, ge=1, le=1_000_000)
+    # Bulk import (`POST /imports/employees`, `shre import employees`): the largest file and
+    # the most rows one import may hold (all of them are written in one transaction).
+    import_max_mb: int = Field(default=100, ge=1, le=2048)
+    import_max_rows: int = Field(default=200_000, ge=1, le=2_000_000)
+
+    # --- retention (data subject rights) ---
+    # Years a document of a category is kept after its upload before `shre documents
+    # purge` (and the daily purge job) deletes it, every version; comma-separated
+    # `category=years` in the environment, e.g. `payslip=10,tax=10,medical=3`. A category
+    # not named is kept until it is deleted. A legal hold on the employee overrides it.
+    retention_years: Annotated[dict[str, int], NoDecode] = Field(default_factory=dict)
+    # Years after their termination date a former employee's record is erased (as
+    # `POST /employees/{id}/erase`) by the daily job; unset: never (the default).
+    employee_retention_years: int | None = Field(default=None, ge=1, le=100)
 
     # --- analytics ---
     # Document categories every current employee must have (GET /analytics/documents
@@ -263,6 +277,37 @@ class Settings(BaseSettings):
                 f"the categories are {', '.join(DOCUMENT_CATEGORIES)}"
             )
         return list(dict.fromkeys(value))
+
+    @field_validator("retention_years", mode="before")
+    @classmethod
+    def _split_retention(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        years: dict[str, object] = {}
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            category, sep, number = part.partition("=")
+            if not sep:
+                raise ValueError(f"{part!r} is not category=years (e.g. payslip=10)")
+            years[category.strip()] = number.strip()
+        return years
+
+    @field_validator("retention_years")
+    @classmethod
+    def _check_retention(cls, value: dict[str, int]) -> dict[str, int]:
+        from shre.policy import DOCUMENT_CATEGORIES
+
+        unknown = sorted(set(value) - set(DOCUMENT_CATEGORIES))
+        if unknown:
+            raise ValueError(
+                f"unknown document categories {', '.join(unknown)}; "
+                f"the categories are {', '.join(DOCUMENT_CATEGORIES)}"
+            )
+        short = sorted(c for c, years in value.items() if not 1 <= years <= 100)
+        if short:
+            raise ValueError(f"retention of {', '.join(short)} must be 1 to 100 years")
+        return value
 
     @field_validator("encryption_old_keys", mode="before")
     @classmethod
