@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from shre.analytics.attrition import refresh
 from shre.api.runtime import Runtime
 from shre.demo.seed import seed_demo
 from shre.employees.models import Employee
@@ -109,3 +110,17 @@ async def test_too_small_a_history_is_refused_not_scored(
     refused = assert_problem(await client.get(RISK, headers=admin.headers), 422)
     assert refused["code"] == "too_little_history"
     assert "Too little history" in refused["detail"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"shre_ai": False}])
+async def test_with_shre_ai_off_the_job_trains_nothing(
+    runtime: Runtime, client: httpx.AsyncClient, admin: Account
+) -> None:
+    await seed_demo(
+        runtime.sessionmaker, runtime.part(EmployeeVault), runtime.part(PasswordHasher), 30
+    )
+    await refresh(runtime)  # the daily job, run by hand: the extra is installed, SHRE_AI is not
+    async with runtime.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM analytics_results"))).scalar() == 0
+    refused = assert_problem(await client.get(RISK, headers=admin.headers), 422, "attrition_off")
+    assert "SHRE_AI" in refused["detail"]

@@ -142,9 +142,9 @@ def _outcome(people: list[Person], today: date) -> dict[str, Any]:
 
 async def refresh(runtime: Runtime) -> None:
     """The job: compute the model's outcome and store it sealed."""
-    from shre.intelligence import ai_available
+    from shre.intelligence import ai_off
 
-    missing = ai_available()
+    missing = ai_off(runtime.settings.shre_ai)
     if missing is not None:
         log.info("analytics.attrition_off", reason=missing)
         return
