@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -65,6 +66,18 @@ async def test_upgrade_downgrade_upgrade(empty_settings: Settings) -> None:
     await migrate.downgrade(empty_settings, "base")
     assert await _tables(empty_settings) <= {"alembic_version"}
     await migrate.upgrade(empty_settings)
+    assert await migrate.current_revision(empty_settings) == migrate.head_revision()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite is one process's database
+async def test_migrations_started_together_run_one_after_the_other(
+    empty_settings: Settings,
+) -> None:
+    # Migrators at once (a retried Job beside its first pod): without the advisory lock
+    # the second fails creating a table the first just created, or they wait on each
+    # other for good.
+    together = asyncio.gather(*(migrate.upgrade(empty_settings) for _ in range(3)))
+    await asyncio.wait_for(together, timeout=120)
     assert await migrate.current_revision(empty_settings) == migrate.head_revision()
 
 

@@ -23,6 +23,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The job queue's tables are procrastinate's (PostgreSQL only, from its schema file).
 UNMANAGED_TABLE_PREFIXES = ("document_search", "procrastinate_")
 
+# On PostgreSQL, a migration holds this transaction-level advisory lock (per database):
+# two `shre migrate` started together (a Job retried while its first pod still runs, two
+# Compose stacks on one database) run one after the other, and the second finds nothing
+# left to do, instead of both creating the same tables.
+MIGRATION_LOCK = 0x73687265_6D696772  # "shremigr"
+
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's `include_name` hook: everything but the unmanaged tables."""
@@ -68,6 +74,8 @@ async def _run(settings: Settings, action: object) -> None:
         async with engine.begin() as conn:
 
             def _apply(connection: Connection) -> None:
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 cfg = alembic_config()
                 cfg.attributes["connection"] = connection
                 action(cfg)  # type: ignore[operator]
