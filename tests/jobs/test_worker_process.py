@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from shre.api.runtime import Runtime
 from shre.settings import Settings
@@ -141,3 +143,54 @@ async def test_failed_jobs_are_listed_and_retried_from_the_command_line(
     missing = shre(tmp_path, "jobs", "retry", "999999999", env=env)
     assert missing.returncode == 1
     assert "no job 999999999" in missing.stderr
+
+
+ALIVE_IN_POD = "/tmp/shre-worker.alive"  # noqa: S108 - the pod's own emptyDir /tmp
+
+
+def _probe(alive: Path) -> int:
+    """The worker's liveness probe, as deploy/kubernetes/base/worker.yaml runs it."""
+    manifest = yaml.safe_load_all((ROOT / "deploy/kubernetes/base/worker.yaml").read_text())
+    (deployment,) = (o for o in manifest if o and o["kind"] == "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["command"][-2:] == ["--alive-file", ALIVE_IN_POD]
+    command = container["livenessProbe"]["exec"]["command"]
+    assert command[0] == "python"
+    assert command[-1] == ALIVE_IN_POD
+    argv = [sys.executable, *command[1:-1], str(alive)]
+    return subprocess.run(argv, check=False, timeout=30).returncode
+
+
+def _shre_worker(settings: Settings, tmp_path: Path, alive: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "shre", "worker", "--alive-file", str(alive)],
+        cwd=tmp_path,
+        env=clean_env(**command_env(settings, tmp_path / "var")),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def test_a_hung_worker_fails_its_liveness_probe(settings: Settings, tmp_path: Path) -> None:
+    alive = tmp_path / "alive"
+    worker = _shre_worker(settings, tmp_path, alive)
+    try:
+        assert _probe(alive) != 0  # not started yet: the startup probe waits
+        _wait_for(alive, worker)
+        assert _probe(alive) == 0
+        worker.send_signal(signal.SIGSTOP)  # hung: its loop no longer turns
+        stale = time.time() - 60
+        os.utime(alive, (stale, stale))
+        await asyncio.sleep(6)  # longer than its period: nothing touched the file
+        assert _probe(alive) != 0
+        worker.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 15
+        while _probe(alive) != 0:  # turning again: touched within its period
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.5)
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=15)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert worker.returncode == 0

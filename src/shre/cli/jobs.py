@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +15,8 @@ from shre.cli.common import command_runtime, fail, settings_or_exit
 from shre.settings import Settings
 
 app = typer.Typer(help="Background jobs: list them, retry failed ones.", no_args_is_help=True)
+# How often `shre worker --alive-file` touches its file (probes allow a few times this).
+ALIVE_EVERY_SECONDS = 5
 
 
 def _postgres_settings() -> Settings:
@@ -33,6 +36,13 @@ def worker(
     drain: Annotated[
         bool, typer.Option(help="Stop once no job is due (instead of waiting for more).")
     ] = False,
+    alive_file: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Touch this file every {ALIVE_EVERY_SECONDS} s while the worker's loop "
+            "runs: a liveness probe checks its age (a hung worker stops touching it)."
+        ),
+    ] = None,
 ) -> None:
     """Run background jobs from the queue until stopped (SIGTERM or Ctrl-C: the running
     jobs finish first). Any number of workers may run, on any machines."""
@@ -49,9 +59,21 @@ def worker(
     async def main() -> None:
         async with command_runtime(settings) as runtime:
             typer.echo(f"shre: worker {name} running ({concurrency} at a time)", err=True)
-            await run_worker(runtime, concurrency=concurrency, wait=not drain, name=name)
+            beat = asyncio.create_task(_touch_every(alive_file)) if alive_file else None
+            try:
+                await run_worker(runtime, concurrency=concurrency, wait=not drain, name=name)
+            finally:
+                if beat is not None:
+                    beat.cancel()
 
     asyncio.run(main())
+
+
+async def _touch_every(path: Path) -> None:
+    """The worker's event loop is turning (a job that blocks it, or a deadlock, stops it)."""
+    while True:
+        await asyncio.to_thread(path.touch)
+        await asyncio.sleep(ALIVE_EVERY_SECONDS)
 
 
 @app.command("list")
