@@ -81,6 +81,25 @@ async def test_migrations_started_together_run_one_after_the_other(
     assert await migrate.current_revision(empty_settings) == migrate.head_revision()
 
 
+async def test_older_code_leaves_a_newer_schema_alone(
+    empty_settings: Settings, tmp_path: Path
+) -> None:
+    # A rollback: the previous release's init container runs `shre migrate` on a database
+    # a newer release migrated. It must succeed without touching it (and say so).
+    await migrate.upgrade(empty_settings)
+    engine = create_engine(empty_settings)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'"))
+    await engine.dispose()
+    assert await migrate.upgrade(empty_settings) == "f0f0f0f0f0f0"
+    assert await migrate.current_revision(empty_settings) == "f0f0f0f0f0f0"
+    assert await migrate.pending(empty_settings) is None  # and `shre serve` starts
+    env = clean_env(DATABASE_URL=empty_settings.database_url, SHRE_VAR_DIR=str(tmp_path / "var"))
+    result = shre(tmp_path, "migrate", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "at revision f0f0f0f0f0f0, which a newer release applied" in result.stderr
+
+
 async def test_models_match_the_migrations(empty_settings: Settings) -> None:
     await migrate.upgrade(empty_settings)
     engine = create_engine(empty_settings)

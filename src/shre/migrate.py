@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -47,8 +48,25 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
-async def upgrade(settings: Settings, revision: str = "head") -> None:
-    await _run(settings, lambda cfg: command.upgrade(cfg, revision))
+async def upgrade(settings: Settings, revision: str = "head") -> str | None:
+    """Migrate up to `revision`. A database at a revision this release does not know was
+    migrated by a newer release (this is a rollback to older code): nothing is done, and
+    that revision is returned (None otherwise)."""
+    newer: list[str] = []
+
+    def action(cfg: Config) -> None:
+        current = MigrationContext.configure(cfg.attributes["connection"]).get_current_revision()
+        if current is not None and current not in _known_revisions():
+            newer.append(current)
+            return
+        command.upgrade(cfg, revision)
+
+    await _run(settings, action)
+    return newer[0] if newer else None
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 async def downgrade(settings: Settings, revision: str) -> None:
@@ -68,7 +86,7 @@ async def current_revision(settings: Settings) -> str | None:
         await engine.dispose()
 
 
-async def _run(settings: Settings, action: object) -> None:
+async def _run(settings: Settings, action: Callable[[Config], None]) -> None:
     engine = create_engine(settings)
     try:
         async with engine.begin() as conn:
@@ -78,7 +96,7 @@ async def _run(settings: Settings, action: object) -> None:
                     connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 cfg = alembic_config()
                 cfg.attributes["connection"] = connection
-                action(cfg)  # type: ignore[operator]
+                action(cfg)
 
             await conn.run_sync(_apply)
     finally:
@@ -98,8 +116,6 @@ async def pending(settings: Settings) -> str | None:
         return None
     if current is None:
         return "the database is not migrated"
-    script = ScriptDirectory.from_config(alembic_config())
-    known = {rev.revision for rev in script.walk_revisions()}  # one line, up to head
-    if current in known:
+    if current in _known_revisions():
         return f"the database is at revision {current}, this release needs {head}"
     return None

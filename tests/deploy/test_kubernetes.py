@@ -36,7 +36,7 @@ KUBERNETES_VERSIONS = ("1.30", "1.32")
 # Custom resources: their schemas ship with their operators, not with Kubernetes (nor
 # kubernetes-validate); test_custom_resources checks what shre relies on in them.
 CUSTOM_KINDS = {
-    ("external-secrets.io/v1beta1", "ExternalSecret"),
+    ("external-secrets.io/v1", "ExternalSecret"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
 }
@@ -400,6 +400,22 @@ def test_the_network_policy(overlay: str) -> None:
     assert sources == {"ingress-nginx", "monitoring"}
     worker = only(objects, "NetworkPolicy", "shre-worker")["spec"]
     assert worker["ingress"] == []
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_deploy_workflow_applies_all_but_the_cluster_scoped_objects(overlay: str) -> None:
+    # The deploy workflow's kubeconfig manages one namespace: it applies what the label
+    # selector in .github/workflows/deploy.yml leaves, which must be every namespaced
+    # object and no cluster-scoped one (a cluster admin creates those once).
+    skipped = {
+        (o["kind"], o["metadata"]["name"])
+        for o in rendered(overlay)
+        if o["metadata"].get("labels", {}).get("shre/cluster-scoped") == "true"
+    }
+    namespace = "shre" if overlay == "prod" else f"shre-{overlay}"
+    assert skipped == {("Namespace", namespace)}
+    workflow = (ROOT / ".github" / "workflows" / "deploy.yml").read_text()
+    assert "--selector 'shre/cluster-scoped!=true'" in workflow
 
 
 def test_the_autoscaler_metric_is_served_by_the_adapter_rule() -> None:

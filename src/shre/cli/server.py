@@ -102,8 +102,16 @@ def migrate(
     settings = settings_or_exit()
     if downgrade:
         asyncio.run(migrations.downgrade(settings, revision))
-    else:
-        asyncio.run(migrations.upgrade(settings, revision))
+    elif newer := asyncio.run(migrations.upgrade(settings, revision)):
+        # A rollback: the older code runs on the newer schema (each migration keeps the
+        # previous release working), so its init container must not fail.
+        typer.echo(
+            f"shre: the database is at revision {newer}, which a newer release applied and "
+            f"this one ({migrations.head_revision()}) does not know: nothing to do; "
+            "`shre migrate REVISION --downgrade` with the newer release goes back",
+            err=True,
+        )
+        return
     current = asyncio.run(migrations.current_revision(settings))
     typer.echo(f"shre: database at revision {current}", err=True)
     if not downgrade and current == migrations.head_revision():
