@@ -317,8 +317,12 @@ def create_app(settings: Settings, *, server: bool = False) -> FastAPI:
     app.add_middleware(
         RequestMiddleware,
         default_limit=settings.max_json_body_kb * 1024,
-        # The file may be MAX_UPLOAD_MB; its multipart framing and fields come on top.
-        overrides=[("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024)],
+        # The file may be MAX_UPLOAD_MB (an import's IMPORT_MAX_MB); its multipart framing
+        # and fields come on top.
+        overrides=[
+            ("/api/v1/documents", settings.max_upload_mb * 1024 * 1024 + 256 * 1024),
+            ("/api/v1/imports", settings.import_max_mb * 1024 * 1024 + 256 * 1024),
+        ],
         production=settings.is_production,
         metrics=settings.metrics_enabled,
         max_concurrent=settings.max_concurrent_requests,

@@ -8,6 +8,7 @@
 - storage: storage check, migrate
 - documents: documents purge, expiring
 - analytics: analytics check-headcount
+- imports: import employees, export employees
 
 common holds what they share (settings, `fail`, the runtime, one transaction, progress);
 openapi (`python -m shre.cli.openapi`) prints the API's OpenAPI document.
@@ -21,7 +22,7 @@ from typing import Annotated
 import typer
 
 from shre import __version__
-from shre.cli import accounts, analytics, audit, documents, jobs, keys, server, storage
+from shre.cli import accounts, analytics, audit, documents, imports, jobs, keys, server, storage
 
 app = typer.Typer(
     name="shre",
@@ -61,6 +62,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(storage.app, name="storage")
 app.add_typer(documents.app, name="documents")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(imports.import_app, name="import")
+app.add_typer(imports.export_app, name="export")
 app.add_typer(jobs.app, name="jobs")
 
 

@@ -10,13 +10,20 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.api.runtime import Runtime
-from shre.cli.common import invalidate_caches, settings_or_exit, with_session, with_stores
+from shre.cli.common import (
+    invalidate_caches,
+    settings_or_exit,
+    warn_not_invalidated,
+    with_session,
+    with_stores,
+)
 
 if TYPE_CHECKING:
+    from shre.rights.retention import RetentionReport
     from shre.storage import StorageSet
 
 app = typer.Typer(
-    help="Documents: purge deleted ones after their retention, list expiring ones.",
+    help="Documents: purge deleted ones and those past their retention, list expiring ones.",
     no_args_is_help=True,
 )
 
@@ -25,8 +32,11 @@ app = typer.Typer(
 def documents_purge(
     dry_run: Annotated[bool, typer.Option(help="Only count what would be removed.")] = False,
 ) -> None:
-    """Remove documents deleted more than DOCUMENT_RETENTION_DAYS ago: every version's
-    file, then the records."""
+    """What the daily job does: remove documents deleted more than DOCUMENT_RETENTION_DAYS
+    ago, then those of each category first uploaded more than RETENTION_YEARS ago (every
+    version's file on every backend, then the records); finish erasures a backend left
+    pending; and with EMPLOYEE_RETENTION_YEARS, erase former employees terminated more than
+    that long ago. Nothing of an employee on legal hold is removed."""
     from shre.documents.maintenance import PurgeReport, purge
     from shre.documents.repository import deleted_before
 
@@ -41,23 +51,37 @@ def documents_purge(
         typer.echo(f"shre: {n} deleted documents are past their retention")
         return
 
-    async def work(runtime: Runtime, stores: StorageSet) -> PurgeReport:
+    async def work(runtime: Runtime, stores: StorageSet) -> tuple[PurgeReport, RetentionReport]:
         from shre.documents.cache import DOCUMENTS
+        from shre.rights.retention import apply_retention
 
         report = await purge(
             runtime.sessionmaker, stores, retention_days=settings.document_retention_days
         )
         await invalidate_caches(runtime, [DOCUMENTS])
-        return report
+        retention = await apply_retention(runtime)
+        warn_not_invalidated(retention.invalidated)
+        return report, retention
 
-    report = asyncio.run(with_stores(settings, work))
+    report, retention = asyncio.run(with_stores(settings, work))
     typer.echo(
         f"shre: purged {report.documents} documents ({report.objects} files) deleted before "
         f"{cutoff:%Y-%m-%d %H:%M} UTC"
     )
-    for line in report.failed:
+    by_category = ", ".join(f"{c}: {n}" for c, n in retention.documents.by_category.items())
+    if settings.retention_years:
+        typer.echo(
+            f"shre: removed {retention.documents.documents} documents "
+            f"({retention.documents.objects} files) past RETENTION_YEARS ({by_category})"
+        )
+    if retention.erased:
+        typer.echo(f"shre: erased {len(retention.erased)} former employees")
+    failed = [*report.failed, *retention.documents.failed]
+    for line in failed:
         typer.echo(f"shre: kept for the next purge: {line}", err=True)
-    if report.failed:
+    for employee_id in retention.pending:
+        typer.echo(f"shre: erasure of {employee_id} left pending: files not deleted", err=True)
+    if failed or retention.pending:
         raise typer.Exit(1)
 
 

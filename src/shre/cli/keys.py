@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
-from shre.cli.common import fail, settings_or_exit, with_progress, with_session
+from shre.cli.common import (
+    command_runtime,
+    fail,
+    settings_or_exit,
+    warn_not_invalidated,
+    with_progress,
+    with_session,
+)
 from shre.employees.vault import EmployeeVault
 from shre.kit.errors import DomainError
 from shre.settings import Settings
@@ -123,10 +130,10 @@ def keys_shred(
     employee_id: Annotated[str, typer.Argument(help="The employee's id.")],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
 ) -> None:
-    """Destroy an employee's data key: their sensitive values become unrecoverable."""
+    """Destroy an employee's data key: their sensitive values become unrecoverable, and
+    every file of every version of their documents is deleted from every backend (then
+    the documents' records). Refused while the employee is on legal hold."""
     import uuid
-
-    from shre.employees.keys import shred
 
     settings = settings_or_exit()
     try:
@@ -136,20 +143,43 @@ def keys_shred(
     if not yes:
         fail("refusing without --yes: the employee's sensitive values would be gone for good")
 
-    async def work(runtime: Runtime, session: AsyncSession) -> None:
-        from shre.documents.keys import forget_employee_text
+    async def work(runtime: Runtime) -> tuple[int, int]:
+        from contextlib import AbstractAsyncContextManager
 
-        await shred(session, target)
-        await forget_employee_text(session, target)  # their files go with the key
-        await AuditTrail.system(session, runtime.sessionmaker).record(
-            "keys.shred", target_type="employee", target_id=target
-        )
+        from shre.rights.erasure import shred_employee
+        from shre.uow import Invalidated, unit_of_work
+
+        done = Invalidated()
+
+        def unit() -> AbstractAsyncContextManager[AsyncSession]:
+            return unit_of_work(runtime.sessionmaker, runtime.cache, command=done)
+
+        def audit_for(session: AsyncSession) -> AuditTrail:
+            return AuditTrail.system(session, runtime.sessionmaker)
+
+        try:
+            return await shred_employee(target, unit=unit, audit=audit_for, stores=runtime.storages)
+        finally:
+            warn_not_invalidated(done)
+
+    async def main() -> tuple[int, int]:
+        async with command_runtime(settings) as runtime:
+            return await work(runtime)
 
     try:
-        asyncio.run(with_session(settings, work))
+        documents, objects = asyncio.run(main())
     except DomainError as exc:
+        if exc.code == "erasure_incomplete":
+            fail(
+                f"data key of employee {target} destroyed, but not every file could be "
+                "deleted: run the command again to finish",
+                code=1,
+            )
         fail(exc.detail, code=1)
-    typer.echo(f"shre: data key of employee {target} destroyed")
+    typer.echo(
+        f"shre: data key of employee {target} destroyed; {documents} documents "
+        f"({objects} files) deleted"
+    )
 
 
 @app.command("encrypt-existing")

@@ -202,13 +202,50 @@ async def reserve_key_slot(
         return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def not_held() -> ColumnElement[bool]:
+    """Documents of no employee on legal hold (a hold freezes every deletion)."""
+    held = select(Employee.id).where(Employee.legal_hold_since.is_not(None))
+    return or_(Document.employee_id.is_(None), Document.employee_id.not_in(held))
+
+
 async def deleted_before(session: AsyncSession, cutoff: datetime, limit: int) -> list[Document]:
+    """Documents deleted before `cutoff` (but those of employees on legal hold)."""
     stmt = (
         select(Document)
-        .where(Document.deleted_at.is_not(None), Document.deleted_at < cutoff)
+        .where(Document.deleted_at.is_not(None), Document.deleted_at < cutoff, not_held())
         .order_by(Document.deleted_at, Document.id)
         .limit(limit)
     )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def uploaded_before(
+    session: AsyncSession, category: str, cutoff: datetime, limit: int
+) -> list[Document]:
+    """Documents (live or deleted) of `category` first uploaded before `cutoff`: past
+    their retention (but those of employees on legal hold)."""
+    stmt = (
+        select(Document)
+        .where(Document.category == category, Document.created_at < cutoff, not_held())
+        .order_by(Document.created_at, Document.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def of_employee(session: AsyncSession, employee_id: uuid.UUID) -> list[DocumentVersion]:
+    """Every version of every document (deleted ones too) of an employee."""
+    stmt = (
+        select(DocumentVersion)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Document.employee_id == employee_id)
+        .order_by(DocumentVersion.document_id, DocumentVersion.version)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def document_ids_of(session: AsyncSession, employee_id: uuid.UUID) -> list[uuid.UUID]:
+    stmt = select(Document.id).where(Document.employee_id == employee_id).order_by(Document.id)
     return list((await session.execute(stmt)).scalars())
 
 
@@ -216,5 +253,6 @@ async def remove_rows(session: AsyncSession, document_ids: Sequence[uuid.UUID]) 
     """Delete documents with their versions and index entries (the purge)."""
     ids = list(document_ids)
     await search.remove(session, ids)
+    await vectors.remove(session, ids)
     await session.execute(delete(DocumentVersion).where(DocumentVersion.document_id.in_(ids)))
     await session.execute(delete(Document).where(Document.id.in_(ids)))

@@ -33,7 +33,7 @@ from shre.documents.repository import DocumentRepository, Filters
 from shre.documents.schemas import DocumentOut, DocumentUpdate, document_out
 from shre.documents.tasks import defer_processing
 from shre.employees.repository import EmployeeRepository
-from shre.kit.errors import Forbidden, InvalidInput, NotFound, changed_concurrently
+from shre.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, changed_concurrently
 from shre.kit.export import Batches, check_size, export_target, in_batches
 from shre.kit.http import Precondition, check_if_match
 from shre.kit.pagination import PageParams
@@ -295,6 +295,13 @@ class DocumentService:
             await self.denied("document.delete", document.id, [])
             raise Forbidden("Only HR and administrators delete documents", code="hr_only")
         check_if_match(if_match, document.lock_version)
+        if document.employee_id is not None and await EmployeeRepository(
+            self.session
+        ).on_legal_hold(document.employee_id):
+            raise Conflict(
+                "The employee is on legal hold: their documents cannot be deleted",
+                code="legal_hold",
+            )
         document.deleted_at = datetime.now(UTC)
         document.deleted_by = actor.id
         document.search_state = "excluded"

@@ -31,7 +31,7 @@ from shre.documents.classifiers import classifier_in_use
 from shre.documents.errors import Gone
 from shre.documents.extract import EXTRACTABLE, ExtractionTimeout, extract_text
 from shre.documents.keys import DocumentKeys
-from shre.documents.maintenance import purge
+from shre.documents.maintenance import PurgeReport, purge, purge_by_category
 from shre.documents.models import Document, DocumentVersion
 from shre.intelligence import ai_off, find_expiry
 from shre.queue import Incomplete, JobQueue
@@ -269,3 +269,21 @@ async def purge_deleted(runtime: Runtime) -> None:
     log.info("document.purged", documents=report.documents, objects=report.objects)
     if report.failed:
         raise Incomplete(f"{len(report.failed)} documents kept: files not deleted")
+
+
+async def purge_by_retention(runtime: Runtime, *, now: datetime | None = None) -> PurgeReport:
+    """RETENTION_YEARS: documents of each category past their years removed, every
+    version on every backend, then the rows (shre.documents.maintenance); the servers'
+    caches told. Documents of employees on legal hold are kept."""
+    report = await purge_by_category(
+        runtime.sessionmaker, runtime.storages, runtime.settings.retention_years, now=now
+    )
+    if report.documents:
+        await leave_for_servers(runtime.sessionmaker, runtime.cache, {DOCUMENTS})
+    log.info(
+        "document.retention_purged",
+        documents=report.documents,
+        objects=report.objects,
+        failed=len(report.failed),
+    )
+    return report

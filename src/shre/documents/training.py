@@ -204,3 +204,47 @@ async def activate(session: AsyncSession, version: str | None) -> None:
         await session.execute(
             update(ClassifierModel).where(ClassifierModel.version == version).values(active=True)
         )
+
+
+async def forget_employee(session: AsyncSession, employee_id: uuid.UUID) -> int:
+    """An erasure: delete every kept model that learnt from a document of the employee
+    (reviewed by its last review, not yet deleted when it was trained), since its
+    vocabulary can hold words of theirs. When the model in use is one of them, the
+    shipped model classifies again until the next retraining, which no longer sees the
+    person's documents. Returns how many models were deleted."""
+    reviewed = (
+        await session.execute(
+            select(Document.category_reviewed_at, Document.deleted_at).where(
+                Document.employee_id == employee_id, Document.category_reviewed_at.is_not(None)
+            )
+        )
+    ).all()
+    if not reviewed:
+        return 0
+    kept = (
+        await session.execute(
+            select(
+                ClassifierModel.id,
+                ClassifierModel.created_at,
+                ClassifierModel.labelled_until,
+                ClassifierModel.active,
+            )
+        )
+    ).all()
+    doomed = [
+        model
+        for model in kept
+        if any(
+            at <= model.labelled_until and (gone is None or gone > model.created_at)
+            for at, gone in reviewed
+        )
+    ]
+    if not doomed:
+        return 0
+    if any(model.active for model in doomed):
+        await activate(session, None)
+    await session.execute(
+        delete(ClassifierModel).where(ClassifierModel.id.in_([m.id for m in doomed]))
+    )
+    log.info("classifier.models_forgotten", models=len(doomed))
+    return len(doomed)

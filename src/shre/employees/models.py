@@ -68,6 +68,8 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
         Index("ix_employees_directory_changed_at_id", "directory_changed_at", "id"),
         # The headcount ledger finds this month's leavings dated after today.
         Index("ix_employees_termination_date", "termination_date"),
+        # The daily job finds erasures left pending.
+        Index("ix_employees_erasure_requested_at", "erasure_requested_at"),
         Index(
             "ix_employees_salaried",
             "department_id",
@@ -113,6 +115,16 @@ class Employee(UUIDPrimaryKey, Timestamps, Base):
     bank_account_enc: Mapped[str | None] = mapped_column(Text, default=None)
     date_of_birth_enc: Mapped[str | None] = mapped_column(Text, default=None)
     home_address_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    # Data subject rights (shre.rights): a legal hold freezes every deletion while it is
+    # on (`legal_hold_since` set); an erasure begun (`erasure_requested_at`: data key
+    # destroyed, directory fields pseudonymised, files being deleted) and done
+    # (`erased_at`). The reasons are hr's words, never a value of the record.
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    legal_hold_since: Mapped[datetime | None] = mapped_column(default=None)
+    legal_hold_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    erasure_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(default=None)
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
     # the data key
     dek_wrapped: Mapped[str | None] = mapped_column(Text, default=None)
     dek_key_id: Mapped[str | None] = mapped_column(String(8), index=True, default=None)

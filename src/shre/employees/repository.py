@@ -121,6 +121,10 @@ class EmployeeRepository:
         stmt = select(Employee.id).where(Employee.id == employee_id)
         return (await self.session.execute(stmt)).first() is not None
 
+    async def on_legal_hold(self, employee_id: uuid.UUID) -> bool:
+        stmt = select(Employee.legal_hold_since).where(Employee.id == employee_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none() is not None
+
     async def department_exists(self, department_id: uuid.UUID) -> bool:
         """Whether a department exists, read through the target of the employee's own
         foreign key (departments build on employees, so this package does not import
@@ -247,9 +251,12 @@ class EmployeeRepository:
     ) -> Employee | None:
         """Change the employee in one statement, without reading it first, if it is at one
         of `versions` (None: at any): the row as written (RETURNING), its version one up;
-        None if there is no such row. The ORM's flush is bypassed, so its hooks are too:
-        only for plain columns that none watches (the wrapped key is watched)."""
-        stmt = update(Employee).where(Employee.id == employee_id)
+        None if there is no such row (or its erasure has begun: the locked path refuses).
+        The ORM's flush is bypassed, so its hooks are too: only for plain columns that none
+        watches (the wrapped key is watched)."""
+        stmt = update(Employee).where(
+            Employee.id == employee_id, Employee.erasure_requested_at.is_(None)
+        )
         if versions is not None:
             stmt = stmt.where(Employee.version.in_(versions))
         stmt = (

@@ -154,6 +154,14 @@ class EmployeeUpdate(BaseModel):
         return value
 
 
+class LegalHoldOut(BaseModel):
+    """A legal hold on a record: while it is on, nothing of the person is deleted."""
+
+    reason: str
+    since: datetime
+    by: uuid.UUID | None = Field(description="The user who set it (or last changed it)")
+
+
 class EmployeeOut(BaseModel):
     """An employee as one caller may see it: fields they may not read are left out."""
 
@@ -178,6 +186,17 @@ class EmployeeOut(BaseModel):
     bank_account: str | None = None
     date_of_birth: date | None = None
     home_address: str | None = None
+    # Data subject rights (hr and admin, one record's read only, and only when there is
+    # a hold or an erasure has begun: absent, neither): the legal hold, and an erasure
+    # begun (`erasure_requested_at`) or done (`erased_at`), with its reason.
+    legal_hold: LegalHoldOut | None = None
+    erasure_requested_at: datetime | None = None
+    erased_at: datetime | None = None
+    erasure_reason: str | None = None
+
+
+# Not fields of the record a caller names or exports: its rights state (shre.rights).
+RIGHTS_FIELDS = frozenset({"legal_hold", "erasure_requested_at", "erased_at", "erasure_reason"})
 
 
 class ChangeOut(BaseModel):
@@ -191,7 +210,7 @@ class ChangeOut(BaseModel):
 
 
 # Every field of an employee, in the order responses and exports list them.
-FIELD_ORDER = tuple(EmployeeOut.model_fields)
+FIELD_ORDER = tuple(name for name in EmployeeOut.model_fields if name not in RIGHTS_FIELDS)
 MAX_FIELDS_LENGTH = 1000
 FIELD_RULE = f"comma-separated employee field names ({', '.join(FIELD_ORDER)})"
 

@@ -18,11 +18,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from shre.audit import AuditTrail
 from shre.cache import (
     CacheLayer,
+    invalidate_on_commit,
     key_of,
 )
 from shre.crypto import FieldBox, normalise_national_id
 from shre.db import utcnow
 from shre.employees.cache import (
+    ALL_NAMESPACES,
     IN_PLACE_FIELDS,
     SOMEONE_ELSE,
     EmployeeCache,
@@ -33,6 +35,7 @@ from shre.employees.directory import SHOWN, listing
 from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
 from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
 from shre.employees.repository import EmployeeRepository, Match, Scope
+from shre.employees.rights import rights_state
 from shre.employees.schemas import FIELD_ORDER, EmployeeCreate, EmployeeUpdate
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.kit.errors import (
@@ -282,7 +285,15 @@ class EmployeeService:
         subtree = await self._reports_of(actor, [employee])
         view = self.view(actor, employee, subtree, shown)
         await self._audit_sensitive([employee], [view], single=True)
-        return view, self.etag(actor, employee, subtree, view)
+        etag = self.etag(actor, employee, subtree, view)
+        if may_manage_employees(actor) and (
+            employee.legal_hold_since is not None or employee.erasure_requested_at is not None
+        ):
+            # A hold or an erasure is shown to hr and admin; absent, neither (the record's
+            # shape stays as it was for everyone else). After the ETag: for them it is
+            # the version, which both changes move.
+            view.update(rights_state(employee))
+        return view, etag
 
     async def list(
         self,
@@ -429,21 +440,9 @@ class EmployeeService:
         effective: date,
     ) -> None:
         """History rows for the tracked fields that changed (salary sealed)."""
-        for name in HISTORY_FIELDS:
-            if name not in after or _text(before.get(name)) == _text(after[name]):
-                continue
-            change = EmployeeChange(
-                id=uuid.uuid4(),
-                employee_id=employee.id,
-                field=name,
-                old_value=_text(before.get(name)),
-                new_value=_text(after[name]),
-                effective_date=effective,
-                changed_by=actor.id,
-            )
-            if name == "salary" and box is not None:
-                self.vault.seal_change(box, change)
-            self.session.add(change)
+        self.session.add_all(
+            history_rows(self.vault, employee, box, before, after, effective, actor.id)
+        )
 
     # --- writing -------------------------------------------------------------------
     async def create(self, actor: Principal, data: EmployeeCreate) -> tuple[Employee, View, str]:
@@ -493,6 +492,7 @@ class EmployeeService:
         if quick is not None:
             return await self._updated(actor, quick, list(changes))
         employee = await self._load(employee_id, to_change=True)
+        _check_not_erased(employee)
         allowed = employee_fields_editable(actor, employee.id)
         refused = sorted(set(changes) - allowed)
         # A record the caller may not change at all refuses even an empty change (or one
@@ -596,6 +596,7 @@ class EmployeeService:
         if not may_manage_employees(actor):
             await self._denied("employee.terminate", employee.id, [])
             raise Forbidden("Only HR and administrators terminate employees", code="hr_only")
+        _check_not_erased(employee)
         check_if_match(if_match, employee.version)
         ledger = HeadcountLedger(self.session)
         counted = None
@@ -679,6 +680,12 @@ class EmployeeService:
             carried(self.session, employee)
 
 
+def written_in_bulk(session: AsyncSession) -> None:
+    """Employees written in bulk (the import's INSERTs): every cached page, record,
+    reporting line, data key and figure of employees is dropped at commit."""
+    invalidate_on_commit(session, *ALL_NAMESPACES)
+
+
 def _sealing_box(
     vault: EmployeeVault, employee: Employee, values: dict[str, Any]
 ) -> FieldBox | None:
@@ -698,7 +705,66 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _check_dates(values: dict[str, Any]) -> None:
+def tracked_changes(
+    before: dict[str, Any], after: dict[str, Any]
+) -> list[tuple[str, str | None, str | None]]:
+    """What the history records of a change from `before` to `after`: each tracked field
+    that `after` names and whose text differs, with its old and new text (the bulk import
+    writes the same rows as `_record`)."""
+    return [
+        (name, _text(before.get(name)), _text(after[name]))
+        for name in HISTORY_FIELDS
+        if name in after and _text(before.get(name)) != _text(after[name])
+    ]
+
+
+def history_rows(
+    vault: EmployeeVault,
+    employee: Employee,
+    box: FieldBox | None,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    effective: date,
+    changed_by: uuid.UUID | None,
+) -> list[EmployeeChange]:
+    """The history rows of a change of a stored employee (salary sealed under its key):
+    the API's update and the bulk import's write the same."""
+    rows = []
+    for name, old, new in tracked_changes(before, after):
+        change = EmployeeChange(
+            id=uuid.uuid4(),
+            employee_id=employee.id,
+            field=name,
+            old_value=old,
+            new_value=new,
+            effective_date=effective,
+            changed_by=changed_by,
+        )
+        if name == "salary" and box is not None:
+            vault.seal_change(box, change)
+        rows.append(change)
+    return rows
+
+
+DATES_RULE = "must not be before hire_date"
+
+
+def dates_in_order(values: dict[str, Any]) -> bool:
+    """The rule on a record's dates: no termination before the hire."""
     hired, left = values.get("hire_date"), values.get("termination_date")
-    if hired is not None and left is not None and left < hired:
-        raise _invalid("termination_date", "must not be before hire_date", "invalid_dates")
+    return hired is None or left is None or left >= hired
+
+
+ERASED_RULE = "this employee was erased: the record keeps only what analytics need"
+
+
+def _check_not_erased(employee: Employee) -> None:
+    """An erased record (or one whose erasure has begun) is never written again: a
+    change would bring back what the erasure removed."""
+    if employee.erasure_requested_at is not None:
+        raise Conflict(f"Employee {employee.id} was erased: {ERASED_RULE}", code="erased")
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    if not dates_in_order(values):
+        raise _invalid("termination_date", DATES_RULE, "invalid_dates")

@@ -664,6 +664,51 @@ export interface paths {
         patch: operations["update_employee_api_v1_employees__employee_id__patch"];
         trace?: never;
     };
+    "/api/v1/employees/{employee_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase
+         * @description Erase a former employee without a legal hold: the data key destroyed, every file of
+         *     every version deleted from every backend, the directory fields replaced by a
+         *     pseudonym, the user account ended; dates, department and job title stay. Asking
+         *     again finishes an erasure a backend interrupted; an erased employee answers its state.
+         */
+        post: operations["erase_api_v1_employees__employee_id__erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/employees/{employee_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Access Export
+         * @description Everything held about the person, for an access or portability request: the record
+         *     with every field decrypted and its history, every version of every document, and the
+         *     audit events about them. Streamed; audited before the first byte (hr, admin).
+         */
+        get: operations["access_export_api_v1_employees__employee_id__export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/employees/{employee_id}/history": {
         parameters: {
             query?: never;
@@ -685,6 +730,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/employees/{employee_id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Legal Hold
+         * @description Put the employee on legal hold (or change its reason): no erasure, no document
+         *     deletion, no retention purge while it is on (hr, admin).
+         */
+        put: operations["set_legal_hold_api_v1_employees__employee_id__legal_hold_put"];
+        post?: never;
+        /**
+         * Clear Legal Hold
+         * @description Lift the legal hold (none: the state as it is) (hr, admin).
+         */
+        delete: operations["clear_legal_hold_api_v1_employees__employee_id__legal_hold_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/employees/{employee_id}/reports": {
         parameters: {
             query?: never;
@@ -698,6 +768,48 @@ export interface paths {
          *     only when named in `fields`.
          */
         get: operations["reports_api_v1_employees__employee_id__reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/employees": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Employees
+         * @description Create or update employees from a file, matched by `employee_number`: all rows or
+         *     none. A dry run answers what the import would do (200, with the rows' errors).
+         */
+        post: operations["import_employees_api_v1_imports_employees_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/employees/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Template
+         * @description An empty import file: every column (XLSX: the allowed values offered in the cells,
+         *     and a second sheet saying what each column takes).
+         */
+        get: operations["template_api_v1_imports_employees_template_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1382,6 +1494,12 @@ export interface components {
             employee_number?: string | null;
             /** Employment Type */
             employment_type?: string | null;
+            /** Erased At */
+            erased_at?: string | null;
+            /** Erasure Reason */
+            erasure_reason?: string | null;
+            /** Erasure Requested At */
+            erasure_requested_at?: string | null;
             /** First Name */
             first_name?: string | null;
             /** Hire Date */
@@ -1397,6 +1515,7 @@ export interface components {
             job_title?: string | null;
             /** Last Name */
             last_name?: string | null;
+            legal_hold?: components["schemas"]["LegalHoldOut"] | null;
             /** Location */
             location?: string | null;
             /** Manager Id */
@@ -1461,6 +1580,47 @@ export interface components {
             /** Termination Reason */
             termination_reason?: string | null;
         };
+        /** ErasureOut */
+        ErasureOut: {
+            /**
+             * Documents Deleted
+             * @description Document records removed by this request
+             */
+            documents_deleted: number;
+            /**
+             * Employee Id
+             * Format: uuid
+             */
+            employee_id: string;
+            /**
+             * Erased At
+             * @description The erasure is complete
+             */
+            erased_at: string | null;
+            /** Erasure Reason */
+            erasure_reason: string | null;
+            /**
+             * Erasure Requested At
+             * @description The erasure began (key destroyed, record pseudonymised)
+             */
+            erasure_requested_at: string | null;
+            legal_hold: components["schemas"]["LegalHoldOut"] | null;
+            /**
+             * Models Deleted
+             * @description Retrained classifier models deleted
+             */
+            models_deleted: number;
+            /**
+             * Objects Deleted
+             * @description Stored objects deleted by this request
+             */
+            objects_deleted: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "erased" | "pending";
+        };
         /** Headcount */
         Headcount: {
             /**
@@ -1497,6 +1657,37 @@ export interface components {
              * @description `YYYY-MM`
              */
             period: string;
+        };
+        /**
+         * ImportResult
+         * @description What an import did (or, `dry_run`, would do): the counts of rows that create,
+         *     update or leave an employee as stored; nothing is written unless `errors` is empty.
+         */
+        ImportResult: {
+            /** Created */
+            created: number;
+            /**
+             * Departments Created
+             * @description Departments created by name (or to be)
+             */
+            departments_created: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /**
+             * Error Count
+             * @description Every row error, listed or not
+             */
+            error_count: number;
+            /**
+             * Errors
+             * @description The first 1000 row errors
+             */
+            errors: components["schemas"]["RowError"][];
+            preview: components["schemas"]["Preview"];
+            /** Unchanged */
+            unchanged: number;
+            /** Updated */
+            updated: number;
         };
         /** Insight */
         Insight: {
@@ -1548,6 +1739,24 @@ export interface components {
             items: components["schemas"]["JobOut"][];
             /** Waiting */
             waiting: number;
+        };
+        /**
+         * LegalHoldOut
+         * @description A legal hold on a record: while it is on, nothing of the person is deleted.
+         */
+        LegalHoldOut: {
+            /**
+             * By
+             * @description The user who set it (or last changed it)
+             */
+            by: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
         };
         /** LoginIn */
         LoginIn: {
@@ -1686,6 +1895,16 @@ export interface components {
             /** P75 */
             p75: string;
         };
+        /** Preview */
+        Preview: {
+            /** Columns */
+            columns: string[];
+            /**
+             * Rows
+             * @description The first 10 data rows as read, before validation
+             */
+            rows: (string | null)[][];
+        };
         /**
          * Problem
          * @description An error (RFC 9457 problem details, `application/problem+json`).
@@ -1755,6 +1974,14 @@ export interface components {
             /** Requests */
             requests: number;
         };
+        /** ReasonIn */
+        ReasonIn: {
+            /**
+             * Reason
+             * @description Why (1-500 characters); name no value of the person
+             */
+            reason: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -1766,10 +1993,49 @@ export interface components {
             job_id: number | null;
         };
         /**
+         * RightsStateOut
+         * @description An employee's legal hold and erasure state.
+         */
+        RightsStateOut: {
+            /**
+             * Employee Id
+             * Format: uuid
+             */
+            employee_id: string;
+            /**
+             * Erased At
+             * @description The erasure is complete
+             */
+            erased_at: string | null;
+            /** Erasure Reason */
+            erasure_reason: string | null;
+            /**
+             * Erasure Requested At
+             * @description The erasure began (key destroyed, record pseudonymised)
+             */
+            erasure_requested_at: string | null;
+            legal_hold: components["schemas"]["LegalHoldOut"] | null;
+        };
+        /**
          * Role
          * @enum {string}
          */
         Role: "admin" | "hr" | "manager" | "employee";
+        /** RowError */
+        RowError: {
+            /**
+             * Field
+             * @description The column (or `row` for the row as a whole)
+             */
+            field: string;
+            /** Message */
+            message: string;
+            /**
+             * Row
+             * @description The row as a spreadsheet numbers it: the header is row 1
+             */
+            row: number;
+        };
         /** SalaryBands */
         SalaryBands: {
             /** Bands */
@@ -4926,6 +5192,157 @@ export interface operations {
             };
         };
     };
+    erase_api_v1_employees__employee_id__erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `legal_hold`, or `not_terminated` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `erasure_incomplete`: begun, files left; ask again (Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    access_export_api_v1_employees__employee_id__export_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A ZIP: employee.json, documents/<id>/v<N>-<name>, audit.json */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     history_api_v1_employees__employee_id__history_get: {
         parameters: {
             query?: never;
@@ -4957,6 +5374,175 @@ export interface operations {
             };
             /** @description Unknown, or not visible to the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_legal_hold_api_v1_employees__employee_id__legal_hold_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReasonIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RightsStateOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    clear_legal_hold_api_v1_employees__employee_id__legal_hold_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                employee_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RightsStateOut"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate, or a concurrent change */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5022,6 +5608,161 @@ export interface operations {
             };
             /** @description Unknown, or not visible to the caller */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_employees_api_v1_imports_employees_post: {
+        parameters: {
+            query?: {
+                /** @description Check only, write nothing */
+                dry_run?: boolean;
+                /** @description Create the departments named that do not exist */
+                create_departments?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A CSV or XLSX file whose header row names the fields (see the template); `dry_run` and `create_departments` as form fields or query parameters. */
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @default false */
+                    create_departments?: boolean;
+                    /** @default false */
+                    dry_run?: boolean;
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed for the caller's role, or by a rule */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: a duplicate, or a concurrent change */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is over IMPORT_MAX_MB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file type is not allowed */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unreadable file, an unknown column, more rows than IMPORT_MAX_ROWS, or (not a dry run) invalid rows: a problem with the import's answer in it (`errors`, `error_count`, `preview`), nothing written */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A backend is unavailable, or the server is overloaded; see Retry-After */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    template_api_v1_imports_employees_template_get: {
+        parameters: {
+            query?: {
+                format?: "xlsx" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description No access token, or a bad or expired one */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
