@@ -71,6 +71,10 @@ const router = createBrowserRouter([
         lazy: async () => ({ Component: (await import("./pages/employees/EmployeeFormPage")).NewEmployeePage }),
       },
       {
+        path: "employees/import",
+        lazy: async () => ({ Component: (await import("./pages/employees/ImportPage")).ImportPage }),
+      },
+      {
         path: "employees/:id",
         lazy: async () => ({ Component: (await import("./pages/employees/EmployeePage")).EmployeePage }),
       },

@@ -14,6 +14,8 @@ export class ApiError extends Error {
   readonly fields: Record<string, string>;
   /** Seconds the server asked to wait (429 Retry-After), when it said. */
   readonly retryAfter: number | null;
+  /** The problem's parsed body (an import's 422 carries its answer in it), if any. */
+  readonly body: unknown;
 
   constructor(init: {
     status: number;
@@ -22,6 +24,7 @@ export class ApiError extends Error {
     code?: string | null;
     fields?: Record<string, string>;
     retryAfter?: number | null;
+    body?: unknown;
   }) {
     super(init.detail);
     this.name = "ApiError";
@@ -30,6 +33,7 @@ export class ApiError extends Error {
     this.code = init.code ?? null;
     this.fields = init.fields ?? {};
     this.retryAfter = init.retryAfter ?? null;
+    this.body = init.body ?? null;
   }
 }
 
@@ -79,6 +83,7 @@ export function toApiError(response: Response, body: unknown): ApiError {
     code: typeof problem.code === "string" ? problem.code : null,
     fields: fieldErrors(problem.errors),
     retryAfter: retryAfterSeconds(response.headers),
+    body,
   });
 }
 

@@ -166,6 +166,57 @@ export const employees: Shape<typeof en> = {
     bankHint: "Leer lassen, um Ihr bisheriges Bankkonto zu behalten (zum Ansehen zuerst „Anzeigen“ wählen).",
     saved: "Ihre Angaben sind gespeichert.",
   },
+  rights: {
+    legalHold: "Aufbewahrungssperre",
+    legalHoldSince: "Aufbewahrungssperre seit {{date}}: {{reason}}",
+    erased: "Gelöscht",
+    erasedOn: "Personenbezogene Daten gelöscht am {{date}}.",
+    erasurePending:
+      "Löschung begonnen am {{date}}: Der Datenschlüssel ist vernichtet und der Name ersetzt, einige Dateien werden aber noch gelöscht.",
+    erasureReason: "Grund: {{reason}}",
+    erasedHint:
+      "Die personenbezogenen Daten dieser ehemaligen Person wurden gelöscht; nur Pseudonym, Daten, Abteilung und Stellenbezeichnung bleiben.",
+    finishErasure: "Löschung abschließen",
+    export: "Personenbezogene Daten exportieren",
+    exported: "Der Export der personenbezogenen Daten wird heruntergeladen (das Herunterladen wird protokolliert).",
+    placeHold: "Aufbewahrungssperre setzen",
+    placeHoldTitle: "Aufbewahrungssperre für {{name}} setzen",
+    placeHoldText:
+      "Solange die Sperre besteht, wird nichts von dieser Person gelöscht: keine Löschung, kein Entfernen von Dokumenten, keine Bereinigung nach Aufbewahrungsfrist.",
+    reason: "Grund",
+    reasonHint: "Warum, z. B. der Fall oder die Anfrage (bis 500 Zeichen). Schreiben Sie hier keine persönlichen Werte.",
+    reasonRequired: "Geben Sie einen Grund an",
+    holdPlaced: "Für {{name}} ist eine Aufbewahrungssperre gesetzt.",
+    releaseHold: "Aufbewahrungssperre aufheben",
+    releaseTitle: "Aufbewahrungssperre für {{name}} aufheben?",
+    releaseText: "Nach dem Aufheben gelten Aufbewahrungsfristen und Löschung wieder für diese Person.",
+    holdReleased: "Die Aufbewahrungssperre für {{name}} ist aufgehoben.",
+    erase: "Löschen",
+    eraseTitle: "{{name}} löschen",
+    eraseIntro: "Das Löschen entfernt die personenbezogenen Daten dieser ehemaligen Person endgültig:",
+    eraseKey:
+      "Ihr Datenschlüssel wird vernichtet: Gehalt, Ausweisnummer, Bankkonto, Geburtsdatum und Privatadresse sind nie wieder lesbar.",
+    eraseDocuments: "Jede Version jedes ihrer Dokumente wird aus dem Speicher gelöscht.",
+    erasePseudonym:
+      "Name, E-Mail und Personalnummer werden durch ein Pseudonym ersetzt; Telefon, Standort und Austrittsgrund werden geleert; ihr Benutzerkonto endet.",
+    eraseKept: "Eintritts- und Austrittsdatum, Abteilung und Stellenbezeichnung bleiben erhalten, damit Berichte stimmen.",
+    eraseFinal: "Dies kann nicht rückgängig gemacht werden.",
+    eraseConfirm: "Mir ist bewusst, dass dies nicht rückgängig gemacht werden kann",
+    eraseSubmit: "Endgültig löschen",
+    erasedToast: "Die personenbezogenen Daten der ehemaligen Person wurden gelöscht.",
+    erasurePendingToast: "Die Löschung hat begonnen; einige Dateien werden noch gelöscht.",
+    error: {
+      forbidden: "Nur HR und Administratoren bearbeiten Betroffenenanfragen.",
+      legalHold:
+        "Für diese Person besteht eine Aufbewahrungssperre, daher darf nichts von ihr gelöscht werden. Heben Sie die Sperre zuerst auf, sobald ihr Grund entfallen ist.",
+      notTerminated:
+        "Nur ehemalige Mitarbeitende können gelöscht werden. Beenden Sie zuerst das Arbeitsverhältnis und warten Sie, bis das Austrittsdatum vorbei ist.",
+      erasureBegun: "Die Löschung dieser Person hat bereits begonnen: Es gibt nichts mehr zu sperren.",
+      incomplete:
+        "Die Löschung hat begonnen, aber ein Speicher hat noch nicht jede Datei gelöscht. Es geht nichts verloren: Klicken Sie in einer Minute erneut auf „Löschung abschließen“ oder überlassen Sie es dem nächtlichen Job.",
+      unavailable: "Der Server kann das gerade nicht ausführen; nichts wurde geändert. Versuchen Sie es in einer Minute erneut.",
+    },
+  },
   risk: {
     title: "Fluktuationsrisiko",
     column: "Risiko",

@@ -9,5 +9,6 @@ import { users } from "./users";
 import { audit } from "./audit";
 import { reports } from "./reports";
 import { offline } from "./offline";
+import { imports } from "./imports";
 
-export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline };
+export const de = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline, imports };

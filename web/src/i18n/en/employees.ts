@@ -159,6 +159,56 @@ export const employees = {
     bankHint: "Leave empty to keep your current bank account (reveal it first to see it).",
     saved: "Your details are saved.",
   },
+  rights: {
+    legalHold: "Legal hold",
+    legalHoldSince: "Legal hold since {{date}}: {{reason}}",
+    erased: "Erased",
+    erasedOn: "Personal data erased on {{date}}.",
+    erasurePending:
+      "Erasure begun on {{date}}: the data key is destroyed and the name replaced, but some files are still being deleted.",
+    erasureReason: "Reason: {{reason}}",
+    erasedHint: "This former employee's personal data was erased; only the pseudonym, dates, department and job title remain.",
+    finishErasure: "Finish erasure",
+    export: "Export personal data",
+    exported: "The personal data export is downloading (the download is recorded in the audit log).",
+    placeHold: "Place legal hold",
+    placeHoldTitle: "Place a legal hold on {{name}}",
+    placeHoldText:
+      "While the hold is on, nothing of this person is deleted: no erasure, no document deletion, no retention purge.",
+    reason: "Reason",
+    reasonHint: "Why, e.g. the case or request it is for (up to 500 characters). Write no personal values here.",
+    reasonRequired: "Give a reason",
+    holdPlaced: "A legal hold is placed on {{name}}.",
+    releaseHold: "Release legal hold",
+    releaseTitle: "Release the legal hold on {{name}}?",
+    releaseText: "Once the hold is released, retention rules and erasure apply to this person again.",
+    holdReleased: "The legal hold on {{name}} is released.",
+    erase: "Erase",
+    eraseTitle: "Erase {{name}}",
+    eraseIntro: "Erasing removes this former employee's personal data for good:",
+    eraseKey:
+      "Their data key is destroyed: salary, national ID, bank account, date of birth and home address can never be read again.",
+    eraseDocuments: "Every version of every document of theirs is deleted from storage.",
+    erasePseudonym:
+      "Their name, email and employee number are replaced by a pseudonym; phone, location and termination reason are emptied; their user account ends.",
+    eraseKept: "Hire and termination dates, department and job title are kept, so reports stay correct.",
+    eraseFinal: "This cannot be undone.",
+    eraseConfirm: "I understand that this cannot be undone",
+    eraseSubmit: "Erase permanently",
+    erasedToast: "The former employee's personal data was erased.",
+    erasurePendingToast: "The erasure has begun; some files are still being deleted.",
+    error: {
+      forbidden: "Only HR and administrators handle data subject requests.",
+      legalHold:
+        "This employee is on legal hold, so nothing of theirs may be deleted. Release the hold first, once the reason for it has ended.",
+      notTerminated:
+        "Only former employees can be erased. Terminate the employee first, and wait until the termination date has passed.",
+      erasureBegun: "The erasure of this employee has already begun: there is nothing left to hold.",
+      incomplete:
+        "The erasure has begun, but a storage backend did not delete every file yet. Nothing is lost: press Finish erasure again in a minute, or leave it to the nightly job.",
+      unavailable: "The server cannot do this right now; nothing was changed. Try again in a minute.",
+    },
+  },
   risk: {
     title: "Attrition risk",
     column: "Risk",

@@ -9,6 +9,7 @@ import { users } from "./users";
 import { audit } from "./audit";
 import { reports } from "./reports";
 import { offline } from "./offline";
+import { imports } from "./imports";
 
-export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline };
+export const en = { common, auth, nav, dashboard, employees, departments, documents, users, audit, reports, offline, imports };
 export type Messages = typeof en;

@@ -13,11 +13,16 @@ import {
   Text,
   Title,
 } from "@mantine/core";
+import { notifications } from "@mantine/notifications";
 import {
+  IconEraser,
   IconEye,
   IconEyeOff,
   IconFileUpload,
+  IconFileZip,
+  IconGavel,
   IconLock,
+  IconLockOpen,
   IconPencil,
   IconUserOff,
 } from "@tabler/icons-react";
@@ -36,6 +41,8 @@ import { departmentNames, fullName, useDepartments, type Employee } from "../../
 import { AttritionCard } from "./Attrition";
 import { maySeeSensitive } from "./employeeForm";
 import { hidden, PersonLink, useEmployee, type Revealable, type Revealed } from "./employeeParts";
+import { exportPersonalData, isErased, rightsActions, rightsErrorText } from "./rights";
+import { EraseModal, LegalHoldModal, ReleaseHoldModal, RightsBadges, RightsNotice } from "./RightsModals";
 import { SelfServiceModal } from "./SelfServiceModal";
 import { StatusBadge } from "./StatusBadge";
 import { TerminateModal } from "./TerminateModal";
@@ -58,6 +65,8 @@ function EmployeeView({ id }: { id: string }) {
   const [showValues, setShowValues] = useState(false);
   const [terminating, setTerminating] = useState(false);
   const [selfEditing, setSelfEditing] = useState(false);
+  const [rightsDialog, setRightsDialog] = useState<"hold" | "release" | "erase" | "finish" | null>(null);
+  const [exporting, setExporting] = useState(false);
 
   if (detail.isPending) return <PageLoader />;
   if (detail.isError) {
@@ -76,24 +85,45 @@ function EmployeeView({ id }: { id: string }) {
   const wanted = params.get("tab") as Tab | null;
   const tab: Tab = wanted !== null && tabs.includes(wanted) ? wanted : "profile";
   const name = fullName(record);
+  // An erased record has no personal data left: no editing, uploads or sensitive fields.
+  const erased = isErased(record);
+  const rights = rightsActions(record, me.role);
+  const exportData = async () => {
+    setExporting(true);
+    try {
+      await exportPersonalData(id);
+      notifications.show({ color: "green", message: t("employees.rights.exported") });
+    } catch (error) {
+      notifications.show({ color: "red", title: t("common.errorTitle"), message: rightsErrorText(error, t) });
+    } finally {
+      setExporting(false);
+    }
+  };
   // Who may upload for this person (DESIGN §4): hr/admin, the person, a manager over their
   // subtree (whose employment fields the API shows them). The API decides; this only
   // leaves out a button that could not work.
-  const mayUpload = staff || self || (me.role === "manager" && "status" in record);
+  const mayUpload = !erased && (staff || self || (me.role === "manager" && "status" in record));
 
   return (
     <Stack>
       <BackLink to="/employees" label={t("employees.allEmployees")} />
       <HeaderCard
         record={record}
+        onFinishErasure={
+          rights.finishErasure
+            ? () => {
+                setRightsDialog("finish");
+              }
+            : undefined
+        }
         actions={
           <Group gap="xs">
-            {staff && (
+            {staff && !erased && (
               <Button component={Link} to={`/employees/${id}/edit`} leftSection={<IconPencil size={16} aria-hidden />}>
                 {t("common.edit")}
               </Button>
             )}
-            {self && !staff && (
+            {self && !staff && !erased && (
               <Button
                 leftSection={<IconPencil size={16} aria-hidden />}
                 onClick={() => {
@@ -113,7 +143,7 @@ function EmployeeView({ id }: { id: string }) {
               {t("employees.uploadDocument")}
             </Button>
             )}
-            {staff && record.status !== "terminated" && (
+            {staff && record.status !== "terminated" && !erased && (
               <Button
                 variant="outline"
                 color="red"
@@ -123,6 +153,50 @@ function EmployeeView({ id }: { id: string }) {
                 }}
               >
                 {t("employees.terminate")}
+              </Button>
+            )}
+            {rights.export && (
+              <Button
+                variant="default"
+                leftSection={<IconFileZip size={16} aria-hidden />}
+                loading={exporting}
+                onClick={() => void exportData()}
+              >
+                {t("employees.rights.export")}
+              </Button>
+            )}
+            {rights.placeHold && (
+              <Button
+                variant="default"
+                leftSection={<IconGavel size={16} aria-hidden />}
+                onClick={() => {
+                  setRightsDialog("hold");
+                }}
+              >
+                {t("employees.rights.placeHold")}
+              </Button>
+            )}
+            {rights.releaseHold && (
+              <Button
+                variant="default"
+                leftSection={<IconLockOpen size={16} aria-hidden />}
+                onClick={() => {
+                  setRightsDialog("release");
+                }}
+              >
+                {t("employees.rights.releaseHold")}
+              </Button>
+            )}
+            {rights.erase && (
+              <Button
+                variant="outline"
+                color="red"
+                leftSection={<IconEraser size={16} aria-hidden />}
+                onClick={() => {
+                  setRightsDialog("erase");
+                }}
+              >
+                {t("employees.rights.erase")}
               </Button>
             )}
           </Group>
@@ -154,7 +228,8 @@ function EmployeeView({ id }: { id: string }) {
           <Stack>
             <ProfileTab
               record={record}
-              sensitive={maySeeSensitive(me, id)}
+              sensitive={!erased && maySeeSensitive(me, id)}
+              erased={erased}
               revealed={revealed}
               onRevealed={(field, value) => {
                 setRevealed((current) => ({ ...current, [field]: value }));
@@ -170,7 +245,7 @@ function EmployeeView({ id }: { id: string }) {
           </Stack>
         </Tabs.Panel>
         <Tabs.Panel value="history" pt="md">
-          <HistoryTab id={id} record={record} showValues={showValues} onShowValues={setShowValues} />
+          <HistoryTab id={id} record={record} showValues={showValues} onShowValues={setShowValues} erased={erased} />
         </Tabs.Panel>
         <Tabs.Panel value="documents" pt="md">
           <DocumentsTab id={id} />
@@ -194,6 +269,34 @@ function EmployeeView({ id }: { id: string }) {
           onReload={() => void detail.refetch()}
         />
       )}
+      {rightsDialog === "hold" && (
+        <LegalHoldModal
+          id={id}
+          name={name}
+          onClose={() => {
+            setRightsDialog(null);
+          }}
+        />
+      )}
+      {rightsDialog === "release" && (
+        <ReleaseHoldModal
+          id={id}
+          name={name}
+          onClose={() => {
+            setRightsDialog(null);
+          }}
+        />
+      )}
+      {(rightsDialog === "erase" || rightsDialog === "finish") && (
+        <EraseModal
+          id={id}
+          name={name}
+          finish={rightsDialog === "finish" ? (record.erasure_reason ?? "") : undefined}
+          onClose={() => {
+            setRightsDialog(null);
+          }}
+        />
+      )}
       {selfEditing && (
         <SelfServiceModal
           id={id}
@@ -212,7 +315,15 @@ function EmployeeView({ id }: { id: string }) {
 }
 
 
-function HeaderCard({ record, actions }: { record: Employee; actions: ReactNode }) {
+function HeaderCard({
+  record,
+  actions,
+  onFinishErasure,
+}: {
+  record: Employee;
+  actions: ReactNode;
+  onFinishErasure?: () => void;
+}) {
   const { t } = useTranslation();
   const departments = useDepartments();
   const department = record.department_id ? departmentNames(departments.data).get(record.department_id) : null;
@@ -228,6 +339,7 @@ function HeaderCard({ record, actions }: { record: Employee; actions: ReactNode 
               {fullName(record)}
             </Title>
             {record.status && <StatusBadge status={record.status} />}
+            <RightsBadges record={record} />
           </Group>
           {record.job_title && <Text c="dimmed">{record.job_title}</Text>}
           <Group mt={4} style={{ rowGap: 4, columnGap: 24 }}>
@@ -244,6 +356,7 @@ function HeaderCard({ record, actions }: { record: Employee; actions: ReactNode 
               {record.manager_id ? <PersonLink id={record.manager_id} /> : <Text size="sm">{t("employees.noManager")}</Text>}
             </Group>
           </Group>
+          <RightsNotice record={record} onFinish={onFinishErasure} />
         </Stack>
       </Group>
       <Group mt="md" aria-label={t("employees.actions")} role="group">
@@ -286,6 +399,7 @@ function Section({ title, children, extra }: { title: string; children: ReactNod
 function ProfileTab({
   record,
   sensitive,
+  erased,
   revealed,
   onRevealed,
   onHide,
@@ -294,6 +408,7 @@ function ProfileTab({
 }: {
   record: Employee;
   sensitive: boolean;
+  erased: boolean;
   revealed: Revealed;
   onRevealed: (field: Revealable, value: string | null) => void;
   onHide: (field: Revealable) => void;
@@ -306,14 +421,15 @@ function ProfileTab({
   const has = (field: keyof Employee) => field in record;
   const hidden = (value: ReactNode) => (showValues ? value : <span aria-label={t("employees.hidden")}>{t("employees.valueHidden")}</span>);
   const employment = has("status") || has("hire_date") || has("employment_type");
-  const withSensitive = sensitive || has("salary") || has("date_of_birth") || has("home_address");
+  // An erased record: its data key is gone, nothing sensitive to show or reveal.
+  const withSensitive = !erased && (sensitive || has("salary") || has("date_of_birth") || has("home_address"));
 
   return (
     <Stack>
       <Section title={t("employees.section.directory")}>
         <Item label={t("employees.field.employee_number")}>{text(record.employee_number)}</Item>
         <Item label={t("employees.field.email")}>
-          {record.email ? <Anchor href={`mailto:${record.email}`} size="sm">{record.email}</Anchor> : text(null)}
+          {record.email && !erased ? <Anchor href={`mailto:${record.email}`} size="sm">{record.email}</Anchor> : text(record.email)}
         </Item>
         <Item label={t("employees.field.phone")}>{text(record.phone)}</Item>
         <Item label={t("employees.field.job_title")}>{text(record.job_title)}</Item>
@@ -343,6 +459,13 @@ function ProfileTab({
             <Item label={t("employees.field.termination_reason")}>{record.termination_reason}</Item>
           )}
         </Section>
+      )}
+      {erased && (
+        <Paper withBorder p="md" radius="md">
+          <Text size="sm" c="dimmed">
+            {t("employees.rights.erasedHint")}
+          </Text>
+        </Paper>
       )}
       {withSensitive && (
         <Section
@@ -486,11 +609,13 @@ function HistoryTab({
   record,
   showValues,
   onShowValues,
+  erased,
 }: {
   id: string;
   record: Employee;
   showValues: boolean;
   onShowValues: (show: boolean) => void;
+  erased: boolean;
 }) {
   const { t } = useTranslation();
   const departments = useDepartments();
@@ -517,7 +642,7 @@ function HistoryTab({
       case "employment_type":
         return t(`employees.type.${raw}`, { defaultValue: raw });
       case "salary":
-        return showValues ? formatMoney(raw, record.salary_currency) : t("employees.valueHidden");
+        return showValues && !erased ? formatMoney(raw, record.salary_currency) : t("employees.valueHidden");
       default:
         return raw;
     }
@@ -525,7 +650,7 @@ function HistoryTab({
 
   return (
     <Stack gap="xs">
-      {history.data.some((change) => change.field === "salary") && (
+      {!erased && history.data.some((change) => change.field === "salary") && (
         <Group gap="xs">
           <Text size="xs" c="dimmed">
             {showValues ? t("employees.history.salaryShown") : t("employees.history.salaryHidden")}

@@ -1,5 +1,5 @@
 import { Button, Group, Select, Stack, Switch, Text, TextInput, Title } from "@mantine/core";
-import { IconPlus } from "@tabler/icons-react";
+import { IconFileImport, IconPlus } from "@tabler/icons-react";
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { DataTableColumn } from "mantine-datatable";
 import { useEffect, useState } from "react";
@@ -137,6 +137,16 @@ export function EmployeesPage() {
         <Title order={1}>{t("employees.title")}</Title>
         <Group gap="xs">
           <ExportButtons path="/api/v1/employees" query={exportQuery} name="employees" />
+          {staff && (
+            <Button
+              component={Link}
+              to="/employees/import"
+              variant="default"
+              leftSection={<IconFileImport size={16} aria-hidden />}
+            >
+              {t("imports.button")}
+            </Button>
+          )}
           {staff && (
             <Button component={Link} to="/employees/new" leftSection={<IconPlus size={16} aria-hidden />}>
               {t("employees.newEmployee")}
