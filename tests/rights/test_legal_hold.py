@@ -207,7 +207,12 @@ async def test_keys_shred_deletes_the_files_and_refuses_a_hold(
     "settings_overrides", [{"retention_years": {"payslip": 10}, "employee_retention_years": 3}]
 )
 async def test_the_daily_job_applies_retention(
-    client: httpx.AsyncClient, admin: Account, accounts: Accounts, runtime: Runtime
+    client: httpx.AsyncClient,
+    admin: Account,
+    accounts: Accounts,
+    runtime: Runtime,
+    settings: Settings,
+    tmp_path: Path,
 ) -> None:
     expired = await former_employee(client, admin, accounts, n=1)
     held = await former_employee(client, admin, accounts, n=2)
@@ -225,6 +230,19 @@ async def test_the_daily_job_applies_retention(
         runtime,
         "UPDATE documents SET created_at = '2015-01-01 00:00:00' WHERE category = 'payslip'",
     )
+    # The dry run counts what the run would remove, and removes nothing.
+    listed_before = await client.get(DOCS, params={"page_size": 100}, headers=admin.headers)
+    env = clean_env(
+        **command_env(
+            settings, tmp_path / "var", RETENTION_YEARS="payslip=10", EMPLOYEE_RETENTION_YEARS="3"
+        )
+    )
+    dry = shre(tmp_path, "documents", "purge", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    assert "3 payslip documents were uploaded more than 10 years ago" in dry.stdout
+    assert "1 former employees left more than 3 years ago" in dry.stdout
+    listed_after = await client.get(DOCS, params={"page_size": 100}, headers=admin.headers)
+    assert listed_after.json() == listed_before.json()
     await daily_purge(runtime)
 
     def state(person_id: str) -> Any:

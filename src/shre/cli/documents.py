@@ -43,12 +43,25 @@ def documents_purge(
     settings = settings_or_exit()
     cutoff = datetime.now(UTC) - timedelta(days=settings.document_retention_days)
     if dry_run:
+        from shre.rights.retention import RetentionDue, retention_due
 
-        async def count(runtime: Runtime, session: AsyncSession) -> int:
-            return len(await deleted_before(session, cutoff, 1_000_000))
+        async def count(runtime: Runtime, session: AsyncSession) -> tuple[int, RetentionDue]:
+            deleted = len(await deleted_before(session, cutoff, 10**7))
+            return deleted, await retention_due(session, settings, datetime.now(UTC))
 
-        n = asyncio.run(with_session(settings, count))
-        typer.echo(f"shre: {n} deleted documents are past their retention")
+        deleted, due = asyncio.run(with_session(settings, count))
+        typer.echo(f"shre: {deleted} deleted documents are past their retention")
+        for category, n in due.by_category.items():
+            years = settings.retention_years[category]
+            typer.echo(f"shre: {n} {category} documents were uploaded more than {years} years ago")
+        if due.pending:
+            typer.echo(f"shre: {due.pending} erasures are pending and would be finished")
+        if settings.employee_retention_years is not None:
+            typer.echo(
+                f"shre: {due.employees} former employees left more than "
+                f"{settings.employee_retention_years} years ago and would be erased"
+            )
+        typer.echo("shre: employees on legal hold are left out of these counts")
         return
 
     async def work(runtime: Runtime, stores: StorageSet) -> tuple[PurgeReport, RetentionReport]:

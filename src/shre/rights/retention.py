@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shre.api.runtime import Runtime
 from shre.audit import AuditTrail
 from shre.documents.maintenance import PurgeReport, years_before
+from shre.documents.repository import uploaded_before
 from shre.documents.tasks import purge_by_retention
 from shre.employees import rights as record
 from shre.kit.errors import Conflict
 from shre.rights import erasure
+from shre.settings import Settings
 from shre.uow import Invalidated, unit_of_work
 
 log = structlog.get_logger("shre.rights")
@@ -38,6 +40,28 @@ class RetentionReport:
     @property
     def failed(self) -> bool:
         return bool(self.documents.failed or self.pending)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionDue:
+    """What a run would remove now (`shre documents purge --dry-run`)."""
+
+    by_category: dict[str, int]  # documents past RETENTION_YEARS, per category
+    pending: int  # erasures a backend left unfinished
+    employees: int  # former employees past EMPLOYEE_RETENTION_YEARS
+
+
+async def retention_due(session: AsyncSession, settings: Settings, now: datetime) -> RetentionDue:
+    by_category = {}
+    for category, years in sorted(settings.retention_years.items()):
+        cutoff = years_before(now, years)
+        by_category[category] = len(await uploaded_before(session, category, cutoff, 10**7))
+    employees = 0
+    if settings.employee_retention_years is not None:
+        cutoff_day = _retention_cutoff(now.date(), settings.employee_retention_years)
+        employees = len(await record.retention_over(session, cutoff_day))
+    pending = len(await record.pending_erasures(session))
+    return RetentionDue(by_category, pending, employees)
 
 
 def _retention_cutoff(today: date, years: int) -> date:
