@@ -400,6 +400,15 @@ def test_the_network_policy(overlay: str) -> None:
     assert sources == {"ingress-nginx", "monitoring"}
     worker = only(objects, "NetworkPolicy", "shre-worker")["spec"]
     assert worker["ingress"] == []
+    # What runs in the namespace (Redis; dev: SeaweedFS too) is reached there only.
+    in_namespace = {6379} | ({443, 8333} if overlay == "dev" else set())
+    for spec in (policy, worker):
+        for rule in spec["egress"]:
+            ports = {p["port"] for p in rule["ports"]}
+            if ports & in_namespace:
+                assert rule["to"] == [{"podSelector": {}}], rule
+            elif ports not in ({53}, {587, 465}):  # DNS: kube-dns; SMTP: anywhere
+                assert "to" not in rule, rule  # the managed services, by port
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
