@@ -1,17 +1,16 @@
-import "@mantine/dropzone/styles.css";
-
 import { Alert, Button, FileButton, Group, Modal, Progress, Select, Stack, Text, TextInput } from "@mantine/core";
-import { Dropzone, type FileRejection } from "@mantine/dropzone";
+import type { FileRejection } from "@mantine/dropzone";
 import { useForm } from "@mantine/form";
 import { useMediaQuery } from "@mantine/hooks";
 import { notifications } from "@mantine/notifications";
-import { IconAlertCircle, IconCamera, IconFile, IconUpload, IconX } from "@tabler/icons-react";
+import { IconAlertCircle, IconCamera, IconFile, IconUpload } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import { ApiError } from "../../api/errors";
 import { EmployeePicker } from "../../components/EmployeePicker";
+import { FileDrop } from "../../components/FileDrop";
 import { formatBytes } from "../../lib/format";
 import type { DocumentRecord } from "../../lib/queries";
 import { describeUploadError, upload } from "../../lib/upload";
@@ -147,34 +146,17 @@ function UploadForm({
     <form onSubmit={submit} noValidate>
       <Stack>
         <div>
-          <Dropzone
+          <FileDrop
             onDrop={choose}
             onReject={reject}
-            multiple={false}
             disabled={busy}
-            inputProps={{ "aria-label": t("documents.upload.file"), "aria-describedby": "upload-file-status" }}
-            aria-describedby="upload-file-status"
-          >
-            <Group justify="center" gap="md" mih={110} style={{ pointerEvents: "none" }} wrap="nowrap">
-              <Dropzone.Accept>
-                <IconUpload size={40} aria-hidden />
-              </Dropzone.Accept>
-              <Dropzone.Reject>
-                <IconX size={40} aria-hidden />
-              </Dropzone.Reject>
-              <Dropzone.Idle>
-                <IconFile size={40} aria-hidden />
-              </Dropzone.Idle>
-              <div>
-                <Text size="md" fw={500}>
-                  {t("documents.upload.drop")}
-                </Text>
-                <Text size="sm" c="dimmed">
-                  {t("documents.upload.dropHint")}
-                </Text>
-              </div>
-            </Group>
-          </Dropzone>
+            label={t("documents.upload.file")}
+            describedBy="upload-file-status"
+            idleIcon={<IconFile size={40} aria-hidden />}
+            title={t("documents.upload.drop")}
+            hint={t("documents.upload.dropHint")}
+            minHeight={110}
+          />
           {touch && (
             <FileButton onChange={(chosen) => { choose(chosen === null ? [] : [chosen]); }} accept="image/*" capture="environment" disabled={busy}>
               {(props) => (

@@ -1,7 +1,5 @@
-import "@mantine/dropzone/styles.css";
-
 import { Alert, Anchor, Button, Group, Paper, Progress, SimpleGrid, Stack, Switch, Table, Text, Title } from "@mantine/core";
-import { Dropzone, type FileRejection } from "@mantine/dropzone";
+import type { FileRejection } from "@mantine/dropzone";
 import { notifications } from "@mantine/notifications";
 import {
   IconAlertCircle,
@@ -9,8 +7,6 @@ import {
   IconDownload,
   IconFileSpreadsheet,
   IconFileImport,
-  IconUpload,
-  IconX,
 } from "@tabler/icons-react";
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useReducer, useRef, useState } from "react";
@@ -19,6 +15,7 @@ import { Link } from "react-router";
 
 import { isStaff, useMe } from "../../auth/AuthContext";
 import { BackLink } from "../../components/BackLink";
+import { FileDrop } from "../../components/FileDrop";
 import { describeError } from "../../components/ErrorMessage";
 import { download } from "../../lib/download";
 import { formatBytes, formatNumber } from "../../lib/format";
@@ -141,35 +138,18 @@ export function ImportPage() {
       ) : (
         <>
           <div>
-            <Dropzone
+            <FileDrop
               onDrop={choose}
               onReject={reject}
-              multiple={false}
               accept={ACCEPT}
               disabled={working}
-              inputProps={{ "aria-label": t("imports.file"), "aria-describedby": "import-file-status" }}
-              aria-describedby="import-file-status"
-            >
-              <Group justify="center" gap="md" mih={100} style={{ pointerEvents: "none" }} wrap="nowrap">
-                <Dropzone.Accept>
-                  <IconUpload size={40} aria-hidden />
-                </Dropzone.Accept>
-                <Dropzone.Reject>
-                  <IconX size={40} aria-hidden />
-                </Dropzone.Reject>
-                <Dropzone.Idle>
-                  <IconFileSpreadsheet size={40} aria-hidden />
-                </Dropzone.Idle>
-                <div>
-                  <Text size="md" fw={500}>
-                    {t("imports.drop")}
-                  </Text>
-                  <Text size="sm" c="dimmed">
-                    {t("imports.dropHint")}
-                  </Text>
-                </div>
-              </Group>
-            </Dropzone>
+              label={t("imports.file")}
+              describedBy="import-file-status"
+              idleIcon={<IconFileSpreadsheet size={40} aria-hidden />}
+              title={t("imports.drop")}
+              hint={t("imports.dropHint")}
+              minHeight={100}
+            />
             <Text
               id="import-file-status"
               size="sm"
