@@ -520,18 +520,9 @@ class EmployeeService:
         counted = await ledger.count([employee.id]) if COUNTED_FIELDS & changes.keys() else None
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
         box = _sealing_box(self.vault, employee, sensitive) if sensitive else None
-        before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
-        if "salary" in sensitive and box is not None:
-            before.update(self.vault.open(employee, frozenset({"salary"})))
-        listed = listing(employee)
-        for name, value in changes.items():
-            setattr(employee, name, value)
-        if listing(employee) != listed:
-            employee.directory_changed_at = utcnow()
-        if sensitive:
-            self.vault.seal(box, employee, sensitive)
+        history = apply_change(self.vault, employee, changes, sensitive, box, effective, actor.id)
         await self._flush(employee, {*changes, *sensitive})
-        self._record(actor, employee, box, before, {**changes, **sensitive}, effective)
+        self.session.add_all(history)
         await self.session.flush()
         if counted is not None:
             await ledger.record([employee.id], counted)
@@ -716,6 +707,32 @@ def tracked_changes(
         for name in HISTORY_FIELDS
         if name in after and _text(before.get(name)) != _text(after[name])
     ]
+
+
+def apply_change(
+    vault: EmployeeVault,
+    employee: Employee,
+    changes: dict[str, Any],
+    sensitive: dict[str, Any],
+    box: FieldBox | None,
+    effective: date,
+    changed_by: uuid.UUID | None,
+) -> list[EmployeeChange]:
+    """Write checked `changes` (clear fields) and `sensitive` ones (sealed under `box`)
+    into a stored employee, its directory stamp moved when what the directory lists
+    changed: the history rows of the change (the API's update and the bulk import's)."""
+    before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
+    if "salary" in sensitive and box is not None:
+        before.update(vault.open(employee, frozenset({"salary"})))
+    listed = listing(employee)
+    for name, value in changes.items():
+        setattr(employee, name, value)
+    if listing(employee) != listed:
+        employee.directory_changed_at = utcnow()
+    if sensitive:
+        vault.seal(box, employee, sensitive)
+    after = {**changes, **sensitive}
+    return history_rows(vault, employee, box, before, after, effective, changed_by)
 
 
 def history_rows(

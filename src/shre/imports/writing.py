@@ -19,10 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shre.audit import AuditTrail
 from shre.db import utcnow
 from shre.departments.models import Department
-from shre.employees.directory import listing
 from shre.employees.headcount import COUNTED_FIELDS, HeadcountLedger
-from shre.employees.models import HISTORY_FIELDS, Employee, EmployeeChange
-from shre.employees.service import history_rows, tracked_changes, written_in_bulk
+from shre.employees.models import Employee, EmployeeChange
+from shre.employees.service import apply_change, tracked_changes, written_in_bulk
 from shre.employees.vault import SEALED_COLUMNS, EmployeeVault
 from shre.imports.plan import (
     BATCH,
@@ -239,17 +238,7 @@ class Writer:
     def _change(self, employee: Employee, changes: dict[str, Any]) -> None:
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
         box = self.vault.box(employee) if employee.dek_wrapped is not None else None
-        before = {name: getattr(employee, name) for name in HISTORY_FIELDS if name != "salary"}
-        if "salary" in sensitive and box is not None:
-            before.update(self.vault.open(employee, frozenset({"salary"})))
-        listed = listing(employee)
-        for name, value in changes.items():
-            setattr(employee, name, value)
-        if listing(employee) != listed:
-            employee.directory_changed_at = utcnow()
-        if sensitive:
-            self.vault.seal(box, employee, sensitive)
-        after = {**changes, **sensitive}
+        today = date.today()
         self.session.add_all(
-            history_rows(self.vault, employee, box, before, after, date.today(), self.changed_by)
+            apply_change(self.vault, employee, changes, sensitive, box, today, self.changed_by)
         )
