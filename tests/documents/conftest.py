@@ -1,6 +1,33 @@
 """Documents fixtures: a SeaweedFS server like the storage tests' (one per session and
-directory), and settings that put the app's files on it (`tests.support.s3_app`)."""
+directory), and settings that put the app's files on it."""
 
-from tests.support.s3_app import on_s3, s3_server, storage_backend
+from __future__ import annotations
 
-__all__ = ["on_s3", "s3_server", "storage_backend"]
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.servers import S3Server, seaweedfs
+from tests.support.storage import new_bucket, s3_values
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def on_s3(storage_backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the storage backend under test (local: none needed; "local+s3":
+    files on local storage, S3 configured beside it, as before a migration)."""
+    if storage_backend == "local":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_server")
+    return s3_values(server, s3_bucket=new_bucket(server), s3_enabled=storage_backend == "s3")
