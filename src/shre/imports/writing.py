@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Uuid, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shre.audit import AuditTrail
@@ -62,6 +63,7 @@ class Writer:
         self.ledger = HeadcountLedger(session)
         self.written: set[uuid.UUID] = set()  # new employees inserted so far
         self.later: list[dict[str, Any]] = []  # their managers, inserted after them
+        self.analyzed = False
 
     async def departments(self) -> None:
         """The departments rows name that do not exist yet (create_departments=true),
@@ -89,13 +91,7 @@ class Writer:
                     await self._insert(batch)
                     batch = []
         await self._insert(batch)
-        if self.later:
-            stmt = (
-                update(EMPLOYEES)
-                .where(EMPLOYEES.c.id == bindparam("row_id"))
-                .values(manager_id=bindparam("manager"))
-            )
-            await self.session.execute(stmt, self.later)
+        await self._set_managers()
 
     async def stored_employees(self, sheet: Sheet) -> None:
         batch: list[Row] = []
@@ -129,6 +125,21 @@ class Writer:
                 result.values["department_id"] = self.index.departments[result.department.key]
             yield result
 
+    # --- statistics ----------------------------------------------------------------
+    async def _statistics(self) -> None:
+        """On PostgreSQL, once the first batch is written: ANALYZE what the import writes
+        (its own rows count, uncommitted as they are). Without it, the first import into
+        a new database plans each batch's headcount count on tables the planner takes for
+        empty, and every batch reads all of the history written so far (50,000 rows:
+        9 s of counting instead of 0.6 s). The planner scales these statistics with the
+        tables' growth after that. Skipped (a warning from the server) by a role that
+        does not own the tables."""
+        if self.analyzed:
+            return
+        self.analyzed = True
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(text(f"ANALYZE {EMPLOYEES.name}, {HISTORY.name}"))
+
     # --- new employees -------------------------------------------------------------
     async def _insert(self, batch: list[Row]) -> None:
         if not batch:
@@ -141,9 +152,40 @@ class Writer:
         await self._bulk_insert(EMPLOYEES, employees)
         if history:
             await self._bulk_insert(HISTORY, history)
+        await self._statistics()
         ids = [row.id for row in batch]
         self.written.update(ids)
         await self.ledger.record(ids, {})
+
+    async def _set_managers(self) -> None:
+        """The managers of new employees inserted before them. On PostgreSQL one UPDATE
+        from two arrays (100,000 single-row UPDATEs took 11 s)."""
+        if not self.later:
+            return
+        if self.session.get_bind().dialect.name != "postgresql":
+            stmt = (
+                update(EMPLOYEES)
+                .where(EMPLOYEES.c.id == bindparam("row_id"))
+                .values(manager_id=bindparam("manager"))
+            )
+            await self.session.execute(stmt, self.later)
+            return
+        pairs = (
+            select(
+                func.unnest(bindparam("ids", type_=ARRAY(Uuid))).label("id"),
+                func.unnest(bindparam("managers", type_=ARRAY(Uuid))).label("manager"),
+            )
+        ).subquery("pairs")
+        stmt = (
+            update(EMPLOYEES).where(EMPLOYEES.c.id == pairs.c.id).values(manager_id=pairs.c.manager)
+        )
+        await self.session.execute(
+            stmt,
+            {
+                "ids": [later["row_id"] for later in self.later],
+                "managers": [later["manager"] for later in self.later],
+            },
+        )
 
     async def _bulk_insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """INSERT the rows (each with the same keys); on PostgreSQL by COPY, which takes
@@ -206,6 +248,7 @@ class Writer:
         ledger counted before and after, the version moved by the ORM's flush."""
         if not batch:
             return
+        await self._statistics()
         stmt = (
             select(Employee)
             .where(Employee.id.in_([row.id for row in batch]))
