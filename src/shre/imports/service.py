@@ -4,8 +4,8 @@ header row names the API's fields, upserted by employee number, all or nothing.
 Two passes over the file, held in memory (never on disk): the check (`plan`) reads every
 row, validates it with the API's schemas and rules and keeps only what the whole file
 needs (ids, references, counts); nothing is written unless every row passed. The write
-(`writing`) reads the file again and writes it in the same transaction: new employees
-in bulk, then the changes of stored ones. One `employee.import` event records it (the
+(`writing`) reads the rows again (`Sheet.again`) and writes them in the same transaction:
+new employees in bulk, then the changes of stored ones. One `employee.import` event records it (the
 counts and the columns, never a value); a dry run is recorded too."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from shre.audit import AuditTrail
 from shre.employees.repository import EmployeeRepository
 from shre.employees.vault import EmployeeVault
 from shre.imports.plan import Checker, Plan, load_index
-from shre.imports.reading import open_sheet
+from shre.imports.reading import Sheet, open_sheet
 from shre.imports.rows import Index
 from shre.imports.schemas import ImportResult
 from shre.imports.writing import Writer
@@ -86,7 +86,7 @@ class ImportService:
         plan = await checker.check(sheet)
         written = not dry_run and not plan.error_count
         if written:
-            await self._write(data, index, plan, None if actor is None else actor.id)
+            await self._write(sheet, index, plan, None if actor is None else actor.id)
         await self.audit.record(
             IMPORT,
             target_type="employee",
@@ -116,7 +116,7 @@ class ImportService:
         )
 
     async def _write(
-        self, data: bytes, index: Index, plan: Plan, changed_by: uuid.UUID | None
+        self, sheet: Sheet, index: Index, plan: Plan, changed_by: uuid.UUID | None
     ) -> None:
         writer = Writer(
             self.session,
@@ -129,9 +129,9 @@ class ImportService:
         )
         try:
             await writer.departments()
-            await writer.new_employees(open_sheet(data))
+            await writer.new_employees(sheet.again())
             if plan.updated:
-                await writer.stored_employees(open_sheet(data))
+                await writer.stored_employees(sheet.again())
         except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise Conflict(
