@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from shre.api.runtime import Runtime
+from shre.audit.chain import SHOWN_COLUMNS
+from shre.auditing.schemas import AuditEventOut
 from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
@@ -181,3 +183,9 @@ class TestRowLimit:
         assert await new_events(runtime, before) == Counter()
         _, rows = read_csv(await exported(client, AUDIT, admin.headers, action="keys.rotate"))
         assert len(rows) == 3
+
+
+def test_the_api_shows_an_event_as_the_chain_does() -> None:
+    """`AuditEventOut` (the API's events, their list export) and `shown` (an access
+    export's audit.json) show the same columns, in one order."""
+    assert tuple(AuditEventOut.model_fields) == SHOWN_COLUMNS

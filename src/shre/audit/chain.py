@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 import orjson
 import structlog
@@ -99,6 +99,30 @@ class PendingEvent:
         }
         values["hash"] = event_hash(values)
         return values
+
+
+# An event's columns as it is shown outside the chain (the API's AuditEventOut, the
+# access export's audit.json): all but the chain's links.
+SHOWN_COLUMNS: Final = (
+    "id",
+    "seq",
+    "at",
+    "actor_id",
+    "actor_role",
+    "client_ip",
+    "request_id",
+    "action",
+    "target_type",
+    "target_id",
+    "target_ids",
+    "fields",
+    "outcome",
+)
+
+
+def shown(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """An event as shown outside the chain: SHOWN_COLUMNS, the time as `format_at`."""
+    return {**{name: row[name] for name in SHOWN_COLUMNS}, "at": format_at(row["at"])}
 
 
 def format_at(at: datetime) -> str:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from stream_zip import ZIP_64, async_stream_zip
 
+from shre.audit.chain import shown
 from shre.audit.repository import AuditFilters, AuditRepository
 from shre.crypto import DataKey
 from shre.documents.keys import DocumentKeys
@@ -43,20 +44,6 @@ from shre.storage import StorageSet, safe_filename
 from shre.users.models import User
 
 FILE_MODE = 0o600
-AUDIT_COLUMNS = (
-    "id",
-    "at",
-    "actor_id",
-    "actor_role",
-    "client_ip",
-    "request_id",
-    "action",
-    "target_type",
-    "target_id",
-    "target_ids",
-    "fields",
-    "outcome",
-)
 
 
 def _json(value: Any) -> bytes:
@@ -119,8 +106,7 @@ class AccessExport:
                 if row["id"] in seen:
                     continue
                 seen.add(row["id"])
-                event = {name: row[name] for name in AUDIT_COLUMNS}
-                yield (b"\n" if first else b",\n") + orjson.dumps(event, default=str)
+                yield (b"\n" if first else b",\n") + orjson.dumps(shown(row), default=str)
                 first = False
         yield b"\n]\n"
 
