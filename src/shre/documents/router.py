@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -30,6 +30,7 @@ from shre.documents.uploads import DocumentUploader
 from shre.kit.errors import Forbidden
 from shre.kit.export import FILE_RESPONSES, FormatParam, list_file
 from shre.kit.http import ETags
+from shre.kit.openapi import BINARY, multipart_body
 from shre.kit.pagination import Page
 from shre.kit.query import PagedQuery, documented, query
 from shre.kit.text import SearchText, no_control_chars
@@ -49,43 +50,20 @@ DOCUMENT = "document"  # the kind of record, for its ETags
 RangeHeader = Annotated[str | None, Header(alias="Range", description="bytes=START-END")]
 MiB = 1024 * 1024
 
-UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["category", "file"],
-                    "properties": {
-                        "employee_id": {"type": "string", "format": "uuid"},
-                        "category": {"type": "string", "enum": list(DOCUMENT_CATEGORIES)},
-                        "title": {"type": "string", "maxLength": 255},
-                        "expires_on": {"type": "string", "format": "date"},
-                        "tags": {"type": "array", "items": {"type": "string"}},
-                        "file": {"type": "string", "format": "binary"},
-                    },
-                },
-                "encoding": {"tags": {"style": "form", "explode": True}},
-            }
-        },
-        "description": "The fields first, then `file` (streamed to storage as it arrives).",
-    }
-}
-VERSION_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+UPLOAD_BODY: Final = multipart_body(
+    {
+        "employee_id": {"type": "string", "format": "uuid"},
+        "category": {"type": "string", "enum": list(DOCUMENT_CATEGORIES)},
+        "title": {"type": "string", "maxLength": 255},
+        "expires_on": {"type": "string", "format": "date"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "file": BINARY,
+    },
+    ["category", "file"],
+    description="The fields first, then `file` (streamed to storage as it arrives).",
+    encoding={"tags": {"style": "form", "explode": True}},
+)
+VERSION_BODY: Final = multipart_body({"file": BINARY}, ["file"])
 
 
 async def storages(request: Request) -> StorageSet:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Final, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -16,32 +16,23 @@ from shre.imports.schemas import ImportResult
 from shre.imports.service import ImportService
 from shre.kit import xlsx
 from shre.kit.export import CSV_MEDIA_TYPE
+from shre.kit.openapi import BINARY, multipart_body
 from shre.kit.problems import problem
 from shre.policy import Principal, Role
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 HrOrAdmin = Annotated[Principal, Depends(require(Role.HR, Role.ADMIN))]
 
-IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "dry_run": {"type": "boolean", "default": False},
-                        "create_departments": {"type": "boolean", "default": False},
-                    },
-                }
-            }
-        },
-        "description": "A CSV or XLSX file whose header row names the fields (see the "
-        "template); `dry_run` and `create_departments` as form fields or query parameters.",
-    }
-}
+IMPORT_BODY: Final = multipart_body(
+    {
+        "file": BINARY,
+        "dry_run": {"type": "boolean", "default": False},
+        "create_departments": {"type": "boolean", "default": False},
+    },
+    ["file"],
+    description="A CSV or XLSX file whose header row names the fields (see the "
+    "template); `dry_run` and `create_departments` as form fields or query parameters.",
+)
 
 
 @router.post(
