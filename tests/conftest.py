@@ -1,4 +1,5 @@
-"""Test fixtures: the app against real SQLite and PostgreSQL, users, and signed-in clients.
+"""Test fixtures: the app against real SQLite and PostgreSQL, users, signed-in clients,
+and files on S3 (SeaweedFS).
 
 Database tests run once per backend (the `backend` parameter). PostgreSQL gets a fresh
 database per test session, migrated once; every test starts from empty tables. With
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from tests.support import servers
 from tests.support.accounts import Account, Accounts
 from tests.support.app import base_settings
 from tests.support.database import PG_ADMIN_URL, empty_tables, pg_admin
-from tests.support.servers import unavailable
+from tests.support.servers import S3Server, seaweedfs, unavailable
+from tests.support.storage import new_bucket, s3_values
 
 # Files that take minutes (servers, subprocesses) run first: with several pytest
 # processes (`make test`, pytest-xdist by file) one of them started last would leave the
@@ -140,3 +142,28 @@ async def admin(accounts: Accounts) -> Account:
 @pytest.fixture
 def free_port() -> int:
     return servers.free_port()
+
+
+# --- files on S3 (the documents, rights and storage suites) ---------------------------
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One SeaweedFS server for the session (its start is slow), started when a test
+    first needs it."""
+    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def on_s3(storage_backend: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for the storage backend under test (local: none needed; "local+s3":
+    files on local storage, S3 configured beside it, as before a migration), with a
+    bucket of the test's own."""
+    if storage_backend == "local":
+        return {}
+    server: S3Server = request.getfixturevalue("s3_server")
+    return s3_values(server, s3_bucket=new_bucket(server), s3_enabled=storage_backend == "s3")

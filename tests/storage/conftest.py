@@ -4,7 +4,7 @@ that does not start fails the run."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +13,8 @@ from shre.crypto import DataKey
 from shre.storage import Storage, create_storage
 from shre.storage.local import LocalStorage
 from shre.storage.s3 import S3Storage
-from tests.support.servers import S3Server, seaweedfs
+from tests.support.servers import S3Server
 from tests.support.storage import local_settings, s3_settings
-
-
-@pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    with seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
