@@ -125,6 +125,37 @@ async def test_upsert_counts_created_updated_unchanged(
     assert [(c["old_value"], c["new_value"]) for c in salaries][-1] == ("50002.50", "61000.00")
 
 
+async def test_effective_date_dates_a_stored_employees_changes(
+    client: httpx.AsyncClient, admin: Account
+) -> None:
+    """`effective_date` is when a row's changes take effect (as the API's update takes
+    it); a new employee's history starts at the hire date, so a new row may not have one."""
+    header = [*HEADER, "effective_date"]
+    await post_import(client, admin.headers, csv_bytes([person(1)]), create_departments=True)
+    raised = [*person(1), "2026-04-01"]
+    raised[HEADER.index("salary")] = "52000.00"
+    new = [*person(2), "2026-04-01"]
+    refused = await post_import(client, admin.headers, csv_bytes([raised, new], header))
+    body = assert_problem(refused, 422, "import_invalid")
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [(3, "effective_date")]
+    new[-1] = ""
+    response = await post_import(client, admin.headers, csv_bytes([raised, new], header))
+    assert response.status_code == 200, response.text
+    assert (response.json()["created"], response.json()["updated"]) == (1, 1)
+    people = await everyone(client, admin)
+    history = await client.get(
+        f"{EMPLOYEES}/{people['E00001']['id']}/history", headers=admin.headers
+    )
+    [change] = [c for c in history.json() if c["field"] == "salary" and c["old_value"]]
+    assert (change["new_value"], change["effective_date"]) == ("52000.00", "2026-04-01")
+    # Only a date is one.
+    raised[-1] = "April"
+    wrong = await post_import(client, admin.headers, csv_bytes([raised], header))
+    assert [e["field"] for e in assert_problem(wrong, 422, "import_invalid")["errors"]] == [
+        "effective_date"
+    ]
+
+
 async def test_a_dry_run_writes_nothing(
     client: httpx.AsyncClient, admin: Account, runtime: Runtime
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -17,11 +17,12 @@ from shre.departments.models import name_key
 from shre.departments.schemas import DepartmentCreate
 from shre.employees.schemas import EmployeeCreate, EmployeeUpdate
 from shre.imports.reading import CellError, Raw, value_of
-from shre.imports.schemas import DEPARTMENT_NAME, MANAGER_NUMBER
+from shre.imports.schemas import DEPARTMENT_NAME, EFFECTIVE_DATE, MANAGER_NUMBER
 
 Problem = tuple[str, str]  # field, message (never a value)
 CREATE_FIELDS = frozenset(EmployeeCreate.model_fields)
-UPDATE_FIELDS = frozenset(EmployeeUpdate.model_fields) - {"effective_date"}
+UPDATE_FIELDS = frozenset(EmployeeUpdate.model_fields)  # effective_date among them
+NOT_FOR_NEW = "only for changes of stored employees (a new one's history starts at hire_date)"
 
 
 @dataclass(slots=True)
@@ -63,10 +64,12 @@ class Row:
     key: str  # the employee number, lowercased: what rows match by
     id: uuid.UUID
     stored: bool  # matches a stored employee
-    # A new employee: every field (defaults applied). A stored one: the fields given.
+    # A new employee: every field (defaults applied). A stored one: the fields given
+    # (`effective_date` not among them: see `effective`).
     values: dict[str, Any]
     manager: ManagerRef | None  # None: not given
     department: DepartmentRef | None  # None: not given
+    effective: date | None = None  # a stored one's changes take effect (None: today)
 
 
 def number_key(raw: Raw) -> str | None:
@@ -113,6 +116,8 @@ class RowReader:
         manager = self._manager(given, problems)
         department = self._department(given, problems)
         if stored_id is None:
+            if given.get(EFFECTIVE_DATE) is not None:
+                problems.append((EFFECTIVE_DATE, NOT_FOR_NEW))
             payload = {k: v for k, v in given.items() if k in CREATE_FIELDS and v is not None}
             values = _validated(EmployeeCreate, payload, problems)
         else:
@@ -120,7 +125,10 @@ class RowReader:
             values = _validated(EmployeeUpdate, payload, problems, exclude_unset=True)
         if problems or values is None:
             return problems
-        return Row(number, key, own_id, stored_id is not None, values, manager, department)
+        effective = values.pop(EFFECTIVE_DATE, None)
+        return Row(
+            number, key, own_id, stored_id is not None, values, manager, department, effective
+        )
 
     def _own_id(
         self,

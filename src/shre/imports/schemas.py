@@ -20,14 +20,18 @@ def _columns() -> tuple[str, ...]:
     fields = [n for n in EmployeeCreate.model_fields if n not in ("department_id", "manager_id")]
     at = fields.index("job_title") + 1
     refs = [DEPARTMENT_NAME, "department_id", MANAGER_NUMBER, "manager_id"]
-    return ("id", *fields[:at], *refs, *fields[at:])
+    return ("id", *fields[:at], *refs, *fields[at:], EFFECTIVE_DATE)
 
 
+EFFECTIVE_DATE: Final = "effective_date"
 COLUMNS: Final = _columns()
 # The columns `shre export employees` writes: references by name and number, so that a
 # file imports into another database (where the ids of departments differ) as it is.
-EXPORT_COLUMNS: Final = tuple(c for c in COLUMNS if c not in ("department_id", "manager_id"))
-DATE_COLUMNS: Final = frozenset({"hire_date", "termination_date", "date_of_birth"})
+# (`effective_date` is no field of a record: when a row's changes take effect.)
+EXPORT_COLUMNS: Final = tuple(
+    c for c in COLUMNS if c not in ("department_id", "manager_id", EFFECTIVE_DATE)
+)
+DATE_COLUMNS: Final = frozenset({"hire_date", "termination_date", "date_of_birth", EFFECTIVE_DATE})
 REQUIRED_FOR_NEW: Final = frozenset(
     name for name, info in EmployeeCreate.model_fields.items() if info.is_required()
 )
@@ -59,6 +63,8 @@ DESCRIPTIONS: Final = {
     "bank_account": "up to 64 characters (encrypted)",
     "date_of_birth": "a date (encrypted)",
     "home_address": "up to 2000 characters (encrypted)",
+    EFFECTIVE_DATE: "a stored employee's changes take effect on this date, in their "
+    "history (default: the day of the import); not for new employees",
 }
 ALLOWED_VALUES: Final = {
     "employment_type": get_args(EmploymentType),

@@ -273,15 +273,15 @@ class Writer:
         counted = [i for i, c in changes_of.items() if COUNTED_FIELDS & c.keys()]
         before_count = await self.ledger.count(counted)
         for row in batch:
-            self._change(stored[row.id], changes_of[row.id])
+            self._change(stored[row.id], changes_of[row.id], row.effective)
         await self.session.flush()
         await self.ledger.record(counted, before_count)
         self.session.expunge_all()
 
-    def _change(self, employee: Employee, changes: dict[str, Any]) -> None:
+    def _change(self, employee: Employee, changes: dict[str, Any], effective: date | None) -> None:
         sensitive = {k: changes.pop(k) for k in list(changes) if k in SEALED_COLUMNS}
         box = self.vault.box(employee) if employee.dek_wrapped is not None else None
-        today = date.today()
+        on = effective or date.today()
         self.session.add_all(
-            apply_change(self.vault, employee, changes, sensitive, box, today, self.changed_by)
+            apply_change(self.vault, employee, changes, sensitive, box, on, self.changed_by)
         )
