@@ -129,7 +129,8 @@ class ImportService:
         )
         try:
             await writer.departments()
-            await writer.new_employees(sheet.again())
+            if plan.created:
+                await writer.new_employees(sheet.again())
             if plan.updated:
                 await writer.stored_employees(sheet.again())
         except IntegrityError as exc:

@@ -9,7 +9,7 @@ locked and changed through the ORM as `EmployeeService.update` changes them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any, Final, cast
 
@@ -84,23 +84,21 @@ class Writer:
 
     async def new_employees(self, sheet: Sheet) -> None:
         batch: list[Row] = []
-        async for row in paced(self._rows(sheet)):
-            if not row.stored:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    await self._insert(batch)
-                    batch = []
+        async for row in self._rows(sheet, stored=False):
+            batch.append(row)
+            if len(batch) >= BATCH:
+                await self._insert(batch)
+                batch = []
         await self._insert(batch)
         await self._set_managers()
 
     async def stored_employees(self, sheet: Sheet) -> None:
         batch: list[Row] = []
-        async for row in paced(self._rows(sheet)):
-            if row.stored and row.id in self.plan.changed:
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    await self._update(batch)
-                    batch = []
+        async for row in self._rows(sheet, stored=True):
+            batch.append(row)
+            if len(batch) >= BATCH:
+                await self._update(batch)
+                batch = []
         await self._update(batch)
 
     def finish(self) -> None:
@@ -108,11 +106,17 @@ class Writer:
         written_in_bulk(self.session)
 
     # --- reading the file again ----------------------------------------------------
-    def _rows(self, sheet: Sheet) -> Iterator[Row]:
+    async def _rows(self, sheet: Sheet, *, stored: bool) -> AsyncIterator[Row]:
+        """The rows of new employees (or of stored ones the file changes), checked again
+        as they are read; the others are left before their check."""
         reader = RowReader(sheet.columns, sheet.epoch, self.index)
-        for number, cells in data_rows(sheet, self.max_rows):
+        async for number, cells in paced(data_rows(sheet, self.max_rows)):
             given, problems = reader.cells(cells)
             key = number_key(given.get("employee_number"))
+            if (key in self.index.by_number) != stored:
+                continue
+            if stored and self.plan.ids.get(key or "") not in self.plan.changed:
+                continue  # unchanged: not written
             result = reader.read(number, given, self.plan.ids.get(key or ""))
             if problems or not isinstance(result, Row):
                 # The check passed this file: reading it again cannot differ.
