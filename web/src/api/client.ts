@@ -1,6 +1,7 @@
 // The one HTTP layer: openapi-fetch typed by the generated schema (`make api-types`).
 // Every request carries the in-memory access token; a 401 is answered by one refresh
-// and one retry; a busy server's 503 by up to two retries after the wait it asked for;
+// and one retry; a busy server's 503 by up to two retries after the wait it asked for
+// (5 s at most: a longer one is said at once);
 // every other non-2xx answer becomes an ApiError (errors.ts).
 import createClient, { type Middleware } from "openapi-fetch";
 
@@ -9,18 +10,19 @@ import { ApiError, networkError, retryAfterSeconds, toApiError } from "./errors"
 import type { paths } from "./schema";
 
 const BUSY_RETRIES = 2;
-const BUSY_WAIT_CAP_S = 5;
+const BUSY_WAIT_MAX_S = 5; // a longer Retry-After is not "busy"
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
- * `response`, or when it is a busy server's 503 with Retry-After (the worker refused the
- * request before doing anything: `overloaded`; or no database connection was free in
- * time: every 503 of the API means nothing was changed), what `again` answers after the
- * wait asked for — at most 5 s, spread by up to half again so that the clients refused
- * together do not all come back at once; twice at most.
+ * `response`, or when it is a busy server's 503 (Retry-After of at most 5 s: the worker
+ * refused the request before doing anything, `overloaded`; or no database connection
+ * was free in time; such a 503 changed nothing), what `again` answers after the wait
+ * asked for, spread by up to half again so that the clients refused together do not all
+ * come back at once; twice at most. A 503 that asks for longer (a backend down for a
+ * while; an erasure begun whose files are left for later) goes to the page at once.
  */
 export async function retryWhenBusy(
   response: Response,
@@ -30,8 +32,8 @@ export async function retryWhenBusy(
   let answer = response;
   for (let attempt = 0; attempt < BUSY_RETRIES; attempt += 1) {
     const seconds = answer.status === 503 ? retryAfterSeconds(answer.headers) : null;
-    if (seconds === null) break;
-    await wait(Math.min(seconds, BUSY_WAIT_CAP_S) * 1000 * (1 + Math.random() / 2));
+    if (seconds === null || seconds > BUSY_WAIT_MAX_S) break;
+    await wait(seconds * 1000 * (1 + Math.random() / 2));
     answer = await again();
   }
   return answer;
