@@ -80,7 +80,7 @@ def web_app(tmp_path_factory: pytest.TempPathFactory, e2e_database: str) -> Iter
         stderr=subprocess.STDOUT,
     )
     try:
-        yield WebApp(server.url, sign_ins, log)
+        yield WebApp(server.url, sign_ins, log, workdir / "uploads")
     finally:
         worker.terminate()
         try:

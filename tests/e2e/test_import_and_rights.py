@@ -1,20 +1,24 @@
 """Bulk import and data subject rights in the browser: hr checks a CSV (a dry run at once:
 the preview, the counts, a bad row's error), fixes it and imports it; an admin places
-and releases a legal hold, and an erasure is refused while one is on; a former
-employee's erasure leaves only a pseudonym; an employee is offered none of this."""
+a legal hold, changes its reason and releases it, and an erasure is refused while one
+is on; a former employee's erasure leaves only a pseudonym, and one a disk interrupted
+is finished from the page; an employee is offered none of this."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import shutil
 import uuid
 import zipfile
 from typing import Any
 
 from playwright.sync_api import Browser, Page, expect
 
+from shre.storage.keys import object_key
 from tests.support.browser import WebApp, new_page, screenshot, sign_in
+from tests.support.documents import pdf_with_text
 
 HEADER = [
     "employee_number",
@@ -167,6 +171,21 @@ def test_an_admin_places_and_releases_a_legal_hold_and_erasure_waits_for_it(
     expect(actions.get_by_role("button", name="Erase", exact=True)).to_have_count(0)
     screenshot(page, "employee-legal-hold")
 
+    # Its reason changed, the hold staying on.
+    actions.get_by_role("button", name="Change hold reason").click()
+    dialog = page.get_by_role("dialog", name=f"The reason for the legal hold on {name}")
+    reason = dialog.get_by_role("textbox", name="Reason")
+    expect(reason).to_have_value("Tribunal case 2026-114")
+    reason.fill("Tribunal case 2026-114, appeal 2026-201")
+    dialog.get_by_role("button", name="Save reason").click()
+    expect(dialog).to_be_hidden()
+    expect(
+        page.get_by_text(re.compile(r"Legal hold since .+: Tribunal case 2026-114, appeal"))
+    ).to_be_visible()
+    with web_app.api("hr") as api:
+        hold = api.get(f"/employees/{person['id']}").json()["legal_hold"]
+    assert hold["reason"] == "Tribunal case 2026-114, appeal 2026-201"
+
     actions.get_by_role("button", name="Release legal hold").click()
     dialog = page.get_by_role("dialog", name=f"Release the legal hold on {name}?")
     dialog.get_by_role("button", name="Release legal hold").click()
@@ -230,6 +249,60 @@ def test_erasing_a_former_employee_leaves_only_a_pseudonym(
     assert person["last_name"] not in page.content()
     assert person["email"] not in page.content()
     screenshot(page, "employee-erased")
+    assert watched.csp_refusals() == []
+
+
+def test_an_erasure_the_disk_interrupted_is_finished_from_the_page(
+    web_app: WebApp, browser: Browser
+) -> None:
+    """A file that cannot be deleted stops the erasure half-way (the key destroyed, the
+    name replaced, the files not all gone): the page says so and offers to finish it,
+    which works once the disk is repaired."""
+    person = former_employee(web_app)
+    name = f"Greta {person['last_name']}"
+    with web_app.api("hr") as api:
+        uploaded = api.post(
+            "/documents",
+            data={"employee_id": person["id"], "category": "contract", "title": "Contract"},
+            files={"file": ("contract.pdf", pdf_with_text("Contract 2019"), "application/pdf")},
+        )
+    assert uploaded.status_code == 201, uploaded.text
+    # A directory where the file should be: no delete of it succeeds (root ignores
+    # permissions, so a read-only file would not do).
+    stuck = web_app.upload_dir / object_key(person["id"], uploaded.json()["id"], 1)
+    stuck.unlink()
+    (stuck / "in-the-way").mkdir(parents=True)
+
+    watched = new_page(browser, web_app.url)
+    page = watched.page
+    sign_in(page, *web_app.credentials("hr"), path=f"/employees/{person['id']}")
+    actions = page.get_by_role("group", name="Actions")
+    actions.get_by_role("button", name="Erase", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"Erase {name}")
+    dialog.get_by_role("textbox", name="Reason").fill("Retention period over")
+    dialog.get_by_label("I understand that this cannot be undone").check()
+    dialog.get_by_role("button", name="Erase permanently").click()
+    # The dialog stays, titled by the pseudonym now, and says what happened.
+    pseudonym = f"Erased #{person['id'].replace('-', '')[:8]}"
+    dialog = page.get_by_role("dialog", name=f"Erase {pseudonym}")
+    expect(dialog.get_by_role("alert")).to_contain_text("Nothing is lost")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    expect(page.get_by_role("heading", name=pseudonym)).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Erasure begun on .+still being deleted"))).to_be_visible()
+    screenshot(page, "employee-erasure-pending")
+
+    shutil.rmtree(stuck)  # the disk is repaired
+    page.get_by_role("button", name="Finish erasure").click()  # in the notice
+    dialog = page.get_by_role("dialog", name=f"Erase {pseudonym}")
+    dialog.get_by_role("button", name="Finish erasure").click()
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_text(re.compile(r"Personal data erased on"))).to_be_visible()
+    expect(page.get_by_role("button", name="Finish erasure")).to_have_count(0)
+    with web_app.api("hr") as api:
+        shown = api.get(f"/employees/{person['id']}").json()
+    assert shown["erased_at"] is not None
+    assert not stuck.exists()
     assert watched.csp_refusals() == []
 
 

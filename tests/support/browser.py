@@ -40,6 +40,7 @@ class WebApp:
     url: str
     sign_ins: dict[str, tuple[str, str]]
     log: Path
+    upload_dir: Path  # the server's local storage (UPLOAD_DIR)
 
     def credentials(self, role: str) -> tuple[str, str]:
         return self.sign_ins[role]

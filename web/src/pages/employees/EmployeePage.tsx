@@ -65,7 +65,7 @@ function EmployeeView({ id }: { id: string }) {
   const [showValues, setShowValues] = useState(false);
   const [terminating, setTerminating] = useState(false);
   const [selfEditing, setSelfEditing] = useState(false);
-  const [rightsDialog, setRightsDialog] = useState<"hold" | "release" | "erase" | "finish" | null>(null);
+  const [rightsDialog, setRightsDialog] = useState<"hold" | "editHold" | "release" | "erase" | "finish" | null>(null);
   const [exporting, setExporting] = useState(false);
 
   if (detail.isPending) return <PageLoader />;
@@ -176,6 +176,17 @@ function EmployeeView({ id }: { id: string }) {
                 {t("employees.rights.placeHold")}
               </Button>
             )}
+            {rights.editHold && (
+              <Button
+                variant="default"
+                leftSection={<IconPencil size={16} aria-hidden />}
+                onClick={() => {
+                  setRightsDialog("editHold");
+                }}
+              >
+                {t("employees.rights.editHold")}
+              </Button>
+            )}
             {rights.releaseHold && (
               <Button
                 variant="default"
@@ -273,6 +284,16 @@ function EmployeeView({ id }: { id: string }) {
         <LegalHoldModal
           id={id}
           name={name}
+          onClose={() => {
+            setRightsDialog(null);
+          }}
+        />
+      )}
+      {rightsDialog === "editHold" && (
+        <LegalHoldModal
+          id={id}
+          name={name}
+          current={record.legal_hold?.reason ?? ""}
           onClose={() => {
             setRightsDialog(null);
           }}

@@ -124,11 +124,23 @@ function Refusal({ error }: { error: unknown }) {
   );
 }
 
-/** "Place legal hold": asks why; while it is on, nothing of the person is deleted. */
-export function LegalHoldModal({ id, name, onClose }: { id: string; name: string; onClose: () => void }) {
+/** "Place legal hold": asks why; while it is on, nothing of the person is deleted. With
+ * `current` (the reason of the hold that is on): changes that reason, the hold staying. */
+export function LegalHoldModal({
+  id,
+  name,
+  current,
+  onClose,
+}: {
+  id: string;
+  name: string;
+  current?: string;
+  onClose: () => void;
+}) {
   const { t } = useTranslation();
   const refresh = useRefresh(id);
-  const [reason, setReason] = useState("");
+  const editing = current !== undefined;
+  const [reason, setReason] = useState(current ?? "");
   const [missing, setMissing] = useState(false);
   const place = useMutation({
     mutationFn: async () =>
@@ -139,13 +151,19 @@ export function LegalHoldModal({ id, name, onClose }: { id: string; name: string
         }),
       ),
     onSuccess: async () => {
-      notifications.show({ color: "green", message: t("employees.rights.holdPlaced", { name }) });
+      const message = editing ? "employees.rights.holdUpdated" : "employees.rights.holdPlaced";
+      notifications.show({ color: "green", message: t(message, { name }) });
       onClose();
       await refresh();
     },
   });
   return (
-    <Modal opened onClose={onClose} title={t("employees.rights.placeHoldTitle", { name })} centered>
+    <Modal
+      opened
+      onClose={onClose}
+      title={t(editing ? "employees.rights.editHoldTitle" : "employees.rights.placeHoldTitle", { name })}
+      centered
+    >
       <form
         onSubmit={(event) => {
           event.preventDefault();
@@ -173,7 +191,7 @@ export function LegalHoldModal({ id, name, onClose }: { id: string; name: string
               {t("common.cancel")}
             </Button>
             <Button type="submit" loading={place.isPending} leftSection={<IconGavel size={16} aria-hidden />}>
-              {t("employees.rights.placeHold")}
+              {t(editing ? "employees.rights.saveHoldReason" : "employees.rights.placeHold")}
             </Button>
           </Group>
         </Stack>

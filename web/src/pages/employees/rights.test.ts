@@ -13,6 +13,7 @@ describe("the rights actions offered", () => {
     expect(rightsActions(active, "hr")).toEqual({
       export: true,
       placeHold: true,
+      editHold: false,
       releaseHold: false,
       erase: false,
       finishErasure: false,
@@ -20,7 +21,12 @@ describe("the rights actions offered", () => {
     const former = { status: "terminated" as const, legal_hold: null };
     expect(rightsActions(former, "admin").erase).toBe(true);
     const held = { status: "terminated" as const, legal_hold: hold };
-    expect(rightsActions(held, "admin")).toMatchObject({ placeHold: false, releaseHold: true, erase: false });
+    expect(rightsActions(held, "admin")).toMatchObject({
+      placeHold: false,
+      editHold: true,
+      releaseHold: true,
+      erase: false,
+    });
   });
 
   it("offers managers and employees nothing", () => {
@@ -36,6 +42,7 @@ describe("the rights actions offered", () => {
     expect(rightsActions(pending, "hr")).toEqual({
       export: false,
       placeHold: false,
+      editHold: false,
       releaseHold: false,
       erase: false,
       finishErasure: true,

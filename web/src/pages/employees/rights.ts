@@ -18,6 +18,8 @@ export function isErased(record: RightsFields): boolean {
 export interface RightsActions {
   export: boolean;
   placeHold: boolean;
+  /** Change the reason of the hold that is on. */
+  editHold: boolean;
   releaseHold: boolean;
   erase: boolean;
   /** An erasure a storage backend interrupted: ask again to finish it. */
@@ -32,6 +34,7 @@ export function rightsActions(record: RightsFields, role: Role): RightsActions {
   return {
     export: staff && !erased,
     placeHold: staff && !erased && !held,
+    editHold: staff && held,
     releaseHold: staff && held,
     erase: staff && !erased && !held && record.status === "terminated",
     finishErasure: staff && Boolean(record.erasure_requested_at) && !record.erased_at,
