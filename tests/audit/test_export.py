@@ -19,7 +19,7 @@ from shre.auditing.schemas import AuditEventOut
 from shre.policy import Role
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
-from tests.support.audit import AUDIT, clock, counts, events, new_events, write
+from tests.support.audit import AUDIT, EVENT_COLUMNS, clock, counts, events, new_events, write
 from tests.support.exports import (
     assert_exports_match_list,
     check_attachment,
@@ -29,21 +29,7 @@ from tests.support.exports import (
 )
 
 EXPORT = "audit.export"
-COLUMNS = [
-    "id",
-    "seq",
-    "at",
-    "actor_id",
-    "actor_role",
-    "client_ip",
-    "request_id",
-    "action",
-    "target_type",
-    "target_id",
-    "target_ids",
-    "fields",
-    "outcome",
-]
+COLUMNS = list(EVENT_COLUMNS)
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 COVERED = [uuid.UUID(int=1), uuid.UUID(int=2)]
 
@@ -188,4 +174,4 @@ class TestRowLimit:
 def test_the_api_shows_an_event_as_the_chain_does() -> None:
     """`AuditEventOut` (the API's events, their list export) and `shown` (an access
     export's audit.json) show the same columns, in one order."""
-    assert tuple(AuditEventOut.model_fields) == SHOWN_COLUMNS
+    assert tuple(AuditEventOut.model_fields) == SHOWN_COLUMNS == EVENT_COLUMNS

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from shre.api.runtime import Runtime
 from tests.support.accounts import Account, Accounts
 from tests.support.app import assert_problem
-from tests.support.audit import verify
+from tests.support.audit import EVENT_FIELDS, verify
 from tests.support.imports import csv_bytes, post_import
 from tests.support.rights import (
     export,
@@ -71,8 +71,11 @@ async def test_erasure_deletes_the_files_and_pseudonymises_the_record(
         for number, content in enumerate(versions, start=1):
             [name] = [n for n in files if n.startswith(f"documents/{document_id}/v{number}-")]
             assert files[name] == content
-    actions = {e["action"] for e in read_json(archive, "audit.json")}
+    audit = read_json(archive, "audit.json")
+    actions = {e["action"] for e in audit}
     assert {"employee.create", "document.upload", "employee.terminate", "user.create"} <= actions
+    # Each event as the API shows it, its time as the chain writes it.
+    assert all(set(e) == EVENT_FIELDS and e["at"].endswith("Z") for e in audit)
 
     response = await client.post(
         url(person.id, "/erase"),

@@ -20,7 +20,8 @@ from shre.observability.metrics import COUNTERS
 
 AUDIT = "/api/v1/audit"
 VERIFY = "/api/v1/audit/verify"
-EVENT_FIELDS = {
+# An event as the API shows it (CONTRACT.md §4, audit), in its order.
+EVENT_COLUMNS = (
     "id",
     "seq",
     "at",
@@ -34,7 +35,8 @@ EVENT_FIELDS = {
     "target_ids",
     "fields",
     "outcome",
-}
+)
+EVENT_FIELDS = set(EVENT_COLUMNS)
 
 
 async def events(runtime: Runtime, action: str | None = None) -> list[AuditEvent]:
