@@ -4,13 +4,15 @@ The file is held in memory (never written to disk: it may hold salaries) and rea
 stream of rows, so a pass over it keeps one row at a time; the service reads it twice
 (check, then write: `Sheet.again`). A CSV file is parsed again; an XLSX workbook is not
 (openpyxl takes 20 s for 100,000 rows): its first reading keeps each row's values as
-text, the API's JSON would carry them, in a CSV in memory (about the file's size as
-CSV), which the second one reads. CSV: a BOM says the encoding (UTF-8, UTF-16, UTF-32); else UTF-8
-when the bytes are UTF-8, else what charset-normalizer finds. The delimiter is the one
-of `, ; TAB |` that splits the header row into the most known column names. XLSX: the
-first worksheet, its cached values (a formula without one is a row error); numbers in
-date columns are Excel serial dates. Cells become what the API's JSON would carry:
-text, or a date/number the schema then checks; an empty cell is None.
+text, as the API's JSON would carry them, in a CSV in memory (about the file's size as
+CSV), which the second one reads.
+
+CSV: a BOM says the encoding (UTF-8, UTF-16, UTF-32); else UTF-8 when the bytes are
+UTF-8, else what charset-normalizer finds. The delimiter is the one of `, ; TAB |` that
+splits the header row into the most known column names. XLSX: the first worksheet, its
+cached values (a formula without one is a row error); numbers in date columns are Excel
+serial dates. Cells become what the API's JSON would carry: text, or a date/number the
+schema then checks; an empty cell is None.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ class Replay:
         self.ended = False
 
     def keep(self, number: int, cells: list[Raw]) -> None:
+        if any(raw is not None for raw in cells[len(self.columns) :]):
+            self.complete = False  # a cell beyond the header: a row error
         out: list[Any] = [number]
         for column, raw in zip(self.columns, cells, strict=False):
             if column is None or raw is None:
