@@ -7,9 +7,11 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
 from openpyxl import Workbook
 
-from shre.imports.reading import Formula, Sheet, open_sheet, value_of
+from shre.imports import reading
+from shre.imports.reading import Formula, Number, Sheet, open_sheet, value_of
 from tests.support.imports import csv_bytes
 
 HEADER = ["employee_number", "first_name", "job_title", "hire_date", "salary", "phone"]
@@ -66,6 +68,8 @@ def test_xlsx_second_reading_is_the_first_from_its_kept_text() -> None:
     assert read_first[1][1][1:4] == ["'=not a formula", "  padded  ", "2020-01-09"]
     assert [number for number, _ in read_first] == [2, 3, 4, 5]
     assert values(again.again()) == read_first  # and a third time (stored employees)
+    _, cells = next(first.again().rows)
+    assert cells[4] == "85000.50"  # the kept text, not the workbook's number
 
 
 def test_xlsx_1904_dates_are_kept_as_dates() -> None:
@@ -82,6 +86,18 @@ def test_xlsx_read_again_when_a_cell_had_no_value() -> None:
     list(first.rows)
     [(_, cells)] = list(first.again().rows)
     assert isinstance(cells[4], Formula)
+
+
+def test_xlsx_read_again_when_its_text_is_over_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workbook stores a repeated text once, its replay once per cell: past the limit
+    the replay lets its text go and the workbook is read again (slower, still right)."""
+    rows = [[f"E{n}", "A" * 100, "B", "2020-01-01", 1, 2] for n in range(1, 200)]
+    monkeypatch.setattr(reading, "REPLAY_MAX_BYTES", 4096)
+    first = open_sheet(workbook(rows))
+    read_first = values(first)
+    assert values(first.again()) == read_first
+    _, cells = next(first.again().rows)
+    assert isinstance(cells[4], Number)  # as the workbook holds it, not kept text
 
 
 def test_xlsx_read_again_before_the_first_reading_ended() -> None:

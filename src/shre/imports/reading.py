@@ -56,6 +56,10 @@ _WORD = re.compile(r"[^\W\d_]+")
 _FORMULA_TAG = re.compile(rb"<(?:[A-Za-z0-9_]+:)?f[\s>/]")
 _PLACES = re.compile(r"\.(0+)")
 KNOWN: Final = frozenset(COLUMNS)
+# The most text an XLSX file's replay keeps (see `Replay`): a workbook's shared strings
+# are stored once but kept once per cell here, so a small file could otherwise ask for
+# gigabytes. 100,000 ordinary rows take about 21 MiB.
+REPLAY_MAX_BYTES: Final = 64 * 1024 * 1024
 
 
 class CellError(ValueError):
@@ -114,12 +118,16 @@ class Sheet:
 class Replay:
     """An XLSX sheet's rows as read, their cells as `value_of` makes them (text, a date
     as YYYY-MM-DD, None as an empty field), kept as CSV text in memory for the second
-    pass. Complete only when every row was read and every cell had a value: else (a
-    row error, which writes nothing) a second pass reads the workbook again."""
+    pass. Complete only when every row was read, every cell had a value and the text
+    stayed within `limit` bytes: else (a row error, which writes nothing; or a file of
+    more text) a second pass reads the workbook again."""
 
-    def __init__(self, columns: list[str | None], epoch: datetime | None) -> None:
+    def __init__(
+        self, columns: list[str | None], epoch: datetime | None, limit: int = REPLAY_MAX_BYTES
+    ) -> None:
         self.columns = columns
         self.epoch = epoch
+        self.limit = limit
         self.buffer = io.BytesIO()
         self.text = io.TextIOWrapper(self.buffer, encoding="utf-8", newline="")
         self.writer = csv.writer(self.text)
@@ -127,8 +135,19 @@ class Replay:
         self.ended = False
 
     def keep(self, number: int, cells: list[Raw]) -> None:
+        if not self.complete:
+            return
+        out = self._texts(number, cells)
+        if out is None or self.buffer.tell() > self.limit:
+            self._give_up()
+        else:
+            self.writer.writerow(out)
+
+    def _texts(self, number: int, cells: list[Raw]) -> list[Any] | None:
+        """The row as kept (None: one of its cells keeps no text, so the check refuses
+        the row; were it not to, the workbook is read again rather than guessed at)."""
         if any(raw is not None for raw in cells[len(self.columns) :]):
-            self.complete = False  # a cell beyond the header: a row error
+            return None  # a cell beyond the header
         out: list[Any] = [number]
         for column, raw in zip(self.columns, cells, strict=False):
             if column is None or raw is None:
@@ -137,15 +156,21 @@ class Replay:
             try:
                 value = value_of(column, raw, self.epoch)
             except CellError:
-                value, self.complete = None, False
+                return None
             if isinstance(value, date) and not isinstance(value, datetime):
-                value = value.isoformat()
-            elif value is not None and not isinstance(value, str):
-                # A time of day or a bool: refused by the check (were one not, the
-                # workbook is read again rather than its text taken for it).
-                value, self.complete = None, False
-            out.append("" if value is None else value)
-        self.writer.writerow(out)
+                out.append(value.isoformat())
+            elif isinstance(value, str):
+                out.append(value)
+            else:  # a time of day, a bool
+                return None
+        return out
+
+    def _give_up(self) -> None:
+        """Keep no more: the second pass reads the workbook again."""
+        self.complete = False
+        self.buffer = io.BytesIO()  # the text kept so far is let go
+        self.text = io.TextIOWrapper(self.buffer, encoding="utf-8", newline="")
+        self.writer = csv.writer(self.text)
 
     def end(self) -> None:
         self.text.flush()
@@ -315,7 +340,7 @@ def _xlsx(data: bytes) -> Sheet:
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, IndexError, OSError):
         raise unreadable("The file is not a readable XLSX workbook") from None
     columns = _header([c.value for c in header])
-    replay = Replay(columns, values.epoch)
+    replay = Replay(columns, values.epoch, REPLAY_MAX_BYTES)
 
     def rows() -> Iterator[tuple[int, list[Raw]]]:
         try:
