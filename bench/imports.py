@@ -2,6 +2,7 @@
 the same rows as XLSX), into an empty database, each run in a fresh one.
 
     python -m bench.imports [--rows 100000] [--runs 3] [--xlsx-runs 1] [--update-runs 1]
+                            [--xlsx-whole]
 
 Writes a file of synthetic people (every column, every sensitive field, a department
 by name for every 50 and a manager by employee number for all but the first, listed
@@ -92,11 +93,16 @@ def raised(table: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def write_files(directory: Path, rows: int) -> tuple[Path, Path]:
+def write_files(directory: Path, rows: int, *, whole: bool = False) -> tuple[Path, Path]:
+    """The CSV and the XLSX of the same rows. The XLSX as openpyxl's write-only writer
+    makes it (as `shre export employees` does: text inline in each cell, no dimension,
+    so a reader must scan the sheet for its size), or with `whole` as its ordinary
+    writer does, like Excel (a shared strings table, the sheet's dimension first)."""
     table = people(rows)
     csv_path = write_csv(directory / "people.csv", table)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Employees")
+    workbook = Workbook(write_only=not whole)
+    sheet = workbook.active if whole else workbook.create_sheet("Employees")
+    assert sheet is not None  # noqa: S101
     sheet.append(HEADER)
     for row in table:
         sheet.append(row)
@@ -147,10 +153,15 @@ def main() -> None:
     parser.add_argument(
         "--update-runs", type=int, default=1, help="CSV imports that update every row"
     )
+    parser.add_argument(
+        "--xlsx-whole",
+        action="store_true",
+        help="write the XLSX as Excel does (shared strings, a dimension), not streamed",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shre-bench-import-") as tmp:
         directory = Path(tmp)
-        csv_path, xlsx_path = write_files(directory, args.rows)
+        csv_path, xlsx_path = write_files(directory, args.rows, whole=args.xlsx_whole)
         raise_path = write_csv(directory / "raise.csv", raised(people(args.rows)))
         for label, path, runs, then in (
             ("CSV", csv_path, args.runs, None),
