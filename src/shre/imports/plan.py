@@ -2,7 +2,7 @@
 written. What it keeps of each row is small (its number, id, email and references),
 so a file of 100,000 rows is checked one batch of rows at a time; what needs the whole
 file (managers listed after their reports, cycles, duplicates) is decided at its end.
-The second pass (`shre.imports.writing`) reads the file again and writes what this one
+The second pass (`shre.imports.writing`) reads the rows again and writes what this one
 found valid."""
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The second pass of an import, once every row passed the check (`shre.imports.plan`):
-the file read again and written in the request's one transaction, as the API's service
-writes each employee — each new employee with a data key of their own, the sensitive
-fields sealed under it (and the national ID's blind index), their history as created,
-the headcount ledger kept — but in batches: new employees as bulk INSERTs (their
-managers set once every one of them exists), then the changes of stored employees,
-locked and changed through the ORM as `EmployeeService.update` changes them."""
+the rows read again (`Sheet.again`) and written in the request's one transaction, as
+the API's service writes each employee — each new employee with a data key of their
+own, the sensitive fields sealed under it (and the national ID's blind index), their
+history as created, the headcount ledger kept — but in batches: new employees as bulk
+INSERTs (their managers set once every one of them exists), then the changes of stored
+employees, locked and changed through the ORM as `EmployeeService.update` changes them."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class Writer:
         """Every cached page, record, reporting line and figure of employees is stale."""
         written_in_bulk(self.session)
 
-    # --- reading the file again ----------------------------------------------------
+    # --- reading the rows again ----------------------------------------------------
     async def _rows(self, sheet: Sheet, *, stored: bool) -> AsyncIterator[Row]:
         """The rows of new employees (or of stored ones the file changes), checked again
         as they are read; the others are left before their check."""
