@@ -122,9 +122,7 @@ class Replay:
     stayed within `limit` bytes: else (a row error, which writes nothing; or a file of
     more text) a second pass reads the workbook again."""
 
-    def __init__(
-        self, columns: list[str | None], epoch: datetime | None, limit: int = REPLAY_MAX_BYTES
-    ) -> None:
+    def __init__(self, columns: list[str | None], epoch: datetime | None, limit: int) -> None:
         self.columns = columns
         self.epoch = epoch
         self.limit = limit
@@ -176,8 +174,8 @@ class Replay:
         self.text.flush()
         self.ended = True
 
-    def sheet(self) -> Sheet | None:
-        """The rows kept, as a sheet (None: not all of them are)."""
+    def sheet(self, reread: Callable[[], Sheet]) -> Sheet | None:
+        """The rows kept, as a sheet read again by `reread` (None: not all are kept)."""
         if not (self.ended and self.complete):
             return None
         text = io.TextIOWrapper(io.BytesIO(self.buffer.getbuffer()), encoding="utf-8", newline="")
@@ -186,13 +184,7 @@ class Replay:
             for number, *cells in csv.reader(text):
                 yield int(number), [cell or None for cell in cells]
 
-        return Sheet("xlsx", self.columns, rows(), self.epoch, self.sheet_again)
-
-    def sheet_again(self) -> Sheet:
-        sheet = self.sheet()
-        if sheet is None:  # pragma: no cover - sheet() returned one before
-            raise RuntimeError("the replay is gone")
-        return sheet
+        return Sheet("xlsx", self.columns, rows(), self.epoch, reread)
 
 
 def open_sheet(data: bytes) -> Sheet:
@@ -359,7 +351,7 @@ def _xlsx(data: bytes) -> Sheet:
                 formulas.close()
 
     def again() -> Sheet:
-        return replay.sheet() or _xlsx(data)
+        return replay.sheet(again) or _xlsx(data)
 
     return Sheet("xlsx", columns, rows(), values.epoch, again)
 
