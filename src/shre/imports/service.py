@@ -5,8 +5,8 @@ Two passes over the file, held in memory (never on disk): the check (`plan`) rea
 row, validates it with the API's schemas and rules and keeps only what the whole file
 needs (ids, references, counts); nothing is written unless every row passed. The write
 (`writing`) reads the rows again (`Sheet.again`) and writes them in the same transaction:
-new employees in bulk, then the changes of stored ones. One `employee.import` event records it (the
-counts and the columns, never a value); a dry run is recorded too."""
+new employees in bulk, then the changes of stored ones. One `employee.import` event
+records it (the counts and the columns, never a value); a dry run is recorded too."""
 
 from __future__ import annotations
 

@@ -129,6 +129,10 @@ class Writer:
                 result.values["department_id"] = self.index.departments[result.department.key]
             yield result
 
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
     # --- statistics ----------------------------------------------------------------
     async def _statistics(self) -> None:
         """On PostgreSQL, once the first batch is written: ANALYZE what the import writes
@@ -141,7 +145,7 @@ class Writer:
         if self.analyzed:
             return
         self.analyzed = True
-        if self.session.get_bind().dialect.name == "postgresql":
+        if self._postgres:
             await self.session.execute(text(f"ANALYZE {EMPLOYEES.name}, {HISTORY.name}"))
 
     # --- new employees -------------------------------------------------------------
@@ -166,7 +170,7 @@ class Writer:
         from two arrays (100,000 single-row UPDATEs took 11 s)."""
         if not self.later:
             return
-        if self.session.get_bind().dialect.name != "postgresql":
+        if not self._postgres:
             stmt = (
                 update(EMPLOYEES)
                 .where(EMPLOYEES.c.id == bindparam("row_id"))
@@ -194,11 +198,11 @@ class Writer:
     async def _bulk_insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """INSERT the rows (each with the same keys); on PostgreSQL by COPY, which takes
         half the time of a multi-row INSERT (as `seed-demo` writes its history)."""
-        connection = await self.session.connection()
-        if connection.dialect.name != "postgresql":
+        if not self._postgres:
             await self.session.execute(insert(table), rows)
             return
         columns = list(rows[0])
+        connection = await self.session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
         if driver is None:  # pragma: no cover - a live connection has its driver's
             raise RuntimeError("no PostgreSQL connection to copy into")
