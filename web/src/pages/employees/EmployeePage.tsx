@@ -280,20 +280,11 @@ function EmployeeView({ id }: { id: string }) {
           onReload={() => void detail.refetch()}
         />
       )}
-      {rightsDialog === "hold" && (
+      {(rightsDialog === "hold" || rightsDialog === "editHold") && (
         <LegalHoldModal
           id={id}
           name={name}
-          onClose={() => {
-            setRightsDialog(null);
-          }}
-        />
-      )}
-      {rightsDialog === "editHold" && (
-        <LegalHoldModal
-          id={id}
-          name={name}
-          current={record.legal_hold?.reason ?? ""}
+          current={rightsDialog === "editHold" ? (record.legal_hold?.reason ?? "") : undefined}
           onClose={() => {
             setRightsDialog(null);
           }}
