@@ -52,6 +52,8 @@ def serve(
         # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn):
         # thousands of clients arriving at once are queued, not refused.
         "backlog": 4096,
+        # uvicorn's httptools protocol, an answer's head and body sent in one write.
+        "http": "shre.api.protocol:Protocol",
     }
     if n_workers > 1 or reload:
         # The workers build their settings from the environment (create_app_from_env):

@@ -1,0 +1,155 @@
+"""The HTTP protocol `shre serve` runs (shre.api.protocol): an answer's head and body go
+out in one write, and holding a write never delays, loses or reorders a byte — served by
+a real uvicorn server on a real socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from shre.api.protocol import JOIN_MAX_BYTES, Protocol
+
+BIG = bytes(range(256)) * (JOIN_MAX_BYTES // 128)  # twice the joining limit
+CHUNKS = [b"first,", b"second,", b"third"]
+
+
+class Counted:
+    """The socket's transport under the protocol's, counting the writes that reach it."""
+
+    writes: list[bytes] = []
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+
+    def write(self, data: bytes) -> None:
+        Counted.writes.append(bytes(data))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+class CountedProtocol(Protocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(Counted(transport))  # type: ignore[arg-type]
+
+
+class App:
+    """Answers of every shape: small, empty, streamed, larger than the joining limit, and
+    one whose body waits for the test (`release`) after its head was sent."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        path = scope["path"]
+        if path == "/stream":
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            for chunk in CHUNKS:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await asyncio.sleep(0.01)
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = {"/small": b"hello", "/empty": b"", "/big": BIG, "/later": b"at last"}[path]
+        status = 204 if path == "/empty" else 200
+        headers = [] if status == 204 else [(b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if path == "/later":
+            await self.release.wait()
+        await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[str, App]]:
+    app = App()
+    config = uvicorn.Config(app, http=CountedProtocol, log_config=None, lifespan="off")
+    config.load()
+    server = uvicorn.Server(config)
+    server.lifespan = config.lifespan_class(config)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await server.startup(sockets=[sock])  # serving from here; no main loop, no signals
+    Counted.writes = []
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
+    finally:
+        await server.shutdown(sockets=[sock])
+        sock.close()
+
+
+async def test_the_head_and_the_body_of_an_answer_go_out_in_one_write(
+    served: tuple[str, App],
+) -> None:
+    url, _ = served
+    async with httpx.AsyncClient(base_url=url) as client:  # one kept-alive connection
+        for _ in range(3):
+            answer = await client.get("/small")
+            assert (answer.status_code, answer.content) == (200, b"hello")
+    assert len(Counted.writes) == 3
+    assert all(w.startswith(b"HTTP/1.1 200 OK\r\n") for w in Counted.writes)
+    assert all(w.endswith(b"\r\n\r\nhello") for w in Counted.writes)
+
+
+async def test_answers_without_a_body_are_sent_whole(served: tuple[str, App]) -> None:
+    url, _ = served
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        empty = await client.get("/empty")
+        head = await client.head("/small")
+        after = await client.get("/small")
+    assert empty.status_code == 204
+    assert empty.content == b""
+    assert (head.status_code, head.headers["content-length"], head.content) == (200, "5", b"")
+    assert after.content == b"hello"  # the same connection, still in step
+
+
+async def test_a_streamed_body_and_a_large_one_arrive_whole_and_in_order(
+    served: tuple[str, App],
+) -> None:
+    url, _ = served
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        streamed = await client.get("/stream")
+        big = await client.get("/big")
+        small = await client.get("/small")
+    assert streamed.content == b"".join(CHUNKS)
+    assert big.content == BIG
+    assert small.content == b"hello"
+    # Past the joining limit the head goes alone, then the body as it was given.
+    assert BIG in Counted.writes
+
+
+async def test_a_head_is_sent_without_waiting_for_a_late_body(served: tuple[str, App]) -> None:
+    url, app = served
+    port = int(url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET /later HTTP/1.1\r\nHost: test\r\n\r\n")
+        # The body waits for `release`: the head must come on its own, at the turn's end.
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        app.release.set()
+        assert await asyncio.wait_for(reader.readexactly(7), timeout=5) == b"at last"
+    finally:
+        writer.close()
+
+
+async def test_closing_the_connection_sends_what_is_held_first(served: tuple[str, App]) -> None:
+    url, _ = served
+    port = int(url.rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        # HEAD: uvicorn writes no body to join, so the head is still held when it closes.
+        writer.write(b"HEAD /small HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), timeout=5)  # up to the server's close
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\ncontent-length: 5\r\n" in answer
+    assert answer.endswith(b"\r\n\r\n")
