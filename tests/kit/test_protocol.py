@@ -12,8 +12,9 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+import uvloop
 
-from shre.api.protocol import JOIN_MAX_BYTES, Protocol
+from shre.api.protocol import ACCEPTORS, JOIN_MAX_BYTES, Protocol, listening_socket
 
 BIG = bytes(range(256)) * (JOIN_MAX_BYTES // 128)  # twice the joining limit
 CHUNKS = [b"first,", b"second,", b"third"]
@@ -153,3 +154,113 @@ async def test_closing_the_connection_sends_what_is_held_first(served: tuple[str
     assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\ncontent-length: 5\r\n" in answer
     assert answer.endswith(b"\r\n\r\n")
+
+
+# --- accepting many connections at once ------------------------------------------------
+
+
+def test_a_worker_accepts_waiting_connections_many_at_a_time() -> None:
+    """Under uvloop, as `shre serve` runs: libuv alone accepts one connection per turn of
+    the loop; the first connection served starts the acceptor, which takes the rest of a
+    queue of hundreds within a few turns, and serves them as any other."""
+
+    async def scenario() -> None:
+        app = App()
+        config = uvicorn.Config(app, http=Protocol, log_config=None, lifespan="off")
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await server.startup(sockets=[sock])
+        port = sock.getsockname()[1]
+        loop = asyncio.get_running_loop()
+        waiting: list[socket.socket] = []
+        try:
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                assert (await client.get("/small")).content == b"hello"
+            acceptor = ACCEPTORS.get(loop)
+            assert acceptor is not None
+            assert acceptor.listener.getsockname() == sock.getsockname()
+            # The kernel completes these connections while the loop is not running.
+            waiting = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+            for _ in range(10):  # ten turns of the loop
+                await asyncio.sleep(0)
+            served = {tuple(c.client) for c in server.server_state.connections if c.client}
+            assert {s.getsockname() for s in waiting} <= served
+            assert acceptor.accepted >= 290
+            # A connection the acceptor took is served like any other.
+            last = waiting[-1]
+            last.setblocking(False)
+            await loop.sock_sendall(last, b"GET /small HTTP/1.1\r\nHost: test\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b"hello"):
+                answer += await asyncio.wait_for(loop.sock_recv(last, 4096), timeout=5)
+            assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        finally:
+            for client_socket in waiting:
+                client_socket.close()
+            await server.shutdown(sockets=[sock])
+        assert acceptor.listener.fileno() == -1  # stopping: it accepts no more
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(scenario())
+
+
+def test_no_acceptor_where_no_listening_socket_can_be_found() -> None:
+    assert listening_socket(None) is None
+    assert listening_socket("/run/shre.sock") is None  # a Unix socket's name
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))  # bound, not listening
+        assert listening_socket(unused.getsockname()) is None
+        unused.listen()
+        found = listening_socket(unused.getsockname())
+        assert found is not None
+        listener, origin = found
+        with listener:
+            assert origin == unused.fileno()
+            assert listener.fileno() != unused.fileno()  # its own descriptor
+            assert listener.getsockname() == unused.getsockname()
+
+
+def test_the_acceptor_stops_once_the_server_closed_its_socket() -> None:
+    """A worker stopping with no connection open (nothing to tell the acceptor): the
+    next connection finds the server's socket closed, and is not served."""
+
+    async def scenario() -> None:
+        config = uvicorn.Config(App(), http=Protocol, log_config=None, lifespan="off")
+        config.load()
+        server = uvicorn.Server(config)
+        server.lifespan = config.lifespan_class(config)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        await server.startup(sockets=[sock])
+        port = sock.getsockname()[1]
+        loop = asyncio.get_running_loop()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/small")).content == b"hello"
+        acceptor = ACCEPTORS.get(loop)
+        assert acceptor is not None
+        for _ in range(500):  # until the server saw the client's connection close
+            if not server.server_state.connections:
+                break
+            await asyncio.sleep(0.01)
+        assert not server.server_state.connections
+        await server.shutdown(sockets=[sock])
+        assert acceptor.listener.fileno() != -1  # no connection was there to tell it
+        # Only the acceptor's descriptor still listens: a client can still connect.
+        late = socket.create_connection(("127.0.0.1", port))
+        try:
+            for _ in range(10):
+                await asyncio.sleep(0)
+            assert acceptor.listener.fileno() == -1
+            assert acceptor.accepted == 0
+            late.settimeout(5)
+            assert late.recv(1) == b""  # closed unanswered (or reset)
+        except ConnectionResetError:
+            pass
+        finally:
+            late.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(scenario())

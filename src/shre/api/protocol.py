@@ -1,5 +1,5 @@
-"""The HTTP/1.1 protocol `shre serve` runs: uvicorn's httptools one, with an answer's
-head and body sent in one write.
+"""The HTTP/1.1 protocol `shre serve` runs: uvicorn's httptools one, sending an answer's
+head and body in one write and accepting waiting connections many at a time.
 
 uvicorn writes an answer's status line and headers as soon as the application starts
 it, and its body in a second write: two `send` calls, two TCP segments, two wake-ups of
@@ -9,18 +9,47 @@ first: the head waits for the body the application sends right after it, and bot
 out as one. Nothing waits longer than the turn, at most one write is held per
 connection (a streamed body's chunks still go out as they come, paired), and closing
 the connection sends what is held first.
+
+It also accepts waiting connections many at a time. libuv (under uvloop) accepts one
+connection per turn of the event loop; a worker busy with thousands of requests takes
+tens of milliseconds a turn, so 10,000 clients connecting at once waited in the kernel's
+accept queue for up to 10 s, too long for the clients, which gave up and connected again
+(measured: 6,000-9,600 connections queued throughout a 30 s overload, drained at about
+350 a second). The first connection a worker serves finds the listening socket it came
+through; from then on a reader of its own accepts up to `ACCEPT_BATCH` connections at a
+time beside libuv's, and each is served by this protocol as any other. An accepted
+request meets admission (shre.api.admission) at once: served, queued or refused with
+503 and Retry-After, instead of waiting unseen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import os
+import socket
+import stat
+import weakref
+from collections.abc import Callable
 from typing import Any
 
+import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+log = structlog.get_logger("shre.serve")
 
 # A body longer than this is written on its own after the held head, not copied into
 # one buffer with it.
 JOIN_MAX_BYTES = 64 * 1024
+# Connections accepted at most per readiness of the listening socket (asyncio's own loop
+# takes up to its backlog, 100, the same way).
+ACCEPT_BATCH = 64
+# After an error that is not the queue being empty (out of file descriptors): this long
+# before accepting again, as asyncio does; libuv's own accepting goes on meanwhile.
+ACCEPT_RETRY_SECONDS = 1.0
+# A listening socket bound to every address accepts connections to any of them.
+ANY_ADDRESS = ("0.0.0.0", "::")  # noqa: S104 - compared with, not bound to
 
 
 class HeldWriteTransport:
@@ -68,10 +97,155 @@ class HeldWriteTransport:
         return getattr(self.transport, name)
 
 
+def listening_socket(local: Any) -> tuple[socket.socket, int] | None:
+    """This process's listening socket that accepted a connection to `local` (its
+    sockname), as a socket of its own (a duplicate descriptor), and the descriptor it
+    was found at; None when there is none to be found (not a TCP connection, no
+    /proc/self/fd or /dev/fd)."""
+    if not isinstance(local, tuple) or len(local) < 2:
+        return None
+    host, port = local[0], local[1]
+    for directory in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError):
+            descriptors = [int(name) for name in os.listdir(directory)]
+            break
+    else:
+        return None
+    for fd in descriptors:
+        try:
+            if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                continue
+            candidate = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        if _listens_at(candidate, host, port):
+            return candidate, fd
+        candidate.close()
+    return None
+
+
+def _listens_at(candidate: socket.socket, host: str, port: int) -> bool:
+    try:
+        bound = candidate.getsockname()
+        listening = candidate.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    except OSError:
+        return False
+    return (
+        candidate.type == socket.SOCK_STREAM
+        and bool(listening)
+        and isinstance(bound, tuple)
+        and bound[1] == port
+        and bound[0] in (host, *ANY_ADDRESS)
+    )
+
+
+class Acceptor:
+    """A second reader on a listening socket, accepting up to `ACCEPT_BATCH` waiting
+    connections each time it is ready, each served by `protocol()` over uvloop's (or
+    asyncio's) transport."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        listener: socket.socket,
+        origin: int,
+        protocol: Callable[[], asyncio.Protocol],
+    ) -> None:
+        self.loop = loop
+        self.listener = listener
+        # The server's own descriptor of the socket: once the server closed it (it is
+        # stopping), this accepts no more either.
+        self.origin = origin
+        self._inode = os.fstat(listener.fileno()).st_ino
+        self.protocol = protocol
+        self.accepted = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        listener.setblocking(False)
+        loop.add_reader(listener.fileno(), self.accept)
+
+    def _serving(self) -> bool:
+        try:
+            return os.fstat(self.origin).st_ino == self._inode
+        except OSError:
+            return False
+
+    def accept(self) -> None:
+        if not self._serving():
+            self.close()
+            return
+        for _ in range(ACCEPT_BATCH):
+            try:
+                connection, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return  # none waiting (libuv's reader or another worker took it)
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("serve.accept_paused", error=errno.errorcode.get(exc.errno))
+                    self.loop.remove_reader(self.listener.fileno())
+                    self.loop.call_later(ACCEPT_RETRY_SECONDS, self._resume)
+                    return
+                raise
+            self.accepted += 1
+            connection.setblocking(False)
+            task = self.loop.create_task(self._serve(connection))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, connection: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(self.protocol, connection)
+        except OSError:
+            connection.close()  # gone before it was served: nothing to answer
+
+    def _resume(self) -> None:
+        if self.listener.fileno() >= 0:
+            self.loop.add_reader(self.listener.fileno(), self.accept)
+
+    def close(self) -> None:
+        if self.listener.fileno() >= 0:
+            self.loop.remove_reader(self.listener.fileno())
+            self.listener.close()
+
+
+# Per event loop: its acceptor, or None once it was looked for and could not be made.
+ACCEPTORS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Acceptor | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class Protocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a `HeldWriteTransport` (`shre serve` passes it
-    as uvicorn's `http`)."""
+    """uvicorn's httptools protocol over a `HeldWriteTransport`, and the first of a
+    worker's connections starts its `Acceptor` (`shre serve` passes it as uvicorn's
+    `http`)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         held = HeldWriteTransport(transport, self.loop)
         super().connection_made(held)  # type: ignore[arg-type]
+        if self.loop not in ACCEPTORS:
+            ACCEPTORS[self.loop] = self._acceptor(transport.get_extra_info("sockname"))
+
+    def _acceptor(self, local: Any) -> Acceptor | None:
+        found = listening_socket(local)
+        if found is None:
+            return None
+        listener, origin = found
+
+        def protocol() -> asyncio.Protocol:
+            return type(self)(
+                config=self.config,
+                server_state=self.server_state,
+                app_state=self.app_state,
+                _loop=self.loop,
+            )
+
+        return Acceptor(self.loop, listener, origin, protocol)
+
+    def shutdown(self) -> None:
+        # The server is stopping: accept no more (uvicorn closes libuv's reader; the
+        # acceptor would also stop at the next connection, finding the socket closed).
+        acceptor = ACCEPTORS.get(self.loop)
+        if acceptor is not None:
+            acceptor.close()
+        super().shutdown()
