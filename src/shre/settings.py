@@ -104,9 +104,11 @@ class Settings(BaseSettings):
 
     # --- admission (per worker process; shre.api.admission) ---
     # Requests at work at once; more wait their turn, up to ADMISSION_QUEUE of them and
-    # ADMISSION_TIMEOUT_MS each; any other is answered 503 with Retry-After at once.
+    # ADMISSION_TIMEOUT_MS each; any other is answered 503 with Retry-After at once. The
+    # queue is long enough for a burst of arriving users (a worker accepts every waiting
+    # connection at once, shre.api.protocol); the timeout bounds the wait.
     max_concurrent_requests: int = Field(default=64, ge=1, le=10_000)
-    admission_queue: int = Field(default=256, ge=0, le=100_000)
+    admission_queue: int = Field(default=1024, ge=0, le=100_000)
     admission_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
     # The Retry-After of those 503s; a connection that asks again sooner gets its next
     # 503 only once that time is over (shre.api.admission.Pacer).
