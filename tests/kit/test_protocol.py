@@ -68,16 +68,29 @@ class App:
         await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[str, App]]:
-    app = App()
-    config = uvicorn.Config(app, http=CountedProtocol, log_config=None, lifespan="off")
+async def started(app: App, protocol: type[Protocol]) -> tuple[uvicorn.Server, socket.socket]:
+    """A uvicorn server serving `app` with `protocol` on a port of its own, in this
+    event loop (no main loop, no signal handlers), as `shre serve` passes a worker its
+    socket; stop it with `server.shutdown(sockets=[sock])`."""
+    config = uvicorn.Config(app, http=protocol, log_config=None, lifespan="off")
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    await server.startup(sockets=[sock])  # serving from here; no main loop, no signals
+    await server.startup(sockets=[sock])
+    return server, sock
+
+
+async def raw(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A plain TCP connection to the server at `url`, to send bytes as they are."""
+    return await asyncio.open_connection("127.0.0.1", int(url.rsplit(":", 1)[1]))
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[str, App]]:
+    app = App()
+    server, sock = await started(app, CountedProtocol)
     Counted.writes = []
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
@@ -128,8 +141,7 @@ async def test_a_streamed_body_and_a_large_one_arrive_whole_and_in_order(
 
 async def test_a_head_is_sent_without_waiting_for_a_late_body(served: tuple[str, App]) -> None:
     url, app = served
-    port = int(url.rsplit(":", 1)[1])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await raw(url)
     try:
         writer.write(b"GET /later HTTP/1.1\r\nHost: test\r\n\r\n")
         # The body waits for `release`: the head must come on its own, at the turn's end.
@@ -142,9 +154,7 @@ async def test_a_head_is_sent_without_waiting_for_a_late_body(served: tuple[str,
 
 
 async def test_closing_the_connection_sends_what_is_held_first(served: tuple[str, App]) -> None:
-    url, _ = served
-    port = int(url.rsplit(":", 1)[1])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    reader, writer = await raw(served[0])
     try:
         # HEAD: uvicorn writes no body to join, so the head is still held when it closes.
         writer.write(b"HEAD /small HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
@@ -165,14 +175,7 @@ def test_a_worker_accepts_waiting_connections_many_at_a_time() -> None:
     queue of hundreds within a few turns, and serves them as any other."""
 
     async def scenario() -> None:
-        app = App()
-        config = uvicorn.Config(app, http=Protocol, log_config=None, lifespan="off")
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await server.startup(sockets=[sock])
+        server, sock = await started(App(), Protocol)
         port = sock.getsockname()[1]
         loop = asyncio.get_running_loop()
         waiting: list[socket.socket] = []
@@ -228,13 +231,7 @@ def test_the_acceptor_stops_once_the_server_closed_its_socket() -> None:
     next connection finds the server's socket closed, and is not served."""
 
     async def scenario() -> None:
-        config = uvicorn.Config(App(), http=Protocol, log_config=None, lifespan="off")
-        config.load()
-        server = uvicorn.Server(config)
-        server.lifespan = config.lifespan_class(config)
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        await server.startup(sockets=[sock])
+        server, sock = await started(App(), Protocol)
         port = sock.getsockname()[1]
         loop = asyncio.get_running_loop()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
