@@ -67,6 +67,9 @@ def test_dark_theme_and_german_follow_the_browser(web_app: WebApp, browser: Brow
     page.get_by_label("E-Mail").fill(email)
     page.get_by_role("textbox", name="Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
+    # Signed in ("Konto", the account menu): the sign-in page has a heading of its own,
+    # and leaving it before the sign-in's answer came would abandon the session.
+    expect(page.get_by_role("button", name="Konto")).to_be_visible()
     expect(page.get_by_role("heading", level=1).first).to_be_visible()
     screenshot(page, "dark-de-dashboard")
     page.goto("/employees")
