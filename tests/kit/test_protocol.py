@@ -97,6 +97,11 @@ async def served() -> AsyncIterator[tuple[str, App]]:
     finally:
         await server.shutdown(sockets=[sock])
         sock.close()
+        # The tests share one event loop: its acceptor (and the duplicate of this
+        # server's socket it listens on) goes with this server, not with the session.
+        acceptor = ACCEPTORS.pop(asyncio.get_running_loop(), None)
+        if acceptor is not None:
+            acceptor.close()
 
 
 async def test_the_head_and_the_body_of_an_answer_go_out_in_one_write(

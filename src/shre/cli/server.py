@@ -52,7 +52,8 @@ def serve(
         # Connections waiting to be accepted (the kernel caps it at net.core.somaxconn):
         # thousands of clients arriving at once are queued, not refused.
         "backlog": 4096,
-        # uvicorn's httptools protocol, an answer's head and body sent in one write.
+        # uvicorn's httptools protocol, sending an answer's head and body in one write and
+        # accepting waiting connections many at a time (libuv takes one per loop turn).
         "http": "shre.api.protocol:Protocol",
     }
     if n_workers > 1 or reload:
