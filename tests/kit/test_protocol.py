@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 import uvloop
 
+from shre.api.middleware import RequestMiddleware
 from shre.api.protocol import ACCEPTORS, JOIN_MAX_BYTES, Protocol, listening_socket
 
 BIG = bytes(range(256)) * (JOIN_MAX_BYTES // 128)  # twice the joining limit
@@ -68,11 +69,13 @@ class App:
         await send({"type": "http.response.body", "body": body})
 
 
-async def started(app: App, protocol: type[Protocol]) -> tuple[uvicorn.Server, socket.socket]:
+async def started(
+    app: Any, protocol: type[Protocol], lifespan: str = "off"
+) -> tuple[uvicorn.Server, socket.socket]:
     """A uvicorn server serving `app` with `protocol` on a port of its own, in this
     event loop (no main loop, no signal handlers), as `shre serve` passes a worker its
     socket; stop it with `server.shutdown(sockets=[sock])`."""
-    config = uvicorn.Config(app, http=protocol, log_config=None, lifespan="off")
+    config = uvicorn.Config(app, http=protocol, log_config=None, lifespan=lifespan)
     config.load()
     server = uvicorn.Server(config)
     server.lifespan = config.lifespan_class(config)
@@ -266,3 +269,114 @@ def test_the_acceptor_stops_once_the_server_closed_its_socket() -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(scenario())
+
+
+# --- refusing without the application --------------------------------------------------
+
+
+class Holding:
+    """The application behind admission: `/hold` keeps its place until `release`; every
+    other request is answered at once. It counts the requests that reach admission (the
+    `RequestMiddleware`) and those that reach it."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+        self.reached: list[str] = []
+        self.admission = RequestMiddleware(
+            self.inner,
+            default_limit=1024,
+            metrics=False,
+            max_concurrent=1,
+            queue=0,
+            queue_timeout=60,
+            retry_after=1,
+        )
+        self.asked: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.asked.append(scope["path"])
+        await self.admission(scope, receive, send)
+
+    async def inner(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        self.reached.append(scope["path"])
+        if scope["path"] == "/hold":
+            self.holding.set()
+            await self.release.wait()
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]}
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def answer_of(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """One answer's head (lower-cased) and body, read by its Content-Length."""
+    head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)).lower()
+    length = int(head.split(b"\r\ncontent-length: ", 1)[1].split(b"\r\n", 1)[0])
+    return head, await asyncio.wait_for(reader.readexactly(length), timeout=5)
+
+
+async def test_a_request_refused_at_once_is_answered_by_the_protocol_with_no_task() -> None:
+    app = Holding()
+    server, sock = await started(app, Protocol, lifespan="on")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    loop = asyncio.get_running_loop()
+    try:
+        inside = asyncio.create_task(httpx.AsyncClient(base_url=url).get("/hold"))
+        await asyncio.wait_for(app.holding.wait(), timeout=5)  # the one place is taken
+        reader, writer = await raw(url)
+        first = loop.time()
+        writer.write(b"GET /refused HTTP/1.1\r\nHost: test\r\nX-Request-ID: early-1\r\n\r\n")
+        head, body = await answer_of(reader)
+        assert head.startswith(b"http/1.1 503 service unavailable\r\n")
+        assert b"\r\nretry-after: 1\r\n" in head
+        assert b"\r\nx-request-id: early-1\r\n" in head
+        assert b"\r\ncache-control: no-store\r\n" in head
+        assert b"\r\nconnection: close" not in head  # no body: the connection stays
+        assert b'"code":"overloaded"' in body
+        # Refused before the application saw it: not even admission's ASGI layer ran.
+        assert app.asked == ["/hold"]
+        assert app.reached == ["/hold"]
+
+        # Asked again at once on the same connection: answered once its Retry-After is
+        # over, then the connection goes on (a HEAD's answer has no body).
+        writer.write(b"HEAD /refused HTTP/1.1\r\nHost: test\r\n\r\n")
+        head = (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)).lower()
+        assert loop.time() - first >= 0.99  # (asyncio may wake a timer a tick early)
+        assert head.startswith(b"http/1.1 503 ")
+        assert b"\r\ncontent-length: " in head
+
+        # A refused request with a body: its connection is closed after the answer.
+        other_reader, other_writer = await raw(url)
+        other_writer.write(b"POST /refused HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc")
+        head, _ = await answer_of(other_reader)
+        assert b"\r\nconnection: close\r\n" in head
+        assert await asyncio.wait_for(other_reader.read(), timeout=5) == b""
+        other_writer.close()
+        # A connection that goes away while its refusal waits for its pace costs nothing.
+        writer.write(b"GET /refused HTTP/1.1\r\nHost: test\r\n\r\n")
+        await asyncio.sleep(0.05)
+        writer.close()
+
+        app.release.set()
+        assert (await inside).text == "ok"
+        # The place is free: the next request goes to the application, and is answered.
+        reader, writer = await raw(url)
+        writer.write(b"GET /served HTTP/1.1\r\nHost: test\r\n\r\n")
+        head, body = await answer_of(reader)
+        assert (head[:12], body) == (b"http/1.1 200", b"ok")
+        assert app.reached == ["/hold", "/served"]
+        writer.close()
+    finally:
+        app.release.set()
+        await server.shutdown(sockets=[sock])
+        sock.close()
+        acceptor = ACCEPTORS.pop(loop, None)
+        if acceptor is not None:
+            acceptor.close()

@@ -14,43 +14,102 @@ thousands of connections, would keep the worker busy refusing, and every request
 admit would wait behind those refusals at each turn of the event loop. `Pacer` spaces the
 refusals of one connection by the Retry-After: its next 503 comes when it should have
 asked again, and meanwhile the connection costs a timer.
+
+Refusing through the application still costs a request's whole way in: an asyncio task,
+the framework's layers, a sleeping coroutine while it is paced. Under overload most
+requests are refused (10,000 closed-loop connections: two refusals for every answer), so
+the HTTP protocol of `shre serve` (shre.api.protocol) asks the application's admission
+first (`Door.early`, found in the server's lifespan state under `DOOR`): a request that
+would be refused at once is answered by the protocol itself, from bytes made once, after
+its pace, with no task started at all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final, Protocol
 
 # Why a request was refused (the `reason` label of shre_http_requests_refused_total).
 QUEUE_FULL: Final = "queue_full"
 QUEUE_TIMEOUT: Final = "queue_timeout"
+# The key of the server's lifespan state (shared with every request's `scope["state"]`)
+# under which the application's admission offers itself to the HTTP protocol.
+DOOR: Final = "shre.admission"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A 503 the HTTP protocol sends itself: after `delay` seconds (its pace), `headers`
+    (the server's own, such as Date, go first) and `body`; `close`: the connection is
+    closed after it (the request's body is left unread)."""
+
+    delay: float
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    close: bool
+
+
+class Door(Protocol):
+    def early(self, scope: Mapping[str, Any]) -> Refusal | None:
+        """The refusal of a request that would be refused at once (its headers are all
+        there is yet), counted as refused; None when it may go on to the application."""
 
 
 @dataclass(eq=False)
 class Gate:
     """At most `limit` requests inside at once, `queue` waiting, each at most `timeout`
-    seconds. Not thread-safe: one per event loop (a worker has one)."""
+    seconds. Not thread-safe: one per event loop (a worker has one).
+
+    A queue longer than the worker can serve within `timeout` only makes its tail wait the
+    whole `timeout` for a 503 (and the worker carry each of them meanwhile). So while the
+    gate is full, it measures how many requests it lets through a second (over `window`
+    seconds, full the whole time), and queues at most that many times `timeout` (never
+    fewer than `limit`, never more than `queue`): the others are refused at once, when
+    a refusal is cheapest and the client learns soonest. A window in which places were
+    free forgets the measure: the whole `queue` is open again."""
 
     limit: int
     queue: int
     timeout: float
+    window: float = 1.0
+    clock: Callable[[], float] = time.monotonic
     active: int = 0
     _waiting: deque[asyncio.Future[bool]] = field(default_factory=deque)
     _queued: int = 0  # those of `_waiting` still waiting (not timed out or cancelled)
+    _allowed: int = -1  # the queue's bound now (-1: `queue`, set after init)
+    _window_start: float = 0.0
+    _through: int = 0  # places given back in this window
+    _full: bool = False  # every place taken throughout this window
+
+    def __post_init__(self) -> None:
+        self._allowed = self.queue
+        self._window_start = self.clock()
 
     @property
     def waiting(self) -> int:
         return self._queued
+
+    @property
+    def allowed(self) -> int:
+        """How many may wait now: `queue`, or less while the gate is measured full."""
+        return self._allowed
+
+    def refuses(self) -> str | None:
+        """Why a request arriving now would be refused at once, or None (let in or queued)."""
+        if self._queued >= self._allowed and (self._queued or self.active >= self.limit):
+            return QUEUE_FULL
+        return None
 
     async def enter(self) -> str | None:
         """Wait for a place: None once inside (then `leave` once done), or why not."""
         if self.active < self.limit and not self._queued:
             self.active += 1
             return None
-        if self._queued >= self.queue:
+        if self._queued >= self._allowed:
             return QUEUE_FULL
         loop = asyncio.get_running_loop()
         turn: asyncio.Future[bool] = loop.create_future()
@@ -78,6 +137,10 @@ class Gate:
 
     def leave(self) -> None:
         """Give the place to the longest waiting request, or free it."""
+        self._through += 1
+        now = self.clock()
+        if now - self._window_start >= self.window:
+            self._measure(now)
         while self._waiting:
             turn = self._waiting.popleft()
             if not turn.done():
@@ -85,6 +148,19 @@ class Gate:
                 turn.set_result(True)  # the place passes on: `active` is unchanged
                 return
         self.active -= 1
+        self._full = False
+
+    def _measure(self, now: float) -> None:
+        """A window is over: the queue's bound from its rate if the gate was full all
+        along, else the whole `queue`; the next window starts."""
+        if self._full:
+            rate = self._through / (now - self._window_start)
+            self._allowed = min(self.queue, max(self.limit, int(rate * self.timeout)))
+        else:
+            self._allowed = self.queue
+        self._window_start = now
+        self._through = 0
+        self._full = self.active >= self.limit
 
 
 @dataclass(eq=False)
@@ -98,21 +174,24 @@ class Pacer:
 
     async def pace(self, connection: Hashable | None) -> None:
         """Wait until `every` seconds have passed since this connection's last refusal."""
+        wait = self.delay(connection, asyncio.get_running_loop().time())
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    def delay(self, connection: Hashable | None, now: float) -> float:
+        """How long from `now` (the event loop's clock) this connection's refusal waits,
+        `every` seconds after its last one; the refusal is remembered as made then."""
         if connection is None:
-            return
-        loop = asyncio.get_running_loop()
+            return 0.0
         last = self._last.pop(connection, None)
-        if last is not None:
-            wait = last + self.every - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        now = loop.time()
-        self._last[connection] = now  # newest last: the oldest are first to forget
-        while self._last:
+        wait = 0.0 if last is None else max(0.0, last + self.every - now)
+        self._last[connection] = now + wait  # newest last: the oldest are first to forget
+        while self._last:  # (a paced one, ahead of its place, is forgotten a little late)
             oldest, at = next(iter(self._last.items()))
             if at > now - self.every:
                 break
             del self._last[oldest]
+        return wait
 
     @property
     def remembered(self) -> int:

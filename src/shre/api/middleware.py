@@ -3,18 +3,19 @@ request body size limits, in one layer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 import orjson
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shre.api.admission import Gate, Pacer
+from shre.api.admission import DOOR, Gate, Pacer, Refusal
 from shre.api.deps import CLEANUP
 from shre.cache import forget_prefetched
 from shre.kit.headers import Headers, SecurityHeaders, with_headers
@@ -72,7 +73,9 @@ class RequestMiddleware:
       once, `queue` more waiting their turn for at most `queue_timeout` seconds, any
       other refused at once with 503 and `retry_after` (Retry-After, seconds), before
       any other work (health checks and /metrics always pass); a connection refused
-      again sooner than that gets its 503 when that time is over;
+      again sooner than that gets its 503 when that time is over. It offers itself to
+      the HTTP protocol in the server's lifespan state (`shre.api.admission.DOOR`): a
+      request refused at once is then answered there, before any task is started;
     - each request counted in the Prometheus metrics under its route's template:
       `templates` gives, by the route's id, the full one of the routes included under
       a prefix (the route a request names is its router's, whose path lacks it).
@@ -114,27 +117,42 @@ class RequestMiddleware:
                 return limit
         return self.default_limit
 
+    def _gate(self, path: str, limit: int, body: bool) -> Gate | None:
+        if path in UNGATED:
+            return None
+        return self.uploads if body and limit != self.default_limit else self.requests
+
+    def early(self, scope: Mapping[str, Any]) -> Refusal | None:
+        """`shre.api.admission.Door`: a request that would be refused at once, refused
+        (counted, paced) without a task: the HTTP protocol sends what this returns."""
+        path = scope.get("path", "")
+        incoming, _, body = _head(scope)
+        gate = self._gate(path, self._limit(path), body)
+        reason = gate.refuses() if gate is not None else None
+        if gate is None or reason is None:
+            return None
+        client = scope.get("client")
+        delay = self.pacer.delay(
+            tuple(client) if client else None, asyncio.get_running_loop().time()
+        )
+        self._count_refusal(reason, gate)
+        return Refusal(
+            delay, self._refusal_headers(path, _request_id(incoming), body), self._overloaded, body
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan" and isinstance(scope.get("state"), dict):
+                scope["state"][DOOR] = self  # the server's protocols find it there
             await self.app(scope, receive, send)
             return
-        incoming = declared = chunked = None
-        for key, value in scope.get("headers", ()):
-            if key == b"x-request-id":
-                incoming = value.decode("latin-1")
-            elif key == b"content-length":
-                declared = value.decode("latin-1")
-            elif key == b"transfer-encoding":
-                chunked = value
-        request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
+        incoming, declared, body = _head(scope)
+        request_id = _request_id(incoming)
         started = time.perf_counter()
         path = scope.get("path", "")
         limit = self._limit(path)
-        # No length and not chunked: HTTP/1.1 says there is no body (RFC 9112 §6.3).
-        body = declared is not None or chunked is not None
-        gate = None
-        if path not in UNGATED:
-            gate = self.uploads if body and limit != self.default_limit else self.requests
+        gate = self._gate(path, limit, body)
+        if gate is not None:
             refused = await gate.enter()
             if refused is not None:
                 await self._refuse(scope, send, refused, gate, request_id, body)
@@ -263,12 +281,20 @@ class RequestMiddleware:
         self, scope: Scope, send: Send, reason: str, gate: Gate, request_id: str, body: bool
     ) -> None:
         """503 with Retry-After, from bytes made once: the worker has more than it can
-        answer in time. A refused request is counted, and the refusals summed up in one
-        log line per second at most (a line each would add to the load). A connection
-        refused again before its Retry-After is over gets its answer when it is over
-        (`Pacer`)."""
+        answer in time. A connection refused again before its Retry-After is over gets
+        its answer when it is over (`Pacer`). (Under `shre serve` most refusals are made
+        by the HTTP protocol instead, from `early`; this one is for a request that found
+        the queue full only once its task ran, or waited too long.)"""
         client = scope.get("client")
         await self.pacer.pace(tuple(client) if client else None)
+        self._count_refusal(reason, gate)
+        headers = self._refusal_headers(scope.get("path", ""), request_id, body)
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": self._overloaded})
+
+    def _count_refusal(self, reason: str, gate: Gate) -> None:
+        """A refused request counted, and the refusals summed up in one log line per
+        second at most (a line each would add to the load)."""
         if self.metrics:
             count_refused(reason)
         self._refused += 1
@@ -280,18 +306,39 @@ class RequestMiddleware:
                 reason=reason,
                 active=gate.active,
                 waiting=gate.waiting,
+                queue_bound=gate.allowed,
             )
             self._refused = 0
             self._refusals_logged = now
+
+    def _refusal_headers(self, path: str, request_id: str, body: bool) -> list[tuple[bytes, bytes]]:
         headers = with_headers(
             [*self._overloaded_headers, (b"x-request-id", request_id.encode())],
-            self.security.for_path(scope.get("path", "")),
+            self.security.for_path(path),
         )
         if body:
             # Its body is left unread: the connection cannot carry another request.
             headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": self._overloaded})
+        return headers
+
+
+def _head(scope: Mapping[str, Any]) -> tuple[str | None, str | None, bool]:
+    """From a request's headers: its X-Request-ID, its Content-Length, and whether it
+    has a body at all (a length or chunks; neither: none, RFC 9112 §6.3)."""
+    incoming = declared = chunked = None
+    for key, value in scope.get("headers", ()):
+        if key == b"x-request-id":
+            incoming = value.decode("latin-1")
+        elif key == b"content-length":
+            declared = value.decode("latin-1")
+        elif key == b"transfer-encoding":
+            chunked = value
+    return incoming, declared, declared is not None or chunked is not None
+
+
+def _request_id(incoming: str | None) -> str:
+    """The client's X-Request-ID when it is well-formed, else a new one."""
+    return incoming if incoming and _REQUEST_ID_OK.match(incoming) else uuid.uuid4().hex
 
 
 def _too_long(declared: str, limit: int) -> bool:
