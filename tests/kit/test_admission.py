@@ -60,39 +60,6 @@ async def test_a_request_waits_at_most_the_timeout() -> None:
     assert await gate.enter() is None
 
 
-async def test_a_full_gate_queues_only_what_it_lets_through_within_the_timeout() -> None:
-    now = [0.0]
-    gate = Gate(limit=2, queue=500, timeout=5, window=1.0, clock=lambda: now[0])
-    assert await gate.enter() is None
-    assert await gate.enter() is None  # full
-    waiting = [asyncio.create_task(gate.enter()) for _ in range(200)]
-    await asyncio.sleep(0)
-    assert (gate.waiting, gate.allowed) == (200, 500)
-
-    def through(seconds: float, count: int) -> None:
-        """`count` requests done, evenly over `seconds`, each place passing on."""
-        for _ in range(count):
-            now[0] += seconds / count
-            gate.leave()
-
-    through(1.0, 16)  # the window began before the gate was full: no measure yet
-    assert gate.allowed == 500
-    through(1.0, 16)  # full throughout, 16 a second: 5 s of waiting is 80 requests
-    assert gate.allowed == 80
-    assert gate.waiting == 168
-    assert gate.refuses() == QUEUE_FULL
-    assert await gate.enter() == QUEUE_FULL  # at once, rather than after 5 s in vain
-
-    through(0.5, 168)  # every waiting one let in ...
-    for _ in range(2):
-        gate.leave()  # ... and places free again
-    now[0] += 1.0
-    assert await gate.enter() is None
-    gate.leave()  # a window with free places: the whole queue is open again
-    assert gate.allowed == 500
-    assert await asyncio.gather(*waiting) == [None] * 200  # each was let in, none refused
-
-
 async def test_a_connection_refused_again_sooner_waits_out_its_retry_after() -> None:
     pacer = Pacer(every=0.2)
     loop = asyncio.get_running_loop()

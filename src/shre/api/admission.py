@@ -17,19 +17,18 @@ asked again, and meanwhile the connection costs a timer.
 
 Refusing through the application still costs a request's whole way in: an asyncio task,
 the framework's layers, a sleeping coroutine while it is paced. Under overload most
-requests are refused (10,000 closed-loop connections: two refusals for every answer), so
-the HTTP protocol of `shre serve` (shre.api.protocol) asks the application's admission
-first (`Door.early`, found in the server's lifespan state under `DOOR`): a request that
-would be refused at once is answered by the protocol itself, from bytes made once, after
-its pace, with no task started at all.
+requests are refused (10,000 closed-loop connections: two to four refusals for every
+answer), so the HTTP protocol of `shre serve` (shre.api.protocol) asks the application's
+admission first (`Door.early`, found in the server's lifespan state under `DOOR`): a
+request that would be refused at once is answered by the protocol itself, from bytes
+made once, after its pace, with no task started at all.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -62,45 +61,22 @@ class Door(Protocol):
 @dataclass(eq=False)
 class Gate:
     """At most `limit` requests inside at once, `queue` waiting, each at most `timeout`
-    seconds. Not thread-safe: one per event loop (a worker has one).
-
-    A queue longer than the worker can serve within `timeout` only makes its tail wait the
-    whole `timeout` for a 503 (and the worker carry each of them meanwhile). So while the
-    gate is full, it measures how many requests it lets through a second (over `window`
-    seconds, full the whole time), and queues at most that many times `timeout` (never
-    fewer than `limit`, never more than `queue`): the others are refused at once, when
-    a refusal is cheapest and the client learns soonest. A window in which places were
-    free forgets the measure: the whole `queue` is open again."""
+    seconds. Not thread-safe: one per event loop (a worker has one)."""
 
     limit: int
     queue: int
     timeout: float
-    window: float = 1.0
-    clock: Callable[[], float] = time.monotonic
     active: int = 0
     _waiting: deque[asyncio.Future[bool]] = field(default_factory=deque)
     _queued: int = 0  # those of `_waiting` still waiting (not timed out or cancelled)
-    _allowed: int = -1  # the queue's bound now (-1: `queue`, set after init)
-    _window_start: float = 0.0
-    _through: int = 0  # places given back in this window
-    _full: bool = False  # every place taken throughout this window
-
-    def __post_init__(self) -> None:
-        self._allowed = self.queue
-        self._window_start = self.clock()
 
     @property
     def waiting(self) -> int:
         return self._queued
 
-    @property
-    def allowed(self) -> int:
-        """How many may wait now: `queue`, or less while the gate is measured full."""
-        return self._allowed
-
     def refuses(self) -> str | None:
         """Why a request arriving now would be refused at once, or None (let in or queued)."""
-        if self._queued >= self._allowed and (self._queued or self.active >= self.limit):
+        if self._queued >= self.queue and (self._queued or self.active >= self.limit):
             return QUEUE_FULL
         return None
 
@@ -109,7 +85,7 @@ class Gate:
         if self.active < self.limit and not self._queued:
             self.active += 1
             return None
-        if self._queued >= self._allowed:
+        if self._queued >= self.queue:
             return QUEUE_FULL
         loop = asyncio.get_running_loop()
         turn: asyncio.Future[bool] = loop.create_future()
@@ -137,10 +113,6 @@ class Gate:
 
     def leave(self) -> None:
         """Give the place to the longest waiting request, or free it."""
-        self._through += 1
-        now = self.clock()
-        if now - self._window_start >= self.window:
-            self._measure(now)
         while self._waiting:
             turn = self._waiting.popleft()
             if not turn.done():
@@ -148,19 +120,6 @@ class Gate:
                 turn.set_result(True)  # the place passes on: `active` is unchanged
                 return
         self.active -= 1
-        self._full = False
-
-    def _measure(self, now: float) -> None:
-        """A window is over: the queue's bound from its rate if the gate was full all
-        along, else the whole `queue`; the next window starts."""
-        if self._full:
-            rate = self._through / (now - self._window_start)
-            self._allowed = min(self.queue, max(self.limit, int(rate * self.timeout)))
-        else:
-            self._allowed = self.queue
-        self._window_start = now
-        self._through = 0
-        self._full = self.active >= self.limit
 
 
 @dataclass(eq=False)

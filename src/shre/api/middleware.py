@@ -306,7 +306,6 @@ class RequestMiddleware:
                 reason=reason,
                 active=gate.active,
                 waiting=gate.waiting,
-                queue_bound=gate.allowed,
             )
             self._refused = 0
             self._refusals_logged = now

@@ -26,7 +26,7 @@ it starts a request's task, it asks the admission the application offered in the
 server's lifespan state (`shre.api.admission.DOOR`); a request refused there is answered
 from here when its pace allows, with bytes made once, and costs a timer instead of a
 task, the framework's layers and a sleeping coroutine. Under overload that is most
-requests (two refusals for every answer at 10,000 closed-loop connections).
+requests (two to four refusals for every answer at 10,000 closed-loop connections).
 """
 
 from __future__ import annotations
