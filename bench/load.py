@@ -175,6 +175,15 @@ def serve(env: dict[str, str], cwd: Path, port: int, workers: int) -> subprocess
     raise SystemExit("server did not start")
 
 
+def stop(server: subprocess.Popen[bytes] | None, *services: Redis) -> None:
+    """A benchmark's teardown: its server (if it started) stopped, then its services."""
+    if server is not None:
+        server.terminate()
+        server.wait(timeout=30)
+    for service in services:
+        service.kill()
+
+
 def login(url: str, email: str, password: str) -> str:
     response = httpx.post(url + "/api/v1/auth/login", json={"email": email, "password": password})
     response.raise_for_status()

@@ -34,7 +34,7 @@ from pathlib import Path
 import httpx
 
 from bench.demo import scratch_database, seed
-from bench.load import Redis, login, serve, server_env, shre
+from bench.load import Redis, login, serve, server_env, shre, stop
 from bench.me_latency import free_port
 from bench.users import cpu_seconds, worker_pids
 
@@ -179,10 +179,7 @@ def main() -> None:
             print(f"{workers} workers, GET {PAGE} as an employee, {args.duration} s per level")
             overload(url, token, pids, args)
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
-            redis.kill()
+            stop(server, redis)
 
 
 if __name__ == "__main__":

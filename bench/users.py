@@ -46,7 +46,7 @@ import httpx
 import uvloop
 
 from bench.demo import Demo, scratch_database, seed
-from bench.load import Redis, login, mix, serve, server_env, shre
+from bench.load import Redis, login, mix, serve, server_env, shre, stop
 from bench.me_latency import free_port
 
 CONNECT_TIMEOUT = 5.0
@@ -447,10 +447,7 @@ def main() -> None:
                 for r in results:
                     print(f"  {r['users']:>6}: {r['p50']:.1f} / {r['p99']:.1f}, {r['errors']}")
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
-            redis.kill()
+            stop(server, redis)
 
 
 if __name__ == "__main__":
