@@ -85,8 +85,9 @@ class Gate:
         if self.active < self.limit and not self._queued:
             self.active += 1
             return None
-        if self._queued >= self.queue:
-            return QUEUE_FULL
+        refused = self.refuses()
+        if refused is not None:
+            return refused
         loop = asyncio.get_running_loop()
         turn: asyncio.Future[bool] = loop.create_future()
         self._waiting.append(turn)

@@ -126,6 +126,8 @@ class RequestMiddleware:
         """`shre.api.admission.Door`: a request that would be refused at once, refused
         (counted, paced) without a task: the HTTP protocol sends what this returns."""
         path = scope.get("path", "")
+        if path in UNGATED or (self.requests.refuses() is None and self.uploads.refuses() is None):
+            return None  # the common case: nothing read twice, the middleware reads it all
         incoming, _, body = _head(scope)
         gate = self._gate(path, self._limit(path), body)
         reason = gate.refuses() if gate is not None else None
