@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from shre.api.runtime import Runtime
 from shre.app import build_runtime
-from shre.audit import AuditTrail
+from shre.audit import AuditTrail, AuditUnavailable
 from shre.departments.models import Department
 from shre.policy import Role
 from shre.settings import Settings
@@ -159,6 +159,48 @@ class TestPostgres:
         # Released: everything works again, and the chain is whole.
         again = await client.post(DEPARTMENTS, json={"name": "Blocked"}, headers=hr.headers)
         assert again.status_code == 201
+        assert (await verify(runtime)).ok
+
+    async def test_a_read_after_a_known_head_is_one_statement_without_a_transaction(
+        self, runtime: Runtime
+    ) -> None:
+        """Read events are appended by one statement committed on its own: no BEGIN and
+        no COMMIT, so one round trip to the database (the first read starts the chain, in
+        a transaction: this process knew no head yet)."""
+        assert runtime.audit.reads is not None
+        engine = runtime.audit.reads.kw["bind"]
+        begun: list[object] = []
+        listener = lambda *_: begun.append(_)  # noqa: E731
+        event.listen(engine.sync_engine, "begin", listener)
+        try:
+            await statements_of_read(runtime, 0)  # starts the chain
+            begun_first = len(begun)
+            second = [await statements_of_read(runtime, n) for n in range(1, 4)]
+        finally:
+            event.remove(engine.sync_engine, "begin", listener)
+        assert begun_first == 1
+        assert (second, len(begun)) == ([1, 1, 1], 1)
+        assert [e.target_id for e in await events(runtime)] == ["r0", "r1", "r2", "r3"]
+        assert (await verify(runtime)).ok
+
+    async def test_a_read_whose_connection_died_fails_closed_and_the_next_one_works(
+        self, runtime: Runtime
+    ) -> None:
+        """The statement's connection was cut (a database restart, a proxy): that read is
+        refused (503) and not recorded, the connection is dropped, and the next read goes
+        through a new one."""
+        assert runtime.audit.reads is not None
+        engine = runtime.audit.reads.kw["bind"]
+        await statements_of_read(runtime, 0)
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
+        async with runtime.engine.connect() as killer:
+            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(AuditUnavailable):
+            await statements_of_read(runtime, 1)
+        assert await statements_of_read(runtime, 2) == 1
+        assert [e.target_id for e in await events(runtime)] == ["r0", "r2"]
         assert (await verify(runtime)).ok
 
     @pytest.mark.parametrize(

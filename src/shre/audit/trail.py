@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import structlog
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from shre.audit.chain import AuditChain, AuditUnavailable, PendingEvent
@@ -341,10 +341,11 @@ class _ReadBatcher:
         batch = [(event, future) for event, future in self._waiting if not future.done()]
         self._waiting = []
         try:
-            async with self.sessionmaker() as session:
-                for event, _ in batch:
-                    _queue(session, event)
-                await commit(session)
+            if not await self._append_alone([event for event, _ in batch]):
+                async with self.sessionmaker() as session:
+                    for event, _ in batch:
+                        _queue(session, event)
+                    await commit(session)
         except (DBAPIError, OSError, AuditUnavailable) as exc:
             log.error(
                 "audit.write_failed",
@@ -367,6 +368,24 @@ class _ReadBatcher:
         for _, future in batch:
             if not future.done():
                 future.set_exception(failure)
+
+    async def _append_alone(self, events: list[PendingEvent]) -> bool:
+        """The events in one statement of their own (`AuditChain.append_alone`) where the
+        sessions' connections are asyncpg's with bounded lock waits. False: not appended."""
+        setup = self.sessionmaker.kw.get("info", {}).get(CHAIN_KEY)
+        engine = self.sessionmaker.kw.get("bind")
+        if not (
+            isinstance(setup, AuditSetup)
+            and setup.bounded
+            and isinstance(engine, AsyncEngine)
+            and engine.dialect.driver == "asyncpg"
+        ):
+            return False
+        if not await setup.chain.append_alone(engine, events):
+            return False
+        for event in events:
+            AUDIT_EVENTS.labels(event.action, event.outcome).inc()
+        return True
 
 
 _batchers: weakref.WeakKeyDictionary[

@@ -51,6 +51,13 @@ def counted_as_audit(conn: Connection) -> Iterator[None]:
         info.pop(_AUDITING, None)
 
 
+def count_audit_statement() -> None:
+    """An audit statement sent on a driver's connection directly (no cursor event)."""
+    COUNTERS.db_queries += 1
+    COUNTERS.audit_queries += 1
+    DB_STATEMENTS.inc()
+
+
 def count_queries(engine: AsyncEngine) -> None:
     def before_cursor_execute(conn: Connection, *_: Any) -> None:
         COUNTERS.db_queries += 1
