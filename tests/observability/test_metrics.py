@@ -5,6 +5,8 @@ value; the token that guards a scrape; several workers' counts added up."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from shre.app import create_app
 from shre.observability import prometheus
@@ -160,6 +163,39 @@ def test_several_workers_counts_add_up(settings: Settings, tmp_path: Path, free_
         assert len(writers) >= 2  # both workers write into the one directory
     finally:
         server.stop()
+
+
+STATEMENTS = "shre_db_statements_total"
+FORKED = """
+import os
+from shre.observability.prometheus import DB_STATEMENTS
+DB_STATEMENTS.inc()
+child = os.fork()
+if child == 0:
+    DB_STATEMENTS.inc(2)
+    os._exit(0)
+os.waitpid(child, 0)
+print(os.getpid(), child)
+"""
+
+
+def test_a_forked_process_writes_values_of_its_own(tmp_path: Path) -> None:
+    """The process id the multiprocess values are filed under is read once, and again
+    in a forked child: the child's values never land in its parent's file."""
+    env = clean_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    ran = subprocess.run(
+        [sys.executable, "-c", FORKED], env=env, capture_output=True, text=True, check=True
+    )
+    parent, child = ran.stdout.split()
+    files = {p.name for p in tmp_path.glob("counter_*.db")}
+    assert files == {f"counter_{parent}.db", f"counter_{child}.db"}
+
+    def statements(pid: str) -> float:
+        merged = MultiProcessCollector.merge([str(tmp_path / f"counter_{pid}.db")])
+        found = [s.value for m in merged for s in m.samples if s.name == STATEMENTS]
+        return sum(found)
+
+    assert (statements(parent), statements(child)) == (1, 2)
 
 
 async def test_readiness_and_cached_reads_are_counted(

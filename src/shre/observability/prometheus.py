@@ -24,12 +24,32 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
     multiprocess,
+    values,
 )
 
 # No `*_created` series: a timestamp per label set that no dashboard or rule reads.
 disable_created_metrics()  # type: ignore[no-untyped-call]
 
 MULTIPROC_DIR: Final = "PROMETHEUS_MULTIPROC_DIR"
+
+# In multiprocess mode every value written first asks whether the process forked since
+# (a new process writes files of its own): by default with a getpid system call, several
+# per request. The id is read once here instead, and again in a forked child.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+def _process_id() -> int:
+    return _pid
+
+
+os.register_at_fork(after_in_child=_forked)
+if os.environ.get(MULTIPROC_DIR):
+    values.ValueClass = values.MultiProcessValue(process_identifier=_process_id)  # type: ignore[no-untyped-call]
 CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
 # A request no route answered (a 404 before routing, a body refused by its length).
 UNMATCHED: Final = "unmatched"
