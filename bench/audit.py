@@ -6,7 +6,9 @@
 Creates a scratch PostgreSQL database on 127.0.0.1:5432 (dropped afterwards), or a
 temporary SQLite file with --sqlite. Each writer commits one event per transaction (the
 cost an audited request adds: take the chain's lock, insert, sign the head, commit);
-each reader calls `record_read`, whose concurrent calls share transactions. Then the
+each reader calls `record_read`, whose concurrent calls share an append (on PostgreSQL
+one statement committed alone: no transaction around it). The chain is built as the web
+app's (`build_runtime`, serving). Then the
 chain is filled to --verify-events in transactions of 1,000 events and walked by
 `verify_chain`, which recomputes every hash.
 """
@@ -24,10 +26,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from shre import migrate
-from shre.audit import AuditChain, AuditSealer, AuditTrail, attach, verify_chain
-from shre.crypto import Keyring, MasterKey, generate_key
-from shre.db import create_engine, create_sessionmaker
-from shre.settings import decode_master_key, load_settings
+from shre.app import build_runtime
+from shre.audit import AuditTrail, verify_chain
+from shre.crypto import generate_key
+from shre.settings import load_settings
 
 ADMIN_URL = "postgresql+asyncpg://127.0.0.1:5432/test"
 
@@ -97,10 +99,10 @@ async def run(url: str, tmp: Path, writers: int, events: int, verify_events: int
         log_level="WARNING",
     )
     await migrate.upgrade(settings)
-    engine = create_engine(settings)
-    sessionmaker = create_sessionmaker(engine)
-    chain = AuditChain(AuditSealer(Keyring(MasterKey(decode_master_key(key)))))
-    attach(sessionmaker, chain)
+    # The chain as the web app has it: its sessions' lock waits bounded, read events
+    # through the chain's own pool (on PostgreSQL, a statement alone per batch).
+    runtime = build_runtime(settings, serving=True)
+    sessionmaker, chain = runtime.sessionmaker, runtime.audit
     try:
         started = time.perf_counter()
         await asyncio.gather(*(writer(sessionmaker, events) for _ in range(writers)))
@@ -130,7 +132,7 @@ async def run(url: str, tmp: Path, writers: int, events: int, verify_events: int
             f"{report.checked / elapsed:,.0f} events/s"
         )
     finally:
-        await engine.dispose()
+        await runtime.aclose()
 
 
 def main() -> None:
