@@ -196,7 +196,7 @@ class TestPostgres:
             raw = await conn.get_raw_connection()
             pid = raw.driver_connection.get_server_pid()  # type: ignore[union-attr]
         async with runtime.engine.connect() as killer:
-            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await killer.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
         with pytest.raises(AuditUnavailable):
             await statements_of_read(runtime, 1)
         assert await statements_of_read(runtime, 2) == 1

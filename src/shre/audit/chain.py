@@ -48,6 +48,7 @@ from shre.cache.base import Cache
 from shre.db import upsert, utcnow
 from shre.kit.errors import ServiceUnavailable
 from shre.observability.metrics import count_audit_statement, counted_as_audit
+from shre.observability.tracing import statement_span
 
 log = structlog.get_logger("shre.audit")
 
@@ -238,8 +239,15 @@ _APPEND_AFTER = _append_after_statement()
 # How many times a read's events appended alone (`AuditChain.append_alone`) may find the
 # head moved by another process before they are appended in a transaction instead.
 ALONE_TRIES: Final = 3
-# What asyncpg raises when a statement fails or its connection does.
-_DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# What asyncpg raises when a statement fails or its connection does (a connection the
+# server closed under it can also leave its protocol in a state it refuses to leave).
+_DRIVER_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 _COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
@@ -349,7 +357,8 @@ class AuditChain:
                         return False
                     params = {**compiled, **self._append_params(events, guess)}
                     count_audit_statement()
-                    found = await driver.fetchrow(sql, *(params[name] for name in names))
+                    with statement_span(engine, sql):
+                        found = await driver.fetchrow(sql, *(params[name] for name in names))
                     if found is None:
                         return False  # no head: the first append creates it, locked
                     if found[4] == len(events):

@@ -107,6 +107,41 @@ def trace_engine(engine: AsyncEngine) -> None:
     EngineTracer(tracer, engine.sync_engine, usage, enable_commenter=False)  # type: ignore[no-untyped-call]
 
 
+# The scope of the spans of statements sent on a driver's connection directly.
+DRIVER_SCOPE = "shre.db"
+
+
+@contextmanager
+def statement_span(engine: AsyncEngine, statement: str) -> Iterator[None]:
+    """A span around a statement sent on `engine`'s driver connection directly, which no
+    engine event traces (when tracing is on): named and described as `trace_engine`'s
+    are, its text with placeholders, never its parameters; a failure sets its status,
+    with the error's type only (a database's message can quote values)."""
+    if _provider is None:
+        yield
+        return
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    database = engine.url.database or ""
+    words = statement.split(None, 1)
+    name = " ".join(part for part in (words[0] if words else "", database) if part)
+    attributes = {"db.system": engine.dialect.name, "db.statement": statement}
+    if database:
+        attributes["db.name"] = database
+    with _provider.get_tracer(DRIVER_SCOPE).start_as_current_span(
+        name or engine.dialect.name,
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield
+        except BaseException as exc:
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
+
+
 def stop_tracing(*, process_ends: bool) -> None:
     """Send the spans still buffered; shut the exporter down when the process ends with
     the app (another app of this process would trace nothing after that)."""
