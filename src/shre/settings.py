@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=64, ge=1, le=10_000)
     admission_queue: int = Field(default=1024, ge=0, le=100_000)
     admission_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
-    # The Retry-After of those 503s; a connection that asks again sooner gets its next
-    # 503 only once that time is over (shre.api.admission.Pacer).
+    # The Retry-After of those 503s (the shortest: it grows with the connections refused,
+    # shre.api.admission.Pacer); a connection that asks again sooner gets its next 503
+    # only once that time is over.
     admission_retry_after_seconds: int = Field(default=2, ge=1, le=60)
 
     # --- database ---

@@ -84,6 +84,29 @@ async def test_a_connection_refused_again_sooner_waits_out_its_retry_after() -> 
     assert pacer.remembered == 1  # `other`, refused long ago, is forgotten
 
 
+def test_the_retry_after_grows_with_the_connections_refused_so_refusals_stay_few() -> None:
+    """While few connections are refused, each is told `every`; with more refused within
+    their Retry-After than `cheap` a second would refuse in that time, the Retry-After
+    is as long as refusing each once at `cheap` a second takes (at most `longest`), and
+    it shrinks again as they go."""
+    pacer = Pacer(every=2, cheap=10, longest=30)
+    given = [pacer.delay(("10.0.0.1", port), 0.0)[1] for port in range(60)]
+    assert given[:21] == [2] * 21  # up to 20 refused within 2 s: 10 a second will do
+    assert given[21:31] == [3] * 10  # 21 to 30 refused within their Retry-After
+    assert given[-1] == 6  # 60 connections at 10 a second: 6 s each
+    assert pacer.remembered == 60
+    # Each asks again the moment it is refused: its refusal waits out what it was told.
+    wait, again = pacer.delay(("10.0.0.1", 59), 0.0)
+    assert (round(wait, 6), again) == (5.9, 6)  # told 6 (5.9 rounded up), held 5.9
+    # A connection refused a long time ago counts no more; nor do those whose
+    # Retry-After is over.
+    assert pacer.delay(("10.0.0.2", 1), 100.0) == (0.0, 6)  # counted before forgetting
+    assert pacer.remembered == 1
+    assert pacer.delay(("10.0.0.2", 2), 100.0) == (0.0, 2)
+    many = Pacer(every=2, cheap=1, longest=30)
+    assert max(many.delay(("10.0.0.3", port), 0.0)[1] for port in range(100)) == 30
+
+
 async def test_a_client_gone_while_waiting_frees_its_place_in_the_queue() -> None:
     gate = Gate(limit=1, queue=1, timeout=30)
     assert await gate.enter() is None

@@ -380,3 +380,36 @@ async def test_a_request_refused_at_once_is_answered_by_the_protocol_with_no_tas
         acceptor = ACCEPTORS.pop(loop, None)
         if acceptor is not None:
             acceptor.close()
+
+
+async def test_more_connections_refused_are_told_a_longer_retry_after() -> None:
+    """Refused connections past what the worker refuses cheaply in a Retry-After are
+    told to come back later (here: one refusal a second is cheap), in the header and the
+    problem's detail alike."""
+    app = Holding()
+    app.admission.pacer.cheap = 1.0
+    server, sock = await started(app, Protocol, lifespan="on")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    loop = asyncio.get_running_loop()
+    try:
+        inside = asyncio.create_task(httpx.AsyncClient(base_url=url).get("/hold"))
+        await asyncio.wait_for(app.holding.wait(), timeout=5)
+        told = []
+        for _ in range(4):
+            reader, writer = await raw(url)
+            writer.write(b"GET /refused HTTP/1.1\r\nHost: test\r\n\r\n")
+            head, body = await answer_of(reader)
+            seconds = head.split(b"\r\nretry-after: ", 1)[1].split(b"\r\n", 1)[0]
+            assert f"retry in {int(seconds)} s".encode() in body
+            told.append(int(seconds))
+            writer.close()
+        assert told == [1, 1, 2, 3]
+        app.release.set()
+        assert (await inside).text == "ok"
+    finally:
+        app.release.set()
+        await server.shutdown(sockets=[sock])
+        sock.close()
+        acceptor = ACCEPTORS.pop(loop, None)
+        if acceptor is not None:
+            acceptor.close()

@@ -27,6 +27,7 @@ made once, after its pace, with no task started at all.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import OrderedDict, deque
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
@@ -123,35 +124,59 @@ class Gate:
         self.active -= 1
 
 
+# How many refusals a second a worker makes before it asks for a longer Retry-After: at
+# about 0.1 ms of CPU each, 500 take it some 5% of a core.
+CHEAP_REFUSALS_PER_SECOND: Final = 500.0
+# The longest Retry-After a worker asks for, however many connections it refuses.
+LONGEST_RETRY_AFTER: Final = 5
+
+
 @dataclass(eq=False)
 class Pacer:
-    """Refusals of one connection (`scope["client"]`) at most one per `every` seconds.
-    Remembers only the connections refused within the last `every` seconds. Not
+    """Refusals of one connection (`scope["client"]`) at most one per Retry-After, and
+    that Retry-After. `every` seconds while few connections are refused; once more are
+    refused within their Retry-After than `cheap` refusals a second would answer in
+    `every` seconds, the time `cheap` a second takes to refuse each of them once (at
+    most `longest`). Thousands of connections that ask again the moment their
+    Retry-After is over (a closed-loop benchmark, retry loops) then cost the worker
+    about `cheap` refusals a second, not thousands, and leave its CPU to the requests it
+    lets in. Remembers only the connections whose Retry-After is not over. Not
     thread-safe: one per event loop."""
 
     every: float
+    cheap: float = CHEAP_REFUSALS_PER_SECOND
+    longest: float = LONGEST_RETRY_AFTER
+    # Each connection refused: when its Retry-After is over.
     _last: OrderedDict[Hashable, float] = field(default_factory=OrderedDict)
 
-    async def pace(self, connection: Hashable | None) -> None:
-        """Wait until `every` seconds have passed since this connection's last refusal."""
-        wait = self.delay(connection, asyncio.get_running_loop().time())
+    def retry_after(self) -> float:
+        """The Retry-After of a refusal now (a client is told it in whole seconds,
+        rounded up: one that waits what it is told is never held)."""
+        return max(self.every, min(self.longest, len(self._last) / self.cheap))
+
+    async def pace(self, connection: Hashable | None) -> int:
+        """Wait until this connection's last Retry-After is over; its new Retry-After."""
+        wait, retry_after = self.delay(connection, asyncio.get_running_loop().time())
         if wait > 0:
             await asyncio.sleep(wait)
+        return retry_after
 
-    def delay(self, connection: Hashable | None, now: float) -> float:
-        """How long from `now` (the event loop's clock) this connection's refusal waits,
-        `every` seconds after its last one; the refusal is remembered as made then."""
+    def delay(self, connection: Hashable | None, now: float) -> tuple[float, int]:
+        """How long from `now` (the event loop's clock) this connection's refusal waits
+        (until the Retry-After of its last one is over), and the Retry-After it gives;
+        the refusal is remembered as made then."""
+        retry_after = self.retry_after()
         if connection is None:
-            return 0.0
-        last = self._last.pop(connection, None)
-        wait = 0.0 if last is None else max(0.0, last + self.every - now)
-        self._last[connection] = now + wait  # newest last: the oldest are first to forget
-        while self._last:  # (a paced one, ahead of its place, is forgotten a little late)
-            oldest, at = next(iter(self._last.items()))
-            if at > now - self.every:
+            return 0.0, math.ceil(retry_after)
+        due = self._last.pop(connection, None)
+        wait = 0.0 if due is None else max(0.0, due - now)
+        self._last[connection] = now + wait + retry_after  # newest last: first to forget
+        while self._last:  # (one paced or given a shorter wait is forgotten a little late)
+            oldest, over = next(iter(self._last.items()))
+            if over > now:
                 break
             del self._last[oldest]
-        return wait
+        return wait, math.ceil(retry_after)
 
     @property
     def remembered(self) -> int:

@@ -71,9 +71,10 @@ class RequestMiddleware:
       Content-Length with a text/plain 413, outside the problem+json contract;
     - admission (`shre.api.admission`): at most `max_concurrent` requests at work at
       once, `queue` more waiting their turn for at most `queue_timeout` seconds, any
-      other refused at once with 503 and `retry_after` (Retry-After, seconds), before
-      any other work (health checks and /metrics always pass); a connection refused
-      again sooner than that gets its 503 when that time is over. It offers itself to
+      other refused at once with 503 and `retry_after` (Retry-After, seconds; longer
+      while many connections are refused, see `Pacer`), before any other work (health
+      checks and /metrics always pass); a connection refused again sooner than that
+      gets its 503 when that time is over. It offers itself to
       the HTTP protocol in the server's lifespan state (`shre.api.admission.DOOR`): a
       request refused at once is then answered there, before any task is started;
     - each request counted in the Prometheus metrics under its route's template:
@@ -102,7 +103,8 @@ class RequestMiddleware:
         # uploads never keep every other request out.
         self.uploads = Gate(max(1, max_concurrent // 4), queue, queue_timeout)
         self.pacer = Pacer(retry_after)
-        self._overloaded, self._overloaded_headers = _overloaded(retry_after)
+        # The 503 for each Retry-After the pacer gives, made once.
+        self._overloaded: dict[int, tuple[bytes, tuple[tuple[bytes, bytes], ...]]] = {}
         self._refused = 0
         self._refusals_logged = 0.0
         self.metrics = metrics
@@ -134,12 +136,13 @@ class RequestMiddleware:
         if gate is None or reason is None:
             return None
         client = scope.get("client")
-        delay = self.pacer.delay(
+        delay, retry_after = self.pacer.delay(
             tuple(client) if client else None, asyncio.get_running_loop().time()
         )
         self._count_refusal(reason, gate)
+        answer, headers = self._answer(retry_after)
         return Refusal(
-            delay, self._refusal_headers(path, _request_id(incoming), body), self._overloaded, body
+            delay, self._refusal_headers(path, _request_id(incoming), body, headers), answer, body
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -288,11 +291,18 @@ class RequestMiddleware:
         by the HTTP protocol instead, from `early`; this one is for a request that found
         the queue full only once its task ran, or waited too long.)"""
         client = scope.get("client")
-        await self.pacer.pace(tuple(client) if client else None)
+        retry_after = await self.pacer.pace(tuple(client) if client else None)
         self._count_refusal(reason, gate)
-        headers = self._refusal_headers(scope.get("path", ""), request_id, body)
+        answer, made = self._answer(retry_after)
+        headers = self._refusal_headers(scope.get("path", ""), request_id, body, made)
         await send({"type": "http.response.start", "status": 503, "headers": headers})
-        await send({"type": "http.response.body", "body": self._overloaded})
+        await send({"type": "http.response.body", "body": answer})
+
+    def _answer(self, retry_after: int) -> tuple[bytes, tuple[tuple[bytes, bytes], ...]]:
+        found = self._overloaded.get(retry_after)
+        if found is None:
+            found = self._overloaded[retry_after] = _overloaded(retry_after)
+        return found
 
     def _count_refusal(self, reason: str, gate: Gate) -> None:
         """A refused request counted, and the refusals summed up in one log line per
@@ -312,9 +322,11 @@ class RequestMiddleware:
             self._refused = 0
             self._refusals_logged = now
 
-    def _refusal_headers(self, path: str, request_id: str, body: bool) -> list[tuple[bytes, bytes]]:
+    def _refusal_headers(
+        self, path: str, request_id: str, body: bool, made: tuple[tuple[bytes, bytes], ...]
+    ) -> list[tuple[bytes, bytes]]:
         headers = with_headers(
-            [*self._overloaded_headers, (b"x-request-id", request_id.encode())],
+            [*made, (b"x-request-id", request_id.encode())],
             self.security.for_path(path),
         )
         if body:
