@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -322,12 +323,26 @@ async def answer_of(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
     return head, await asyncio.wait_for(reader.readexactly(length), timeout=5)
 
 
+@asynccontextmanager
+async def holding_served(app: Holding) -> AsyncIterator[str]:
+    """`app` served by shre's protocol (its lifespan on: admission offers itself), at the
+    URL yielded; its held request released and the server stopped afterwards."""
+    server, sock = await started(app, Protocol, lifespan="on")
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        app.release.set()
+        await server.shutdown(sockets=[sock])
+        sock.close()
+        acceptor = ACCEPTORS.pop(asyncio.get_running_loop(), None)
+        if acceptor is not None:
+            acceptor.close()
+
+
 async def test_a_request_refused_at_once_is_answered_by_the_protocol_with_no_task() -> None:
     app = Holding()
-    server, sock = await started(app, Protocol, lifespan="on")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     loop = asyncio.get_running_loop()
-    try:
+    async with holding_served(app) as url:
         inside = asyncio.create_task(httpx.AsyncClient(base_url=url).get("/hold"))
         await asyncio.wait_for(app.holding.wait(), timeout=5)  # the one place is taken
         reader, writer = await raw(url)
@@ -373,13 +388,6 @@ async def test_a_request_refused_at_once_is_answered_by_the_protocol_with_no_tas
         assert (head[:12], body) == (b"http/1.1 200", b"ok")
         assert app.reached == ["/hold", "/served"]
         writer.close()
-    finally:
-        app.release.set()
-        await server.shutdown(sockets=[sock])
-        sock.close()
-        acceptor = ACCEPTORS.pop(loop, None)
-        if acceptor is not None:
-            acceptor.close()
 
 
 async def test_more_connections_refused_are_told_a_longer_retry_after() -> None:
@@ -388,10 +396,7 @@ async def test_more_connections_refused_are_told_a_longer_retry_after() -> None:
     problem's detail alike."""
     app = Holding()
     app.admission.pacer.cheap = 1.0
-    server, sock = await started(app, Protocol, lifespan="on")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    loop = asyncio.get_running_loop()
-    try:
+    async with holding_served(app) as url:
         inside = asyncio.create_task(httpx.AsyncClient(base_url=url).get("/hold"))
         await asyncio.wait_for(app.holding.wait(), timeout=5)
         told = []
@@ -406,10 +411,3 @@ async def test_more_connections_refused_are_told_a_longer_retry_after() -> None:
         assert told == [1, 1, 2, 3]
         app.release.set()
         assert (await inside).text == "ok"
-    finally:
-        app.release.set()
-        await server.shutdown(sockets=[sock])
-        sock.close()
-        acceptor = ACCEPTORS.pop(loop, None)
-        if acceptor is not None:
-            acceptor.close()
