@@ -104,7 +104,7 @@ class RequestMiddleware:
         self.uploads = Gate(max(1, max_concurrent // 4), queue, queue_timeout)
         self.pacer = Pacer(retry_after)
         # The 503 for each Retry-After the pacer gives, made once.
-        self._overloaded: dict[int, tuple[bytes, tuple[tuple[bytes, bytes], ...]]] = {}
+        self._answers: dict[int, tuple[bytes, tuple[tuple[bytes, bytes], ...]]] = {}
         self._refused = 0
         self._refusals_logged = 0.0
         self.metrics = metrics
@@ -299,9 +299,9 @@ class RequestMiddleware:
         await send({"type": "http.response.body", "body": answer})
 
     def _answer(self, retry_after: int) -> tuple[bytes, tuple[tuple[bytes, bytes], ...]]:
-        found = self._overloaded.get(retry_after)
+        found = self._answers.get(retry_after)
         if found is None:
-            found = self._overloaded[retry_after] = _overloaded(retry_after)
+            found = self._answers[retry_after] = _overloaded(retry_after)
         return found
 
     def _count_refusal(self, reason: str, gate: Gate) -> None:

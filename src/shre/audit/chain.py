@@ -47,7 +47,7 @@ from shre.audit.seal import AuditSealer
 from shre.cache.base import Cache
 from shre.db import upsert, utcnow
 from shre.kit.errors import ServiceUnavailable
-from shre.observability.metrics import count_audit_statement, counted_as_audit
+from shre.observability.metrics import count_statement, counted_as_audit
 from shre.observability.tracing import statement_span
 
 log = structlog.get_logger("shre.audit")
@@ -250,6 +250,15 @@ _DRIVER_ERRORS: Final = (
 )
 
 
+def _write_failed(events: Sequence[PendingEvent], error: BaseException | None) -> None:
+    log.error(
+        "audit.write_failed",
+        actions=sorted({e.action for e in events}),
+        error_type=type(error).__name__,
+        error=(str(error).splitlines() or [""])[0][:200],
+    )
+
+
 _COMPILED: dict[str, tuple[str, tuple[str, ...], dict[str, Any]]] = {}
 
 
@@ -356,26 +365,21 @@ class AuditChain:
                     if guess is None:
                         return False
                     params = {**compiled, **self._append_params(events, guess)}
-                    count_audit_statement()
+                    count_statement(audit=True)
                     with statement_span(engine, sql):
                         found = await driver.fetchrow(sql, *(params[name] for name in names))
-                    if found is None:
+                    outcome = self._settled(found, events, params)
+                    if outcome is None:
                         return False  # no head: the first append creates it, locked
-                    if found[4] == len(events):
-                        self.known_head[HEAD_ID] = (params["new_seq"], params["new_hash"])
+                    if outcome is True:
                         break
                     # Moved meanwhile: the events go after the head found, if authentic.
-                    self.known_head[HEAD_ID] = self._authentic(*found[:4])
+                    self.known_head[HEAD_ID] = self._authentic(*outcome)
                 else:
                     return False
             except _DRIVER_ERRORS as exc:
                 await conn.invalidate()  # its state is unknown: never lent again
-                log.error(
-                    "audit.write_failed",
-                    actions=sorted({e.action for e in events}),
-                    error_type=type(exc).__name__,
-                    error=str(exc).splitlines()[0][:200] if str(exc) else "",
-                )
+                _write_failed(events, exc)
                 raise AuditUnavailable from None
             except BaseException:
                 await conn.invalidate()  # cancelled with the statement sent, perhaps
@@ -401,12 +405,7 @@ class AuditChain:
             with counted_as_audit(conn):
                 self._append(conn, events, bounded=bounded)
         except DBAPIError as exc:
-            log.error(
-                "audit.write_failed",
-                actions=sorted({e.action for e in events}),
-                error_type=type(exc.orig).__name__,
-                error=str(exc.orig).splitlines()[0][:200],
-            )
+            _write_failed(events, exc.orig)
             raise AuditUnavailable from None
 
     def _append(self, conn: Connection, events: Sequence[PendingEvent], *, bounded: bool) -> None:
@@ -447,7 +446,13 @@ class AuditChain:
         free). True: appended. Otherwise the head as it is, locked now (None: there is
         none), to append after instead."""
         params = self._append_params(events, guess)
-        found = conn.execute(_APPEND_AFTER, params).first()
+        return self._settled(conn.execute(_APPEND_AFTER, params).first(), events, params)
+
+    def _settled(
+        self, found: Any, events: Sequence[PendingEvent], params: Mapping[str, Any]
+    ) -> Literal[True] | tuple[int, str, str | None, str | None] | None:
+        """What `_APPEND_AFTER` answered (`found`, its row): True when the events went in
+        (their head is now this process's), else the head it found (None: none)."""
         if found is None:
             return None
         if found[4] == len(events):

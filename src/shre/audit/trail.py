@@ -322,6 +322,18 @@ class _ReadBatcher:
         self.sessionmaker = sessionmaker
         self._waiting: list[tuple[PendingEvent, asyncio.Future[None]]] = []
         self._turn = asyncio.Lock()
+        # Where a batch can be one statement of its own (`AuditChain.append_alone`): the
+        # sessions' connections are asyncpg's, their lock waits bounded.
+        setup = sessionmaker.kw.get("info", {}).get(CHAIN_KEY)
+        engine = sessionmaker.kw.get("bind")
+        self._alone = (
+            (setup.chain, engine)
+            if isinstance(setup, AuditSetup)
+            and setup.bounded
+            and isinstance(engine, AsyncEngine)
+            and engine.dialect.driver == "asyncpg"
+            else None
+        )
 
     async def append(self, pending: PendingEvent) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -370,18 +382,12 @@ class _ReadBatcher:
                 future.set_exception(failure)
 
     async def _append_alone(self, events: list[PendingEvent]) -> bool:
-        """The events in one statement of their own (`AuditChain.append_alone`) where the
-        sessions' connections are asyncpg's with bounded lock waits. False: not appended."""
-        setup = self.sessionmaker.kw.get("info", {}).get(CHAIN_KEY)
-        engine = self.sessionmaker.kw.get("bind")
-        if not (
-            isinstance(setup, AuditSetup)
-            and setup.bounded
-            and isinstance(engine, AsyncEngine)
-            and engine.dialect.driver == "asyncpg"
-        ):
+        """The events in one statement of their own where they can be. False: not
+        appended."""
+        if self._alone is None:
             return False
-        if not await setup.chain.append_alone(engine, events):
+        chain, engine = self._alone
+        if not await chain.append_alone(engine, events):
             return False
         for event in events:
             AUDIT_EVENTS.labels(event.action, event.outcome).inc()

@@ -51,19 +51,18 @@ def counted_as_audit(conn: Connection) -> Iterator[None]:
         info.pop(_AUDITING, None)
 
 
-def count_audit_statement() -> None:
-    """An audit statement sent on a driver's connection directly (no cursor event)."""
+def count_statement(*, audit: bool) -> None:
+    """A statement sent to the database (`audit`: one that appends audit events): what
+    `count_queries` counts for an engine's cursors, and a driver's direct calls count."""
     COUNTERS.db_queries += 1
-    COUNTERS.audit_queries += 1
     DB_STATEMENTS.inc()
+    if audit:
+        COUNTERS.audit_queries += 1
 
 
 def count_queries(engine: AsyncEngine) -> None:
     def before_cursor_execute(conn: Connection, *_: Any) -> None:
-        COUNTERS.db_queries += 1
-        DB_STATEMENTS.inc()
-        if _AUDITING in conn.info:
-            COUNTERS.audit_queries += 1
+        count_statement(audit=_AUDITING in conn.info)
 
     event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
 
